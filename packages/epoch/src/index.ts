@@ -1,0 +1,1 @@
+export { Epoch, U64_MAX } from './epoch.js'
