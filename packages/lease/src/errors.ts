@@ -1,0 +1,16 @@
+/** Why an authority operation was refused (SPEC §3). */
+export type AuthorityErrorCode = 'NOT_ACTIVE_OWNER' | 'LEASE_EXPIRED' | 'INVALID_TRANSITION'
+
+/**
+ * A refused authority operation. The lease is left exactly as it was, except
+ * for `validateForTick()` past grace, which first moves to `RECOVERY_REQUIRED`.
+ */
+export class AuthorityError extends Error {
+  override readonly name = 'AuthorityError'
+  readonly code: AuthorityErrorCode
+
+  constructor(code: AuthorityErrorCode, message: string) {
+    super(message)
+    this.code = code
+  }
+}

@@ -1,0 +1,5 @@
+export { AuthorityState, AUTHORITY_STATES, canTick, isAllowedTransition, isAuthorityState } from './state.js'
+export { AuthorityError, type AuthorityErrorCode } from './errors.js'
+export { DEFAULT_LEASE_CONFIG, type LeaseConfig, msToNs, renewalThresholdNs, validateLeaseConfig } from './config.js'
+export { type Clock, createMonotonicClock, ManualClock, systemClock } from './clock.js'
+export { Lease } from './lease.js'
