@@ -1,0 +1,58 @@
+// The agent registry: every agent the build produces, its source, and the
+// facts its manifest is generated from. The single source of truth for
+// build.mjs, index.js and the tests (kept under scripts/ so turbo's build
+// inputs see every change to it).
+
+const MiB = 1024 * 1024
+
+/** Capability name → the `igor` import it grants (SPEC §5). */
+export const CAPABILITY_IMPORTS = Object.freeze({
+  clock: 'clock_now',
+  rand: 'rand_bytes',
+  log: 'log_emit',
+  wallet: 'wallet_balance'
+})
+
+/** The exports every agent must have (SPEC §5 agent ABI). */
+export const ABI_EXPORTS = Object.freeze([
+  'memory',
+  'agent_init',
+  'agent_tick',
+  'agent_checkpoint',
+  'agent_checkpoint_ptr',
+  'agent_resume',
+  'malloc'
+])
+
+/** Migration policy shared by every example agent, price in microcents per second. */
+const MIGRATION = Object.freeze({ enabled: true, max_price_per_second: 100000 })
+
+/**
+ * name: output file stem; entry: AssemblyScript source; capabilities: exactly
+ * the igor imports it uses; maxMemoryBytes: manifest cap (null = leave it to
+ * the node); constants: compile-time integers (`--use NAME=value`).
+ */
+export const AGENTS = Object.freeze([
+  { name: 'survivor', entry: 'assembly/survivor.ts', capabilities: ['clock', 'rand', 'log'], maxMemoryBytes: 1 * MiB },
+  { name: 'counter', entry: 'assembly/counter.ts', capabilities: [], maxMemoryBytes: 1 * MiB },
+  { name: 'looper', entry: 'assembly/looper.ts', capabilities: [], maxMemoryBytes: 1 * MiB },
+  { name: 'trapper', entry: 'assembly/trapper.ts', capabilities: [], maxMemoryBytes: 1 * MiB },
+  // No cap on purpose: the node's 64 MiB limit must be what stops it.
+  { name: 'hog', entry: 'assembly/hog.ts', capabilities: [], maxMemoryBytes: null },
+  // Peak ≈ state + the host's resume buffer + allocator slack (it doubles memory).
+  { name: 'bigstate-1m', entry: 'assembly/bigstate.ts', capabilities: [], maxMemoryBytes: 8 * MiB, constants: { BIGSTATE_SIZE: 1 * MiB } },
+  { name: 'bigstate-16m', entry: 'assembly/bigstate.ts', capabilities: [], maxMemoryBytes: 48 * MiB, constants: { BIGSTATE_SIZE: 16 * MiB } },
+  { name: 'spender', entry: 'assembly/spender.ts', capabilities: ['wallet', 'log'], maxMemoryBytes: 1 * MiB }
+].map((agent) => Object.freeze(agent)))
+
+/** The sidecar manifest (SPEC §5), as a plain object with a stable key order. */
+export function manifestFor(agent) {
+  const manifest = {
+    capabilities: Object.fromEntries(agent.capabilities.map((name) => [name, { version: 1 }]))
+  }
+  if (agent.maxMemoryBytes !== null) {
+    manifest.resource_limits = { max_memory_bytes: agent.maxMemoryBytes }
+  }
+  manifest.migration_policy = { ...MIGRATION }
+  return manifest
+}
