@@ -1,0 +1,201 @@
+// Runs the BUILT CLI (dist/cli.js) as a child process, the way a user does.
+// Fixtures are written byte by byte: this app depends on @igor/inspector only.
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+const U64_MAX = (1n << 64n) - 1n
+const WASM = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00)
+const WASM_HASH = createHash('sha256').update(WASM).digest()
+
+interface Fields {
+  version: 2 | 3
+  budget?: bigint
+  price?: bigint
+  tick?: bigint
+  hash?: Uint8Array
+  major?: bigint
+  generation?: bigint
+  expiry?: bigint
+  state?: Uint8Array
+}
+
+function checkpoint(f: Fields): Uint8Array {
+  const header = f.version === 3 ? 81 : 57
+  const state = f.state ?? new Uint8Array(0)
+  const bytes = new Uint8Array(header + state.length)
+  const view = new DataView(bytes.buffer)
+  bytes[0] = f.version
+  view.setBigInt64(1, f.budget ?? 2_000_000n, true)
+  view.setBigInt64(9, f.price ?? 1500n, true)
+  view.setBigUint64(17, f.tick ?? 10n, true)
+  bytes.set(f.hash ?? WASM_HASH, 25)
+  if (f.version === 3) {
+    view.setBigUint64(57, f.major ?? 3n, true)
+    view.setBigUint64(65, f.generation ?? 7n, true)
+    view.setBigInt64(73, f.expiry ?? 1_700_000_000_000_000_000n, true)
+  }
+  bytes.set(state, header)
+  return bytes
+}
+
+let dir = ''
+const file = (name: string): string => join(dir, name)
+
+function run(...args: string[]): { code: number | null, stdout: string, stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+/** SPEC §8: non-zero exit, exactly one line on stderr naming the problem, no stack frames. */
+function expectOneLineFailure(result: ReturnType<typeof run>, pattern: RegExp): void {
+  expect(result.code).not.toBe(0)
+  expect(result.stdout).toBe('')
+  const lines = result.stderr.trimEnd().split('\n')
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatch(/^inspect: /)
+  expect(lines[0]).toMatch(pattern)
+  expect(result.stderr).not.toMatch(/\n\s+at /)
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm --filter @igor/inspect build\` first`)
+  dir = mkdtempSync(join(tmpdir(), 'igor-inspect-'))
+  writeFileSync(file('v3.checkpoint'), checkpoint({ version: 3, state: new TextEncoder().encode('hello') }))
+  writeFileSync(file('v2.checkpoint'), checkpoint({ version: 2, tick: U64_MAX, state: Uint8Array.of(0, 0xff) }))
+  writeFileSync(file('max.checkpoint'), checkpoint({ version: 3, tick: U64_MAX, major: U64_MAX, generation: (1n << 53n) + 1n }))
+  writeFileSync(file('agent.wasm'), WASM)
+  writeFileSync(file('other.wasm'), Uint8Array.of(1, 2, 3))
+  writeFileSync(file('empty.checkpoint'), new Uint8Array(0))
+  writeFileSync(file('v7.checkpoint'), Uint8Array.of(7, 1, 2, 3))
+  writeFileSync(file('truncated.checkpoint'), checkpoint({ version: 3 }).subarray(0, 40))
+  writeFileSync(file('negative.checkpoint'), checkpoint({ version: 3, budget: -1n }))
+  mkdirSync(file('a-directory'))
+})
+
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true })
+})
+
+describe('inspect CLI: reports', () => {
+  it('prints the v0x03 text report and exits 0', () => {
+    const r = run(file('v3.checkpoint'))
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe(
+      'Checkpoint Inspector\n====================\n\n' +
+      'Version:          3 (0x03)\n' +
+      'Budget:           2.000000 (2000000 microcents)\n' +
+      'Price/Second:     0.001500 (1500 microcents)\n' +
+      'Tick Number:      10\n' +
+      `WASM Hash:        ${WASM_HASH.toString('hex')}\n` +
+      'Epoch:            (3,7)\n' +
+      'Lease Expiry:     2023-11-14T22:13:20Z\n' +
+      'Header Size:      81 bytes\n' +
+      'Total Size:       86 bytes\n' +
+      'State Size:       5 bytes\n\n' +
+      '00000000  68 65 6c 6c 6f                                    |hello|\n'
+    )
+  })
+
+  it('prints the v0x02 text report without Epoch and Lease lines', () => {
+    const r = run(file('v2.checkpoint'))
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Version:          2 (0x02)\n')
+    expect(r.stdout).toContain('Tick Number:      18446744073709551615\n')
+    expect(r.stdout).toContain('Header Size:      57 bytes\n')
+    expect(r.stdout).not.toContain('Epoch:')
+    expect(r.stdout).not.toContain('Lease Expiry:')
+    expect(r.stdout).toContain('00000000  00 ff ')
+  })
+
+  it('prints one JSON object with 64-bit fields as exact strings', () => {
+    const r = run(file('max.checkpoint'), '--json')
+    expect(r.code).toBe(0)
+    const json = JSON.parse(r.stdout)
+    expect(json.version).toBe(3)
+    expect(json.tickNumber).toBe('18446744073709551615')
+    expect(json.epoch).toEqual({ majorVersion: '18446744073709551615', leaseGeneration: '9007199254740993' })
+    expect(json.budget).toBe('2000000')
+    expect(json.leaseExpiry).toBe('1700000000000000000')
+    expect(json.headerSize).toBe(81)
+    expect(json.wasmVerified).toBeNull()
+  })
+
+  it('verifies a matching WASM file and exits 0', () => {
+    const r = run(file('v3.checkpoint'), '--wasm', file('agent.wasm'))
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`WASM Verified:    YES (matches ${file('agent.wasm')})\n`)
+  })
+
+  it('reports a WASM mismatch and exits 1', () => {
+    const r = run(file('v3.checkpoint'), '--wasm', file('other.wasm'))
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(`WASM Verified:    NO (mismatch with ${file('other.wasm')})\n`)
+    expect(r.stdout).toContain('Checkpoint Inspector')
+    const json = run(file('v3.checkpoint'), '--json', '--wasm', file('other.wasm'))
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.stdout).wasmVerified.matches).toBe(false)
+  })
+
+  it('prints usage on --help and exits 0', () => {
+    const r = run('--help')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^usage: inspect <checkpoint>/)
+  })
+})
+
+describe('inspect CLI: failures are one line, no stack trace', () => {
+  it('missing checkpoint file', () => {
+    expectOneLineFailure(run(file('nope.checkpoint')), /nope\.checkpoint: no such file/)
+  })
+
+  it('unreadable checkpoint (a directory)', () => {
+    expectOneLineFailure(run(file('a-directory')), /a-directory: is a directory/)
+  })
+
+  it.skipIf(process.getuid?.() === 0)('unreadable checkpoint (no permission)', () => {
+    writeFileSync(file('locked.checkpoint'), checkpoint({ version: 3 }))
+    chmodSync(file('locked.checkpoint'), 0o000)
+    expectOneLineFailure(run(file('locked.checkpoint')), /permission denied/)
+  })
+
+  it('empty file', () => {
+    expectOneLineFailure(run(file('empty.checkpoint')), /empty\.checkpoint: checkpoint is empty/)
+  })
+
+  it('bad version', () => {
+    expectOneLineFailure(run(file('v7.checkpoint')), /unsupported checkpoint version 0x07/)
+  })
+
+  it('truncated header', () => {
+    expectOneLineFailure(run(file('truncated.checkpoint')), /have 40 bytes, need 81/)
+  })
+
+  it('negative budget', () => {
+    expectOneLineFailure(run(file('negative.checkpoint')), /budget is negative/)
+  })
+
+  it('missing WASM file', () => {
+    expectOneLineFailure(run(file('v3.checkpoint'), '--wasm', file('nope.wasm')), /cannot read wasm .*nope\.wasm: no such file/)
+  })
+
+  it('unknown flag: error line plus usage, exit 2', () => {
+    const r = run(file('v3.checkpoint'), '--frobnicate')
+    expect(r.code).toBe(2)
+    const lines = r.stderr.trimEnd().split('\n')
+    expect(lines).toEqual(["inspect: Unknown option '--frobnicate'", 'usage: inspect <checkpoint> [--wasm <agent.wasm>] [--json]'])
+  })
+
+  it('no checkpoint argument, or two: exit 2', () => {
+    expect(run().code).toBe(2)
+    expect(run('--json').stderr).toMatch(/^inspect: missing <checkpoint> argument\n/)
+    expect(run(file('v3.checkpoint'), file('v2.checkpoint')).code).toBe(2)
+    expect(run(file('v3.checkpoint'), '--wasm').code).toBe(2)
+  })
+})

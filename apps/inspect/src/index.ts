@@ -1,0 +1,5 @@
+export { main } from './main.js'
+export { runInspect } from './run.js'
+export type { InspectRequest } from './run.js'
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, USAGE } from './io.js'
+export type { InspectIo } from './io.js'

@@ -1,0 +1,17 @@
+/** Where the inspector writes: `process.stdout`/`stderr`, or anything with `write` (tests, igord). */
+export interface InspectIo {
+  readonly stdout: { write(chunk: string): unknown }
+  readonly stderr: { write(chunk: string): unknown }
+}
+
+export const USAGE = 'usage: inspect <checkpoint> [--wasm <agent.wasm>] [--json]'
+
+/** Exit codes: 0 report printed, 1 bad input or WASM mismatch, 2 bad command line. */
+export const EXIT_OK = 0
+export const EXIT_FAILURE = 1
+export const EXIT_USAGE = 2
+
+/** One line on stderr, never a stack trace (SPEC §8, §10). */
+export function fail(io: InspectIo, reason: string): void {
+  io.stderr.write(`inspect: ${reason.replace(/[\r\n]+/g, ' ')}\n`)
+}
