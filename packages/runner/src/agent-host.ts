@@ -1,0 +1,412 @@
+import { encodeCheckpoint } from '@igor/checkpoint-codec'
+import type { Epoch } from '@igor/epoch'
+import { AuthorityError, AuthorityState, canTick } from '@igor/lease'
+import type { Lease } from '@igor/lease'
+import { RunnerError } from './errors.js'
+import type { Logger } from './logger.js'
+import type { Manifest } from './manifest/index.js'
+import { chargeTick } from './metering.js'
+import { Mutex } from './mutex.js'
+import type { AgentSandbox } from './sandbox/agent-sandbox.js'
+import { SandboxError } from './sandbox/agent-sandbox.js'
+import type { CheckpointStore } from './store/index.js'
+import type { PreparedAgent } from './wasm/index.js'
+
+/** SPEC §5 tick schedule and checkpoint cadence. */
+export interface AgentTiming {
+  readonly tickIntervalMs: number
+  readonly busyIntervalMs: number
+  readonly checkpointIntervalMs: number
+}
+
+export const DEFAULT_TIMING: AgentTiming = { tickIntervalMs: 1000, busyIntervalMs: 10, checkpointIntervalMs: 5000 }
+
+/** One row of `igord status` (SPEC §6). */
+export interface AgentStatus {
+  readonly agentId: string
+  readonly state: AuthorityState
+  readonly epoch: Epoch
+  readonly leaseExpiry: bigint
+  readonly tickNumber: bigint
+  readonly budget: bigint
+  readonly pricePerSecond: bigint
+  /** null while the agent may tick, else a short reason. */
+  readonly halted: string | null
+  /** For retired agents: where the agent went. */
+  readonly movedTo?: string
+}
+
+/** The code and its identity, kept so the agent can be handed on (SPEC §7 package). */
+export interface AgentModule {
+  readonly prepared: PreparedAgent
+  readonly wasm: Uint8Array
+  readonly manifest: Manifest
+}
+
+export interface AgentHostInit {
+  readonly agentId: string
+  readonly module: AgentModule
+  readonly sandbox: AgentSandbox
+  readonly lease: Lease
+  readonly budget: bigint
+  readonly pricePerSecond: bigint
+  readonly tickNumber: bigint
+  readonly store: CheckpointStore
+  readonly logger: Logger
+  readonly timing: AgentTiming
+  /** Wall-clock Unix ns, for authority records and tombstones. */
+  readonly nowNs: () => bigint
+}
+
+/** What the source of a hand-off sends: built from the live instance, never from a file (SPEC §7 source 2). */
+export interface HandoffSnapshot {
+  readonly agentId: string
+  readonly module: AgentModule
+  /** Encoded v0x03 checkpoint at the live epoch. */
+  readonly checkpoint: Uint8Array
+  readonly epoch: Epoch
+  readonly budget: bigint
+  readonly pricePerSecond: bigint
+  readonly tickNumber: bigint
+}
+
+/**
+ * One agent on this node: its sandbox, lease, budget and tick loop.
+ *
+ * Guarantees enforced here:
+ * - SPEC §5 tick loop: the lease is validated before every tick; a renewal is
+ *   written to disk before the renewed lease is used; past expiry + grace the
+ *   agent moves to RECOVERY_REQUIRED, is checkpointed, and stops ticking.
+ * - SPEC §3: authority changes are written to the durable authority record
+ *   before they take effect for others (hand-off states, recovery, retirement).
+ * - Every operation runs under one mutex, so ticks, checkpoints and authority
+ *   changes never interleave.
+ */
+export class AgentHost {
+  readonly agentId: string
+  readonly module: AgentModule
+  private sandbox: AgentSandbox
+  private readonly lease: Lease
+  private budget: bigint
+  private readonly pricePerSecond: bigint
+  private tickNumber: bigint
+  private carry = 0n
+  private halted: string | null = null
+  private stopped = false
+  private timer: NodeJS.Timeout | null = null
+  private lastCheckpointAt = 0
+  private readonly mutex = new Mutex()
+  private readonly store: CheckpointStore
+  private readonly log: Logger
+  private readonly timing: AgentTiming
+  private readonly nowNs: () => bigint
+  private ticksObserved: ((tick: bigint) => void) | null = null
+
+  constructor(init: AgentHostInit) {
+    this.agentId = init.agentId
+    this.module = init.module
+    this.sandbox = init.sandbox
+    this.lease = init.lease
+    this.budget = init.budget
+    this.pricePerSecond = init.pricePerSecond
+    this.tickNumber = init.tickNumber
+    this.store = init.store
+    this.log = init.logger
+    this.timing = init.timing
+    this.nowNs = init.nowNs
+    if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
+      this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
+    }
+  }
+
+  get state(): AuthorityState {
+    return this.lease.state
+  }
+
+  get epoch(): Epoch {
+    return this.lease.epoch
+  }
+
+  /** True while this node may tick the agent. */
+  get ticking(): boolean {
+    return !this.stopped && this.halted === null && canTick(this.lease.state)
+  }
+
+  status(): AgentStatus {
+    return {
+      agentId: this.agentId,
+      state: this.lease.state,
+      epoch: this.lease.epoch,
+      leaseExpiry: this.lease.expiry,
+      tickNumber: this.tickNumber,
+      budget: this.budget,
+      pricePerSecond: this.pricePerSecond,
+      halted: this.halted
+    }
+  }
+
+  /** Called after each completed tick; tests and benchmarks use it. */
+  onTick(listener: ((tick: bigint) => void) | null): void {
+    this.ticksObserved = listener
+  }
+
+  /** Writes the starting checkpoint and authority record, so the (renewed) lease is durable before the first tick. */
+  async persistStart(): Promise<void> {
+    await this.mutex.run(async () => {
+      await this.writeAuthority(this.lease.recoveryReason ?? undefined)
+      await this.saveCheckpoint()
+    })
+  }
+
+  /** Starts (or resumes) the tick loop. */
+  start(): void {
+    this.schedule(0)
+  }
+
+  /** SPEC §5 shutdown: finish the in-flight tick, write a final checkpoint, stop the worker. */
+  async stop(): Promise<void> {
+    await this.mutex.run(async () => {
+      if (this.stopped) return
+      this.stopped = true
+      this.cancelTimer()
+      if (this.sandbox.alive && (this.lease.state === AuthorityState.ACTIVE_OWNER || this.lease.state === AuthorityState.RECOVERY_REQUIRED)) {
+        // A node that was paused past its lease must not come back as owner after a restart either.
+        if (this.lease.state === AuthorityState.ACTIVE_OWNER && this.lease.isExpiredWithGrace()) {
+          this.lease.enterRecovery('lease expired beyond grace')
+          await this.writeAuthority('lease expired beyond grace')
+        }
+        await this.trySaveCheckpoint('shutdown')
+      }
+      await this.sandbox.terminate()
+    })
+  }
+
+  /** `igord recover`: the explicit action that lets a RECOVERY_REQUIRED agent tick again, at a higher generation. */
+  async recover(): Promise<AgentStatus> {
+    return this.mutex.run(async () => {
+      if (this.lease.state !== AuthorityState.RECOVERY_REQUIRED) {
+        throw new AuthorityError('INVALID_TRANSITION', `agent ${this.agentId} is ${this.lease.state}, not RECOVERY_REQUIRED; nothing to recover`)
+      }
+      if (!this.sandbox.alive) {
+        throw new RunnerError('AGENT_HALTED', `agent ${this.agentId} has no live instance (${this.halted ?? 'stopped'}); restart the node to reload its last checkpoint`)
+      }
+      this.lease.recover()
+      await this.saveCheckpoint()
+      await this.writeAuthority()
+      this.halted = null
+      this.log.info({ epoch: this.lease.epoch.toString() }, 'agent recovered')
+      this.schedule(0)
+      return this.status()
+    })
+  }
+
+  // ── hand-off, source side (SPEC §7) ─────────────────────────────────────────
+
+  /** Step 1–2: durable HANDOFF_INITIATED, in-flight tick finished, final checkpoint at the live epoch. */
+  async beginHandoff(peer: string): Promise<HandoffSnapshot> {
+    return this.mutex.run(async () => {
+      if (this.halted !== null) throw new RunnerError('AGENT_HALTED', `agent ${this.agentId} is halted (${this.halted}); it cannot be migrated`)
+      this.lease.validateForTick()
+      this.lease.beginHandoff()
+      this.cancelTimer()
+      let checkpoint: Uint8Array
+      try {
+        await this.writeAuthority(undefined, peer)
+        checkpoint = await this.saveCheckpoint()
+      } catch (error) {
+        // Nothing has left this node: take authority back at (M,G+1) and tick on.
+        await this.revertLocally(`could not prepare the hand-off: ${(error as Error).message}`)
+        throw error
+      }
+      return {
+        agentId: this.agentId,
+        module: this.module,
+        checkpoint,
+        epoch: this.lease.epoch,
+        budget: this.budget,
+        pricePerSecond: this.pricePerSecond,
+        tickNumber: this.tickNumber
+      }
+    })
+  }
+
+  /** Step 2: the package has been handed to the network. */
+  async markHandoffPending(peer: string): Promise<void> {
+    await this.mutex.run(async () => {
+      this.lease.markPending()
+      await this.writeAuthority(undefined, peer)
+    })
+  }
+
+  /** Step 3: the target confirmed. RETIRED (durable), tombstone, checkpoint deleted, instance stopped. */
+  async retire(movedTo: string): Promise<void> {
+    await this.mutex.run(async () => {
+      const finalEpoch = this.lease.epoch
+      this.lease.retire()
+      this.stopped = true
+      this.cancelTimer()
+      await this.store.writeTombstone(this.agentId, { agentId: this.agentId, epoch: finalEpoch, movedTo, retiredAtNs: this.nowNs() })
+      await this.writeAuthority(undefined, movedTo)
+      await this.store.delete(this.agentId)
+      await this.sandbox.terminate()
+      this.log.info({ movedTo, epoch: finalEpoch.toString() }, 'agent handed off; retired here')
+    })
+  }
+
+  /**
+   * Step 4: the target definitely refused (or the package never left this
+   * node). Back to ACTIVE_OWNER at (M,G+1), durable, and tick on.
+   */
+  async revertHandoff(reason: string): Promise<Epoch> {
+    return this.mutex.run(async () => this.revertLocally(reason))
+  }
+
+  private async revertLocally(reason: string): Promise<Epoch> {
+    this.lease.revertHandoff()
+    try {
+      await this.saveCheckpoint()
+      await this.writeAuthority()
+    } catch (error) {
+      // Cannot make the revert durable: do not tick on an authority the disk does not show.
+      const why = `hand-off reverted but not persisted: ${(error as Error).message}`
+      this.lease.enterRecovery(why)
+      this.halted = why
+      await this.writeAuthority(why).catch(() => undefined)
+      throw error
+    }
+    this.log.warn({ reason, epoch: this.lease.epoch.toString() }, 'hand-off did not happen; agent stays here')
+    this.schedule(0)
+    return this.lease.epoch
+  }
+
+  /** Step 5: the outcome is unknown. RECOVERY_REQUIRED (durable); nothing ticks until an operator decides. */
+  async failHandoff(reason: string): Promise<void> {
+    await this.mutex.run(async () => {
+      this.lease.enterRecovery(reason)
+      this.halted = reason
+      await this.writeAuthority(reason)
+      this.log.error({ reason }, 'hand-off outcome unknown; agent needs explicit recovery')
+    })
+  }
+
+  // ── tick loop ───────────────────────────────────────────────────────────────
+
+  private schedule(delayMs: number): void {
+    if (this.stopped || this.halted !== null) return
+    this.cancelTimer()
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.mutex.run(() => this.step()).then(
+        (next) => { if (next !== null) this.schedule(next) },
+        (error: unknown) => this.haltOnError(error)
+      )
+    }, delayMs)
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  /** One pass of the SPEC §5 loop; returns the delay to the next pass, or null to stop. */
+  private async step(): Promise<number | null> {
+    if (this.stopped || this.halted !== null || !canTick(this.lease.state)) return null
+    try {
+      this.lease.validateForTick()
+    } catch (error) {
+      if (error instanceof AuthorityError && error.code === 'LEASE_EXPIRED') {
+        const reason = 'lease expired beyond grace'
+        this.halted = reason
+        await this.writeAuthority(reason)
+        await this.trySaveCheckpoint('lease expiry')
+        this.log.error({ epoch: this.lease.epoch.toString() }, 'lease expired beyond grace; agent stopped until `igord recover`')
+        return null
+      }
+      throw error
+    }
+    if (this.lease.needsRenewal()) {
+      this.lease.renew()
+      // SPEC §5: the renewal is durable before the renewed lease is used.
+      await this.saveCheckpoint()
+      this.log.debug({ epoch: this.lease.epoch.toString(), leaseExpiry: this.lease.expiry.toString() }, 'lease renewed')
+    }
+    if (this.budget <= 0n) {
+      await this.haltWithCheckpoint('budget exhausted')
+      return null
+    }
+    let result: { more: boolean, elapsedNs: bigint }
+    try {
+      result = await this.sandbox.tick(this.budget)
+    } catch (error) {
+      if (error instanceof SandboxError) {
+        // The instance is gone or suspect; its last good checkpoint stays on disk.
+        this.halted = `tick failed: ${error.message}`
+        this.log.error({ kind: error.kind, tickNumber: this.tickNumber.toString() }, `agent halted: ${error.message}; last good checkpoint kept`)
+        return null
+      }
+      throw error
+    }
+    const charge = chargeTick(this.budget, this.pricePerSecond, result.elapsedNs, this.carry)
+    this.budget = charge.budget
+    this.carry = charge.carry
+    this.tickNumber += 1n
+    this.ticksObserved?.(this.tickNumber)
+    if (this.budget <= 0n) {
+      await this.haltWithCheckpoint('budget exhausted')
+      return null
+    }
+    if (performance.now() - this.lastCheckpointAt >= this.timing.checkpointIntervalMs) {
+      await this.saveCheckpoint()
+    }
+    return result.more ? this.timing.busyIntervalMs : this.timing.tickIntervalMs
+  }
+
+  private async haltWithCheckpoint(reason: string): Promise<void> {
+    this.halted = reason
+    await this.trySaveCheckpoint(reason)
+    this.log.warn({ tickNumber: this.tickNumber.toString(), budget: this.budget.toString() }, `agent halted: ${reason}`)
+  }
+
+  private haltOnError(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error)
+    this.halted = `stopped: ${message}`
+    this.log.error({ code: (error as { code?: string }).code }, `agent halted: ${message}`)
+  }
+
+  /** Encodes the live state at the live epoch and writes it (atomic, fenced). Returns the bytes written. */
+  private async saveCheckpoint(): Promise<Uint8Array> {
+    const state = await this.sandbox.checkpoint()
+    const bytes = encodeCheckpoint({
+      budget: this.budget,
+      pricePerSecond: this.pricePerSecond,
+      tickNumber: this.tickNumber,
+      wasmHash: this.module.prepared.wasmHash,
+      epoch: this.lease.epoch,
+      leaseExpiry: this.lease.expiry,
+      state
+    })
+    await this.store.save(this.agentId, bytes)
+    this.lastCheckpointAt = performance.now()
+    return bytes
+  }
+
+  /** A checkpoint on a halt path: failure to write is logged, never thrown over the original reason. */
+  private async trySaveCheckpoint(why: string): Promise<void> {
+    if (!this.sandbox.alive) return
+    try {
+      await this.saveCheckpoint()
+    } catch (error) {
+      this.log.error({ why }, `final checkpoint failed: ${error instanceof Error ? error.message : String(error)}; last good checkpoint kept`)
+    }
+  }
+
+  private async writeAuthority(reason?: string, peer?: string): Promise<void> {
+    await this.store.writeAuthority(this.agentId, {
+      state: this.lease.state,
+      epoch: this.lease.epoch,
+      updatedAtNs: this.nowNs(),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(peer !== undefined ? { peer } : {})
+    })
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Every expected failure in the runner is a `RunnerError` with a stable `code`,
+ * so the CLI can print one line (SPEC §10) and tests can match on the code.
+ */
+export type RunnerErrorCode =
+  | 'WASM_UNREADABLE'
+  | 'WASM_INVALID'
+  | 'MISSING_EXPORT'
+  | 'UNDECLARED_CAPABILITY'
+  | 'UNKNOWN_IMPORT'
+  | 'MEMORY_LIMIT'
+  | 'MANIFEST_INVALID'
+  | 'INVALID_AGENT_ID'
+  | 'CHECKPOINT_CORRUPT'
+  | 'FENCED'
+  | 'HASH_MISMATCH'
+  | 'AGENT_INIT_FAILED'
+  | 'AGENT_HALTED'
+  | 'AGENT_RETIRED'
+  | 'AGENT_EXISTS'
+  | 'AGENT_NOT_FOUND'
+  | 'BUDGET_EXHAUSTED'
+  | 'STORE_IO'
+  | 'CHECKPOINT_INVALID'
+  | 'MANIFEST_UNREADABLE'
+
+export class RunnerError extends Error {
+  override readonly name = 'RunnerError'
+  readonly code: RunnerErrorCode
+
+  constructor(code: RunnerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}

@@ -1,0 +1,32 @@
+/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use"). */
+export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet'] as const)
+
+export type CapabilityName = typeof CAPABILITIES[number]
+
+/** The `igor.*` function each capability provides. */
+export const CAPABILITY_IMPORTS: Readonly<Record<CapabilityName, string>> = Object.freeze({
+  clock: 'clock_now',
+  rand: 'rand_bytes',
+  log: 'log_emit',
+  wallet: 'wallet_balance'
+})
+
+/**
+ * Highest version of each capability this node implements. A manifest asking
+ * for a newer one is refused rather than run with semantics it did not ask for.
+ */
+export const CAPABILITY_VERSIONS: Readonly<Record<CapabilityName, number>> = Object.freeze({
+  clock: 1,
+  rand: 1,
+  log: 1,
+  wallet: 1
+})
+
+export function isCapabilityName(name: string): name is CapabilityName {
+  return (CAPABILITIES as readonly string[]).includes(name)
+}
+
+/** The capability behind an `igor.<name>` import, or undefined for an unknown name. */
+export function capabilityForImport(importName: string): CapabilityName | undefined {
+  return CAPABILITIES.find((capability) => CAPABILITY_IMPORTS[capability] === importName)
+}

@@ -1,0 +1,6 @@
+export { CAPABILITIES, CAPABILITY_IMPORTS, CAPABILITY_VERSIONS, capabilityForImport, isCapabilityName } from './capabilities.js'
+export type { CapabilityName } from './capabilities.js'
+export { EMPTY_MANIFEST, NODE_MEMORY_LIMIT_BYTES, WASM_PAGE_BYTES, parseManifest } from './manifest.js'
+export type { CapabilityDeclaration, Manifest, ManifestOptions, MigrationPolicy } from './manifest.js'
+export { MAX_MANIFEST_BYTES, loadManifest, sidecarManifestPath } from './load-manifest.js'
+export type { LoadManifestOptions } from './load-manifest.js'

@@ -1,0 +1,467 @@
+import { createHash } from 'node:crypto'
+import { basename } from 'node:path'
+import { CheckpointError, decodeCheckpoint } from '@igor/checkpoint-codec'
+import type { Checkpoint } from '@igor/checkpoint-codec'
+import { Epoch } from '@igor/epoch'
+import { AuthorityState, Lease, systemClock } from '@igor/lease'
+import type { Clock, LeaseConfig } from '@igor/lease'
+import { AgentHost, DEFAULT_TIMING } from './agent-host.js'
+import type { AgentModule, AgentStatus, AgentTiming, HandoffSnapshot } from './agent-host.js'
+import { RunnerError } from './errors.js'
+import type { Logger } from './logger.js'
+import { silentLogger } from './logger.js'
+import { CAPABILITIES, EMPTY_MANIFEST, loadManifest, parseManifest } from './manifest/index.js'
+import type { CapabilityName, Manifest } from './manifest/index.js'
+import { AgentSandbox } from './sandbox/agent-sandbox.js'
+import type { SandboxLimits } from './sandbox/agent-sandbox.js'
+import { CheckpointStore, validateAgentId } from './store/index.js'
+import type { AuthorityRecord, Tombstone } from './store/index.js'
+import { prepareAgentModule, readWasmFile } from './wasm/index.js'
+
+export interface NodeRuntimeOptions {
+  readonly dataDir: string
+  /** null disables leases (CLI `--lease-duration 0`): ticks without a lease, epoch unchanged. */
+  readonly lease: LeaseConfig | null
+  /** This node's price in microcents per second (SPEC §5 default 1000). */
+  readonly pricePerSecond: bigint
+  readonly logger?: Logger
+  readonly clock?: Clock
+  readonly timing?: Partial<AgentTiming>
+  readonly sandboxLimits?: Partial<SandboxLimits>
+  /** Capabilities this node offers; an agent that declares another is refused. Default: all. */
+  readonly capabilities?: readonly CapabilityName[]
+}
+
+export interface StartAgentOptions {
+  readonly wasmPath: string
+  readonly manifestPath?: string
+  /** Defaults to the file name without `.wasm`. */
+  readonly agentId?: string
+  /** Initial budget in microcents; ignored when resuming from a checkpoint. */
+  readonly budget: bigint
+}
+
+/** An agent that arrived by migration (SPEC §7 target), already decoded from the wire. */
+export interface IncomingAgent {
+  readonly agentId: string
+  readonly wasm: Uint8Array
+  readonly wasmHash: Uint8Array
+  readonly checkpoint: Uint8Array
+  readonly manifestData: Uint8Array
+  /** The source's live epoch `(M,G)`; this node grants `(M+1,0)`. */
+  readonly sourceEpoch: Epoch
+  readonly sourceNodeId: string
+}
+
+const HANDOFF_STATES: ReadonlySet<string> = new Set([AuthorityState.HANDOFF_INITIATED, AuthorityState.HANDOFF_PENDING, AuthorityState.RECOVERY_REQUIRED])
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+const sha256 = (bytes: Uint8Array): Uint8Array => createHash('sha256').update(bytes).digest()
+
+/**
+ * Every agent this node holds: the ones it ticks, the ones halted or awaiting
+ * recovery, and tombstones of the ones that left. It is the single place that
+ * decides what a (re)started node may run (SPEC §5 restart, §7 durable record).
+ */
+export class NodeRuntime {
+  readonly store: CheckpointStore
+  private readonly hosts = new Map<string, AgentHost>()
+  /** Agents found on disk that could not be loaded, with the reason. */
+  private readonly failed = new Map<string, { state: AuthorityState, epoch: Epoch, reason: string }>()
+  /** Serializes admission/start per agent id, so two arrivals of one agent cannot race. */
+  private readonly busy = new Set<string>()
+  private readonly log: Logger
+  private readonly clock: Clock
+  private readonly timing: AgentTiming
+  private readonly offered: ReadonlySet<CapabilityName>
+  private closed = false
+
+  private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions) {
+    this.store = store
+    this.log = options.logger ?? silentLogger
+    this.clock = options.clock ?? systemClock
+    this.timing = { ...DEFAULT_TIMING, ...options.timing }
+    this.offered = new Set(options.capabilities ?? CAPABILITIES)
+  }
+
+  static async open(options: NodeRuntimeOptions): Promise<NodeRuntime> {
+    const store = await CheckpointStore.open(options.dataDir)
+    return new NodeRuntime(store, options)
+  }
+
+  get pricePerSecond(): bigint {
+    return this.options.pricePerSecond
+  }
+
+  get capabilities(): ReadonlySet<CapabilityName> {
+    return this.offered
+  }
+
+  host(agentId: string): AgentHost | undefined {
+    return this.hosts.get(agentId)
+  }
+
+  /** `--run-agent`: load a new agent, or resume it from its checkpoint (SPEC §5 restart). */
+  async startAgent(options: StartAgentOptions): Promise<AgentStatus> {
+    const agentId = validateAgentId(options.agentId ?? basename(options.wasmPath).replace(/\.wasm$/i, ''))
+    return this.exclusive(agentId, async () => {
+      const wasm = await readWasmFile(options.wasmPath)
+      const manifest = await loadManifest(options.wasmPath, options.manifestPath)
+      const host = await this.load(agentId, { wasm, manifest, path: options.wasmPath, budget: options.budget })
+      host.start()
+      return host.status()
+    })
+  }
+
+  /**
+   * Resumes every agent stored in the data directory that is not already
+   * running (agents that arrived by migration, or ran here before). Failures
+   * are reported per agent and never stop the others.
+   */
+  async resumeStoredAgents(): Promise<Array<{ agentId: string, error?: string }>> {
+    const results: Array<{ agentId: string, error?: string }> = []
+    for (const agentId of await this.store.listAgents()) {
+      if (this.hosts.has(agentId)) continue
+      try {
+        const status = await this.exclusive(agentId, async () => {
+          const stored = await this.store.loadModule(agentId)
+          if (stored === null) return null
+          const manifest = stored.manifest.byteLength === 0
+            ? EMPTY_MANIFEST
+            : parseManifest(stored.manifest, { source: `${agentId} (stored manifest)` })
+          const host = await this.load(agentId, { wasm: stored.wasm, manifest, path: `${agentId}.wasm (stored)`, budget: 0n, mustResume: true })
+          host.start()
+          return host.status()
+        })
+        if (status !== null) results.push({ agentId })
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        if (!(error instanceof RunnerError && error.code === 'AGENT_RETIRED')) {
+          const authority = await this.store.readAuthority(agentId).catch(() => null)
+          this.failed.set(agentId, { state: AuthorityState.RECOVERY_REQUIRED, epoch: authority?.epoch ?? Epoch.ZERO, reason })
+          this.log.error({ agentId }, `agent not started: ${reason}`)
+          results.push({ agentId, error: reason })
+        }
+      }
+    }
+    return results
+  }
+
+  /** SPEC §6 status: live agents, agents that failed to load, and tombstones (RETIRED). */
+  async status(): Promise<AgentStatus[]> {
+    const rows = new Map<string, AgentStatus>()
+    for (const [agentId, host] of this.hosts) rows.set(agentId, host.status())
+    for (const [agentId, failure] of this.failed) {
+      if (!rows.has(agentId)) rows.set(agentId, { agentId, state: failure.state, epoch: failure.epoch, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: failure.reason })
+    }
+    for (const agentId of await this.store.listAgents()) {
+      if (rows.has(agentId)) continue
+      const tombstone = await this.store.readTombstone(agentId).catch(() => null)
+      if (tombstone !== null) rows.set(agentId, tombstoneStatus(tombstone))
+    }
+    return [...rows.values()].sort((a, b) => a.agentId.localeCompare(b.agentId))
+  }
+
+  /** `igord recover <agentId>`: the explicit recovery action (SPEC §3 RECOVERY_REQUIRED → ACTIVE_OWNER). */
+  async recover(agentId: string): Promise<AgentStatus> {
+    return this.requireHost(agentId).recover()
+  }
+
+  /** Checkpoints and stops every agent (SPEC §5 shutdown). */
+  async shutdown(): Promise<void> {
+    this.closed = true
+    await Promise.all([...this.hosts.values()].map(async (host) => host.stop()))
+    this.hosts.clear()
+  }
+
+  // ── hand-off, source side (SPEC §7) ─────────────────────────────────────────
+
+  async beginHandoff(agentId: string, peer: string): Promise<HandoffSnapshot> {
+    return this.requireHost(agentId).beginHandoff(peer)
+  }
+
+  async markHandoffPending(agentId: string, peer: string): Promise<void> {
+    await this.requireHost(agentId).markHandoffPending(peer)
+  }
+
+  async completeHandoff(agentId: string, movedTo: string): Promise<void> {
+    const host = this.requireHost(agentId)
+    await host.retire(movedTo)
+    this.hosts.delete(agentId)
+  }
+
+  async revertHandoff(agentId: string, reason: string): Promise<Epoch> {
+    return this.requireHost(agentId).revertHandoff(reason)
+  }
+
+  async failHandoff(agentId: string, reason: string): Promise<void> {
+    await this.requireHost(agentId).failHandoff(reason)
+  }
+
+  // ── hand-off, target side (SPEC §7) ─────────────────────────────────────────
+
+  /**
+   * Verifies an incoming agent, loads it, grants it `(M+1,0)` and persists the
+   * checkpoint at that epoch — everything before the success reply. The agent
+   * does not tick until `startAdmitted`. Any failure leaves no files behind.
+   */
+  async admitAgent(incoming: IncomingAgent): Promise<AgentStatus> {
+    const agentId = validateAgentId(incoming.agentId)
+    return this.exclusive(agentId, async () => {
+      const existing = this.hosts.get(agentId)
+      if (existing !== undefined) {
+        const stale = !incoming.sourceEpoch.supersedes(existing.epoch)
+        throw new RunnerError(stale ? 'FENCED' : 'AGENT_EXISTS', stale
+          ? `stale package: this node holds ${agentId} at ${existing.epoch}, not superseded by ${incoming.sourceEpoch}`
+          : `agent ${agentId} is already on this node (${existing.state} at ${existing.epoch})`)
+      }
+      if (incoming.wasmHash.byteLength !== 32) throw new RunnerError('HASH_MISMATCH', `WASMHash must be 32 bytes, got ${incoming.wasmHash.byteLength}`)
+      const actual = sha256(incoming.wasm)
+      if (hex(actual) !== hex(incoming.wasmHash)) {
+        throw new RunnerError('HASH_MISMATCH', `WASMHash ${hex(incoming.wasmHash)} does not match SHA-256 of the binary ${hex(actual)}`)
+      }
+      const checkpoint = decodeIncomingCheckpoint(incoming.checkpoint)
+      if (hex(checkpoint.wasmHash) !== hex(actual)) {
+        throw new RunnerError('HASH_MISMATCH', `checkpoint was taken from binary ${hex(checkpoint.wasmHash)}, package carries ${hex(actual)}`)
+      }
+      if (!checkpoint.epoch.equals(incoming.sourceEpoch)) {
+        throw new RunnerError('FENCED', `package epoch ${incoming.sourceEpoch} differs from its checkpoint's ${checkpoint.epoch}`)
+      }
+      await this.refuseIfStale(agentId, incoming.sourceEpoch)
+      const manifest = incoming.manifestData.byteLength === 0
+        ? EMPTY_MANIFEST
+        : parseManifest(incoming.manifestData, { source: `migration package for ${agentId}` })
+      if (!manifest.migration.enabled) throw new RunnerError('MANIFEST_INVALID', `agent ${agentId} does not allow migration (migration_policy.enabled is false)`)
+      const cap = manifest.migration.maxPricePerSecond
+      if (cap !== null && this.options.pricePerSecond > cap) {
+        throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.options.pricePerSecond} exceeds the agent's max_price_per_second ${cap}`)
+      }
+      const epoch = incoming.sourceEpoch.transferred()
+      const lease = this.options.lease === null ? Lease.unbounded(epoch, this.clock) : Lease.fromMigration(incoming.sourceEpoch.majorVersion, this.options.lease, this.clock)
+      const prior = {
+        authority: await this.store.readAuthority(agentId),
+        checkpoint: (await this.store.load(agentId)) !== null,
+        module: (await this.store.loadModule(agentId)) !== null
+      }
+      let host: AgentHost | null = null
+      try {
+        host = await this.instantiate(agentId, {
+          wasm: incoming.wasm,
+          manifest,
+          path: `${agentId}.wasm (from ${incoming.sourceNodeId})`,
+          lease,
+          checkpoint,
+          // SPEC §7 target 3: from now on the agent pays this node's price.
+          pricePerSecond: this.options.pricePerSecond
+        })
+        await this.store.saveModule(agentId, incoming.wasm, manifest.raw)
+        // SPEC §7 target 3: the checkpoint at the new epoch is durable before the reply.
+        await host.persistStart()
+        await this.store.deleteTombstone(agentId)
+      } catch (error) {
+        if (host !== null) {
+          this.hosts.delete(agentId)
+          await host.stop().catch(() => undefined)
+        }
+        await this.restoreAfterFailedAdmission(agentId, prior)
+        throw error
+      }
+      this.failed.delete(agentId)
+      this.log.info({ agentId, epoch: lease.epoch.toString(), from: incoming.sourceNodeId }, 'agent arrived by migration')
+      return host.status()
+    })
+  }
+
+  /** Starts ticking an admitted agent (after the success reply was sent). */
+  startAdmitted(agentId: string): void {
+    this.requireHost(agentId).start()
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────
+
+  private requireHost(agentId: string): AgentHost {
+    const host = this.hosts.get(agentId)
+    if (host === undefined) throw new RunnerError('AGENT_NOT_FOUND', `no agent ${JSON.stringify(agentId)} is running on this node`)
+    return host
+  }
+
+  private async exclusive<T>(agentId: string, section: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new RunnerError('AGENT_HALTED', 'the node is shutting down')
+    if (this.busy.has(agentId)) throw new RunnerError('AGENT_EXISTS', `agent ${agentId} is being loaded or admitted right now`)
+    this.busy.add(agentId)
+    try {
+      return await section()
+    } finally {
+      this.busy.delete(agentId)
+    }
+  }
+
+  /** SPEC §7 target 2: refuse a package whose epoch does not supersede what this node holds for the agent. */
+  private async refuseIfStale(agentId: string, sourceEpoch: Epoch): Promise<void> {
+    const held: Array<{ what: string, epoch: Epoch }> = []
+    const tombstone = await this.store.readTombstone(agentId)
+    if (tombstone !== null) held.push({ what: 'tombstone', epoch: tombstone.epoch })
+    const authority = await this.store.readAuthority(agentId)
+    if (authority !== null) held.push({ what: `authority record (${authority.state})`, epoch: authority.epoch })
+    let stored: Checkpoint | null = null
+    try {
+      stored = await this.store.load(agentId)
+    } catch (error) {
+      throw new RunnerError('FENCED', `this node holds an unreadable checkpoint for ${agentId}; refusing to replace it (${(error as Error).message})`)
+    }
+    if (stored !== null) held.push({ what: 'checkpoint', epoch: stored.epoch })
+    for (const { what, epoch } of held) {
+      if (!sourceEpoch.supersedes(epoch)) {
+        throw new RunnerError('FENCED', `stale package: this node's ${what} for ${agentId} is at ${epoch}, not superseded by ${sourceEpoch}`)
+      }
+    }
+  }
+
+  /** Loads an agent given by the operator or stored on disk, resuming from its checkpoint when there is one. */
+  private async load(agentId: string, source: { wasm: Uint8Array, manifest: Manifest, path: string, budget: bigint, mustResume?: boolean }): Promise<AgentHost> {
+    if (this.hosts.has(agentId)) throw new RunnerError('AGENT_EXISTS', `agent ${agentId} is already running on this node`)
+    const authority = await this.store.readAuthority(agentId)
+    const tombstone = await this.store.readTombstone(agentId)
+    const checkpoint = await this.store.load(agentId)
+    if (authority?.state === AuthorityState.RETIRED || (checkpoint === null && tombstone !== null)) {
+      const where = tombstone !== null ? ` to ${tombstone.movedTo} at ${tombstone.epoch}` : ''
+      if (checkpoint !== null) await this.store.delete(agentId) // left over from a crash mid-retirement
+      throw new RunnerError('AGENT_RETIRED', `agent ${agentId} was handed off${where}; a retired agent is never started again here`)
+    }
+    if (checkpoint === null && source.mustResume === true) {
+      throw new RunnerError('AGENT_NOT_FOUND', `agent ${agentId} has no checkpoint to resume`)
+    }
+    const lease = checkpoint === null ? this.bootstrapLease() : this.resumeLease(checkpoint, authority)
+    const host = await this.instantiate(agentId, {
+      wasm: source.wasm,
+      manifest: source.manifest,
+      path: source.path,
+      lease,
+      checkpoint,
+      budget: source.budget,
+      pricePerSecond: checkpoint?.pricePerSecond ?? this.options.pricePerSecond
+    })
+    try {
+      await this.store.saveModule(agentId, source.wasm, source.manifest.raw)
+      await host.persistStart()
+      if (tombstone !== null) await this.store.deleteTombstone(agentId)
+    } catch (error) {
+      this.hosts.delete(agentId)
+      await host.stop().catch(() => undefined)
+      throw error
+    }
+    this.failed.delete(agentId)
+    const status = host.status()
+    this.log.info({
+      agentId,
+      resumed: checkpoint !== null,
+      state: status.state,
+      epoch: status.epoch.toString(),
+      leaseExpiry: status.leaseExpiry.toString(),
+      tickNumber: status.tickNumber.toString(),
+      budget: status.budget.toString()
+    }, checkpoint === null ? 'agent started' : 'agent resumed from checkpoint')
+    return host
+  }
+
+  private async instantiate(agentId: string, source: {
+    wasm: Uint8Array
+    manifest: Manifest
+    path: string
+    lease: Lease
+    checkpoint: Checkpoint | null
+    budget?: bigint
+    pricePerSecond: bigint
+  }): Promise<AgentHost> {
+    for (const capability of source.manifest.capabilities.keys()) {
+      if (!this.offered.has(capability)) {
+        throw new RunnerError('UNDECLARED_CAPABILITY', `${source.path}: capability "${capability}" is not offered by this node`)
+      }
+    }
+    const prepared = await prepareAgentModule(source.wasm, { path: source.path, manifest: source.manifest })
+    if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
+      throw new RunnerError('HASH_MISMATCH', `${source.path}: binary SHA-256 ${hex(prepared.wasmHash)} does not match the checkpoint's ${hex(source.checkpoint.wasmHash)}`)
+    }
+    const budget = source.checkpoint?.budget ?? source.budget ?? 0n
+    const logger = this.log.child({ agentId })
+    let sandbox: AgentSandbox
+    try {
+      sandbox = await AgentSandbox.start({
+        agentId,
+        module: prepared.module,
+        capabilities: [...prepared.capabilities],
+        usesWasi: prepared.usesWasi,
+        entry: prepared.entry
+      }, { budget, state: source.checkpoint?.state ?? null, logger, ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {}) })
+    } catch (error) {
+      throw new RunnerError('AGENT_INIT_FAILED', `${source.path}: ${source.checkpoint === null ? 'agent_init' : 'resume'} failed: ${(error as Error).message}`, { cause: error })
+    }
+    const module: AgentModule = { prepared, wasm: source.wasm, manifest: source.manifest }
+    const host = new AgentHost({
+      agentId,
+      module,
+      sandbox,
+      lease: source.lease,
+      budget,
+      pricePerSecond: source.pricePerSecond,
+      tickNumber: source.checkpoint?.tickNumber ?? 0n,
+      store: this.store,
+      logger,
+      timing: this.timing,
+      nowNs: () => this.clock.nowNs()
+    })
+    this.hosts.set(agentId, host)
+    return host
+  }
+
+  private bootstrapLease(): Lease {
+    return this.options.lease === null ? Lease.unbounded(Epoch.ZERO, this.clock) : Lease.bootstrap(this.options.lease, this.clock)
+  }
+
+  /**
+   * SPEC §3/§5 restart: the stored epoch renewed once, never lower than the
+   * authority record; a restart in the middle of a hand-off (or of a recovery)
+   * comes back as RECOVERY_REQUIRED, never as a second live copy.
+   */
+  private resumeLease(checkpoint: Checkpoint, authority: AuthorityRecord | null): Lease {
+    const stored = authority !== null && authority.epoch.supersedes(checkpoint.epoch) ? authority.epoch : checkpoint.epoch
+    const lease = this.options.lease === null ? Lease.unbounded(stored, this.clock) : Lease.fromCheckpoint(stored, this.options.lease, this.clock)
+    if (authority !== null && HANDOFF_STATES.has(authority.state)) {
+      lease.enterRecovery(authority.state === AuthorityState.RECOVERY_REQUIRED
+        ? (authority.reason ?? 'authority was ambiguous before the restart')
+        : `restarted during a hand-off (${authority.state}${authority.peer !== undefined ? ` to ${authority.peer}` : ''}); run \`igord recover\` only if the target does not run it`)
+    }
+    return lease
+  }
+
+  /** SPEC §7 target 4: a refused or failed arrival leaves no orphan files and restores what was there. */
+  private async restoreAfterFailedAdmission(agentId: string, prior: { authority: AuthorityRecord | null, checkpoint: boolean, module: boolean }): Promise<void> {
+    const quietly = async (op: () => Promise<void>): Promise<void> => { await op().catch(() => undefined) }
+    if (!prior.checkpoint) await quietly(async () => this.store.delete(agentId))
+    if (!prior.module) await quietly(async () => this.store.deleteModule(agentId))
+    await quietly(async () => prior.authority === null ? this.store.deleteAuthority(agentId) : this.store.writeAuthority(agentId, prior.authority))
+  }
+}
+
+function decodeIncomingCheckpoint(bytes: Uint8Array): Checkpoint {
+  try {
+    return decodeCheckpoint(bytes)
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new RunnerError('CHECKPOINT_CORRUPT', `package checkpoint does not decode: ${error.message}`)
+    throw error
+  }
+}
+
+function tombstoneStatus(tombstone: Tombstone): AgentStatus {
+  return {
+    agentId: tombstone.agentId,
+    state: AuthorityState.RETIRED,
+    epoch: tombstone.epoch,
+    leaseExpiry: 0n,
+    tickNumber: 0n,
+    budget: 0n,
+    pricePerSecond: 0n,
+    halted: `retired: handed off to ${tombstone.movedTo}`,
+    movedTo: tombstone.movedTo
+  }
+}

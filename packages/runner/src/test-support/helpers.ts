@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Logger } from '../logger.js'
+
+export interface LogLine { level: string, msg: string, fields: Record<string, unknown> }
+
+/** A Logger that records every line (bindings of children included) for assertions. */
+export function recordingLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: LogLine[] } {
+  const at = (level: string) => (obj: object, msg?: string): void => { lines.push({ level, msg: msg ?? '', fields: { ...bindings, ...obj } }) }
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => recordingLogger(lines, { ...bindings, ...more })
+  }
+}
+
+/** Polls until `check` returns a truthy value; fails the test with `what` if it never does. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+export async function tempDir(prefix = 'igor-runner-'): Promise<{ path: string, remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix))
+  return { path, remove: async () => rm(path, { recursive: true, force: true }) }
+}

@@ -1,0 +1,5 @@
+export { IGOR_MODULE, REQUIRED_EXPORTS, WASI_MODULE, WASI_PREVIEW1_FUNCTIONS } from './abi.js'
+export { WASM32_MAX_PAGES, capMemoryMaximum } from './memory-cap.js'
+export { memoryCapPages, prepareAgentModule } from './prepare.js'
+export type { PrepareOptions, PreparedAgent } from './prepare.js'
+export { MAX_WASM_BYTES, readWasmFile } from './read-wasm.js'
