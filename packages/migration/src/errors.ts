@@ -1,0 +1,60 @@
+/**
+ * Why a migration-layer operation was refused. Stable strings: callers branch
+ * on them, and the target may put them in an `AgentStarted.Error` reply.
+ */
+export type MigrationErrorCode =
+  /** An `AgentTransfer` (or a value handed to its encoder) is malformed. */
+  | 'BAD_TRANSFER'
+  /** An `AgentStarted` reply (or a value handed to its encoder) is malformed. */
+  | 'BAD_REPLY'
+  /** The peer sent more than the read cap before one JSON value was complete. */
+  | 'TRANSFER_TOO_LARGE'
+  /** One whole JSON value did not arrive within the time limit. */
+  | 'TRANSFER_TIMEOUT'
+  /** The stream ended before anything but whitespace arrived. */
+  | 'TRANSFER_EMPTY'
+  /** The stream ended in the middle of a JSON value. */
+  | 'TRANSFER_TRUNCATED'
+  /** The caller's AbortSignal fired while reading or writing. */
+  | 'TRANSFER_ABORTED'
+  /** The underlying stream failed (reset, connection closed) while reading or writing. */
+  | 'STREAM_FAILED'
+  /** The node key file exists but cannot be read or is not a valid Ed25519 libp2p key. */
+  | 'NODE_KEY_INVALID'
+  /** The node key could not be created (data directory not writable, disk full, …). */
+  | 'NODE_KEY_WRITE_FAILED'
+  /** A `listen` entry is not a TCP multiaddr this node can listen on. */
+  | 'BAD_LISTEN_ADDRESS'
+  /** Listening failed at start (address in use, permission denied, …). */
+  | 'LISTEN_FAILED'
+  /** A peer address is not a dialable multiaddr with a `/p2p/<peerId>`. */
+  | 'BAD_PEER_ADDRESS'
+  /** Dialing the peer or negotiating the protocol failed. */
+  | 'DIAL_FAILED'
+  /** Hand-off: the target gave a definite refusal (`Success: false`); the source keeps the agent (SPEC §7 source step 4). */
+  | 'REJECTED'
+  /** Hand-off: the package left but no answer came back; authority is ambiguous (SPEC §7 source step 5). */
+  | 'OUTCOME_UNKNOWN'
+
+/** The typed error of `@igor/migration`: a stable `code` and a one-line message naming the field or file. */
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError'
+  readonly code: MigrationErrorCode
+
+  constructor(code: MigrationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/** True when `err` is a `MigrationError`, optionally with the given code. */
+export function isMigrationError(err: unknown, code?: MigrationErrorCode): err is MigrationError {
+  return err instanceof MigrationError && (code === undefined || err.code === code)
+}
+
+/** First line of an unknown thrown value's message, for wrapping foreign errors in one-line messages. */
+export function describeCause(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? ''
+  return line.trim() || (err instanceof Error ? err.name : 'unknown error')
+}

@@ -1,0 +1,112 @@
+import type { Epoch } from '@igor/epoch'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Logger } from '@igor/runner'
+import { MigrationError, describeCause } from '../errors.js'
+import { openStream } from '../net/dial.js'
+import { parsePeerAddress } from '../net/addresses.js'
+import { decodeAgentStarted } from '../wire/agent-started.js'
+import { encodeAgentTransfer } from '../wire/agent-transfer.js'
+import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
+import { MIGRATE_PROTOCOL } from '../wire/types.js'
+import type { HandoffRuntime } from './runtime.js'
+
+export interface MigrateResult {
+  readonly agentId: string
+  /** Peer id of the new owner. */
+  readonly target: string
+  /** The epoch the target granted: `(M+1,0)`. */
+  readonly epoch: Epoch
+}
+
+export interface SourceContext {
+  readonly node: Libp2p
+  readonly runtime: HandoffRuntime
+  readonly logger: Logger
+  /** Time allowed to send the package, and then to receive the reply. */
+  readonly transferTimeoutMs: number
+  readonly dialTimeoutMs?: number
+}
+
+const MAX_REPLY_BYTES = 64 * 1024
+
+/**
+ * The source side of SPEC §7. The stream is opened (dial + protocol
+ * negotiation) before anything changes, so an unreachable target leaves the
+ * agent untouched. From the first byte sent on, only a definite `Success:
+ * false` lets the agent tick here again; silence or a broken stream means the
+ * target may hold authority, so the agent goes to RECOVERY_REQUIRED.
+ */
+export async function migrateAgent(ctx: SourceContext, agentId: string, to: string): Promise<MigrateResult> {
+  const targetPeer = parsePeerAddress(to).getPeerId() as string
+  const self = ctx.node.peerId.toString()
+  if (targetPeer === self) throw new MigrationError('BAD_PEER_ADDRESS', `${to} is this node; migrate to another node`)
+  const log = ctx.logger.child({ agentId, target: targetPeer })
+
+  const stream = await openStream(ctx.node, to, MIGRATE_PROTOCOL, { timeoutMs: ctx.dialTimeoutMs ?? 10_000 })
+  let snapshot
+  try {
+    snapshot = await ctx.runtime.beginHandoff(agentId, to)
+  } catch (error) {
+    stream.abort(error as Error)
+    throw error
+  }
+  const started = performance.now()
+  const bytes = encodeAgentTransfer({
+    Package: {
+      AgentID: agentId,
+      WASMBinary: snapshot.module.wasm,
+      WASMHash: snapshot.module.prepared.wasmHash,
+      Checkpoint: snapshot.checkpoint,
+      ManifestData: snapshot.module.manifest.raw,
+      Budget: snapshot.budget,
+      PricePerSecond: snapshot.pricePerSecond,
+      MajorVersion: snapshot.epoch.majorVersion,
+      LeaseGeneration: snapshot.epoch.leaseGeneration
+    },
+    SourceNodeID: self
+  })
+  log.info({ epoch: snapshot.epoch.toString(), bytes: bytes.byteLength }, 'hand-off: sending package')
+
+  const unknownOutcome = async (what: string, error: unknown): Promise<never> => {
+    const reason = `hand-off to ${targetPeer} ${what}: ${describeCause(error)}; the target may hold the agent`
+    abortQuietly(stream, error)
+    await ctx.runtime.failHandoff(agentId, reason)
+    throw new MigrationError('OUTCOME_UNKNOWN', `${reason}. ${agentId} is RECOVERY_REQUIRED here: check the target, then \`igord recover ${agentId}\` only if it does not run the agent`, { cause: error })
+  }
+
+  try {
+    await writeMessage(stream, bytes, { timeoutMs: ctx.transferTimeoutMs })
+  } catch (error) {
+    return await unknownOutcome('failed while sending', error)
+  }
+  // The reply is awaited while HANDOFF_PENDING is made durable, so the fsync does not widen the gap.
+  const reply = readJsonMessage(stream.source, { maxBytes: MAX_REPLY_BYTES, timeoutMs: ctx.transferTimeoutMs })
+  reply.catch(() => undefined)
+  await ctx.runtime.markHandoffPending(agentId, to).catch((error: unknown) => log.error({}, `could not record HANDOFF_PENDING: ${describeCause(error)}`))
+
+  let answer
+  try {
+    answer = decodeAgentStarted(await reply)
+    if (answer.AgentID !== agentId) throw new MigrationError('BAD_REPLY', `reply names agent ${JSON.stringify(answer.AgentID)}, not ${JSON.stringify(agentId)}`)
+  } catch (error) {
+    return await unknownOutcome('got no usable reply', error)
+  }
+  await stream.close().catch(() => undefined)
+
+  if (answer.Success) {
+    await ctx.runtime.completeHandoff(agentId, targetPeer)
+    const epoch = snapshot.epoch.transferred()
+    log.info({ epoch: epoch.toString(), ms: Math.round(performance.now() - started) }, 'hand-off complete; agent retired here')
+    return { agentId, target: targetPeer, epoch }
+  }
+  const epoch = await ctx.runtime.revertHandoff(agentId, answer.Error)
+  throw new MigrationError('REJECTED', `target ${targetPeer} refused ${agentId}: ${answer.Error}; the agent keeps running here at ${epoch}`)
+}
+
+function abortQuietly(stream: Stream, error: unknown): void {
+  try {
+    stream.abort(error instanceof Error ? error : new Error(String(error)))
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,81 @@
+import { Epoch } from '@igor/epoch'
+import type { IncomingStreamData, StreamHandler } from '@libp2p/interface'
+import type { Logger } from '@igor/runner'
+import { MigrationError, describeCause } from '../errors.js'
+import { decodeAgentTransfer } from '../wire/agent-transfer.js'
+import { encodeAgentStarted } from '../wire/agent-started.js'
+import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
+import type { HandoffRuntime } from './runtime.js'
+
+export interface TargetContext {
+  readonly runtime: HandoffRuntime
+  readonly logger: Logger
+  /** This node's peer id, for the reply. */
+  readonly nodeId: string
+  /** Largest transfer accepted (SPEC §7 target 1: bounded read). */
+  readonly maxTransferBytes: number
+  /** Time allowed for the whole transfer to arrive. */
+  readonly transferTimeoutMs: number
+}
+
+const REPLY_TIMEOUT_MS = 10_000
+
+/**
+ * The target side of SPEC §7 as a libp2p stream handler. Every failure before
+ * the agent is admitted is answered with `Success: false` and the reason, and
+ * leaves nothing behind; once the checkpoint at `(M+1,0)` is durable the
+ * agent is this node's, whether or not the reply reaches the source.
+ */
+export function createMigrateHandler(ctx: TargetContext): StreamHandler {
+  return async ({ stream, connection }: IncomingStreamData): Promise<void> => {
+    const remote = connection.remotePeer.toString()
+    const log = ctx.logger.child({ from: remote })
+    let agentId = ''
+    let admitted = false
+    try {
+      const bytes = await readJsonMessage(stream.source, { maxBytes: ctx.maxTransferBytes, timeoutMs: ctx.transferTimeoutMs })
+      const transfer = decodeAgentTransfer(bytes)
+      const pkg = transfer.Package
+      agentId = pkg.AgentID
+      if (transfer.SourceNodeID !== remote) {
+        throw new MigrationError('BAD_TRANSFER', `SourceNodeID ${transfer.SourceNodeID} is not the sending peer ${remote}`)
+      }
+      const status = await ctx.runtime.admitAgent({
+        agentId,
+        wasm: pkg.WASMBinary,
+        wasmHash: pkg.WASMHash,
+        checkpoint: pkg.Checkpoint,
+        manifestData: pkg.ManifestData,
+        sourceEpoch: new Epoch(pkg.MajorVersion, pkg.LeaseGeneration),
+        sourceNodeId: transfer.SourceNodeID
+      })
+      admitted = true
+      log.info({ agentId, epoch: status.epoch.toString() }, 'hand-off accepted')
+      await writeMessage(stream, encodeAgentStarted({ AgentID: agentId, NodeID: ctx.nodeId, Success: true, Error: '' }), { timeoutMs: REPLY_TIMEOUT_MS })
+    } catch (error) {
+      const reason = describeCause(error)
+      if (admitted) {
+        log.warn({ agentId }, `reply did not reach the source (${reason}); the agent is ours either way`)
+      } else {
+        log.warn({ agentId, code: (error as { code?: string }).code }, `hand-off refused: ${reason}`)
+        await refuse(stream, agentId, ctx.nodeId, reason)
+      }
+    } finally {
+      if (admitted) ctx.runtime.startAdmitted(agentId)
+    }
+  }
+}
+
+async function refuse(stream: IncomingStreamData['stream'], agentId: string, nodeId: string, reason: string): Promise<void> {
+  try {
+    await writeMessage(stream, encodeAgentStarted({ AgentID: agentId, NodeID: nodeId, Success: false, Error: reason }), { timeoutMs: 2_000 })
+    await stream.close()
+  } catch {
+    // A hostile or vanished peer: nothing to tell it.
+  }
+  try {
+    stream.abort(new Error('hand-off refused'))
+  } catch {
+    // already closed
+  }
+}

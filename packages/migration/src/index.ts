@@ -1,0 +1,8 @@
+export { MigrationError, isMigrationError } from './errors.js'
+export type { MigrationErrorCode } from './errors.js'
+export * from './wire/index.js'
+export * from './net/index.js'
+export type { HandoffRuntime } from './handoff/runtime.js'
+export { migrateAgent, type MigrateResult, type SourceContext } from './handoff/source.js'
+export { createMigrateHandler, type TargetContext } from './handoff/target.js'
+export { MigrationService, DEFAULT_MAX_TRANSFER_BYTES, DEFAULT_TRANSFER_TIMEOUT_MS, type MigrationServiceOptions } from './service.js'

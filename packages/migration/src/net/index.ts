@@ -1,0 +1,7 @@
+export { loadOrCreateNodeKey, parseNodeKey, NODE_KEY_FILE } from './node-key.js'
+export type { NodeKeyEvent, NodeKeyOptions } from './node-key.js'
+export { createIgorLibp2p, parseListenAddress } from './libp2p-node.js'
+export type { IgorLibp2pOptions } from './libp2p-node.js'
+export { announceAddresses, parsePeerAddress } from './addresses.js'
+export { openStream } from './dial.js'
+export type { OpenStreamOptions } from './dial.js'

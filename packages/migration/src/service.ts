@@ -1,0 +1,76 @@
+import type { Libp2p } from '@libp2p/interface'
+import type { Logger } from '@igor/runner'
+import { silentLogger } from '@igor/runner'
+import { announceAddresses } from './net/addresses.js'
+import { createIgorLibp2p } from './net/libp2p-node.js'
+import { loadOrCreateNodeKey } from './net/node-key.js'
+import type { HandoffRuntime } from './handoff/runtime.js'
+import { migrateAgent } from './handoff/source.js'
+import type { MigrateResult } from './handoff/source.js'
+import { createMigrateHandler } from './handoff/target.js'
+import { MIGRATE_PROTOCOL } from './wire/types.js'
+
+export interface MigrationServiceOptions {
+  readonly runtime: HandoffRuntime
+  /** Holds the node key (`node.key`, 0600) so the peer id is stable across restarts. */
+  readonly dataDir: string
+  readonly listen: readonly string[]
+  readonly logger?: Logger
+  /** Time allowed for one transfer to arrive, and for its reply (default 30 s). */
+  readonly transferTimeoutMs?: number
+  /** Largest transfer a target accepts (default 192 MiB: a 64 MiB state and binary, base64). */
+  readonly maxTransferBytes?: number
+  readonly dialTimeoutMs?: number
+}
+
+export const DEFAULT_TRANSFER_TIMEOUT_MS = 30_000
+export const DEFAULT_MAX_TRANSFER_BYTES = 192 * 1024 * 1024
+
+/**
+ * The node's peer-to-peer side (SPEC §6, §7): a libp2p node with a persistent
+ * identity that serves `/igor/migrate/1.0.0` as a target and migrates this
+ * node's agents to others as a source.
+ */
+export class MigrationService {
+  private constructor(private readonly node: Libp2p, private readonly options: MigrationServiceOptions, private readonly log: Logger) {}
+
+  static async start(options: MigrationServiceOptions): Promise<MigrationService> {
+    const log = options.logger ?? silentLogger
+    const privateKey = await loadOrCreateNodeKey(options.dataDir, {
+      onEvent: (event) => log.info({ ...event }, 'node key')
+    })
+    const node = await createIgorLibp2p({ privateKey, listen: options.listen, ...(options.dialTimeoutMs !== undefined ? { dialTimeoutMs: options.dialTimeoutMs } : {}) })
+    await node.handle(MIGRATE_PROTOCOL, createMigrateHandler({
+      runtime: options.runtime,
+      logger: log,
+      nodeId: node.peerId.toString(),
+      maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES,
+      transferTimeoutMs: options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS
+    }), { maxInboundStreams: 8, maxOutboundStreams: 8 })
+    return new MigrationService(node, options, log)
+  }
+
+  get peerId(): string {
+    return this.node.peerId.toString()
+  }
+
+  /** Full `/ip4/…/tcp/…/p2p/<peerId>` addresses. */
+  addresses(): string[] {
+    return announceAddresses(this.node)
+  }
+
+  /** Hands `agentId` to the node at `to` (a multiaddr ending in `/p2p/<peerId>`). */
+  async migrate(agentId: string, to: string): Promise<MigrateResult> {
+    return migrateAgent({
+      node: this.node,
+      runtime: this.options.runtime,
+      logger: this.log,
+      transferTimeoutMs: this.options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS,
+      ...(this.options.dialTimeoutMs !== undefined ? { dialTimeoutMs: this.options.dialTimeoutMs } : {})
+    }, agentId, to)
+  }
+
+  async stop(): Promise<void> {
+    await this.node.stop()
+  }
+}

@@ -1,0 +1,7 @@
+export { MIGRATE_PROTOCOL } from './types.js'
+export type { AgentPackage, AgentTransfer, AgentStarted } from './types.js'
+export { encodeAgentTransfer, decodeAgentTransfer } from './agent-transfer.js'
+export { encodeAgentStarted, decodeAgentStarted } from './agent-started.js'
+export { RawJson } from './raw-json.js'
+export { readJsonMessage, writeMessage, WRITE_CHUNK_BYTES } from './stream-io.js'
+export type { ReadJsonOptions, WriteMessageOptions } from './stream-io.js'

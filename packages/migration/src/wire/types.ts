@@ -1,0 +1,52 @@
+/**
+ * Wire messages of `/igor/migrate/1.0.0` (SPEC §7). Field names are the Go
+ * reference implementation's, PascalCase, so the mapping is one to one.
+ */
+
+/** Libp2p protocol id of the hand-off stream (SPEC §7). */
+export const MIGRATE_PROTOCOL = '/igor/migrate/1.0.0'
+
+/** Everything the target needs to resume an agent. */
+export interface AgentPackage {
+  AgentID: string
+  /** The agent's WebAssembly binary. */
+  WASMBinary: Uint8Array
+  /** SHA-256 of `WASMBinary` (32 bytes; the target verifies it). */
+  WASMHash: Uint8Array
+  /** A checkpoint in the SPEC §4 format. */
+  Checkpoint: Uint8Array
+  /** The capability manifest, as its file bytes. */
+  ManifestData: Uint8Array
+  /** Remaining budget, microcents (int64, never negative). */
+  Budget: bigint
+  /** Price the agent paid per second at the source, microcents (int64, never negative). */
+  PricePerSecond: bigint
+  /**
+   * Opaque JSON value carried from hop to hop. Decoded as a `RawJson` (exact
+   * source text); the encoder writes a `RawJson` verbatim and any other value
+   * through lossless-json (bigints exact). Omitted when undefined.
+   */
+  Receipts?: unknown
+  /** Epoch major of the source's live lease (uint64; omitted on the wire when 0). */
+  MajorVersion: bigint
+  /** Epoch generation of the source's live lease (uint64; omitted on the wire when 0). */
+  LeaseGeneration: bigint
+}
+
+/** What the source writes: one per stream. */
+export interface AgentTransfer {
+  Package: AgentPackage
+  /** The source node's peer id. */
+  SourceNodeID: string
+}
+
+/** What the target answers: one per stream. */
+export interface AgentStarted {
+  AgentID: string
+  /** The target node's peer id. */
+  NodeID: string
+  /** True only when the target took authority (SPEC §7 target step 3). */
+  Success: boolean
+  /** The reason for a refusal; empty on success. */
+  Error: string
+}
