@@ -1,0 +1,118 @@
+import { mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { NodeRuntime, RunnerError } from '@igor/runner'
+import type { StartOptions } from './args.js'
+import { ControlServer } from './control/server.js'
+import { CONTROL_SOCKET, agentStatusJson } from './control/protocol.js'
+import type { StatusJson } from './control/protocol.js'
+import { createLogger } from './logging.js'
+import { startNetwork } from './network.js'
+import type { NodeNetwork } from './network.js'
+
+/** An expected start-up failure: printed as one line, exit 1. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError'
+}
+
+function errorBody(error: unknown): { error: { code: string, message: string } } {
+  const code = (error as { code?: unknown }).code
+  return { error: { code: typeof code === 'string' ? code : 'INTERNAL', message: error instanceof Error ? error.message : String(error) } }
+}
+
+const NOT_FOUND_CODES = new Set(['AGENT_NOT_FOUND'])
+
+/**
+ * `igord start`: wires the runtime, the network and the control socket, and
+ * turns SIGINT/SIGTERM into a clean shutdown with final checkpoints (SPEC §5).
+ * Resolves with the process exit code once the node has stopped.
+ */
+export async function runDaemon(options: StartOptions): Promise<number> {
+  const log = createLogger(options.logFormat)
+  const dataDir = resolve(options.dataDir)
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+
+  let runtime: NodeRuntime | null = null
+  let network: NodeNetwork | null = null
+  const statusJson = async (): Promise<StatusJson> => ({
+    node: { peerId: network?.peerId ?? null, addresses: network?.addresses() ?? [] },
+    agents: runtime === null ? [] : (await runtime.status()).map(agentStatusJson)
+  })
+
+  // The control socket is bound first: it is also the data directory's lock.
+  const control = await ControlServer.open(join(dataDir, CONTROL_SOCKET), async (method, path, body) => {
+    try {
+      if (method === 'GET' && path === '/status') return { status: 200, body: await statusJson() }
+      const match = /^\/agents\/([^/]+)\/(recover|migrate)$/.exec(path)
+      if (method === 'POST' && match !== null && runtime !== null) {
+        const agentId = decodeURIComponent(match[1] as string)
+        if (match[2] === 'recover') return { status: 200, body: { agent: agentStatusJson(await runtime.recover(agentId)) } }
+        if (network === null) return { status: 503, body: { error: { code: 'NO_NETWORK', message: 'the node has no network yet' } } }
+        const to = (body as { to?: unknown } | null)?.to
+        if (typeof to !== 'string') return { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'migrate needs {"to": "<multiaddr>"}' } } }
+        return { status: 200, body: await network.migrate(agentId, to) }
+      }
+      return { status: 404, body: { error: { code: 'NOT_FOUND', message: `no such control endpoint: ${method} ${path}` } } }
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? ''
+      return { status: NOT_FOUND_CODES.has(code) ? 404 : 409, body: errorBody(error) }
+    }
+  })
+
+  let stopping: Promise<number> | null = null
+  const stop = async (exitCode: number): Promise<number> => {
+    stopping ??= (async () => {
+      log.info({}, 'shutting down: final checkpoints')
+      await network?.stop().catch((error: unknown) => log.warn({}, `network stop: ${(error as Error).message}`))
+      await runtime?.shutdown()
+      await control.close()
+      log.info({}, 'stopped')
+      return exitCode
+    })()
+    return stopping
+  }
+
+  try {
+    runtime = await NodeRuntime.open({
+      dataDir,
+      lease: options.lease,
+      pricePerSecond: options.pricePerSecond,
+      capabilities: options.capabilities,
+      logger: log
+    })
+    log.info({
+      dataDir,
+      leaseDurationMs: options.lease?.durationMs ?? 0,
+      leaseGraceMs: options.lease?.gracePeriodMs ?? 0,
+      pricePerSecond: options.pricePerSecond.toString()
+    }, options.lease === null ? 'igord starting (leases disabled)' : 'igord starting')
+    for (const agent of options.agents) {
+      await runtime.startAgent({ ...agent, budget: options.budget })
+    }
+    for (const result of await runtime.resumeStoredAgents()) {
+      if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
+    }
+    network = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, logger: log })
+    log.info({ peerId: network.peerId, addresses: network.addresses() }, `listening on ${network.addresses().join(' ')}`)
+  } catch (error) {
+    await stop(1)
+    if (error instanceof RunnerError || error instanceof StartupError || isExpected(error)) {
+      log.error({ code: (error as { code?: string }).code }, (error as Error).message)
+      throw new StartupError((error as Error).message)
+    }
+    throw error
+  }
+
+  return new Promise<number>((resolveExit) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'signal received')
+      void stop(0).then(resolveExit)
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  })
+}
+
+function isExpected(error: unknown): boolean {
+  const name = (error as { name?: string }).name
+  return name === 'MigrationError' || name === 'AuthorityError'
+}

@@ -1,0 +1,6 @@
+export { main, type Io } from './main.js'
+export { parseCommand, UsageError, type Command, type StartOptions } from './args.js'
+export { parseDuration, formatDuration } from './duration.js'
+export { controlRequest, ControlUnavailableError } from './control/client.js'
+export { agentStatusJson, CONTROL_SOCKET, type AgentStatusJson, type StatusJson } from './control/protocol.js'
+export { renderStatusText } from './status-format.js'

@@ -1,0 +1,34 @@
+import { formatMicrocents } from '@igor/runner'
+import type { StatusJson } from './control/protocol.js'
+
+function isoFromNs(ns: string): string {
+  const value = BigInt(ns)
+  if (value === 0n) return '-'
+  const ms = value / 1_000_000n
+  return new Date(Number(ms)).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/** `igord status` for people: one line per agent, aligned columns. */
+export function renderStatusText(status: StatusJson): string {
+  const lines: string[] = []
+  lines.push(`node ${status.node.peerId ?? '(no network)'}`)
+  for (const address of status.node.addresses) lines.push(`  ${address}`)
+  if (status.agents.length === 0) {
+    lines.push('no agents')
+    return lines.join('\n') + '\n'
+  }
+  const header = ['AGENT', 'STATE', 'EPOCH', 'LEASE EXPIRY', 'TICK', 'BUDGET', 'HALTED']
+  const rows = status.agents.map((a) => [
+    a.agentId,
+    a.state,
+    `(${a.majorVersion},${a.leaseGeneration})`,
+    isoFromNs(a.leaseExpiry),
+    a.tickNumber,
+    formatMicrocents(BigInt(a.budget)),
+    a.halted ?? '-'
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const fmt = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')
+  lines.push('', fmt(header), ...rows.map(fmt))
+  return lines.join('\n') + '\n'
+}

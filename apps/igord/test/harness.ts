@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { controlRequest } from '../src/control/client.js'
+import type { AgentStatusJson, StatusJson } from '../src/control/protocol.js'
+
+/** The built CLI: end-to-end tests drive exactly what users run. */
+export const IGORD = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+export interface LogLine { level: number, msg: string, agentId?: string, [key: string]: unknown }
+
+export async function tempDir(): Promise<{ path: string, remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'igor-e2e-'))
+  return { path, remove: async () => rm(path, { recursive: true, force: true }) }
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Polls until `check` gives a truthy value. The timeout only keeps a broken build from hanging CI. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value) return value
+    } catch (error) {
+      last = error
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last !== undefined ? ` (last error: ${(last as Error).message})` : ''}`)
+    await sleep(25)
+  }
+}
+
+/** Runs an igord subcommand to completion. */
+export async function runCli(args: string[], timeoutMs = 60_000): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [IGORD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)))
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+/** A running `igord` process with its parsed JSON log. */
+export class Igord {
+  readonly logs: LogLine[] = []
+  stderr = ''
+  readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  private readonly child: ChildProcess
+  private partial = ''
+
+  private constructor(readonly dataDir: string, args: string[]) {
+    this.child = spawn(process.execPath, [IGORD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.onStdout(chunk))
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk })
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })))
+  }
+
+  /** Starts `igord` on `dataDir`, listening on a random loopback port unless `--listen` is given. */
+  static start(dataDir: string, args: string[] = []): Igord {
+    const listen = args.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0']
+    return new Igord(dataDir, ['--data-dir', dataDir, ...listen, ...args])
+  }
+
+  get pid(): number {
+    return this.child.pid as number
+  }
+
+  /** Resolves once the node is listening (its agents are loaded by then). */
+  async ready(): Promise<this> {
+    await this.waitForLog('node listening', (l) => l.msg.startsWith('listening on'))
+    return this
+  }
+
+  async waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    return waitFor(what, () => {
+      const found = this.logs.find(match)
+      if (found !== undefined) return found
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`igord exited (${this.child.exitCode ?? this.child.signalCode}): ${this.stderr.trim()}`)
+      return undefined
+    }, timeoutMs)
+  }
+
+  async status(): Promise<StatusJson> {
+    const reply = await controlRequest(this.dataDir, 'GET', '/status', undefined, 10_000)
+    return reply.body as StatusJson
+  }
+
+  async agent(agentId: string): Promise<AgentStatusJson | undefined> {
+    return (await this.status()).agents.find((a) => a.agentId === agentId)
+  }
+
+  address(): string {
+    const line = this.logs.find((l) => l.msg.startsWith('listening on'))
+    const addresses = (line?.addresses as string[] | undefined) ?? []
+    const loopback = addresses.find((a) => a.startsWith('/ip4/127.0.0.1/'))
+    if (loopback === undefined) throw new Error(`no loopback address in ${JSON.stringify(addresses)}`)
+    return loopback
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal)
+  }
+
+  /** SIGINT and wait: the clean shutdown path. */
+  async stop(): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT')
+    return this.exited
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGCONT')
+      this.child.kill('SIGKILL')
+    }
+    await this.exited
+  }
+
+  private onStdout(chunk: string): void {
+    this.partial += chunk
+    const lines = this.partial.split('\n')
+    this.partial = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line.trim() === '') continue
+      try {
+        this.logs.push(JSON.parse(line) as LogLine)
+      } catch {
+        this.logs.push({ level: 0, msg: line })
+      }
+    }
+  }
+}
+
+/** Kills every node a test started, whatever happened. */
+export class Nodes {
+  private readonly all: Igord[] = []
+  start(dataDir: string, args: string[] = []): Igord {
+    const node = Igord.start(dataDir, args)
+    this.all.push(node)
+    return node
+  }
+  async killAll(): Promise<void> {
+    await Promise.all(this.all.splice(0).map(async (n) => n.kill()))
+  }
+}
