@@ -23,8 +23,8 @@ export function renderStatusText(status: StatusJson): string {
     a.state,
     `(${a.majorVersion},${a.leaseGeneration})`,
     isoFromNs(a.leaseExpiry),
-    a.tickNumber,
-    formatMicrocents(BigInt(a.budget)),
+    a.state === 'RETIRED' ? '-' : a.tickNumber,
+    a.state === 'RETIRED' ? '-' : formatMicrocents(BigInt(a.budget)),
     a.halted ?? '-'
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))

@@ -1,3 +1,4 @@
+import './node20.js'
 export { MigrationError, isMigrationError } from './errors.js'
 export type { MigrationErrorCode } from './errors.js'
 export * from './wire/index.js'

@@ -248,6 +248,7 @@ export class AgentHost {
       await this.store.writeTombstone(this.agentId, { agentId: this.agentId, epoch: finalEpoch, movedTo, retiredAtNs: this.nowNs() })
       await this.writeAuthority(undefined, movedTo)
       await this.store.delete(this.agentId)
+      await this.store.deleteModule(this.agentId)
       await this.sandbox.terminate()
       this.log.info({ movedTo, epoch: finalEpoch.toString() }, 'agent handed off; retired here')
     })
@@ -287,6 +288,15 @@ export class AgentHost {
       await this.writeAuthority(reason)
       this.log.error({ reason }, 'hand-off outcome unknown; agent needs explicit recovery')
     })
+  }
+
+  /**
+   * Runs one pass of the tick loop now (lease check, renewal, metering, the
+   * isolated tick, periodic checkpoint), outside the schedule. Benchmarks and
+   * tests use it; returns whether the agent may tick again.
+   */
+  async tickOnce(): Promise<boolean> {
+    return (await this.mutex.run(() => this.step())) !== null
   }
 
   // ── tick loop ───────────────────────────────────────────────────────────────
