@@ -71,6 +71,19 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     return stopping
   }
 
+  // Signals are handled from the first moment: a Ctrl-C during start-up still
+  // ends in a clean shutdown (final checkpoints of whatever was loaded).
+  let signalled = false
+  let onStopped: (code: number) => void = () => {}
+  const stopped = new Promise<number>((resolveExit) => { onStopped = resolveExit })
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info({ signal }, 'signal received')
+    signalled = true
+    void stop(0).then(onStopped)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+
   try {
     runtime = await NodeRuntime.open({
       dataDir,
@@ -91,9 +104,15 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     for (const result of await runtime.resumeStoredAgents()) {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
-    network = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, logger: log })
+    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, logger: log })
+    if (signalled) {
+      await started.stop() // the shutdown ran before the network existed
+      return await stopped
+    }
+    network = started
     log.info({ peerId: network.peerId, addresses: network.addresses() }, `listening on ${network.addresses().join(' ')}`)
   } catch (error) {
+    if (signalled) return stopped
     await stop(1)
     if (error instanceof RunnerError || error instanceof StartupError || isExpected(error)) {
       log.error({ code: (error as { code?: string }).code }, (error as Error).message)
@@ -102,14 +121,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     throw error
   }
 
-  return new Promise<number>((resolveExit) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'signal received')
-      void stop(0).then(resolveExit)
-    }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-  })
+  return stopped
 }
 
 function isExpected(error: unknown): boolean {
