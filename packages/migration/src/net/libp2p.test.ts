@@ -20,7 +20,8 @@ import { createIgorLibp2p, listenConfig } from './libp2p-node.js'
 /** What the target handler saw for one stream: the transfer, or the refusal code. */
 type Outcome = { ok: AgentTransfer } | { refused: MigrationErrorCode }
 
-const HANDLER_LIMITS = { maxBytes: 2 * 1024 * 1024, timeoutMs: 400 }
+// Generous enough for a loaded 2-core CI machine, short enough to keep the timeout tests quick.
+const HANDLER_LIMITS = { maxBytes: 2 * 1024 * 1024, timeoutMs: 2000 }
 
 let a: Libp2p
 let b: Libp2p
