@@ -1,29 +1,11 @@
 // SPEC §4: decoding does not copy the state (so its cost must not grow with
 // the state), and encoding copies it once (so it should cost about one copy).
 import { decodeCheckpoint, encodeCheckpoint } from '@igor/checkpoint-codec'
-import { Epoch } from '@igor/epoch'
+
+import { STATE_SIZES as SIZES, sampleCheckpointInput as input } from '../lib/checkpoints.mjs'
 
 export const name = 'codec'
 
-const SIZES = [
-  ['1 KiB', 1024],
-  ['1 MiB', 1024 * 1024],
-  ['16 MiB', 16 * 1024 * 1024]
-]
-
-function input(size) {
-  const state = new Uint8Array(size)
-  for (let i = 0; i < size; i += 4096) state[i] = i & 0xff
-  return {
-    budget: 2_000_000n,
-    pricePerSecond: 1500n,
-    tickNumber: 10n,
-    wasmHash: new Uint8Array(32).fill(0xab),
-    epoch: new Epoch(3n, 7n),
-    leaseExpiry: 1_700_000_000_000_000_000n,
-    state
-  }
-}
 
 export async function run(ctx) {
   const rows = []

@@ -7,30 +7,12 @@ import { mkdtemp, open, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encodeCheckpoint } from '@igor/checkpoint-codec'
-import { Epoch } from '@igor/epoch'
 import { CheckpointStore } from '@igor/runner'
+
+import { STATE_SIZES as SIZES, sampleCheckpointInput as input } from '../lib/checkpoints.mjs'
 
 export const name = 'store'
 
-const SIZES = [
-  ['1 KiB', 1024],
-  ['1 MiB', 1024 * 1024],
-  ['16 MiB', 16 * 1024 * 1024]
-]
-
-function input(size) {
-  const state = new Uint8Array(size)
-  for (let i = 0; i < size; i += 4096) state[i] = i & 0xff
-  return {
-    budget: 2_000_000n,
-    pricePerSecond: 1000n,
-    tickNumber: 42n,
-    wasmHash: new Uint8Array(32).fill(0xcd),
-    epoch: new Epoch(3n, 7n),
-    leaseExpiry: 1_700_000_000_000_000_000n,
-    state
-  }
-}
 
 /** The baseline: the bare durable-replace sequence, nothing else. */
 async function rawDurableWrite(dir, fileName, bytes) {
