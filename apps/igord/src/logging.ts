@@ -9,7 +9,14 @@ import pretty from 'pino-pretty'
 export function createLogger(format: 'json' | 'pretty'): PinoLogger {
   const options = { base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }
   if (format === 'pretty') {
-    return pino(options, pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }))
+    return pino(options, pretty({
+      colorize: process.stdout.isTTY,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,src,agentId',
+      messageFormat: '{if agentId}[{agentId}] {end}{msg}',
+      singleLine: true,
+      sync: true
+    }))
   }
   return pino(options, pino.destination({ dest: 1, sync: true }))
 }
