@@ -56,6 +56,8 @@ export interface AgentHostInit {
   readonly timing: AgentTiming
   /** Wall-clock Unix ns, for authority records and tombstones. */
   readonly nowNs: () => bigint
+  /** True when the starting checkpoint was already written (the periodic one counts from now). */
+  readonly checkpointed?: boolean
 }
 
 /** What the source of a hand-off sends: built from the live instance, never from a file (SPEC §7 source 2). */
@@ -64,6 +66,12 @@ export interface HandoffSnapshot {
   readonly module: AgentModule
   /** Encoded v0x03 checkpoint at the live epoch. */
   readonly checkpoint: Uint8Array
+  /**
+   * The same checkpoint being written to this node's disk. The write runs
+   * while the package travels: HANDOFF_INITIATED is already durable, so a
+   * crash in between comes back as RECOVERY_REQUIRED either way.
+   */
+  readonly persisted: Promise<void>
   readonly epoch: Epoch
   readonly budget: bigint
   readonly pricePerSecond: bigint
@@ -114,6 +122,7 @@ export class AgentHost {
     this.log = init.logger
     this.timing = init.timing
     this.nowNs = init.nowNs
+    if (init.checkpointed === true) this.lastCheckpointAt = performance.now()
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
       this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
     }
@@ -212,16 +221,19 @@ export class AgentHost {
       let checkpoint: Uint8Array
       try {
         await this.writeAuthority(undefined, peer)
-        checkpoint = await this.saveCheckpoint()
+        checkpoint = await this.encodeLive()
       } catch (error) {
         // Nothing has left this node: take authority back at (M,G+1) and tick on.
         await this.revertLocally(`could not prepare the hand-off: ${(error as Error).message}`)
         throw error
       }
+      const persisted = this.store.save(this.agentId, checkpoint).then(() => { this.lastCheckpointAt = performance.now() })
+      persisted.catch(() => undefined) // the caller awaits it; this only keeps an early failure from going unhandled
       return {
         agentId: this.agentId,
         module: this.module,
         checkpoint,
+        persisted,
         epoch: this.lease.epoch,
         budget: this.budget,
         pricePerSecond: this.pricePerSecond,
@@ -385,8 +397,16 @@ export class AgentHost {
 
   /** Encodes the live state at the live epoch and writes it (atomic, fenced). Returns the bytes written. */
   private async saveCheckpoint(): Promise<Uint8Array> {
+    const bytes = await this.encodeLive()
+    await this.store.save(this.agentId, bytes)
+    this.lastCheckpointAt = performance.now()
+    return bytes
+  }
+
+  /** The live state, copied out of the worker and encoded at the live epoch. */
+  private async encodeLive(): Promise<Uint8Array> {
     const state = await this.sandbox.checkpoint()
-    const bytes = encodeCheckpoint({
+    return encodeCheckpoint({
       budget: this.budget,
       pricePerSecond: this.pricePerSecond,
       tickNumber: this.tickNumber,
@@ -395,9 +415,6 @@ export class AgentHost {
       leaseExpiry: this.lease.expiry,
       state
     })
-    await this.store.save(this.agentId, bytes)
-    this.lastCheckpointAt = performance.now()
-    return bytes
   }
 
   /** A checkpoint on a halt path: failure to write is logged, never thrown over the original reason. */

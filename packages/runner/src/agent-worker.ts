@@ -4,7 +4,7 @@
  * node or any other agent.
  */
 import { randomFillSync } from 'node:crypto'
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort } from 'node:worker_threads'
 import type { WorkerLog, WorkerReply, WorkerRequest, WorkerSetup } from './sandbox/messages.js'
 
 const MAX_RAND_BYTES = 64 * 1024 * 1024
@@ -22,7 +22,6 @@ const { WASI } = await import('node:wasi')
 
 const port = parentPort
 if (port === null) throw new Error('agent-worker must run in a worker thread')
-const setup = workerData as WorkerSetup
 
 let memory: WebAssembly.Memory | null = null
 let budget = 0n
@@ -71,9 +70,9 @@ const hostcalls: Record<string, Record<string, (...args: never[]) => unknown>> =
   }
 }
 
-function igorImports(): WebAssembly.ModuleImports {
+function igorImports(capabilities: readonly string[]): WebAssembly.ModuleImports {
   const imports: WebAssembly.ModuleImports = {}
-  for (const capability of setup.capabilities) Object.assign(imports, hostcalls[capability])
+  for (const capability of capabilities) Object.assign(imports, hostcalls[capability])
   return imports
 }
 
@@ -145,8 +144,8 @@ let agent: AgentExports | null = null
 
 class AbiError extends Error {}
 
-function instantiate(): AgentExports {
-  const imports: WebAssembly.Imports = { igor: igorImports() }
+function instantiate(setup: WorkerSetup): AgentExports {
+  const imports: WebAssembly.Imports = { igor: igorImports(setup.capabilities) }
   if (setup.usesWasi) imports.wasi_snapshot_preview1 = wasiImports()
   const instance = new WebAssembly.Instance(setup.module, imports)
   const exports = instance.exports as unknown as AgentExports
@@ -192,8 +191,9 @@ port.on('message', (request: WorkerRequest) => {
   try {
     switch (request.op) {
       case 'init': {
+        if (agent !== null) throw new AbiError('init twice')
         budget = request.budget
-        agent = instantiate()
+        agent = instantiate(request.setup)
         agent.agent_init()
         if (request.state !== null) resume(agent, request.state)
         post({ type: 'reply', id: request.id, ok: true })

@@ -6,7 +6,7 @@ import { Epoch } from '@igor/epoch'
 import { AuthorityState, Lease, systemClock } from '@igor/lease'
 import type { Clock, LeaseConfig } from '@igor/lease'
 import { AgentHost, DEFAULT_TIMING } from './agent-host.js'
-import type { AgentModule, AgentStatus, AgentTiming, HandoffSnapshot } from './agent-host.js'
+import type { AgentStatus, AgentTiming, HandoffSnapshot } from './agent-host.js'
 import { RunnerError } from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
@@ -14,6 +14,7 @@ import { CAPABILITIES, EMPTY_MANIFEST, loadManifest, parseManifest } from './man
 import type { CapabilityName, Manifest } from './manifest/index.js'
 import { AgentSandbox } from './sandbox/agent-sandbox.js'
 import type { SandboxLimits } from './sandbox/agent-sandbox.js'
+import { workerPool } from './sandbox/worker-pool.js'
 import { CheckpointStore, validateAgentId } from './store/index.js'
 import type { AuthorityRecord, Tombstone } from './store/index.js'
 import { prepareAgentModule, readWasmFile } from './wasm/index.js'
@@ -85,6 +86,7 @@ export class NodeRuntime {
   }
 
   static async open(options: NodeRuntimeOptions): Promise<NodeRuntime> {
+    workerPool.prewarm()
     const store = await CheckpointStore.open(options.dataDir)
     return new NodeRuntime(store, options)
   }
@@ -172,6 +174,7 @@ export class NodeRuntime {
     this.closed = true
     await Promise.all([...this.hosts.values()].map(async (host) => host.stop()))
     this.hosts.clear()
+    await workerPool.close()
   }
 
   // ── hand-off, source side (SPEC §7) ─────────────────────────────────────────
@@ -254,9 +257,7 @@ export class NodeRuntime {
           // SPEC §7 target 3: from now on the agent pays this node's price.
           pricePerSecond: this.options.pricePerSecond
         })
-        await this.store.saveModule(agentId, incoming.wasm, manifest.raw)
-        // SPEC §7 target 3: the checkpoint at the new epoch is durable before the reply.
-        await host.persistStart()
+        // SPEC §7 target 3: instantiate() made the checkpoint at the new epoch durable; the reply comes after.
         await this.store.deleteTombstone(agentId)
       } catch (error) {
         if (host !== null) {
@@ -342,8 +343,6 @@ export class NodeRuntime {
       pricePerSecond: checkpoint?.pricePerSecond ?? this.options.pricePerSecond
     })
     try {
-      await this.store.saveModule(agentId, source.wasm, source.manifest.raw)
-      await host.persistStart()
       if (tombstone !== null) await this.store.deleteTombstone(agentId)
     } catch (error) {
       this.hosts.delete(agentId)
@@ -383,34 +382,65 @@ export class NodeRuntime {
       throw new RunnerError('HASH_MISMATCH', `${source.path}: binary SHA-256 ${hex(prepared.wasmHash)} does not match the checkpoint's ${hex(source.checkpoint.wasmHash)}`)
     }
     const budget = source.checkpoint?.budget ?? source.budget ?? 0n
+    const tickNumber = source.checkpoint?.tickNumber ?? 0n
     const logger = this.log.child({ agentId })
-    let sandbox: AgentSandbox
-    try {
-      sandbox = await AgentSandbox.start({
-        agentId,
-        module: prepared.module,
-        capabilities: [...prepared.capabilities],
-        usesWasi: prepared.usesWasi,
-        entry: prepared.entry
-      }, { budget, state: source.checkpoint?.state ?? null, logger, ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {}) })
-    } catch (error) {
-      throw new RunnerError('AGENT_INIT_FAILED', `${source.path}: ${source.checkpoint === null ? 'agent_init' : 'resume'} failed: ${(error as Error).message}`, { cause: error })
+    const sandboxStarting = AgentSandbox.start({
+      agentId,
+      module: prepared.module,
+      capabilities: [...prepared.capabilities],
+      usesWasi: prepared.usesWasi,
+      entry: prepared.entry
+    }, { budget, state: source.checkpoint?.state ?? null, logger, ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {}) })
+      .catch((error: unknown) => {
+        throw new RunnerError('AGENT_INIT_FAILED', `${source.path}: ${source.checkpoint === null ? 'agent_init' : 'resume'} failed: ${(error as Error).message}`, { cause: error })
+      })
+    // With a checkpoint in hand its state is the agent's state, so the starting
+    // records (module copy, authority record, checkpoint at the new or renewed
+    // epoch) are written while the worker loads the agent, not after.
+    const persisting = (async () => {
+      await this.store.saveModule(agentId, source.wasm, source.manifest.raw)
+      if (source.checkpoint === null) return
+      await this.store.writeAuthority(agentId, authorityRecord(source.lease, this.clock.nowNs()))
+      await this.store.save(agentId, {
+        budget,
+        pricePerSecond: source.pricePerSecond,
+        tickNumber,
+        wasmHash: prepared.wasmHash,
+        epoch: source.lease.epoch,
+        leaseExpiry: source.lease.expiry,
+        state: source.checkpoint.state
+      })
+    })()
+    const [started, persisted] = await Promise.allSettled([sandboxStarting, persisting])
+    if (started.status === 'rejected' || persisted.status === 'rejected') {
+      if (started.status === 'fulfilled') await started.value.terminate()
+      throw started.status === 'rejected' ? started.reason : (persisted as PromiseRejectedResult).reason
     }
-    const module: AgentModule = { prepared, wasm: source.wasm, manifest: source.manifest }
     const host = new AgentHost({
       agentId,
-      module,
-      sandbox,
+      module: { prepared, wasm: source.wasm, manifest: source.manifest },
+      sandbox: started.value,
       lease: source.lease,
       budget,
       pricePerSecond: source.pricePerSecond,
-      tickNumber: source.checkpoint?.tickNumber ?? 0n,
+      tickNumber,
       store: this.store,
       logger,
       timing: this.timing,
-      nowNs: () => this.clock.nowNs()
+      nowNs: () => this.clock.nowNs(),
+      checkpointed: source.checkpoint !== null
     })
     this.hosts.set(agentId, host)
+    if (source.checkpoint === null) {
+      // A new agent: its first checkpoint is the state agent_init produced.
+      try {
+        await host.persistStart()
+      } catch (error) {
+        this.hosts.delete(agentId)
+        await host.stop().catch(() => undefined)
+        throw error
+      }
+    }
     return host
   }
 
@@ -441,6 +471,11 @@ export class NodeRuntime {
     if (!prior.module) await quietly(async () => this.store.deleteModule(agentId))
     await quietly(async () => prior.authority === null ? this.store.deleteAuthority(agentId) : this.store.writeAuthority(agentId, prior.authority))
   }
+}
+
+function authorityRecord(lease: Lease, nowNs: bigint): AuthorityRecord {
+  const reason = lease.recoveryReason
+  return { state: lease.state, epoch: lease.epoch, updatedAtNs: nowNs, ...(reason !== null ? { reason } : {}) }
 }
 
 function decodeIncomingCheckpoint(bytes: Uint8Array): Checkpoint {

@@ -74,9 +74,11 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
     throw new MigrationError('OUTCOME_UNKNOWN', `${reason}. ${agentId} is RECOVERY_REQUIRED here: check the target, then \`igord recover ${agentId}\` only if it does not run the agent`, { cause: error })
   }
 
+  const persisted = snapshot.persisted.catch((error: unknown) => log.error({}, `final checkpoint not written: ${describeCause(error)}`))
   try {
     await writeMessage(stream, bytes, { timeoutMs: ctx.transferTimeoutMs })
   } catch (error) {
+    await persisted
     return await unknownOutcome('failed while sending', error)
   }
   // The reply is awaited while HANDOFF_PENDING is made durable, so the fsync does not widen the gap.
@@ -89,8 +91,10 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
     answer = decodeAgentStarted(await reply)
     if (answer.AgentID !== agentId) throw new MigrationError('BAD_REPLY', `reply names agent ${JSON.stringify(answer.AgentID)}, not ${JSON.stringify(agentId)}`)
   } catch (error) {
+    await persisted
     return await unknownOutcome('got no usable reply', error)
   }
+  await persisted
   await stream.close().catch(() => undefined)
 
   if (answer.Success) {

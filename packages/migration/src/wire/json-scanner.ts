@@ -33,12 +33,29 @@ export class JsonObjectScanner {
       if (chunk[i] !== 0x7b) return -2
       this.started = true
     }
+    // Inside strings (megabytes of base64) the next quote and backslash are
+    // found with native byte search; positions only move forward, so each
+    // search covers new bytes and the whole scan stays linear.
+    let nextQuote = -1
+    let nextBackslash = -1
     for (; i < limit; i++) {
       const c = chunk[i] as number
       if (inString) {
-        if (escape) escape = false
-        else if (c === 0x5c) escape = true
-        else if (c === 0x22) inString = false
+        if (escape) {
+          escape = false
+          continue
+        }
+        if (nextQuote < i) nextQuote = find(chunk, 0x22, i, limit)
+        if (nextBackslash < i) nextBackslash = find(chunk, 0x5c, i, limit)
+        if (nextBackslash < nextQuote) {
+          escape = true
+          i = nextBackslash
+        } else if (nextQuote < limit) {
+          inString = false
+          i = nextQuote
+        } else {
+          i = limit
+        }
         continue
       }
       if (c === 0x22) inString = true
@@ -58,6 +75,12 @@ export class JsonObjectScanner {
     this.escape = escape
     return -1
   }
+}
+
+/** Index of `byte` in `chunk[from, limit)`, or `limit` when absent. */
+function find(chunk: Uint8Array, byte: number, from: number, limit: number): number {
+  const at = chunk.indexOf(byte, from)
+  return at < 0 || at >= limit ? limit : at
 }
 
 function isWhitespace(c: number): boolean {

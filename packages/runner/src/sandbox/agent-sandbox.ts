@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { Logger } from '../logger.js'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
+import { workerPool } from './worker-pool.js'
 
 export type SandboxFailure = FailureKind | 'timeout' | 'crashed' | 'out-of-memory' | 'terminated'
 
@@ -21,13 +22,6 @@ export interface SandboxLimits {
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { tickTimeoutMs: 100, initTimeoutMs: 10_000, checkpointTimeoutMs: 5_000 }
-
-/** Resolves the worker script both from dist/ (built) and from src/ (vitest): tests run after the build. */
-function workerUrl(): URL {
-  const here = import.meta.url
-  if (here.endsWith('.ts')) return new URL('../../dist/agent-worker.js', here)
-  return new URL('./agent-worker.js', here)
-}
 
 interface Pending {
   readonly id: number
@@ -50,15 +44,8 @@ export class AgentSandbox {
   private dead: SandboxError | null = null
   private readonly exited: Promise<void>
 
-  private constructor(setup: WorkerSetup, private readonly limits: SandboxLimits, private readonly log: Logger) {
-    this.worker = new Worker(workerUrl(), {
-      workerData: setup,
-      // The agent's linear memory is capped in the module itself (SPEC §5, 64 MiB);
-      // these bound the worker's own JS heap so one agent cannot starve the node.
-      resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4, stackSizeMb: 4 },
-      stdout: false,
-      stderr: false
-    })
+  private constructor(private readonly limits: SandboxLimits, private readonly log: Logger) {
+    this.worker = workerPool.take()
     this.worker.on('message', (message: WorkerMessage) => this.onMessage(message))
     this.worker.on('error', (error: Error & { code?: string }) => {
       const kind: SandboxFailure = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed'
@@ -75,9 +62,9 @@ export class AgentSandbox {
   /** Starts the worker, instantiates the agent, runs `agent_init` and, when given, `agent_resume(state)`. */
   static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits> }): Promise<AgentSandbox> {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
-    const sandbox = new AgentSandbox(setup, limits, options.logger)
+    const sandbox = new AgentSandbox(limits, options.logger)
     try {
-      await sandbox.request({ op: 'init', id: 0, budget: options.budget, state: options.state }, limits.initTimeoutMs)
+      await sandbox.request({ op: 'init', id: 0, setup, budget: options.budget, state: options.state }, limits.initTimeoutMs)
     } catch (error) {
       await sandbox.terminate()
       throw error

@@ -13,7 +13,7 @@ export interface WorkerSetup {
 }
 
 export type WorkerRequest =
-  | { readonly op: 'init', readonly id: number, readonly budget: bigint, readonly state: Uint8Array | null }
+  | { readonly op: 'init', readonly id: number, readonly setup: WorkerSetup, readonly budget: bigint, readonly state: Uint8Array | null }
   | { readonly op: 'tick', readonly id: number, readonly budget: bigint }
   | { readonly op: 'checkpoint', readonly id: number }
 
