@@ -18,6 +18,7 @@ import { workerPool } from './sandbox/worker-pool.js'
 import { CheckpointStore, validateAgentId } from './store/index.js'
 import type { AuthorityRecord, Tombstone } from './store/index.js'
 import { prepareAgentModule, readWasmFile } from './wasm/index.js'
+import type { PreparedAgent } from './wasm/index.js'
 
 export interface NodeRuntimeOptions {
   readonly dataDir: string
@@ -53,6 +54,9 @@ export interface IncomingAgent {
   readonly sourceEpoch: Epoch
   readonly sourceNodeId: string
 }
+
+/** What a node held for an agent before an arrival touched its files. */
+interface PriorFiles { authority: AuthorityRecord | null, checkpoint: boolean, module: boolean, tombstone: boolean }
 
 const HANDOFF_STATES: ReadonlySet<string> = new Set([AuthorityState.HANDOFF_INITIATED, AuthorityState.HANDOFF_PENDING, AuthorityState.RECOVERY_REQUIRED])
 
@@ -230,7 +234,6 @@ export class NodeRuntime {
       if (!checkpoint.epoch.equals(incoming.sourceEpoch)) {
         throw new RunnerError('FENCED', `package epoch ${incoming.sourceEpoch} differs from its checkpoint's ${checkpoint.epoch}`)
       }
-      await this.refuseIfStale(agentId, incoming.sourceEpoch)
       const manifest = incoming.manifestData.byteLength === 0
         ? EMPTY_MANIFEST
         : parseManifest(incoming.manifestData, { source: `migration package for ${agentId}` })
@@ -239,26 +242,27 @@ export class NodeRuntime {
       if (cap !== null && this.options.pricePerSecond > cap) {
         throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.options.pricePerSecond} exceeds the agent's max_price_per_second ${cap}`)
       }
+      const path = `${agentId}.wasm (from ${incoming.sourceNodeId})`
+      // The disk checks and the compile do not depend on each other.
+      const [prior, prepared] = await Promise.all([
+        this.refuseIfStale(agentId, incoming.sourceEpoch),
+        this.prepare(incoming.wasm, path, manifest)
+      ])
       const epoch = incoming.sourceEpoch.transferred()
       const lease = this.options.lease === null ? Lease.unbounded(epoch, this.clock) : Lease.fromMigration(incoming.sourceEpoch.majorVersion, this.options.lease, this.clock)
-      const prior = {
-        authority: await this.store.readAuthority(agentId),
-        checkpoint: (await this.store.load(agentId)) !== null,
-        module: (await this.store.loadModule(agentId)) !== null
-      }
       let host: AgentHost | null = null
       try {
         host = await this.instantiate(agentId, {
           wasm: incoming.wasm,
           manifest,
-          path: `${agentId}.wasm (from ${incoming.sourceNodeId})`,
+          path,
+          prepared,
           lease,
           checkpoint,
           // SPEC §7 target 3: from now on the agent pays this node's price.
           pricePerSecond: this.options.pricePerSecond
         })
         // SPEC §7 target 3: instantiate() made the checkpoint at the new epoch durable; the reply comes after.
-        await this.store.deleteTombstone(agentId)
       } catch (error) {
         if (host !== null) {
           this.hosts.delete(agentId)
@@ -268,6 +272,11 @@ export class NodeRuntime {
         throw error
       }
       this.failed.delete(agentId)
+      if (prior.tombstone) {
+        // An old tombstone is harmless next to a newer authority record (a restart resumes the agent and
+        // drops it), so it is removed off the reply's critical path.
+        this.store.deleteTombstone(agentId).catch((error: unknown) => this.log.warn({ agentId }, `old tombstone not removed: ${(error as Error).message}`))
+      }
       this.log.info({ agentId, epoch: lease.epoch.toString(), from: incoming.sourceNodeId }, 'agent arrived by migration')
       return host.status()
     })
@@ -297,25 +306,30 @@ export class NodeRuntime {
     }
   }
 
-  /** SPEC §7 target 2: refuse a package whose epoch does not supersede what this node holds for the agent. */
-  private async refuseIfStale(agentId: string, sourceEpoch: Epoch): Promise<void> {
+  /**
+   * SPEC §7 target 2: refuse a package whose epoch does not supersede what
+   * this node holds for the agent (tombstone, authority record, checkpoint).
+   * Returns what was there, so a failed arrival can put it back.
+   */
+  private async refuseIfStale(agentId: string, sourceEpoch: Epoch): Promise<PriorFiles> {
+    const [tombstone, authority, stored, module] = await Promise.all([
+      this.store.readTombstone(agentId),
+      this.store.readAuthority(agentId),
+      this.store.storedEpoch(agentId).catch((error: unknown) => {
+        throw new RunnerError('FENCED', `this node holds an unreadable checkpoint for ${agentId}; refusing to replace it (${(error as Error).message})`)
+      }),
+      this.store.hasModule(agentId)
+    ])
     const held: Array<{ what: string, epoch: Epoch }> = []
-    const tombstone = await this.store.readTombstone(agentId)
     if (tombstone !== null) held.push({ what: 'tombstone', epoch: tombstone.epoch })
-    const authority = await this.store.readAuthority(agentId)
     if (authority !== null) held.push({ what: `authority record (${authority.state})`, epoch: authority.epoch })
-    let stored: Checkpoint | null = null
-    try {
-      stored = await this.store.load(agentId)
-    } catch (error) {
-      throw new RunnerError('FENCED', `this node holds an unreadable checkpoint for ${agentId}; refusing to replace it (${(error as Error).message})`)
-    }
-    if (stored !== null) held.push({ what: 'checkpoint', epoch: stored.epoch })
+    if (stored !== null) held.push({ what: 'checkpoint', epoch: stored })
     for (const { what, epoch } of held) {
       if (!sourceEpoch.supersedes(epoch)) {
         throw new RunnerError('FENCED', `stale package: this node's ${what} for ${agentId} is at ${epoch}, not superseded by ${sourceEpoch}`)
       }
     }
+    return { authority, checkpoint: stored !== null, module, tombstone: tombstone !== null }
   }
 
   /** Loads an agent given by the operator or stored on disk, resuming from its checkpoint when there is one. */
@@ -371,13 +385,9 @@ export class NodeRuntime {
     checkpoint: Checkpoint | null
     budget?: bigint
     pricePerSecond: bigint
+    prepared?: PreparedAgent
   }): Promise<AgentHost> {
-    for (const capability of source.manifest.capabilities.keys()) {
-      if (!this.offered.has(capability)) {
-        throw new RunnerError('UNDECLARED_CAPABILITY', `${source.path}: capability "${capability}" is not offered by this node`)
-      }
-    }
-    const prepared = await prepareAgentModule(source.wasm, { path: source.path, manifest: source.manifest })
+    const prepared = source.prepared ?? await this.prepare(source.wasm, source.path, source.manifest)
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
       throw new RunnerError('HASH_MISMATCH', `${source.path}: binary SHA-256 ${hex(prepared.wasmHash)} does not match the checkpoint's ${hex(source.checkpoint.wasmHash)}`)
     }
@@ -444,6 +454,16 @@ export class NodeRuntime {
     return host
   }
 
+  /** Capabilities this node offers, then the module checks and compile (SPEC §5, §7 target 2). */
+  private async prepare(wasm: Uint8Array, path: string, manifest: Manifest): Promise<PreparedAgent> {
+    for (const capability of manifest.capabilities.keys()) {
+      if (!this.offered.has(capability)) {
+        throw new RunnerError('UNDECLARED_CAPABILITY', `${path}: capability "${capability}" is not offered by this node`)
+      }
+    }
+    return prepareAgentModule(wasm, { path, manifest })
+  }
+
   private bootstrapLease(): Lease {
     return this.options.lease === null ? Lease.unbounded(Epoch.ZERO, this.clock) : Lease.bootstrap(this.options.lease, this.clock)
   }
@@ -465,7 +485,7 @@ export class NodeRuntime {
   }
 
   /** SPEC §7 target 4: a refused or failed arrival leaves no orphan files and restores what was there. */
-  private async restoreAfterFailedAdmission(agentId: string, prior: { authority: AuthorityRecord | null, checkpoint: boolean, module: boolean }): Promise<void> {
+  private async restoreAfterFailedAdmission(agentId: string, prior: PriorFiles): Promise<void> {
     const quietly = async (op: () => Promise<void>): Promise<void> => { await op().catch(() => undefined) }
     if (!prior.checkpoint) await quietly(async () => this.store.delete(agentId))
     if (!prior.module) await quietly(async () => this.store.deleteModule(agentId))

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises'
+import { access, mkdir, open, readFile, readdir, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { CheckpointError, HEADER_LENGTH_V3, decodeCheckpoint, encodeCheckpoint } from '@igor/checkpoint-codec'
 import type { Checkpoint, CheckpointInput } from '@igor/checkpoint-codec'
@@ -104,6 +104,22 @@ export class CheckpointStore {
   }
 
   /** Removes the checkpoint. A file that does not decode is refused (`CHECKPOINT_CORRUPT`) and kept for the operator. */
+  /**
+   * The stored checkpoint's epoch from its header alone (cached after the
+   * first read), or null when there is none; `CHECKPOINT_CORRUPT` when the
+   * header does not decode. Cheap enough for every fencing decision.
+   */
+  async storedEpoch(agentId: string): Promise<Epoch | null> {
+    validateAgentId(agentId)
+    return this.#enqueue(agentId, async () => this.#storedEpochs.get(agentId) ?? await this.#readStoredEpoch(agentId))
+  }
+
+  /** Whether a module copy (`<id>.module`) exists, without reading it. */
+  async hasModule(agentId: string): Promise<boolean> {
+    validateAgentId(agentId)
+    return access(this.modulePath(agentId)).then(() => true, () => false)
+  }
+
   async delete(agentId: string): Promise<void> {
     validateAgentId(agentId)
     return this.#enqueue(agentId, async () => {
