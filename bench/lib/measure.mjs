@@ -51,7 +51,10 @@ export async function measureAll(fns, options = {}) {
   const { minTimeMs, minIterations, warmupMs, targetSampleNs } = { ...DEFAULTS, ...options }
   const plans = []
   for (const [name, fn] of Object.entries(fns)) {
-    const async = isThenable(fn())
+    // The probing call is awaited, so an async function that cannot overlap with itself is never run twice at once.
+    const probe = fn()
+    const async = isThenable(probe)
+    if (async) await probe
     // Warm-up, which also estimates the cost of one call to size the batches.
     let calls = 0
     let elapsed = 0

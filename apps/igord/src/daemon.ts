@@ -6,7 +6,6 @@ import { ControlServer } from './control/server.js'
 import { CONTROL_SOCKET, agentStatusJson } from './control/protocol.js'
 import type { StatusJson } from './control/protocol.js'
 import { createLogger } from './logging.js'
-import { startNetwork } from './network.js'
 import type { NodeNetwork } from './network.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
@@ -104,6 +103,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     for (const result of await runtime.resumeStoredAgents()) {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
+    // libp2p is loaded only now: the agents tick before the network stack (half a second of module loading) is in.
+    const { startNetwork } = await import('./network.js')
     const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, logger: log })
     if (signalled) {
       await started.stop() // the shutdown ran before the network existed

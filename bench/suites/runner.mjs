@@ -1,0 +1,308 @@
+// SPEC §5/§6 runner costs, each against a baseline measured in the same run:
+// 1. per-tick overhead of the whole tick path (lease check, metering, mutex, the
+//    isolated tick in the agent's worker thread) over a bare `agent_tick()` call;
+// 2. restart of a real igord until the resumed agent's first tick, next to a bare
+//    `node -e 0`;
+// 3. resident memory per idle agent with 50 agents on one igord, over the same
+//    igord with none.
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { agentPath, manifestPath } from '@igor/agents'
+import { DEFAULT_LEASE_CONFIG } from '@igor/lease'
+import { AgentSandbox, NodeRuntime, loadManifest, prepareAgentModule, silentLogger } from '@igor/runner'
+import { killAll, memoryDetail, rssKiB, sleep, spawnIgord, spawnTracked, waitForStatus } from '../lib/igord-process.mjs'
+
+export const name = 'runner'
+
+const LISTEN = '/ip4/127.0.0.1/tcp/0'
+const TICK_OVERHEAD_MAX_US = 50
+const MEMORY_PER_AGENT_MAX_MIB = 12
+const AGENT_COUNT = 50
+const SIGNAL_HANDLER_DELAY_MS = 250
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+const shuffled = (items) => [...items].sort(() => Math.random() - 0.5)
+const nsToMs = (ns) => Number(ns) / 1e6
+const row = (name, value, unit, extra = {}) => ({ name, value, unit, ratio: null, target: null, ok: null, ...extra })
+
+async function tempDir(temps, label) {
+  const dir = await mkdtemp(join(process.env.IGOR_BENCH_DIR ?? tmpdir(), `igor-bench-runner-${label}-`))
+  temps.push(dir)
+  return dir
+}
+
+// ── 1. per-tick overhead ─────────────────────────────────────────────────────
+
+// The isolation floor: a worker that only calls agent_tick() and answers with a
+// reply of the same shape as the runner's — no timers, no lease, no metering.
+const PING_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads')
+const instance = new WebAssembly.Instance(workerData.module, {})
+instance.exports.agent_init()
+parentPort.on('message', (m) => {
+  const started = process.hrtime.bigint()
+  const r = instance.exports.agent_tick()
+  const elapsedNs = process.hrtime.bigint() - started
+  parentPort.postMessage({ type: 'reply', id: m.id, ok: true, more: r !== 0, elapsedNs })
+})`
+
+function pingWorker(module) {
+  const worker = new Worker(PING_WORKER, { eval: true, workerData: { module } })
+  let pending = null
+  let id = 0
+  worker.on('message', () => { const p = pending; pending = null; p?.() })
+  return {
+    tick: () => new Promise((resolve) => { pending = resolve; worker.postMessage({ op: 'tick', id: ++id, budget: 1n }) }),
+    terminate: () => worker.terminate()
+  }
+}
+
+/**
+ * measureAll probes each function once without awaiting it (to learn whether it
+ * is async), so the next call could overlap; the sandbox takes one request at a
+ * time. Chaining every call on the previous one keeps them strictly sequential.
+ */
+function serialized(fn) {
+  let tail = Promise.resolve()
+  return () => (tail = tail.then(fn, fn))
+}
+
+// The 100 ms tick deadline is wall-clock round trip, so on a shared, overloaded
+// 2-core machine a thread stall can halt even the trivial counter mid-run. The
+// deadline timer is still armed and cleared on every tick (its cost is counted);
+// only its length is raised.
+const BENCH_SANDBOX_LIMITS = { tickTimeoutMs: 10_000 }
+
+async function tickOverhead(ctx, temps) {
+  ctx.log('per-tick overhead: host.tickOnce() vs bare agent_tick() (+ worker round trip, sandbox.tick for the breakdown)')
+  const wasm = await readFile(agentPath('counter'))
+  const { instance } = await WebAssembly.instantiate(wasm, {})
+  instance.exports.agent_init()
+  const bareTick = instance.exports.agent_tick
+
+  const dataDir = await tempDir(temps, 'tick')
+  // Long intervals: after the scheduled first tick, only our tickOnce() calls run,
+  // and the periodic checkpoint (an fsync every 5 s by default) stays out of the samples.
+  const runtime = await NodeRuntime.open({
+    dataDir,
+    lease: DEFAULT_LEASE_CONFIG,
+    pricePerSecond: 1000n,
+    timing: { tickIntervalMs: 3_600_000, checkpointIntervalMs: 3_600_000 },
+    sandboxLimits: BENCH_SANDBOX_LIMITS
+  })
+  let sandbox = null
+  let ping = null
+  try {
+    const status = await runtime.startAgent({ wasmPath: agentPath('counter'), budget: 1n << 62n })
+    const host = runtime.host(status.agentId)
+    await new Promise((resolve) => {
+      host.onTick(() => { host.onTick(null); resolve() })
+      if (host.status().tickNumber >= 1n) resolve()
+    })
+
+    // Breakdown: the same agent in a bare AgentSandbox (worker + timeout timer + messages),
+    // and in a minimal worker (postMessage round trip only).
+    const manifest = await loadManifest(agentPath('counter'), manifestPath('counter'))
+    const prepared = await prepareAgentModule(wasm, { path: agentPath('counter'), manifest })
+    sandbox = await AgentSandbox.start(
+      { agentId: 'bench-sandbox', module: prepared.module, capabilities: [...prepared.capabilities], usesWasi: prepared.usesWasi, entry: prepared.entry },
+      { budget: 1n << 62n, state: null, logger: silentLogger, limits: BENCH_SANDBOX_LIMITS }
+    )
+    ping = pingWorker(prepared.module)
+
+    const options = ctx.quick ? {} : { minTimeMs: 1500, minIterations: 30 }
+    const t = await ctx.measureAll({
+      bare: () => bareTick(),
+      worker: serialized(() => ping.tick()),
+      sandbox: serialized(() => sandbox.tick(1n << 62n)),
+      runner: serialized(() => host.tickOnce())
+    }, options)
+    if (!host.ticking) throw new Error(`counter stopped ticking during the benchmark: ${host.status().halted}`)
+
+    // Per-round differences: both sides of each difference ran back to back.
+    const n = Math.min(t.runner.times.length, t.bare.times.length)
+    const overheadUs = median(Array.from({ length: n }, (_, i) => t.runner.times[i] - t.bare.times[i])) / 1000
+    const ratio = ctx.pairedRatio(t.runner, t.bare)
+    const us = (r) => r.medianNs / 1000
+    return [
+      row('runner tick bare agent_tick()', t.bare.medianNs, 'ns/tick', { note: `counter.wasm instantiated in the bench thread, ${t.bare.samples} samples × ${t.bare.batch} calls` }),
+      row('runner tick worker round trip', us(t.worker), 'µs/tick', { ratio: ctx.pairedRatio(t.worker, t.bare), note: 'floor of isolation: postMessage to a plain worker that calls agent_tick() and replies' }),
+      row('runner tick sandbox.tick', us(t.sandbox), 'µs/tick', { ratio: ctx.pairedRatio(t.sandbox, t.bare), note: 'AgentSandbox alone: worker with resourceLimits, a deadline timer armed and cleared per request' }),
+      row('runner tick host.tickOnce', us(t.runner), 'µs/tick', { ratio, note: 'whole tick path: mutex, lease check, metering, sandbox.tick; periodic checkpoint off (interval 1 h); tick deadline 10 s instead of 100 ms' }),
+      {
+        name: 'runner tick overhead',
+        value: overheadUs,
+        unit: 'µs/tick',
+        ratio,
+        target: `≤ ${TICK_OVERHEAD_MAX_US} µs`,
+        ok: overheadUs <= TICK_OVERHEAD_MAX_US,
+        note: `median of per-round (host.tickOnce − bare agent_tick); ratio = runner/bare, for information. Breakdown: worker round trip ${(us(t.worker) - us(t.bare)).toFixed(1)} µs, sandbox extra ${(us(t.sandbox) - us(t.worker)).toFixed(1)} µs, host extra ${(us(t.runner) - us(t.sandbox)).toFixed(1)} µs`
+      }
+    ]
+  } finally {
+    await ping?.terminate()
+    await sandbox?.terminate()
+    await runtime.shutdown()
+  }
+}
+
+// ── 2. restart to first tick ─────────────────────────────────────────────────
+
+const isSurvivorTick = (line) => typeof line.json?.msg === 'string' && line.json.msg.startsWith('survivor tick ')
+const isListening = (line) => typeof line.json?.msg === 'string' && line.json.msg.startsWith('listening on ')
+
+async function stopCleanly(node, what) {
+  // igord installs its SIGINT handler only after it logs "listening on" (a SIGINT
+  // right after that line sometimes kills it with the default action); wait a
+  // little so the stop is the clean one (final checkpoint).
+  await node.waitForLine(isListening, `${what}: listening`)
+  await sleep(SIGNAL_HANDLER_DELAY_MS)
+  const exit = await node.stop()
+  if (exit.code !== 0) throw new Error(`${what}: igord exited with code ${exit.code}, signal ${exit.signal}\n${node.stderr}`)
+}
+
+async function restartToFirstTick(ctx, temps) {
+  const runs = ctx.quick ? 3 : 7
+  ctx.log(`restart to first tick: igord with a survivor checkpoint vs node -e 0, ${runs} runs each, interleaved`)
+  const dataDir = await tempDir(temps, 'restart')
+  const args = ['--data-dir', dataDir, '--listen', LISTEN, '--run-agent', agentPath('survivor')]
+
+  // Seed: the first start creates the node key and the survivor checkpoint.
+  const seed = spawnIgord(args)
+  await seed.waitForLine(isSurvivorTick, 'seed: first survivor tick')
+  await stopCleanly(seed, 'seed')
+
+  const igordMs = []
+  const nodeMs = []
+  let resumedAt = null
+  const phases = { starting: [], resumed: [] }
+  for (let i = 0; i < runs; i++) {
+    for (const which of shuffled(['igord', 'node'])) {
+      if (which === 'node') {
+        const bare = spawnTracked(process.execPath, ['-e', '0'])
+        const exit = await bare.exited
+        if (exit.code !== 0) throw new Error(`node -e 0 exited with ${exit.code}`)
+        nodeMs.push(nsToMs(exit.at - bare.startedAt))
+      } else {
+        const node = spawnIgord(args)
+        const tick = await node.waitForLine(isSurvivorTick, `restart ${i + 1}: first survivor tick`)
+        igordMs.push(nsToMs(tick.at - node.startedAt))
+        const resumed = node.lines.find((l) => l.json?.msg === 'agent resumed from checkpoint')
+        if (resumed === undefined) throw new Error(`restart ${i + 1}: survivor was not resumed from its checkpoint`)
+        resumedAt ??= resumed.json.tickNumber
+        // Milestones for the breakdown: first log line (modules loaded, runtime open), agent resumed.
+        const starting = node.lines.find((l) => typeof l.json?.msg === 'string' && l.json.msg.startsWith('igord starting'))
+        if (starting !== undefined) phases.starting.push(nsToMs(starting.at - node.startedAt))
+        phases.resumed.push(nsToMs(resumed.at - node.startedAt))
+        await stopCleanly(node, `restart ${i + 1}`)
+      }
+    }
+  }
+  const igord = median(igordMs)
+  const bare = median(nodeMs)
+  const spread = (xs) => `min ${Math.min(...xs).toFixed(0)} / max ${Math.max(...xs).toFixed(0)} ms over ${xs.length} runs`
+  return [
+    row('runner restart baseline node -e 0', bare, 'ms', { note: `spawn until exit; ${spread(nodeMs)}` }),
+    row('runner restart to first tick', igord, 'ms', {
+      ratio: igord / bare,
+      note: `spawn of igord --run-agent survivor.wasm (checkpoint at tick ${resumedAt}) until its first "survivor tick" line on stdout; ${spread(igordMs)}; medians: "igord starting" logged at ${median(phases.starting).toFixed(0)} ms, "agent resumed" at ${median(phases.resumed).toFixed(0)} ms; ratio = igord/node, no target`
+    })
+  ]
+}
+
+// ── 3. resident memory per idle agent ────────────────────────────────────────
+
+async function settledRss(pid, settleMs, samples) {
+  await sleep(settleMs)
+  const values = []
+  for (let i = 0; i < samples; i++) {
+    values.push(await rssKiB(pid))
+    if (i + 1 < samples) await sleep(400)
+  }
+  return { rssKiB: median(values), detail: await memoryDetail(pid) }
+}
+
+function describeNotReady(status) {
+  const notReady = status.agents.filter((a) => a.halted !== null || BigInt(a.tickNumber) < 1n)
+  return `${status.agents.length} agents listed; not ticking: ${notReady.map((a) => `${a.agentId} (${a.state}, tick ${a.tickNumber}, halted: ${a.halted})`).join('; ') || 'none'}`
+}
+
+async function measureNode(ctx, temps, agentFiles, settleMs) {
+  const dataDir = await tempDir(temps, `mem${agentFiles.length}`)
+  const args = ['--data-dir', dataDir, '--listen', LISTEN]
+  for (const file of agentFiles) args.push('--run-agent', file)
+  const node = spawnIgord(args)
+  try {
+    await node.waitForLine(isListening, `igord with ${agentFiles.length} agents: listening`, 120_000)
+    await waitForStatus(dataDir, (s) => s.agents.length === agentFiles.length && s.agents.every((a) => a.halted === null && BigInt(a.tickNumber) >= 1n),
+      `${agentFiles.length} agents ticking`, { timeoutMs: 120_000, describe: describeNotReady })
+    const readyMs = nsToMs(process.hrtime.bigint() - node.startedAt)
+    const result = await settledRss(node.pid, settleMs, 5)
+    ctx.log(`  ${agentFiles.length} agents: RSS ${(result.rssKiB / 1024).toFixed(1)} MiB, ${result.detail.Threads} threads (all ticking ${readyMs.toFixed(0)} ms after spawn)`)
+    return result
+  } finally {
+    await node.stop()
+  }
+}
+
+async function memoryPerAgent(ctx, temps) {
+  const rounds = ctx.quick ? 1 : 2
+  const settleMs = ctx.quick ? 1500 : 4000
+  ctx.log(`memory: igord with ${AGENT_COUNT} idle counter agents vs none, ${rounds} round(s)`)
+  const agentsDir = await tempDir(temps, 'agents')
+  const files = []
+  for (let i = 0; i < AGENT_COUNT; i++) {
+    const id = `counter-${String(i).padStart(2, '0')}`
+    await copyFile(agentPath('counter'), join(agentsDir, `${id}.wasm`))
+    await copyFile(manifestPath('counter'), join(agentsDir, `${id}.manifest.json`))
+    files.push(join(agentsDir, `${id}.wasm`))
+  }
+  const with0 = []
+  const withN = []
+  for (let round = 0; round < rounds; round++) {
+    for (const which of shuffled([0, AGENT_COUNT])) {
+      const result = await measureNode(ctx, temps, which === 0 ? [] : files, settleMs)
+      ;(which === 0 ? with0 : withN).push(result)
+    }
+  }
+  const rss0 = median(with0.map((r) => r.rssKiB)) / 1024
+  const rssN = median(withN.map((r) => r.rssKiB)) / 1024
+  const perAgent = (rssN - rss0) / AGENT_COUNT
+  const last = withN[withN.length - 1].detail
+  const base = with0[with0.length - 1].detail
+  const anonPerAgent = ((last.RssAnon - base.RssAnon) / 1024) / AGENT_COUNT
+  return [
+    row('runner memory igord 0 agents', rss0, 'MiB', { note: `VmRSS, median of 5 samples after ${settleMs} ms idle; ${base.Threads} threads` }),
+    row(`runner memory igord ${AGENT_COUNT} agents`, rssN, 'MiB', { note: `VmRSS once all ${AGENT_COUNT} counters ticked, same sampling; ${last.Threads} threads` }),
+    {
+      name: 'runner memory per idle agent',
+      value: perAgent,
+      unit: 'MiB/agent',
+      ratio: null,
+      target: `≤ ${MEMORY_PER_AGENT_MAX_MIB} MiB`,
+      ok: perAgent <= MEMORY_PER_AGENT_MAX_MIB,
+      note: `(RSS ${AGENT_COUNT} − RSS 0) / ${AGENT_COUNT}, medians over ${rounds} round(s); anonymous memory alone ${anonPerAgent.toFixed(2)} MiB/agent`
+    }
+  ]
+}
+
+export async function run(ctx) {
+  const temps = []
+  const rows = []
+  try {
+    rows.push(...await tickOverhead(ctx, temps))
+    rows.push(...await restartToFirstTick(ctx, temps))
+    rows.push(...await memoryPerAgent(ctx, temps))
+  } finally {
+    await killAll()
+    for (const dir of temps) await rm(dir, { recursive: true, force: true })
+  }
+  return rows
+}
