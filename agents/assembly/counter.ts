@@ -1,29 +1,10 @@
 // counter: the smallest agent. No imports, no capabilities.
 // State (8 bytes, little-endian): u64 tick count at offset 0.
-import { expectLength } from "./lib/abi";
-import { snapshotPtr, snapshotU64 } from "./lib/snapshot";
 export { malloc } from "./lib/abi";
-
-let count: u64 = 0;
-
-export function agent_init(): void {
-  count = 0;
-}
+export { agent_init, agent_checkpoint, agent_checkpoint_ptr, agent_resume } from "./lib/tick-count";
+import { nextTick } from "./lib/tick-count";
 
 export function agent_tick(): i32 {
-  count++; // wraps at 2^64
+  nextTick();
   return 0;
-}
-
-export function agent_checkpoint(): i32 {
-  return snapshotU64(count);
-}
-
-export function agent_checkpoint_ptr(): i32 {
-  return snapshotPtr();
-}
-
-export function agent_resume(ptr: i32, len: i32): void {
-  expectLength(len, 8);
-  count = load<u64>(<usize>ptr);
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { RunnerError } from '../errors.js'
 import type { Logger } from '../logger.js'
 
 export interface LogLine { level: string, msg: string, fields: Record<string, unknown> }
@@ -32,4 +33,15 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
 export async function tempDir(prefix = 'igor-runner-'): Promise<{ path: string, remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix))
   return { path, remove: async () => rm(path, { recursive: true, force: true }) }
+}
+
+/** The RunnerError a promise rejects with; fails the test if it resolves or rejects with anything else. */
+export async function refusal(promise: Promise<unknown>): Promise<RunnerError> {
+  try {
+    await promise
+  } catch (error) {
+    if (!(error instanceof RunnerError)) throw new Error(`expected a RunnerError, got ${String(error)}`)
+    return error
+  }
+  throw new Error('expected a refusal')
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { RunnerError } from '../errors.js'
+import { refusal } from '../test-support/helpers.js'
 import { EMPTY_MANIFEST, parseManifest } from '../manifest/manifest.js'
 import type { Manifest } from '../manifest/manifest.js'
 import { REQUIRED_EXPORTS } from './abi.js'
@@ -14,16 +14,6 @@ function manifest(json: string): Manifest {
 }
 
 const ALL = manifest('{"capabilities": {"clock": {"version": 1}, "rand": {"version": 1}, "log": {"version": 1}, "wallet": {"version": 1}}}')
-
-async function refusal(promise: Promise<unknown>): Promise<RunnerError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(RunnerError)
-    return error as RunnerError
-  }
-  throw new Error('expected a refusal')
-}
 
 describe('memoryCapPages', () => {
   it('is min(node limit, manifest limit) in whole 64 KiB pages', () => {

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { RunnerError } from '../errors.js'
+import { refusal } from '../test-support/helpers.js'
 import { readWasmFile } from './read-wasm.js'
 
 let dir: string
@@ -14,16 +14,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
-
-async function refusal(promise: Promise<unknown>): Promise<RunnerError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(RunnerError)
-    return error as RunnerError
-  }
-  throw new Error('expected a refusal')
-}
 
 describe('readWasmFile', () => {
   it('returns the bytes as a plain Uint8Array', async () => {
