@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import { MigrationError } from '../errors.js'
 import { loadOrCreateNodeKey, NODE_KEY_FILE } from './node-key.js'
 import type { NodeKeyEvent } from './node-key.js'
+import { asyncRefusal as refusal } from '../test-support.js'
 
 const root = await mkdtemp(join(tmpdir(), 'igor-node-key-'))
 let dir: string
@@ -19,16 +19,6 @@ afterAll(async () => {
 })
 
 const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777
-
-async function refusal(promise: Promise<unknown>): Promise<MigrationError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).toBeInstanceOf(MigrationError)
-    return err as MigrationError
-  }
-  throw new Error('expected a MigrationError')
-}
 
 /** Writes `bytes` as the key file and returns a check that it was left exactly as written. */
 async function plant(bytes: Uint8Array | string, fileMode = 0o600): Promise<() => Promise<void>> {

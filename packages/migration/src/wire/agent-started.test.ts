@@ -3,18 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { MigrationError } from '../errors.js'
 import { decodeAgentStarted, encodeAgentStarted } from './agent-started.js'
 import type { AgentStarted } from './types.js'
+import { refusal } from '../test-support.js'
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8')
-
-function refusal(fn: () => unknown): MigrationError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(MigrationError)
-    return err as MigrationError
-  }
-  throw new Error('expected a MigrationError, nothing was thrown')
-}
 
 const GOLDEN_OK = '{"AgentID":"survivor","NodeID":"12D3KooWTarget","Success":true,"Error":""}\n'
 const GOLDEN_NO = '{"AgentID":"survivor","NodeID":"12D3KooWTarget","Success":false,"Error":"wasm hash mismatch: \\u003cnone\\u003e"}\n'

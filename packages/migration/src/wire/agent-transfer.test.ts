@@ -5,6 +5,7 @@ import { MigrationError } from '../errors.js'
 import { decodeAgentTransfer, encodeAgentTransfer } from './agent-transfer.js'
 import { RawJson } from './raw-json.js'
 import type { AgentPackage, AgentTransfer } from './types.js'
+import { refusal } from '../test-support.js'
 
 const U64_MAX = (1n << 64n) - 1n
 const I64_MAX = (1n << 63n) - 1n
@@ -28,17 +29,6 @@ function pkg(overrides: Partial<AgentPackage> = {}): AgentPackage {
 
 function transfer(overrides: Partial<AgentPackage> = {}): AgentTransfer {
   return { Package: pkg(overrides), SourceNodeID: '12D3KooWExample' }
-}
-
-/** Runs `fn` and returns the MigrationError it throws (fails the test otherwise). */
-function refusal(fn: () => unknown): MigrationError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(MigrationError)
-    return err as MigrationError
-  }
-  throw new Error('expected a MigrationError, nothing was thrown')
 }
 
 /** Decoding either succeeds or throws MigrationError('BAD_TRANSFER'); nothing else may escape. */

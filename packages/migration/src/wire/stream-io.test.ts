@@ -1,9 +1,9 @@
 import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
-import { MigrationError } from '../errors.js'
 import type { MigrationErrorCode } from '../errors.js'
 import { readJsonMessage, writeMessage, WRITE_CHUNK_BYTES } from './stream-io.js'
+import { asyncRefusal as refusal } from '../test-support.js'
 
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'))
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8')
@@ -35,16 +35,6 @@ function tracked(parts: string[], hang = true): { source: AsyncIterable<Uint8Arr
     }
   }
   return { source: { [Symbol.asyncIterator]: () => iterator }, pulled: () => pulled, returned: () => returned }
-}
-
-async function refusal(promise: Promise<unknown>): Promise<MigrationError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).toBeInstanceOf(MigrationError)
-    return err as MigrationError
-  }
-  throw new Error('expected a MigrationError, the read succeeded')
 }
 
 describe('readJsonMessage', () => {
