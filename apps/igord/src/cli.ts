@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { ignoreBrokenStdio } from './logging.js'
 import { main } from './main.js'
 
 // node:wasi is marked experimental on Node 20; users should not see that warning.
@@ -8,10 +9,22 @@ process.on('warning', (warning) => {
   process.stderr.write(`${warning.name}: ${warning.message}\n`)
 })
 
+// Issue 8, point 8: a closed or broken stdout/stderr never kills the node, and an
+// internal error always ends the process with a non-zero code — never a
+// half-alive node that still holds its socket, workers or network.
+ignoreBrokenStdio()
+const internalError = (error: unknown): never => {
+  try {
+    process.stderr.write(`igord: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  } catch {
+    // stderr is gone; the exit code still says it
+  }
+  process.exit(70)
+}
+process.on('uncaughtException', internalError)
+process.on('unhandledRejection', internalError)
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code },
-  (error: unknown) => {
-    process.stderr.write(`igord: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-    process.exitCode = 70
-  }
+  internalError
 )

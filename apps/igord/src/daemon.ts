@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { NodeRuntime, RunnerError } from '@igor/runner'
 import type { StartOptions } from './args.js'
 import { ControlServer } from './control/server.js'
-import { CONTROL_SOCKET, agentStatusJson } from './control/protocol.js'
+import { CONTROL_SOCKET, agentStatusJson, socketPathProblem } from './control/protocol.js'
 import type { StatusJson } from './control/protocol.js'
 import { createLogger } from './logging.js'
 import type { NodeNetwork } from './network.js'
@@ -28,6 +28,9 @@ const NOT_FOUND_CODES = new Set(['AGENT_NOT_FOUND'])
 export async function runDaemon(options: StartOptions): Promise<number> {
   const log = createLogger(options.logFormat)
   const dataDir = resolve(options.dataDir)
+  // Checked before anything is created or bound (issue 8, point 8).
+  const tooLong = socketPathProblem(join(dataDir, CONTROL_SOCKET))
+  if (tooLong !== null) throw new StartupError(tooLong)
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
 
   let runtime: NodeRuntime | null = null

@@ -2,21 +2,59 @@ import pino from 'pino'
 import type { Logger as PinoLogger } from 'pino'
 import pretty from 'pino-pretty'
 
+/** What the log writes to: the SonicBoom stream `pino.destination` returns. */
+type Destination = ReturnType<typeof pino.destination>
+
+/**
+ * The log's file descriptor, made safe against a reader that went away
+ * (`igord … | head -1` → EPIPE) or a descriptor that was closed (EBADF): the
+ * first write error turns the destination into a sink that drops every later
+ * line. The node's own output must never be what kills it (issue 8, point 8);
+ * the checkpoints, not the log, are the record that matters.
+ */
+export function safeDestination(fd: number): Destination {
+  const destination = pino.destination({ dest: fd, sync: true })
+  let broken = false
+  destination.on('error', (error: NodeJS.ErrnoException) => {
+    if (broken) return
+    broken = true
+    const noop = (): boolean => true
+    Object.assign(destination, { write: noop, flushSync: () => undefined, end: () => undefined })
+    // One line on stderr when the log itself was stdout, so a person still learns why the log stopped.
+    if (fd !== 2) {
+      try {
+        process.stderr.write(`igord: log output on fd ${fd} failed (${error.code ?? error.message}); logging stops, the node runs on\n`)
+      } catch {
+        // stderr is gone too
+      }
+    }
+  })
+  return destination
+}
+
+/** Process-wide: a broken stdout/stderr pipe is reported as an 'error' event, which must never become an uncaught exception. */
+export function ignoreBrokenStdio(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => undefined)
+  }
+}
+
 /**
  * SPEC §6 logs: one JSON object per line by default, `--log-format pretty` for
  * people. 64-bit values are logged as decimal strings by the callers.
  */
-export function createLogger(format: 'json' | 'pretty'): PinoLogger {
+export function createLogger(format: 'json' | 'pretty', fd = 1): PinoLogger {
   const options = { base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }
   if (format === 'pretty') {
     return pino(options, pretty({
-      colorize: process.stdout.isTTY,
+      colorize: fd === 1 && process.stdout.isTTY,
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname,src,agentId',
       messageFormat: '{if agentId}[{agentId}] {end}{msg}',
       singleLine: true,
-      sync: true
+      sync: true,
+      destination: safeDestination(fd)
     }))
   }
-  return pino(options, pino.destination({ dest: 1, sync: true }))
+  return pino(options, safeDestination(fd))
 }

@@ -12,7 +12,7 @@ import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import { CAPABILITIES, EMPTY_MANIFEST, loadManifest, parseManifest } from './manifest/index.js'
 import type { CapabilityName, Manifest } from './manifest/index.js'
-import { AgentSandbox } from './sandbox/agent-sandbox.js'
+import { AgentSandbox, SandboxError } from './sandbox/agent-sandbox.js'
 import type { SandboxLimits } from './sandbox/agent-sandbox.js'
 import { workerPool } from './sandbox/worker-pool.js'
 import { CheckpointStore, validateAgentId } from './store/index.js'
@@ -113,7 +113,14 @@ export class NodeRuntime {
     return this.exclusive(agentId, async () => {
       const wasm = await readWasmFile(options.wasmPath)
       const manifest = await loadManifest(options.wasmPath, options.manifestPath)
-      const host = await this.load(agentId, { wasm, manifest, path: options.wasmPath, budget: options.budget })
+      let host: AgentHost
+      try {
+        host = await this.load(agentId, { wasm, manifest, path: options.wasmPath, budget: options.budget })
+      } catch (error) {
+        // SPEC §11 failure containment: the agent's own code failing at start halts that agent only.
+        if (isAgentFault(error)) return this.haltedAtStart(agentId, error)
+        throw error
+      }
       host.start()
       return host.status()
     })
@@ -127,7 +134,8 @@ export class NodeRuntime {
   async resumeStoredAgents(): Promise<Array<{ agentId: string, error?: string }>> {
     const results: Array<{ agentId: string, error?: string }> = []
     for (const agentId of await this.store.listAgents()) {
-      if (this.hosts.has(agentId)) continue
+      // An agent already running, or one that already failed in this run (e.g. a --run-agent that trapped), is not retried.
+      if (this.hosts.has(agentId) || this.failed.has(agentId)) continue
       try {
         const status = await this.exclusive(agentId, async () => {
           const stored = await this.store.loadModule(agentId)
@@ -142,7 +150,10 @@ export class NodeRuntime {
         if (status !== null) results.push({ agentId })
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error)
-        if (!(error instanceof RunnerError && error.code === 'AGENT_RETIRED')) {
+        if (isAgentFault(error)) {
+          await this.haltedAtStart(agentId, error)
+          results.push({ agentId, error: oneLine(error) })
+        } else if (!(error instanceof RunnerError && error.code === 'AGENT_RETIRED')) {
           const authority = await this.store.readAuthority(agentId).catch(() => null)
           this.failed.set(agentId, { state: AuthorityState.RECOVERY_REQUIRED, epoch: authority?.epoch ?? Epoch.ZERO, reason })
           this.log.error({ agentId }, `agent not started: ${reason}`)
@@ -288,6 +299,21 @@ export class NodeRuntime {
   }
 
   // ── internals ───────────────────────────────────────────────────────────────
+
+  /**
+   * SPEC §11: a trap, a missed deadline or a bad pointer from the agent while
+   * it starts (start function, agent_init, agent_resume, the first checkpoint)
+   * halts that agent with a one-line reason; the node and the others go on.
+   */
+  private async haltedAtStart(agentId: string, error: unknown): Promise<AgentStatus> {
+    const reason = `start failed: ${oneLine(error)}`
+    const authority = await this.store.readAuthority(agentId).catch(() => null)
+    const state = authority?.state ?? AuthorityState.ACTIVE_OWNER
+    const epoch = authority?.epoch ?? Epoch.ZERO
+    this.failed.set(agentId, { state, epoch, reason })
+    this.log.error({ agentId, code: (error as { code?: string }).code ?? (error as { kind?: string }).kind }, `agent halted: ${reason}`)
+    return { agentId, state, epoch, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: reason }
+  }
 
   private requireHost(agentId: string): AgentHost {
     const host = this.hosts.get(agentId)
@@ -448,6 +474,8 @@ export class NodeRuntime {
       } catch (error) {
         this.hosts.delete(agentId)
         await host.stop().catch(() => undefined)
+        // No first checkpoint: no authority record either, so a restart treats the agent as new.
+        await this.store.deleteAuthority(agentId).catch(() => undefined)
         throw error
       }
     }
@@ -491,6 +519,15 @@ export class NodeRuntime {
     if (!prior.module) await quietly(async () => this.store.deleteModule(agentId))
     await quietly(async () => prior.authority === null ? this.store.deleteAuthority(agentId) : this.store.writeAuthority(agentId, prior.authority))
   }
+}
+
+/** Failures of the agent's own code (as opposed to the node's files, flags or the module's shape). */
+function isAgentFault(error: unknown): boolean {
+  return error instanceof SandboxError || (error instanceof RunnerError && error.code === 'AGENT_INIT_FAILED')
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')
 }
 
 function authorityRecord(lease: Lease, nowNs: bigint): AuthorityRecord {

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { CONTROL_SOCKET } from './protocol.js'
+import { CONTROL_SOCKET, socketPathProblem } from './protocol.js'
 
 /** The node behind a data directory is not running (or not reachable). */
 export class ControlUnavailableError extends Error {
@@ -11,6 +11,8 @@ export class ControlUnavailableError extends Error {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function controlRequest(dataDir: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000): Promise<{ status: number, body: any }> {
   const socketPath = join(dataDir, CONTROL_SOCKET)
+  const tooLong = socketPathProblem(socketPath)
+  if (tooLong !== null) throw new ControlUnavailableError(tooLong)
   const payload = body === undefined ? undefined : JSON.stringify(body)
   return new Promise((resolve, reject) => {
     const req = httpRequest({

@@ -3,6 +3,20 @@ import type { AgentStatus } from '@igor/runner'
 /** The control socket's file name inside the data directory (SPEC §6). */
 export const CONTROL_SOCKET = 'igord.sock'
 
+/** `sun_path` holds 108 bytes on Linux (104 on macOS and the BSDs), the terminating NUL included. */
+const SUN_PATH_BYTES = process.platform === 'linux' ? 108 : 104
+
+/**
+ * The reason a socket path cannot be bound or reached, or null when it can.
+ * A longer path is silently truncated by the kernel (it would bind a socket
+ * outside the data directory), so it is refused first (issue 8, point 8).
+ */
+export function socketPathProblem(path: string): string | null {
+  const bytes = Buffer.byteLength(path, 'utf8')
+  if (bytes + 1 <= SUN_PATH_BYTES) return null
+  return `control socket path ${path} is ${bytes} bytes, over the Unix limit of ${SUN_PATH_BYTES - 1}; use a shorter --data-dir`
+}
+
 /** SPEC §6 `status --json` agent row: 64-bit values as decimal strings. */
 export interface AgentStatusJson {
   agentId: string

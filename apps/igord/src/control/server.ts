@@ -55,7 +55,13 @@ export class ControlServer {
       await unlink(path) // stale socket of a node that died
       await listen(server, path)
     }
-    await chmod(path, 0o600)
+    try {
+      await chmod(path, 0o600)
+    } catch (error) {
+      // Never leave a bound socket behind a failed start (no half-alive node).
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      throw error
+    }
     return new ControlServer(server, path)
   }
 

@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process'
+import { access, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { agentPath } from '@igor/agents'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { controlRequest } from '../src/control/client.js'
+import type { StatusJson } from '../src/control/protocol.js'
+import { IGORD, Nodes, runCli, tempDir, waitFor } from './harness.js'
+import { agentWat, writeWat } from './wat.js'
+
+// Issue 8 (SPEC §11 failure containment), points 7 and 8: one agent's failure at
+// start stays with that agent, and the node's own I/O cannot kill it.
+
+let dir: { path: string, remove: () => Promise<void> }
+const nodes = new Nodes()
+
+beforeEach(async () => { dir = await tempDir() })
+afterEach(async () => { await nodes.killAll(); await dir.remove() })
+
+const exists = async (path: string): Promise<boolean> => access(path).then(() => true, () => false)
+
+async function ticksPast(dataDir: string, agentId: string, past: bigint): Promise<void> {
+  await waitFor(`${agentId} ticking past ${past}`, async () => {
+    const reply = await controlRequest(dataDir, 'GET', '/status', undefined, 10_000)
+    const agent = (reply.body as StatusJson).agents.find((a) => a.agentId === agentId)
+    return agent !== undefined && BigInt(agent.tickNumber) > past
+  }, 60_000)
+}
+
+describe('a failing agent at start halts alone (point 7)', () => {
+  it('a bad checkpoint length at the first checkpoint, a trap in agent_init: those agents halt with one line, the node and the counter run on', async () => {
+    const badLength = await writeWat(join(dir.path, 'badlen.wasm'), agentWat({ omit: ['agent_checkpoint'], extra: '(func (export "agent_checkpoint") (result i32) i32.const 0x7fffff00)' }))
+    const initTrap = await writeWat(join(dir.path, 'inittrap.wasm'), agentWat({ omit: ['agent_init'], extra: '(func (export "agent_init") unreachable)' }))
+    const data = join(dir.path, 'data')
+    const node = await nodes.start(data, ['--run-agent', badLength, '--run-agent', initTrap, '--run-agent', agentPath('counter')]).ready()
+    const status = await node.status()
+    const byId = Object.fromEntries(status.agents.map((a) => [a.agentId, a]))
+    expect(byId.badlen!.halted).toMatch(/^start failed: .*agent_checkpoint returned/)
+    expect(byId.inittrap!.halted).toMatch(/^start failed: .*agent_init failed/)
+    for (const id of ['badlen', 'inittrap']) expect(byId[id]!.halted).not.toMatch(/\n/)
+    expect(byId.counter!.halted).toBeNull()
+    await ticksPast(data, 'counter', 1n)
+    expect(node.logs.some((l) => l.agentId === 'badlen' && l.level >= 50 && /agent halted: start failed/.test(l.msg))).toBe(true)
+    // No first checkpoint, so nothing on disk claims the agent: a restart treats it as new.
+    expect(await exists(join(data, 'checkpoints', 'badlen.checkpoint'))).toBe(false)
+    expect(await exists(join(data, 'checkpoints', 'badlen.authority.json'))).toBe(false)
+    expect(await node.stop()).toEqual({ code: 0, signal: null })
+    expect(node.stderr).not.toMatch(/internal error|\n\s+at /)
+  })
+
+  it('a trap in agent_resume at restart halts that agent; the others resume', async () => {
+    const resumeTrap = await writeWat(join(dir.path, 'resumetrap.wasm'), agentWat({ omit: ['agent_resume'], extra: '(func (export "agent_resume") (param i32 i32) unreachable)' }))
+    const data = join(dir.path, 'data')
+    const first = await nodes.start(data, ['--run-agent', resumeTrap, '--run-agent', agentPath('counter')]).ready()
+    await ticksPast(data, 'counter', 1n)
+    expect(await first.stop()).toEqual({ code: 0, signal: null })
+
+    // Stored agents come back without --run-agent.
+    const second = await nodes.start(data).ready()
+    const trapped = await waitFor('resumetrap halted', async () => {
+      const a = await second.agent('resumetrap')
+      return a?.halted !== null ? a : null
+    })
+    expect(trapped.halted).toMatch(/^start failed: .*resume failed/)
+    const counter = await second.agent('counter')
+    await ticksPast(data, 'counter', BigInt(counter!.tickNumber))
+    expect(await second.stop()).toEqual({ code: 0, signal: null })
+  })
+
+  it('a bad checkpoint length later (a periodic checkpoint) halts that agent only', async () => {
+    // agent_checkpoint is fine the first time (the start checkpoint), then returns a length outside memory.
+    const later = await writeWat(join(dir.path, 'laterbad.wasm'), agentWat({
+      omit: ['agent_checkpoint'],
+      extra: `(global $calls (mut i32) (i32.const 0))
+  (func (export "agent_checkpoint") (result i32)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (if (result i32) (i32.gt_u (global.get $calls) (i32.const 1)) (then (i32.const 0x7fffff00)) (else (i32.const 8))))`
+    }))
+    const data = join(dir.path, 'data')
+    const node = await nodes.start(data, ['--run-agent', later, '--run-agent', agentPath('counter')]).ready()
+    const halted = await waitFor('laterbad halted', async () => {
+      const a = await node.agent('laterbad')
+      return a?.halted !== null ? a : null
+    }, 60_000)
+    expect(halted.halted).toMatch(/agent_checkpoint returned/)
+    const counter = await node.agent('counter')
+    await ticksPast(data, 'counter', BigInt(counter!.tickNumber))
+    expect(await node.stop()).toEqual({ code: 0, signal: null })
+  })
+})
+
+describe('the node\'s own I/O cannot kill it (point 8)', () => {
+  it('stdout closed by its reader (EPIPE): the node keeps ticking, answers status and exits 0 on SIGINT', async () => {
+    const data = join(dir.path, 'data')
+    const child = spawn(process.execPath, [IGORD, '--data-dir', data, '--listen', '/ip4/127.0.0.1/tcp/0', '--run-agent', agentPath('counter')], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      // Like `igord … | head -1`: read one line, then the reader goes away.
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()))
+      child.stdout.destroy()
+      await waitFor('control socket', async () => (await controlRequest(data, 'GET', '/status', undefined, 10_000)).status === 200)
+      await ticksPast(data, 'counter', 2n)
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(stderr).not.toMatch(/internal error|\n\s+at /)
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
+  })
+
+  it('a control-socket path over the Unix limit is refused with one line before anything is created', async () => {
+    const long = join(dir.path, 'd'.repeat(120))
+    const started = await runCli(['--data-dir', long, '--listen', '/ip4/127.0.0.1/tcp/0', '--run-agent', agentPath('counter')])
+    expect(started.code).toBe(1)
+    expect(started.stderr).toMatch(/^igord: control socket path .* over the Unix limit of 107; use a shorter --data-dir\n$/)
+    expect(await exists(long)).toBe(false)
+    expect((await readdir(dir.path)).filter((n) => n.endsWith('.sock'))).toEqual([])
+
+    const status = await runCli(['status', '--data-dir', long])
+    expect(status.code).toBe(1)
+    expect(status.stderr).toMatch(/^igord: control socket path .* over the Unix limit/)
+  })
+})
