@@ -8,3 +8,4 @@ export { AgentSandbox, DEFAULT_SANDBOX_LIMITS, SandboxError, type SandboxFailure
 export type { WorkerSetup } from './sandbox/messages.js'
 export { AgentHost, DEFAULT_TIMING, type AgentModule, type AgentStatus, type AgentTiming, type HandoffSnapshot } from './agent-host.js'
 export { NodeRuntime, type IncomingAgent, type NodeRuntimeOptions, type StartAgentOptions } from './node-runtime.js'
+export * from './replay/index.js'

@@ -1,0 +1,276 @@
+/**
+ * Observation hostcalls in their three modes (SPEC §12):
+ * - recording: decorates the live implementation; while the recorder is active
+ *   (inside `agent_tick`) each observation is appended to the tick's log;
+ * - replaying: serves recorded values in order, prints nothing, reaches nothing;
+ * - deterministic (`igord simulate --deterministic`): a fixed clock and a
+ *   seeded PCG byte stream instead of the host's clock and randomness.
+ *
+ * The decorators wrap whatever the worker's live implementation is, so the
+ * rules for refused calls (lengths, bounds, errno) stay in one place.
+ */
+import { HostcallId, type TickRecorder } from './event-log.js'
+import type { GoPcg } from './pcg.js'
+import type { ReplayFeed } from './replayer.js'
+
+type HostFn = (...args: never[]) => unknown
+export type HostFunctions = Record<string, HostFn>
+export type MemoryRef = () => WebAssembly.Memory | null
+
+/** SPEC §5: `rand_bytes` longer than this answers -2. */
+export const RAND_BYTES_MAX = 64 * 1024 * 1024
+/** SPEC §5: a `log_emit` longer than this is dropped. */
+export const LOG_EMIT_MAX = 1024 * 1024
+/** SPEC §11: WASI `random_get` longer than this answers `EINVAL`. */
+export const WASI_RANDOM_MAX = 1024 * 1024
+
+const WASI_ESUCCESS = 0
+const WASI_EFAULT = 21
+const WASI_EINVAL = 28
+
+function view(memory: MemoryRef, ptr: number, len: number): Uint8Array | null {
+  const mem = memory()
+  if (mem === null) return null
+  const start = ptr >>> 0
+  const length = len >>> 0
+  if (start + length > mem.buffer.byteLength) return null
+  return new Uint8Array(mem.buffer, start, length)
+}
+
+type Fn<A extends unknown[], R> = (...args: A) => R
+
+/** Wraps the live `igor` hostcalls so that each observation is recorded while `recorder.recording`. */
+export function recordingIgor(live: HostFunctions, recorder: TickRecorder, memory: MemoryRef): HostFunctions {
+  const out: HostFunctions = { ...live }
+  const clockNow = live.clock_now as Fn<[], bigint> | undefined
+  if (clockNow !== undefined) {
+    out.clock_now = (): bigint => {
+      const value = clockNow()
+      if (recorder.recording) recorder.recordU64(HostcallId.ClockNow, value)
+      return value
+    }
+  }
+  const randBytes = live.rand_bytes as Fn<[number, number], number> | undefined
+  if (randBytes !== undefined) {
+    out.rand_bytes = (ptr: number, len: number): number => {
+      const result = randBytes(ptr, len)
+      // Not for length 0 or refused calls.
+      if (result === 0 && len !== 0 && recorder.recording) {
+        const bytes = view(memory, ptr, len)
+        if (bytes !== null) recorder.record(HostcallId.RandBytes, bytes)
+      }
+      return result
+    }
+  }
+  const logEmit = live.log_emit as Fn<[number, number], void> | undefined
+  if (logEmit !== undefined) {
+    out.log_emit = (ptr: number, len: number): void => {
+      // The message as read, whatever the output caps later drop; not for 0, > 1 MiB or out of bounds.
+      if (recorder.recording && len !== 0 && (len >>> 0) <= LOG_EMIT_MAX) {
+        const bytes = view(memory, ptr, len)
+        if (bytes !== null) recorder.record(HostcallId.LogEmit, bytes)
+      }
+      logEmit(ptr, len)
+    }
+  }
+  const walletBalance = live.wallet_balance as Fn<[], bigint> | undefined
+  if (walletBalance !== undefined) {
+    out.wallet_balance = (): bigint => {
+      const value = walletBalance()
+      if (recorder.recording) recorder.recordU64(HostcallId.WalletBalance, value)
+      return value
+    }
+  }
+  const httpRequest = live.http_request as Fn<number[], number> | undefined
+  if (httpRequest !== undefined) {
+    out.http_request = (...args: number[]): number => {
+      const status = httpRequest(...args)
+      // SPEC §13 step 9: a response written as [len u32][body] at resp_ptr is recorded as [status u32][body].
+      if (status >= 0 && recorder.recording) {
+        const respPtr = args[8] ?? 0
+        const head = view(memory, respPtr, 4)
+        if (head !== null) {
+          const length = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true)
+          const body = view(memory, respPtr + 4, length)
+          if (body !== null) {
+            const payload = new Uint8Array(4 + length)
+            new DataView(payload.buffer).setUint32(0, status, true)
+            payload.set(body, 4)
+            recorder.record(HostcallId.HttpRequest, payload)
+          }
+        }
+      }
+      return status
+    }
+  }
+  return out
+}
+
+/** Wraps WASI `clock_time_get` and `random_get` so that successful calls inside a tick are recorded (ids 10, 11; ours). */
+export function recordingWasi(live: HostFunctions, recorder: TickRecorder, memory: MemoryRef): HostFunctions {
+  const out: HostFunctions = { ...live }
+  const clockTimeGet = live.clock_time_get as Fn<[number, bigint, number], number> | undefined
+  if (clockTimeGet !== undefined) {
+    out.clock_time_get = (id: number, precision: bigint, timePtr: number): number => {
+      const errno = clockTimeGet(id, precision, timePtr)
+      if (errno === WASI_ESUCCESS && recorder.recording) {
+        const bytes = view(memory, timePtr, 8)
+        if (bytes !== null) recorder.record(HostcallId.WasiClockTimeGet, bytes)
+      }
+      return errno
+    }
+  }
+  const randomGet = live.random_get as Fn<[number, number], number> | undefined
+  if (randomGet !== undefined) {
+    out.random_get = (buf: number, len: number): number => {
+      const errno = randomGet(buf, len)
+      if (errno === WASI_ESUCCESS && len !== 0 && recorder.recording) {
+        const bytes = view(memory, buf, len)
+        if (bytes !== null) recorder.record(HostcallId.WasiRandomGet, bytes)
+      }
+      return errno
+    }
+  }
+  return out
+}
+
+/**
+ * `igor` hostcalls for a replay: recorded values in order, nothing printed.
+ * Refused calls (length 0, too long, out of bounds) answer as live ones do and
+ * consume nothing, because live ones recorded nothing.
+ */
+export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed, memory: MemoryRef, extra: HostFunctions = {}): HostFunctions {
+  const all: HostFunctions = {
+    clock_now: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.ClockNow)),
+    rand_bytes: (ptr: number, len: number): number => {
+      if ((len >>> 0) > RAND_BYTES_MAX) return -2
+      const target = view(memory, ptr, len)
+      if (target === null) return -4
+      if (len === 0) return 0
+      target.set(feed.takeSized(HostcallId.RandBytes, len >>> 0))
+      return 0
+    },
+    log_emit: (ptr: number, len: number): void => {
+      if (len === 0 || (len >>> 0) > LOG_EMIT_MAX) return
+      const bytes = view(memory, ptr, len)
+      if (bytes === null) return
+      feed.takeEqual(HostcallId.LogEmit, bytes)
+    },
+    wallet_balance: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.WalletBalance)),
+    ...extra
+  }
+  const byCapability: Record<string, readonly string[]> = {
+    clock: ['clock_now'],
+    rand: ['rand_bytes'],
+    log: ['log_emit'],
+    wallet: ['wallet_balance'],
+    http: ['http_request']
+  }
+  const out: HostFunctions = {}
+  for (const capability of capabilities) {
+    for (const name of byCapability[capability] ?? []) {
+      const fn = all[name]
+      if (fn !== undefined) out[name] = fn
+    }
+  }
+  return out
+}
+
+/**
+ * WASI for a replay: the live virtual implementation decides every errno
+ * (bounds, lengths, clock ids); a successful `clock_time_get`/`random_get`
+ * then gets the recorded value written over the live one.
+ */
+export function replayingWasi(live: HostFunctions, feed: ReplayFeed, memory: MemoryRef): HostFunctions {
+  const out: HostFunctions = { ...live }
+  const clockTimeGet = live.clock_time_get as Fn<[number, bigint, number], number> | undefined
+  if (clockTimeGet !== undefined) {
+    out.clock_time_get = (id: number, precision: bigint, timePtr: number): number => {
+      const errno = clockTimeGet(id, precision, timePtr)
+      if (errno !== WASI_ESUCCESS) return errno
+      const target = view(memory, timePtr, 8)
+      if (target === null) return WASI_EFAULT
+      target.set(feed.takeSized(HostcallId.WasiClockTimeGet, 8))
+      return errno
+    }
+  }
+  const randomGet = live.random_get as Fn<[number, number], number> | undefined
+  if (randomGet !== undefined) {
+    out.random_get = (buf: number, len: number): number => {
+      const errno = randomGet(buf, len)
+      if (errno !== WASI_ESUCCESS || len === 0) return errno
+      const target = view(memory, buf, len)
+      if (target === null) return WASI_EFAULT
+      target.set(feed.takeSized(HostcallId.WasiRandomGet, len >>> 0))
+      return errno
+    }
+  }
+  return out
+}
+
+/**
+ * SPEC §12 `--deterministic`: `clock_now` from 1 000 000 000 ns plus
+ * 1 000 000 000 per call; `rand_bytes` from Go's `NewPCG(seed, seed)`.
+ * Ours: WASI `clock_time_get` and `random_get` draw from the same clock and
+ * stream, so wasip1 agents are repeatable too.
+ */
+export class DeterministicSources {
+  static readonly CLOCK_START = 1_000_000_000n
+  static readonly CLOCK_STEP = 1_000_000_000n
+  private next = DeterministicSources.CLOCK_START
+
+  constructor(private readonly pcg: GoPcg) {}
+
+  clockNow(): bigint {
+    const now = this.next
+    this.next += DeterministicSources.CLOCK_STEP
+    return now
+  }
+
+  fillRandom(target: Uint8Array): void {
+    this.pcg.fillBytes(target)
+  }
+}
+
+/** Live-style `igor` clock/rand hostcalls backed by `DeterministicSources` (the rules for refused calls as in SPEC §5). */
+export function deterministicIgor(live: HostFunctions, sources: DeterministicSources, memory: MemoryRef): HostFunctions {
+  const out: HostFunctions = { ...live }
+  if (live.clock_now !== undefined) out.clock_now = (): bigint => sources.clockNow()
+  if (live.rand_bytes !== undefined) {
+    out.rand_bytes = (ptr: number, len: number): number => {
+      if ((len >>> 0) > RAND_BYTES_MAX) return -2
+      const target = view(memory, ptr, len)
+      if (target === null) return -4
+      sources.fillRandom(target)
+      return 0
+    }
+  }
+  return out
+}
+
+/** WASI `clock_time_get`/`random_get` backed by `DeterministicSources`; other calls are the live ones. */
+export function deterministicWasi(live: HostFunctions, sources: DeterministicSources, memory: MemoryRef): HostFunctions {
+  const out: HostFunctions = { ...live }
+  const clockTimeGet = live.clock_time_get as Fn<[number, bigint, number], number> | undefined
+  if (clockTimeGet !== undefined) {
+    out.clock_time_get = (id: number, precision: bigint, timePtr: number): number => {
+      // The live implementation decides whether the clock id is valid.
+      const errno = clockTimeGet(id, precision, timePtr)
+      if (errno !== WASI_ESUCCESS) return errno
+      const target = view(memory, timePtr, 8)
+      if (target === null) return WASI_EFAULT
+      new DataView(target.buffer, target.byteOffset, 8).setBigUint64(0, sources.clockNow(), true)
+      return errno
+    }
+  }
+  if (live.random_get !== undefined) {
+    out.random_get = (buf: number, len: number): number => {
+      if ((len >>> 0) > WASI_RANDOM_MAX) return WASI_EINVAL
+      const target = view(memory, buf, len)
+      if (target === null) return WASI_EFAULT
+      sources.fillRandom(target)
+      return WASI_ESUCCESS
+    }
+  }
+  return out
+}

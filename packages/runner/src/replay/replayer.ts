@@ -1,0 +1,88 @@
+/**
+ * Serving a recorded tick back to an agent (SPEC §12 "Replay of one tick").
+ *
+ * A `ReplayFeed` hands out the recorded entries in order. A call whose id or
+ * payload does not fit fails the replay; so do entries left over at the end.
+ * A failure is sticky: the hostcall throws (ending `agent_tick`), and even an
+ * agent that catches the exception cannot make the replay pass, because the
+ * feed remembers the first failure.
+ */
+import { type ObservationEntry, hostcallName } from './event-log.js'
+
+/** Thrown inside a replayed hostcall to stop the tick; the reason is in `ReplayFeed.failure`. */
+export class ReplayAbort extends Error {
+  override readonly name = 'ReplayAbort'
+}
+
+export class ReplayFeed {
+  private position = 0
+  private firstFailure: string | null = null
+
+  constructor(private readonly entries: readonly ObservationEntry[]) {}
+
+  get failure(): string | null {
+    return this.firstFailure
+  }
+
+  get remaining(): number {
+    return this.entries.length - this.position
+  }
+
+  /** The next entry's payload, which must come from hostcall `id`. */
+  take(id: number): Uint8Array {
+    if (this.firstFailure !== null) throw new ReplayAbort(this.firstFailure)
+    const entry = this.entries[this.position]
+    if (entry === undefined) {
+      return this.fail(`event log exhausted at position ${this.position}, expected ${hostcallName(id)} (${id})`)
+    }
+    if (entry.hostcallId !== id) {
+      return this.fail(`hostcall mismatch at position ${this.position}: expected ${id} (${hostcallName(id)}), got ${entry.hostcallId} (${hostcallName(entry.hostcallId)})`)
+    }
+    this.position++
+    return entry.payload
+  }
+
+  /** The next entry as a u64 LE value (`clock_now`, `wallet_balance`, `clock_time_get`). */
+  takeU64(id: number): bigint {
+    const payload = this.takeSized(id, 8)
+    return new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0, true)
+  }
+
+  /** The next entry, whose payload must be exactly `length` bytes (`rand_bytes`, `random_get`). */
+  takeSized(id: number, length: number): Uint8Array {
+    const at = this.position
+    const payload = this.take(id)
+    if (payload.byteLength !== length) {
+      return this.fail(`${hostcallName(id)} payload length ${payload.byteLength} at position ${at}, expected ${length}`)
+    }
+    return payload
+  }
+
+  /** The next entry, whose payload must equal `bytes` (`log_emit`: the agent must say the same thing). */
+  takeEqual(id: number, bytes: Uint8Array): void {
+    const at = this.position
+    const payload = this.take(id)
+    if (payload.byteLength !== bytes.byteLength || !payload.every((byte, i) => byte === bytes[i])) {
+      this.fail(`${hostcallName(id)} payload at position ${at} differs from the recorded one`)
+    }
+  }
+
+  /** Ends the replay: the first failure, or leftover entries, or `null` when every entry was served. */
+  finish(): string | null {
+    if (this.firstFailure !== null) return this.firstFailure
+    if (this.remaining > 0) this.firstFailure = `${this.remaining} unconsumed event log entries`
+    return this.firstFailure
+  }
+
+  private fail(reason: string): never {
+    this.firstFailure ??= reason
+    throw new ReplayAbort(this.firstFailure)
+  }
+}
+
+/** Index of the first differing byte of two states, or -1 when equal (a length difference counts at the shorter length). */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.byteLength, b.byteLength)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i
+  return a.byteLength === b.byteLength ? -1 : n
+}
