@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_LEASE_CONFIG, validateLeaseConfig } from '@igor/lease'
 import type { LeaseConfig } from '@igor/lease'
@@ -5,14 +6,32 @@ import { CAPABILITIES, unitsToMicrocents, validateAgentId } from '@igor/runner'
 import type { CapabilityName } from '@igor/runner'
 import { parseDuration } from './duration.js'
 
-/** A bad command line: printed as one line, exit code 2, nothing started (SPEC §10). */
+/*
+ * The igord command line, as data (SPEC §9, §14).
+ *
+ * To add a flag: one entry in FLAGS, its name in the `flags` list of each
+ * subcommand that takes it, and read it in that subcommand's `parse`.
+ * To add a subcommand: one entry in SUBCOMMANDS (help text is generated from
+ * it), a variant of `Command`, and a case in main.ts.
+ */
+
+/** A bad command line: printed as one line, exit code 2, nothing started (SPEC §10, §14). */
 export class UsageError extends Error {
   override readonly name = 'UsageError'
+  /** The subcommand whose `--help` the message points to (null: top level). */
+  constructor(message: string, readonly subcommand: string | null = null) {
+    super(message)
+  }
 }
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
 
 export interface StartOptions {
   readonly kind: 'start'
   readonly agents: ReadonlyArray<{ wasmPath: string, manifestPath?: string, agentId?: string }>
+  /** `--run-agents <dir>`: every `*.wasm` in these directories, with sidecar manifests. */
+  readonly agentDirs: readonly string[]
   readonly budget: bigint
   /** null: leases disabled. */
   readonly lease: LeaseConfig | null
@@ -23,63 +42,285 @@ export interface StartOptions {
   readonly transferTimeoutMs: number
   readonly maxTransferBytes: number
   readonly logFormat: 'json' | 'pretty'
+  readonly logLevel: LogLevel
+  /** `--metrics-listen <host:port>`: null when off (the default). */
+  readonly metricsListen: { host: string, port: number } | null
 }
 
 export type Command =
   | StartOptions
-  | { readonly kind: 'status', readonly dataDir: string, readonly json: boolean }
-  | { readonly kind: 'migrate', readonly dataDir: string, readonly agentId: string, readonly to: string }
-  | { readonly kind: 'recover', readonly dataDir: string, readonly agentId: string }
+  | { readonly kind: 'status', readonly dataDir: string, readonly json: boolean, readonly timeoutMs: number }
+  | { readonly kind: 'migrate', readonly dataDir: string, readonly agentId: string, readonly to: string, readonly timeoutMs: number }
+  | { readonly kind: 'recover', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
   | { readonly kind: 'inspect', readonly checkpointPath: string, readonly wasmPath: string | null, readonly json: boolean }
-  | { readonly kind: 'help' }
+  /** `subcommand` null: the top-level help. */
+  | { readonly kind: 'help', readonly subcommand: string | null }
+  | { readonly kind: 'version' }
+
+export interface FlagSpec {
+  readonly type: 'string' | 'boolean'
+  readonly multiple?: boolean
+  readonly short?: string
+  /** Placeholder of the value in help text, e.g. `<dur>`. */
+  readonly value?: string
+  /** Default as shown in help text. */
+  readonly default?: string
+  readonly help: string
+}
 
 const I64_MAX = (1n << 63n) - 1n
-const DEFAULT_DATA_DIR = './igor-data'
+export const DEFAULT_DATA_DIR = './igor-data'
+const DEFAULT_CLIENT_TIMEOUT_MS = 5000
 
-const START_FLAGS = {
-  'run-agent': { type: 'string', multiple: true },
-  budget: { type: 'string' },
-  manifest: { type: 'string' },
-  'agent-id': { type: 'string' },
-  'lease-duration': { type: 'string' },
-  'lease-grace': { type: 'string' },
-  'lease-renewal-window': { type: 'string' },
-  'price-per-second': { type: 'string' },
-  'data-dir': { type: 'string' },
-  listen: { type: 'string' },
-  capabilities: { type: 'string' },
-  'transfer-timeout': { type: 'string' },
-  'max-transfer-bytes': { type: 'string' },
-  'log-format': { type: 'string' },
-  'inspect-checkpoint': { type: 'string' },
-  'inspect-wasm': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' }
-} as const
+/** Every flag igord knows, once. */
+export const FLAGS = {
+  help: { type: 'boolean', short: 'h', help: 'show help (exit 0)' },
+  version: { type: 'boolean', help: 'print the version (exit 0)' },
+  'log-level': { type: 'string', value: '<level>', default: 'info', help: `${LOG_LEVELS.join('|')}; or IGOR_LOG_LEVEL` },
+  'data-dir': { type: 'string', value: '<dir>', default: DEFAULT_DATA_DIR, help: 'checkpoints, node key, control socket' },
+  timeout: { type: 'string', value: '<dur>', default: '5s', help: 'how long to wait for the node to answer' },
+  json: { type: 'boolean', help: 'print JSON' },
+  to: { type: 'string', value: '<multiaddr>', help: 'the target node, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3Koo…' },
+  'run-agent': { type: 'string', multiple: true, value: '<wasm>', help: 'load (or resume) and run this agent; repeatable' },
+  'run-agents': { type: 'string', multiple: true, value: '<dir>', help: 'run every *.wasm in this directory (sidecar manifests); repeatable' },
+  budget: { type: 'string', value: '<units>', default: '1.0', help: 'initial budget in currency units (ignored when resuming)' },
+  manifest: { type: 'string', value: '<path>', default: '<agent>.manifest.json', help: 'capability manifest (single agent only)' },
+  'agent-id': { type: 'string', value: '<id>', default: 'file name', help: 'the agent\'s id (single agent only)' },
+  'lease-duration': { type: 'string', value: '<dur>', default: '60s', help: 'lease length; 0 disables leases' },
+  'lease-grace': { type: 'string', value: '<dur>', default: '10s', help: 'grace after expiry' },
+  'lease-renewal-window': { type: 'string', value: '<f>', default: '0.5', help: 'renew when this fraction is left, in (0,1)' },
+  'price-per-second': { type: 'string', value: '<microcents>', default: '1000', help: 'this node\'s price' },
+  listen: { type: 'string', value: '<multiaddr>', default: '/ip4/0.0.0.0/tcp/4001', help: 'libp2p listen address' },
+  capabilities: { type: 'string', value: '<list>', default: CAPABILITIES.join(','), help: 'capabilities this node offers' },
+  'transfer-timeout': { type: 'string', value: '<dur>', default: '30s', help: 'limit for one migration transfer' },
+  'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },
+  'metrics-listen': { type: 'string', value: '<host:port>', default: 'off', help: 'also serve /metrics and /healthz over TCP here' },
+  'log-format': { type: 'string', value: '<json|pretty>', default: 'json', help: 'log format' },
+  'inspect-checkpoint': { type: 'string', value: '<file>', help: 'print a checkpoint report and exit (same as igor-inspect)' },
+  'inspect-wasm': { type: 'string', value: '<file>', help: 'with --inspect-checkpoint: check the agent binary\'s hash' }
+} as const satisfies Record<string, FlagSpec>
 
-/** Turns node:util parseArgs errors into one-line usage errors and bounds the positionals. */
-function parse<T extends { positionals: string[] }>(run: () => T, positionals: number): T {
-  let parsed: T
-  try {
-    parsed = run()
-  } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0] ?? 'bad arguments')
+export type FlagName = keyof typeof FLAGS
+
+/** Flags every subcommand takes. */
+export const COMMON_FLAGS: readonly FlagName[] = ['help', 'version', 'log-level']
+
+/** What a subcommand's `parse` gets: typed access to its flags and positionals. */
+export class ParsedArgs {
+  constructor(
+    /** The subcommand named on the command line (null: implicit start), for help pointers. */
+    readonly subcommand: string | null,
+    private readonly values: Readonly<Record<string, string | boolean | string[] | undefined>>,
+    readonly positionals: readonly string[]
+  ) {}
+
+  string(name: FlagName): string | undefined {
+    const value = this.values[name]
+    return typeof value === 'string' ? value : undefined
   }
-  if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`)
-  return parsed
+
+  strings(name: FlagName): string[] {
+    const value = this.values[name]
+    return Array.isArray(value) ? value : []
+  }
+
+  boolean(name: FlagName): boolean {
+    return this.values[name] === true
+  }
+
+  /** Reads a flag's value with `read`; its error becomes `--<name>: <message>`. */
+  read<T>(name: FlagName, fallback: T, read: (text: string) => T): T {
+    const text = this.string(name)
+    if (text === undefined) return fallback
+    try {
+      return read(text)
+    } catch (error) {
+      throw new UsageError(`--${name}: ${(error as Error).message}`, this.subcommand)
+    }
+  }
+
+  duration(name: FlagName, fallbackMs: number): number {
+    return this.read(name, fallbackMs, parseDuration)
+  }
+
+  usage(message: string): UsageError {
+    return new UsageError(message, this.subcommand)
+  }
 }
 
-function flag<T>(name: string, text: string | undefined, fallback: T, read: (text: string) => T): T {
-  if (text === undefined) return fallback
-  try {
-    return read(text)
-  } catch (error) {
-    throw new UsageError(`--${name}: ${(error as Error).message}`)
+export interface SubcommandSpec {
+  /** One line for the top-level help. */
+  readonly summary: string
+  /** Positional arguments in help text, e.g. `<agentId>`. */
+  readonly synopsis?: string
+  /** Most positionals accepted. */
+  readonly maxPositionals: number
+  /** Flags besides COMMON_FLAGS. */
+  readonly flags: readonly FlagName[]
+  /** Extra help text (examples, notes). */
+  readonly notes?: string
+  readonly parse: (args: ParsedArgs) => Command
+}
+
+const START_FLAGS: readonly FlagName[] = [
+  'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'transfer-timeout', 'max-transfer-bytes', 'metrics-listen',
+  'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json'
+]
+
+/** Every subcommand. `start` is also what a command line without a subcommand means. */
+export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
+  start: {
+    summary: 'run a node (and agents); the default',
+    synopsis: '[--run-agent <wasm>]...',
+    maxPositionals: 0,
+    flags: START_FLAGS,
+    notes: 'Durations: 250ms, 10s, 1m, 1h and combinations such as 1m30s.',
+    parse: parseStart
+  },
+  status: {
+    summary: 'list the agents of a running node',
+    maxPositionals: 0,
+    flags: ['json', 'data-dir', 'timeout'],
+    parse: (args) => ({ kind: 'status', dataDir: dataDirOf(args), json: args.boolean('json'), timeoutMs: timeoutOf(args) })
+  },
+  migrate: {
+    summary: 'ask the running node to hand an agent to another node',
+    synopsis: '<agentId> --to <multiaddr>',
+    maxPositionals: 1,
+    flags: ['to', 'data-dir', 'timeout'],
+    notes: '--timeout bounds each wait for the node to answer, not the whole transfer.',
+    parse: (args) => {
+      const agentId = args.positionals[0]
+      if (agentId === undefined) throw args.usage('migrate needs an agent id: igord migrate <agentId> --to <multiaddr>')
+      const to = args.string('to')
+      if (to === undefined) throw args.usage('migrate needs --to <multiaddr> (the target node\'s address, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3Koo…)')
+      return { kind: 'migrate', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), to, timeoutMs: timeoutOf(args) }
+    }
+  },
+  recover: {
+    summary: 'the explicit recovery action for an agent (SPEC §3)',
+    synopsis: '<agentId>',
+    maxPositionals: 1,
+    flags: ['data-dir', 'timeout'],
+    parse: (args) => {
+      const agentId = args.positionals[0]
+      if (agentId === undefined) throw args.usage('recover needs an agent id: igord recover <agentId>')
+      return { kind: 'recover', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args) }
+    }
   }
 }
 
-function duration(name: string, text: string | undefined, fallbackMs: number): number {
-  return flag(name, text, fallbackMs, parseDuration)
+let cachedVersion: string | undefined
+/** `igord 0.x.y (node v20…)` (SPEC §14). */
+export function versionLine(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  return `igord ${cachedVersion} (node ${process.version})`
+}
+
+/**
+ * Parses and validates the whole command line before anything starts (SPEC §10).
+ * A bare `--` is dropped wherever it appears: `pnpm --filter igord start -- <args>`
+ * passes it through literally (SPEC §14), and igord has no positional that
+ * could start with a dash.
+ */
+export function parseCommand(argv: readonly string[]): Command {
+  const args = argv.filter((arg) => arg !== '--')
+  const first = args[0]
+  let name = 'start'
+  let rest = args
+  if (first !== undefined && !first.startsWith('-')) {
+    if (first === 'help') return { kind: 'help', subcommand: args[1] !== undefined && args[1] in SUBCOMMANDS ? args[1] : null }
+    if (!(first in SUBCOMMANDS)) throw new UsageError(`unknown subcommand ${JSON.stringify(first)} (subcommands: ${Object.keys(SUBCOMMANDS).join(', ')})`)
+    name = first
+    rest = args.slice(1)
+  }
+  const spec = SUBCOMMANDS[name] as SubcommandSpec
+  const explicit = name !== 'start' || first === 'start'
+  const parsed = tokenize(explicit ? name : null, name, spec, rest)
+  if (parsed.boolean('help')) return { kind: 'help', subcommand: explicit ? name : null }
+  if (parsed.boolean('version')) return { kind: 'version' }
+  parsed.read('log-level', 'info', parseLogLevel)
+  if (parsed.positionals.length > spec.maxPositionals) {
+    throw parsed.usage(`unexpected argument ${JSON.stringify(parsed.positionals[spec.maxPositionals])}`)
+  }
+  return spec.parse(parsed)
+}
+
+/**
+ * node:util parseArgs in non-strict mode (to see every token), with our own
+ * one-line answers: the flag's name, and which subcommand's help to read.
+ */
+function tokenize(helpFor: string | null, name: string, spec: SubcommandSpec, args: string[]): ParsedArgs {
+  const allowed = [...COMMON_FLAGS, ...spec.flags]
+  const options: Record<string, { type: 'string' | 'boolean', multiple?: boolean, short?: string }> = {}
+  for (const flag of allowed) {
+    const { type, multiple, short } = FLAGS[flag] as FlagSpec
+    options[flag] = { type, ...(multiple === true ? { multiple } : {}), ...(short !== undefined ? { short } : {}) }
+  }
+  const where = name === 'start' ? 'igord' : `igord ${name}`
+  const { values, positionals, tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true })
+  // --help and --version answer whatever else is on the line.
+  const answersAnyway = tokens.some((token) => token.kind === 'option' && (token.name === 'help' || token.name === 'version'))
+  for (const token of answersAnyway ? [] : tokens) {
+    if (token.kind !== 'option') continue
+    const shown = token.rawName
+    const known = (allowed as readonly string[]).includes(token.name)
+    if (!known) {
+      const elsewhere = token.name in FLAGS ? Object.keys(SUBCOMMANDS).filter((s) => (SUBCOMMANDS[s] as SubcommandSpec).flags.includes(token.name as FlagName)) : []
+      const hint = elsewhere.length > 0 ? ` (it belongs to: ${elsewhere.map((s) => `igord ${s}`).join(', ')})` : ''
+      throw new UsageError(`unknown flag ${shown} for ${where}${hint}`, helpFor)
+    }
+    const flagSpec = FLAGS[token.name as FlagName] as FlagSpec
+    if (flagSpec.type === 'boolean' && token.inlineValue === true) {
+      throw new UsageError(`${shown} takes no value`, helpFor)
+    }
+    if (flagSpec.type === 'string') {
+      // A following flag is not a value (`--to --json`), but a negative number is (`--budget -1` gets the real answer).
+      const value = token.value
+      const missing = value === undefined || (token.inlineValue !== true && value.startsWith('-') && !/^-\d/.test(value))
+      if (missing) throw new UsageError(`${shown} needs a value ${flagSpec.value ?? ''}`.trimEnd(), helpFor)
+    }
+  }
+  return new ParsedArgs(helpFor, values, positionals)
+}
+
+export function parseLogLevel(text: string): LogLevel {
+  const level = text.trim().toLowerCase()
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new RangeError(`must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(text)}`)
+  return level as LogLevel
+}
+
+/** `--log-level`, else IGOR_LOG_LEVEL, else info (SPEC §14). */
+function logLevelOf(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const fromEnv = env.IGOR_LOG_LEVEL
+  let fallback: LogLevel = 'info'
+  if (fromEnv !== undefined && fromEnv !== '') {
+    try {
+      fallback = parseLogLevel(fromEnv)
+    } catch (error) {
+      throw args.usage(`IGOR_LOG_LEVEL: ${(error as Error).message}`)
+    }
+  }
+  return args.read('log-level', fallback, parseLogLevel)
+}
+
+function timeoutOf(args: ParsedArgs): number {
+  const ms = args.duration('timeout', DEFAULT_CLIENT_TIMEOUT_MS)
+  if (ms <= 0) throw args.usage('--timeout must be more than 0')
+  return ms
+}
+
+function dataDirOf(args: ParsedArgs): string {
+  return args.string('data-dir') ?? DEFAULT_DATA_DIR
+}
+
+function checkedId(args: ParsedArgs, id: string): string {
+  try {
+    return validateAgentId(id)
+  } catch (error) {
+    throw args.usage((error as Error).message)
+  }
 }
 
 function parsePrice(text: string): bigint {
@@ -110,50 +351,36 @@ function parseCapabilities(text: string): CapabilityName[] {
   return names as CapabilityName[]
 }
 
-function dataDirOf(values: { 'data-dir'?: string | undefined }): string {
-  return values['data-dir'] ?? DEFAULT_DATA_DIR
+/** `host:port` or `[v6]:port`; port 0 picks a free one. */
+export function parseHostPort(text: string): { host: string, port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim())
+  const port = Number(match?.[3])
+  if (match === null || port > 65535) throw new RangeError(`must be <host>:<port>, e.g. 127.0.0.1:9464, got ${JSON.stringify(text)}`)
+  return { host: (match[1] ?? match[2]) as string, port }
 }
 
-/** Parses and validates the whole command line before anything starts (SPEC §10). */
-export function parseCommand(argv: readonly string[]): Command {
-  const args = [...argv]
-  const sub = args[0]
-  if (sub === 'status') {
-    const { values } = parse(() => parseArgs({ args: args.slice(1), options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: true }), 0)
-    return { kind: 'status', dataDir: dataDirOf(values), json: values.json === true }
+function parseStart(args: ParsedArgs): Command {
+  const checkpointPath = args.string('inspect-checkpoint')
+  if (checkpointPath !== undefined) {
+    return { kind: 'inspect', checkpointPath, wasmPath: args.string('inspect-wasm') ?? null, json: args.boolean('json') }
   }
-  if (sub === 'migrate') {
-    const { values, positionals } = parse(() => parseArgs({ args: args.slice(1), options: { 'data-dir': { type: 'string' }, to: { type: 'string' } }, strict: true, allowPositionals: true }), 1)
-    const agentId = positionals[0]
-    if (agentId === undefined) throw new UsageError('migrate needs an agent id: igord migrate <agentId> --to <multiaddr>')
-    if (values.to === undefined) throw new UsageError('migrate needs --to <multiaddr> (the target node\'s address, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3Koo…)')
-    return { kind: 'migrate', dataDir: dataDirOf(values), agentId: checkedId(agentId), to: values.to }
-  }
-  if (sub === 'recover') {
-    const { values, positionals } = parse(() => parseArgs({ args: args.slice(1), options: { 'data-dir': { type: 'string' } }, strict: true, allowPositionals: true }), 1)
-    const agentId = positionals[0]
-    if (agentId === undefined) throw new UsageError('recover needs an agent id: igord recover <agentId>')
-    return { kind: 'recover', dataDir: dataDirOf(values), agentId: checkedId(agentId) }
-  }
-  const startArgs = joinNegativeValues(sub === 'start' ? args.slice(1) : args)
-  const { values } = parse(() => parseArgs({ args: startArgs, options: START_FLAGS, strict: true, allowPositionals: true }), 0)
-  if (values.help === true) return { kind: 'help' }
-  if (values['inspect-checkpoint'] !== undefined) {
-    return { kind: 'inspect', checkpointPath: values['inspect-checkpoint'], wasmPath: values['inspect-wasm'] ?? null, json: values.json === true }
-  }
-  if (values['inspect-wasm'] !== undefined) throw new UsageError('--inspect-wasm goes with --inspect-checkpoint <file>')
-  const runAgents = values['run-agent'] ?? []
-  if (runAgents.length > 1 && (values.manifest !== undefined || values['agent-id'] !== undefined)) {
-    throw new UsageError('--manifest and --agent-id apply to a single --run-agent; with several agents use sidecar manifests and file names')
+  if (args.string('inspect-wasm') !== undefined) throw args.usage('--inspect-wasm goes with --inspect-checkpoint <file>')
+  if (args.boolean('json')) throw args.usage('--json goes with --inspect-checkpoint <file> (or igord status --json)')
+  const runAgents = args.strings('run-agent')
+  const manifest = args.string('manifest')
+  const agentIdFlag = args.string('agent-id')
+  const several = runAgents.length > 1 || args.strings('run-agents').length > 0
+  if (several && (manifest !== undefined || agentIdFlag !== undefined)) {
+    throw args.usage('--manifest and --agent-id apply to a single --run-agent; with several agents use sidecar manifests and file names')
   }
   const agents = runAgents.map((wasmPath) => ({
     wasmPath,
-    ...(values.manifest !== undefined ? { manifestPath: values.manifest } : {}),
-    ...(values['agent-id'] !== undefined ? { agentId: checkedId(values['agent-id']) } : {})
+    ...(manifest !== undefined ? { manifestPath: manifest } : {}),
+    ...(agentIdFlag !== undefined ? { agentId: checkedId(args, agentIdFlag) } : {})
   }))
-  const durationMs = duration('lease-duration', values['lease-duration'], DEFAULT_LEASE_CONFIG.durationMs)
-  const gracePeriodMs = duration('lease-grace', values['lease-grace'], DEFAULT_LEASE_CONFIG.gracePeriodMs)
-  const renewalWindow = flag('lease-renewal-window', values['lease-renewal-window'], DEFAULT_LEASE_CONFIG.renewalWindow, (text) => {
+  const durationMs = args.duration('lease-duration', DEFAULT_LEASE_CONFIG.durationMs)
+  const gracePeriodMs = args.duration('lease-grace', DEFAULT_LEASE_CONFIG.gracePeriodMs)
+  const renewalWindow = args.read('lease-renewal-window', DEFAULT_LEASE_CONFIG.renewalWindow, (text) => {
     if (!/^\d*\.?\d+$/.test(text.trim())) throw new RangeError(`must be a number strictly between 0 and 1, got ${JSON.stringify(text)}`)
     return Number(text)
   })
@@ -163,55 +390,28 @@ export function parseCommand(argv: readonly string[]): Command {
     try {
       validateLeaseConfig(lease)
     } catch (error) {
-      throw new UsageError(`lease: ${(error as Error).message}`)
+      throw args.usage(`lease: ${(error as Error).message}`)
     }
-  } else {
+  } else if (!(renewalWindow > 0 && renewalWindow < 1)) {
     // Leases are off, but the other lease flags must still be sane (SPEC §10: refuse before anything starts).
-    if (!(renewalWindow > 0 && renewalWindow < 1)) throw new UsageError(`--lease-renewal-window must be strictly between 0 and 1, got ${renewalWindow}`)
+    throw args.usage(`--lease-renewal-window must be strictly between 0 and 1, got ${renewalWindow}`)
   }
-  const logFormat = values['log-format'] ?? 'json'
-  if (logFormat !== 'json' && logFormat !== 'pretty') throw new UsageError(`--log-format must be json or pretty, got ${JSON.stringify(logFormat)}`)
+  const logFormat = args.string('log-format') ?? 'json'
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw args.usage(`--log-format must be json or pretty, got ${JSON.stringify(logFormat)}`)
   return {
     kind: 'start',
     agents,
-    budget: flag('budget', values.budget, 1_000_000n, parseBudget),
+    agentDirs: args.strings('run-agents'),
+    budget: args.read('budget', 1_000_000n, parseBudget),
     lease,
-    pricePerSecond: flag('price-per-second', values['price-per-second'], 1000n, parsePrice),
-    dataDir: dataDirOf(values),
-    listen: values.listen ?? '/ip4/0.0.0.0/tcp/4001',
-    capabilities: flag('capabilities', values.capabilities, [...CAPABILITIES], parseCapabilities),
-    transferTimeoutMs: duration('transfer-timeout', values['transfer-timeout'], 30_000),
-    maxTransferBytes: flag('max-transfer-bytes', values['max-transfer-bytes'], 192 * 1024 * 1024, parseByteCount),
-    logFormat
-  }
-}
-
-/**
- * `--budget -1` would otherwise be read as a missing value followed by an
- * unknown flag; joining it to `--budget=-1` lets the value check give the
- * real answer ("must not be negative").
- */
-function joinNegativeValues(args: string[]): string[] {
-  const out: string[] = []
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string
-    const name = arg.startsWith('--') ? arg.slice(2) : null
-    const next = args[i + 1]
-    const takesValue = name !== null && (START_FLAGS as Record<string, { type: string }>)[name]?.type === 'string'
-    if (takesValue && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${arg}=${next}`)
-      i++
-    } else {
-      out.push(arg)
-    }
-  }
-  return out
-}
-
-function checkedId(id: string): string {
-  try {
-    return validateAgentId(id)
-  } catch (error) {
-    throw new UsageError((error as Error).message)
+    pricePerSecond: args.read('price-per-second', 1000n, parsePrice),
+    dataDir: dataDirOf(args),
+    listen: args.string('listen') ?? '/ip4/0.0.0.0/tcp/4001',
+    capabilities: args.read('capabilities', [...CAPABILITIES], parseCapabilities),
+    transferTimeoutMs: args.duration('transfer-timeout', 30_000),
+    maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
+    logFormat,
+    logLevel: logLevelOf(args),
+    metricsListen: args.read('metrics-listen', null, parseHostPort)
   }
 }

@@ -26,7 +26,8 @@ const NOT_FOUND_CODES = new Set(['AGENT_NOT_FOUND'])
  * Resolves with the process exit code once the node has stopped.
  */
 export async function runDaemon(options: StartOptions): Promise<number> {
-  const log = createLogger(options.logFormat)
+  const log = createLogger(options.logFormat, 1, options.logLevel)
+  log.debug({ cwd: process.cwd(), agents: options.agents.length, listen: options.listen, logLevel: options.logLevel }, 'options')
   const dataDir = resolve(options.dataDir)
   // Checked before anything is created or bound (issue 8, point 8).
   const tooLong = socketPathProblem(join(dataDir, CONTROL_SOCKET))
@@ -44,6 +45,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   const control = await ControlServer.open(join(dataDir, CONTROL_SOCKET), async (method, path, body) => {
     try {
       if (method === 'GET' && path === '/status') return { status: 200, body: await statusJson() }
+      if (method === 'GET' && path === '/healthz') return { status: 200, body: { status: 'ok' } }
       const match = /^\/agents\/([^/]+)\/(recover|migrate)$/.exec(path)
       if (method === 'POST' && match !== null && runtime !== null) {
         const agentId = decodeURIComponent(match[1] as string)

@@ -1,6 +1,7 @@
 import pino from 'pino'
 import type { Logger as PinoLogger } from 'pino'
 import pretty from 'pino-pretty'
+import type { LogLevel } from './args.js'
 
 /** What the log writes to: the SonicBoom stream `pino.destination` returns. */
 type Destination = ReturnType<typeof pino.destination>
@@ -41,10 +42,10 @@ export function ignoreBrokenStdio(): void {
 
 /**
  * SPEC §6 logs: one JSON object per line by default, `--log-format pretty` for
- * people. 64-bit values are logged as decimal strings by the callers.
+ * people; `--log-level` / IGOR_LOG_LEVEL (SPEC §14). 64-bit values are logged as decimal strings by the callers.
  */
-export function createLogger(format: 'json' | 'pretty', fd = 1): PinoLogger {
-  const options = { base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }
+export function createLogger(format: 'json' | 'pretty', fd = 1, level: LogLevel = 'info'): PinoLogger {
+  const options = { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }
   if (format === 'pretty') {
     return pino(options, pretty({
       colorize: fd === 1 && process.stdout.isTTY,

@@ -1,10 +1,14 @@
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { parseCommand, UsageError } from './args.js'
+import type { StartOptions } from './args.js'
 import { controlRequest, ControlUnavailableError } from './control/client.js'
 import type { StatusJson } from './control/protocol.js'
 import { runDaemon, StartupError } from './daemon.js'
 import { runInspectCommand } from './inspect.js'
 import { renderStatusText } from './status-format.js'
-import { USAGE } from './usage.js'
+import { versionLine } from './args.js'
+import { renderSubcommandHelp, renderUsage } from './usage.js'
 
 export interface Io {
   stdout: (text: string) => void
@@ -25,27 +29,32 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const command = parseCommand(argv)
     switch (command.kind) {
       case 'help':
-        io.stdout(USAGE)
+        io.stdout(command.subcommand === null ? renderUsage() : renderSubcommandHelp(command.subcommand))
+        return 0
+      case 'version':
+        io.stdout(`${versionLine()}\n`)
         return 0
       case 'start':
-        return await runDaemon(command)
+        return await runDaemon(await withAgentDirs(command))
       case 'inspect':
         return await runInspectCommand(command, io)
       case 'status': {
-        const reply = await controlRequest(command.dataDir, 'GET', '/status')
+        const reply = await controlRequest(command.dataDir, 'GET', '/status', undefined, command.timeoutMs)
         const status = reply.body as StatusJson
         io.stdout(command.json ? JSON.stringify(status) + '\n' : renderStatusText(status))
         return 0
       }
       case 'recover': {
-        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/recover`)
+        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/recover`, undefined, command.timeoutMs)
         if (reply.status !== 200) return refused(io, reply.body)
         const agent = reply.body.agent
         io.stdout(`recovered ${agent.agentId}: ${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})\n`)
         return 0
       }
       case 'migrate': {
-        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/migrate`, { to: command.to })
+        // The node must answer within --timeout; the transfer itself is bounded by the node's --transfer-timeout.
+        await controlRequest(command.dataDir, 'GET', '/healthz', undefined, command.timeoutMs)
+        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/migrate`, { to: command.to }, 0)
         if (reply.status !== 200) return refused(io, reply.body)
         const result = reply.body
         io.stdout(`migrated ${result.agentId} to ${result.target}: now at epoch (${result.majorVersion},${result.leaseGeneration})\n`)
@@ -54,7 +63,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`igord: ${error.message} (see igord --help)\n`)
+      io.stderr(`igord: ${error.message} (see igord ${error.subcommand !== null ? `${error.subcommand} ` : ''}--help)\n`)
       return 2
     }
     if (error instanceof ControlUnavailableError || error instanceof StartupError) {
@@ -73,4 +82,22 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 function refused(io: Io, body: { error?: { code?: string, message?: string } }): number {
   io.stderr(`igord: ${body.error?.message ?? 'the node refused the request'}\n`)
   return 1
+}
+
+/** `--run-agents <dir>`: every `*.wasm` in the directory (sorted), each with its sidecar manifest. */
+async function withAgentDirs(options: StartOptions): Promise<StartOptions> {
+  if (options.agentDirs.length === 0) return options
+  const agents = [...options.agents]
+  for (const dir of options.agentDirs) {
+    let names: string[]
+    try {
+      names = await readdir(dir)
+    } catch (error) {
+      throw new UsageError(`--run-agents ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`)
+    }
+    const wasm = names.filter((name) => name.endsWith('.wasm')).sort()
+    if (wasm.length === 0) throw new UsageError(`--run-agents ${dir}: no *.wasm files in it`)
+    for (const name of wasm) agents.push({ wasmPath: join(dir, name) })
+  }
+  return { ...options, agents }
 }

@@ -34,7 +34,7 @@ describe('bad input gets a clear one-line answer and loses nothing (SPEC §10)',
     [['--lease-renewal-window', '0'], /^igord: lease: renewalWindow/],
     [['--lease-grace', '-1s'], /^igord: --lease-grace: not a duration: "-1s"/],
     [['--price-per-second', '-5'], /^igord: --price-per-second: must be a whole number/],
-    [['--no-such-flag'], /^igord: Unknown option '--no-such-flag'/]
+    [['--no-such-flag'], /^igord: unknown flag --no-such-flag for igord \(see igord --help\)$/]
   ])('refuses %j before anything starts', async (args, message) => {
     const result = await runCli(['--data-dir', join(dir.path, 'data'), ...args])
     expect(result.code).toBe(2)

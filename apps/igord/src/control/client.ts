@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http'
-import { join } from 'node:path'
+import { join, resolve as resolvePath } from 'node:path'
+import { formatDuration } from '../duration.js'
 import { CONTROL_SOCKET, socketPathProblem } from './protocol.js'
 
 /** The node behind a data directory is not running (or not reachable). */
@@ -7,7 +8,7 @@ export class ControlUnavailableError extends Error {
   override readonly name = 'ControlUnavailableError'
 }
 
-/** One request to the running node's control socket (SPEC §6). The body is the node's JSON, checked by callers. */
+/** One request to the running node's control socket (SPEC §6). The body is the node's JSON, checked by callers. `timeoutMs` 0: no bound. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function controlRequest(dataDir: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000): Promise<{ status: number, body: any }> {
   const socketPath = join(dataDir, CONTROL_SOCKET)
@@ -32,11 +33,12 @@ export async function controlRequest(dataDir: string, method: 'GET' | 'POST', pa
         }
       })
     })
-    req.on('timeout', () => req.destroy(new ControlUnavailableError(`the node did not answer within ${timeoutMs / 1000}s`)))
+    // SPEC §14: say plainly that the node did not answer (it may be stopped, frozen or overloaded).
+    req.on('timeout', () => req.destroy(new ControlUnavailableError(`the node did not answer within ${formatDuration(timeoutMs)} (control socket ${socketPath}); it may be stopped or overloaded — try again or raise --timeout`)))
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (error instanceof ControlUnavailableError) return reject(error)
       if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
-        reject(new ControlUnavailableError(`no igord is running with data dir ${dataDir} (no control socket at ${socketPath})`))
+        reject(new ControlUnavailableError(`no igord is running with data dir ${resolvePath(dataDir)} (no control socket at ${resolvePath(socketPath)})`))
       } else if (error.code === 'EACCES') {
         reject(new ControlUnavailableError(`permission denied on ${socketPath} (the control socket is owner-only)`))
       } else {
