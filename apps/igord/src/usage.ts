@@ -3,7 +3,7 @@ import type { FlagName, FlagSpec, SubcommandSpec } from './args.js'
 
 /** Help text is generated from the tables in args.ts, so it cannot drift from the parser. */
 
-const EXIT_CODES = 'Exit codes: 0 success, 1 failure (one line "igord: <reason>" on stderr), 2 bad command line.'
+const EXIT_CODES = 'Exit codes: 0 success, 1 failure (one line "igord: <reason>" on stderr), 2 bad command line, 70 internal error (a bug).'
 
 function flagLines(names: readonly FlagName[]): string {
   const rows = names.map((name) => {
