@@ -58,6 +58,8 @@ export interface AgentHostInit {
   readonly nowNs: () => bigint
   /** True when the starting checkpoint was already written (the periodic one counts from now). */
   readonly checkpointed?: boolean
+  /** The other node of an interrupted hand-off (from the authority record), kept for recovery. */
+  readonly peer?: string
 }
 
 /** What the source of a hand-off sends: built from the live instance, never from a file (SPEC §7 source 2). */
@@ -109,6 +111,15 @@ export class AgentHost {
   private readonly timing: AgentTiming
   private readonly nowNs: () => bigint
   private ticksObserved: ((tick: bigint) => void) | null = null
+  /**
+   * What `status` reports: the state of the last durable authority write, and
+   * the epoch/expiry of the last durable write of either kind. The in-memory
+   * lease can run ahead of the disk for the length of one write; status never
+   * shows that (issue 12 item 3).
+   */
+  private shown: { state: AuthorityState, epoch: Epoch, expiry: bigint }
+  /** The other node of the hand-off in progress or interrupted; recorded with every authority write. */
+  private peer: string | undefined
 
   constructor(init: AgentHostInit) {
     this.agentId = init.agentId
@@ -123,6 +134,8 @@ export class AgentHost {
     this.timing = init.timing
     this.nowNs = init.nowNs
     if (init.checkpointed === true) this.lastCheckpointAt = performance.now()
+    this.shown = { state: init.lease.state, epoch: init.lease.epoch, expiry: init.lease.expiry }
+    this.peer = init.peer
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
       this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
     }
@@ -136,6 +149,11 @@ export class AgentHost {
     return this.lease.epoch
   }
 
+  /** The peer of the hand-off in progress or interrupted (as in the authority record), if any. */
+  get handoffPeer(): string | undefined {
+    return this.peer
+  }
+
   /** True while this node may tick the agent. */
   get ticking(): boolean {
     return !this.stopped && this.halted === null && canTick(this.lease.state)
@@ -144,9 +162,9 @@ export class AgentHost {
   status(): AgentStatus {
     return {
       agentId: this.agentId,
-      state: this.lease.state,
-      epoch: this.lease.epoch,
-      leaseExpiry: this.lease.expiry,
+      state: this.shown.state,
+      epoch: this.shown.epoch,
+      leaseExpiry: this.shown.expiry,
       tickNumber: this.tickNumber,
       budget: this.budget,
       pricePerSecond: this.pricePerSecond,
@@ -200,6 +218,7 @@ export class AgentHost {
         throw new RunnerError('AGENT_HALTED', `agent ${this.agentId} has no live instance (${this.halted ?? 'stopped'}); restart the node to reload its last checkpoint`)
       }
       this.lease.recover()
+      this.peer = undefined
       await this.saveCheckpoint()
       await this.writeAuthority()
       this.halted = null
@@ -209,14 +228,43 @@ export class AgentHost {
     })
   }
 
+  /**
+   * Drops a stale copy (issue 12 item 2): a copy that is not ACTIVE_OWNER —
+   * RECOVERY_REQUIRED or stuck in a hand-off — becomes a tombstone at the epoch
+   * it holds, durably (tombstone, then the RETIRED authority record, then the
+   * checkpoint removed), and never ticks here again. `movedTo` says why/where.
+   */
+  async retireStale(movedTo: string, why: string): Promise<Epoch> {
+    return this.mutex.run(async () => {
+      if (this.lease.state === AuthorityState.ACTIVE_OWNER || this.lease.state === AuthorityState.RETIRED) {
+        throw new AuthorityError('INVALID_TRANSITION', `agent ${this.agentId} is ${this.lease.state} at ${this.lease.epoch} here; only a RECOVERY_REQUIRED or HANDOFF_* copy can be retired`)
+      }
+      const epoch = this.lease.epoch
+      this.stopped = true
+      this.cancelTimer()
+      await this.store.writeTombstone(this.agentId, { agentId: this.agentId, epoch, movedTo, retiredAtNs: this.nowNs() })
+      await this.store.writeAuthority(this.agentId, { state: AuthorityState.RETIRED, epoch, updatedAtNs: this.nowNs(), reason: why, peer: movedTo })
+      this.shown = { ...this.shown, state: AuthorityState.RETIRED }
+      this.halted = `retired: ${why}`
+      await this.store.delete(this.agentId)
+      await this.store.deleteModule(this.agentId)
+      await this.sandbox.terminate()
+      this.log.warn({ epoch: epoch.toString(), movedTo }, `stale copy retired: ${why}`)
+      return epoch
+    })
+  }
+
   // ── hand-off, source side (SPEC §7) ─────────────────────────────────────────
 
   /** Step 1–2: durable HANDOFF_INITIATED, in-flight tick finished, final checkpoint at the live epoch. */
   async beginHandoff(peer: string): Promise<HandoffSnapshot> {
     return this.mutex.run(async () => {
       if (this.halted !== null) throw new RunnerError('AGENT_HALTED', `agent ${this.agentId} is halted (${this.halted}); it cannot be migrated`)
-      this.lease.validateForTick()
+      // A migrate that finds the lease expired beyond grace changes authority
+      // (→ RECOVERY_REQUIRED): durable and logged before the refusal is reported.
+      await this.validateOrExpire()
       this.lease.beginHandoff()
+      this.peer = peer
       this.cancelTimer()
       let checkpoint: Uint8Array
       try {
@@ -276,6 +324,7 @@ export class AgentHost {
 
   private async revertLocally(reason: string): Promise<Epoch> {
     this.lease.revertHandoff()
+    this.peer = undefined
     try {
       await this.saveCheckpoint()
       await this.writeAuthority()
@@ -333,19 +382,7 @@ export class AgentHost {
   /** One pass of the SPEC §5 loop; returns the delay to the next pass, or null to stop. */
   private async step(): Promise<number | null> {
     if (this.stopped || this.halted !== null || !canTick(this.lease.state)) return null
-    try {
-      this.lease.validateForTick()
-    } catch (error) {
-      if (error instanceof AuthorityError && error.code === 'LEASE_EXPIRED') {
-        const reason = 'lease expired beyond grace'
-        this.halted = reason
-        await this.writeAuthority(reason)
-        await this.trySaveCheckpoint('lease expiry')
-        this.log.error({ epoch: this.lease.epoch.toString() }, 'lease expired beyond grace; agent stopped until `igord recover`')
-        return null
-      }
-      throw error
-    }
+    if (!await this.leaseHolds()) return null
     if (this.lease.needsRenewal()) {
       this.lease.renew()
       // SPEC §5: the renewal is durable before the renewed lease is used.
@@ -356,10 +393,22 @@ export class AgentHost {
       await this.haltWithCheckpoint('budget exhausted')
       return null
     }
+    // SPEC §5: a node paused (SIGSTOP, VM freeze) during any await above — the
+    // renewal's fsync is the long one — must not tick after it resumes. The lease
+    // is validated again with nothing awaited between this check and the dispatch,
+    // and the worker gets the absolute deadline, so a pause after this line is
+    // caught there (issue 12 item 1).
+    if (this.stopped || this.halted !== null || !await this.leaseHolds()) return null
     let result: { more: boolean, elapsedNs: bigint }
     try {
-      result = await this.sandbox.tick(this.budget)
+      result = await this.sandbox.tick(this.budget, tickDeadline(this.lease, this.nowNs()))
     } catch (error) {
+      if (error instanceof SandboxError && error.kind === 'deadline') {
+        // The worker saw the lease's end pass before agent_tick ran: nothing ran.
+        await this.leaseHolds()
+        if (this.halted === null) await this.expire()
+        return null
+      }
       if (error instanceof SandboxError) {
         // The instance is gone or suspect; its last good checkpoint stays on disk.
         this.halted = `tick failed: ${error.message}`
@@ -383,6 +432,41 @@ export class AgentHost {
     return result.more ? this.timing.busyIntervalMs : this.timing.tickIntervalMs
   }
 
+  /** validateForTick(); past expiry + grace runs the durable expiry path and returns false. */
+  private async leaseHolds(): Promise<boolean> {
+    try {
+      this.lease.validateForTick()
+      return true
+    } catch (error) {
+      if (error instanceof AuthorityError && error.code === 'LEASE_EXPIRED') {
+        await this.expire()
+        return false
+      }
+      throw error
+    }
+  }
+
+  /** Like leaseHolds, but rethrows the refusal after the expiry is durable and logged (for operator actions). */
+  private async validateOrExpire(): Promise<void> {
+    try {
+      this.lease.validateForTick()
+    } catch (error) {
+      if (error instanceof AuthorityError && error.code === 'LEASE_EXPIRED') await this.expire()
+      throw error
+    }
+  }
+
+  /** SPEC §5 expiry: RECOVERY_REQUIRED (durable), final checkpoint, log line, no more ticks. */
+  private async expire(): Promise<void> {
+    const reason = 'lease expired beyond grace'
+    this.lease.enterRecovery(reason)
+    this.cancelTimer()
+    await this.writeAuthority(reason)
+    this.halted = reason
+    await this.trySaveCheckpoint('lease expiry')
+    this.log.error({ epoch: this.lease.epoch.toString() }, 'lease expired beyond grace; agent stopped until recovered')
+  }
+
   private async haltWithCheckpoint(reason: string): Promise<void> {
     this.halted = reason
     await this.trySaveCheckpoint(reason)
@@ -397,9 +481,12 @@ export class AgentHost {
 
   /** Encodes the live state at the live epoch and writes it (atomic, fenced). Returns the bytes written. */
   private async saveCheckpoint(): Promise<Uint8Array> {
+    const epoch = this.lease.epoch
+    const expiry = this.lease.expiry
     const bytes = await this.encodeLive()
     await this.store.save(this.agentId, bytes)
     this.lastCheckpointAt = performance.now()
+    this.shown = { ...this.shown, epoch, expiry }
     return bytes
   }
 
@@ -428,12 +515,28 @@ export class AgentHost {
   }
 
   private async writeAuthority(reason?: string, peer?: string): Promise<void> {
+    const { state, epoch, expiry } = this.lease
+    const recordPeer = peer ?? this.peer
     await this.store.writeAuthority(this.agentId, {
-      state: this.lease.state,
-      epoch: this.lease.epoch,
+      state,
+      epoch,
       updatedAtNs: this.nowNs(),
       ...(reason !== undefined ? { reason } : {}),
-      ...(peer !== undefined ? { peer } : {})
+      ...(recordPeer !== undefined ? { peer: recordPeer } : {})
     })
+    this.shown = { state, epoch, expiry }
   }
+}
+
+/**
+ * The absolute end of the right to tick, on the process-wide monotonic clock
+ * (`process.hrtime.bigint()`, the same in every worker thread and still running
+ * while the process is stopped): lease expiry + grace, as seen now. Null with
+ * leases disabled.
+ */
+function tickDeadline(lease: Lease, nowNs: bigint): bigint | null {
+  const config = lease.config
+  if (config === null) return null
+  const remainingNs = lease.expiry + BigInt(Math.round(config.gracePeriodMs * 1e6)) - nowNs
+  return process.hrtime.bigint() + remainingNs
 }

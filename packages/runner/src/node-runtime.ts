@@ -184,6 +184,19 @@ export class NodeRuntime {
     return this.requireHost(agentId).recover()
   }
 
+  /**
+   * `igord retire <agentId>` (issue 12 item 2): drops a stale copy — one that is
+   * RECOVERY_REQUIRED or stuck in a hand-off — leaving a tombstone. Refused for
+   * the live owner (ACTIVE_OWNER), so an operator can never delete the agent.
+   */
+  async retire(agentId: string, movedTo = 'retired by operator', why = 'retired by the operator'): Promise<AgentStatus> {
+    const host = this.requireHost(agentId)
+    await host.retireStale(movedTo, why)
+    const status = host.status()
+    if (this.hosts.get(agentId) === host) this.hosts.delete(agentId)
+    return status
+  }
+
   /** Checkpoints and stops every agent (SPEC §5 shutdown). */
   async shutdown(): Promise<void> {
     this.closed = true
@@ -227,7 +240,9 @@ export class NodeRuntime {
     const agentId = validateAgentId(incoming.agentId)
     return this.exclusive(agentId, async () => {
       const existing = this.hosts.get(agentId)
-      if (existing !== undefined) {
+      // Issue 12 item 2: a newer epoch supersedes a copy stuck here (RECOVERY_REQUIRED, HANDOFF_*).
+      const staleCopy = existing !== undefined && supersedesStaleCopy(incoming.sourceEpoch, existing) ? existing : undefined
+      if (existing !== undefined && staleCopy === undefined) {
         const stale = !incoming.sourceEpoch.supersedes(existing.epoch)
         throw new RunnerError(stale ? 'FENCED' : 'AGENT_EXISTS', stale
           ? `stale package: this node holds ${agentId} at ${existing.epoch}, not superseded by ${incoming.sourceEpoch}`
@@ -254,6 +269,12 @@ export class NodeRuntime {
         throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.options.pricePerSecond} exceeds the agent's max_price_per_second ${cap}`)
       }
       const path = `${agentId}.wasm (from ${incoming.sourceNodeId})`
+      if (staleCopy !== undefined) {
+        // Tombstone first, durably, then admit: a crash in between leaves a node
+        // that holds a tombstone (never a stale state under the new epoch).
+        await staleCopy.retireStale(incoming.sourceNodeId, `superseded by a package at ${incoming.sourceEpoch} from ${incoming.sourceNodeId}`)
+        this.hosts.delete(agentId)
+      }
       // The disk checks and the compile do not depend on each other.
       const [prior, prepared] = await Promise.all([
         this.refuseIfStale(agentId, incoming.sourceEpoch),
@@ -380,7 +401,9 @@ export class NodeRuntime {
       lease,
       checkpoint,
       budget: source.budget,
-      pricePerSecond: checkpoint?.pricePerSecond ?? this.options.pricePerSecond
+      pricePerSecond: checkpoint?.pricePerSecond ?? this.options.pricePerSecond,
+      // The peer of an interrupted hand-off stays on record: recovery asks it (issue 12 item 4).
+      ...(lease.state === AuthorityState.RECOVERY_REQUIRED && authority?.peer !== undefined ? { peer: authority.peer } : {})
     })
     try {
       if (tombstone !== null) await this.store.deleteTombstone(agentId)
@@ -412,6 +435,7 @@ export class NodeRuntime {
     budget?: bigint
     pricePerSecond: bigint
     prepared?: PreparedAgent
+    peer?: string
   }): Promise<AgentHost> {
     const prepared = source.prepared ?? await this.prepare(source.wasm, source.path, source.manifest)
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
@@ -436,7 +460,7 @@ export class NodeRuntime {
     const persisting = (async () => {
       await this.store.saveModule(agentId, source.wasm, source.manifest.raw)
       if (source.checkpoint === null) return
-      await this.store.writeAuthority(agentId, authorityRecord(source.lease, this.clock.nowNs()))
+      await this.store.writeAuthority(agentId, authorityRecord(source.lease, this.clock.nowNs(), source.peer))
       await this.store.save(agentId, {
         budget,
         pricePerSecond: source.pricePerSecond,
@@ -464,7 +488,8 @@ export class NodeRuntime {
       logger,
       timing: this.timing,
       nowNs: () => this.clock.nowNs(),
-      checkpointed: source.checkpoint !== null
+      checkpointed: source.checkpoint !== null,
+      ...(source.peer !== undefined ? { peer: source.peer } : {})
     })
     this.hosts.set(agentId, host)
     if (source.checkpoint === null) {
@@ -503,13 +528,16 @@ export class NodeRuntime {
    */
   private resumeLease(checkpoint: Checkpoint, authority: AuthorityRecord | null): Lease {
     const stored = authority !== null && authority.epoch.supersedes(checkpoint.epoch) ? authority.epoch : checkpoint.epoch
-    const lease = this.options.lease === null ? Lease.unbounded(stored, this.clock) : Lease.fromCheckpoint(stored, this.options.lease, this.clock)
     if (authority !== null && HANDOFF_STATES.has(authority.state)) {
-      lease.enterRecovery(authority.state === AuthorityState.RECOVERY_REQUIRED
+      // Issue 12 item 2: a copy that is not the owner comes back at the epoch it
+      // held — a restart never raises a RECOVERY_REQUIRED copy's generation (only
+      // an explicit or network-assisted recovery does).
+      const reason = authority.state === AuthorityState.RECOVERY_REQUIRED
         ? (authority.reason ?? 'authority was ambiguous before the restart')
-        : `restarted during a hand-off (${authority.state}${authority.peer !== undefined ? ` to ${authority.peer}` : ''}); run \`igord recover\` only if the target does not run it`)
+        : `restarted during a hand-off (${authority.state}${authority.peer !== undefined ? ` to ${authority.peer}` : ''}); run \`igord recover\` only if the target does not run it`
+      return Lease.restore(stored, this.options.lease === null ? 0n : checkpoint.leaseExpiry, AuthorityState.RECOVERY_REQUIRED, this.options.lease, this.clock, reason)
     }
-    return lease
+    return this.options.lease === null ? Lease.unbounded(stored, this.clock) : Lease.fromCheckpoint(stored, this.options.lease, this.clock)
   }
 
   /** SPEC §7 target 4: a refused or failed arrival leaves no orphan files and restores what was there. */
@@ -530,9 +558,14 @@ function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')
 }
 
-function authorityRecord(lease: Lease, nowNs: bigint): AuthorityRecord {
+function authorityRecord(lease: Lease, nowNs: bigint, peer?: string): AuthorityRecord {
   const reason = lease.recoveryReason
-  return { state: lease.state, epoch: lease.epoch, updatedAtNs: nowNs, ...(reason !== null ? { reason } : {}) }
+  return { state: lease.state, epoch: lease.epoch, updatedAtNs: nowNs, ...(reason !== null ? { reason } : {}), ...(peer !== undefined ? { peer } : {}) }
+}
+
+/** A copy that does not own the agent, and an epoch above the one it holds. */
+function supersedesStaleCopy(sourceEpoch: Epoch, host: AgentHost): boolean {
+  return host.state !== AuthorityState.ACTIVE_OWNER && host.state !== AuthorityState.RETIRED && sourceEpoch.supersedes(host.epoch)
 }
 
 function decodeIncomingCheckpoint(bytes: Uint8Array): Checkpoint {

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
 import { workerPool } from './worker-pool.js'
 
-export type SandboxFailure = FailureKind | 'timeout' | 'crashed' | 'out-of-memory' | 'terminated'
+export type SandboxFailure = FailureKind | 'timeout' | 'crashed' | 'out-of-memory' | 'terminated' | 'deadline'
 
 /** A tick, init or checkpoint that did not complete; the sandbox is unusable afterwards. */
 export class SandboxError extends Error {
@@ -77,8 +77,14 @@ export class AgentSandbox {
   }
 
   /** Runs one `agent_tick()`; `elapsedNs` is the time spent inside the agent. */
-  async tick(budget: bigint): Promise<{ more: boolean, elapsedNs: bigint }> {
-    const reply = await this.request({ op: 'tick', id: 0, budget }, this.limits.tickTimeoutMs)
+  async tick(budget: bigint, deadline: bigint | null = null): Promise<{ more: boolean, elapsedNs: bigint }> {
+    // SPEC §5 / issue 12: `deadline` is the end of the lease (+ grace) on the
+    // process.hrtime clock; a tick dispatched after it is refused, not run. The
+    // sandbox stays usable ('deadline' does not kill the worker).
+    if (deadline !== null && process.hrtime.bigint() > deadline) {
+      throw new SandboxError('deadline', 'lease ended before the tick was dispatched; tick refused')
+    }
+    const reply = await this.request({ op: 'tick', id: 0, budget, deadline }, this.limits.tickTimeoutMs)
     return { more: reply.more === true, elapsedNs: reply.elapsedNs ?? 0n }
   }
 

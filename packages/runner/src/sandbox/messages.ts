@@ -14,7 +14,7 @@ export interface WorkerSetup {
 
 export type WorkerRequest =
   | { readonly op: 'init', readonly id: number, readonly setup: WorkerSetup, readonly budget: bigint, readonly state: Uint8Array | null }
-  | { readonly op: 'tick', readonly id: number, readonly budget: bigint }
+  | { readonly op: 'tick', readonly id: number, readonly budget: bigint, readonly deadline?: bigint | null }
   | { readonly op: 'checkpoint', readonly id: number }
 
 export type FailureKind = 'trap' | 'abi' | 'exit'

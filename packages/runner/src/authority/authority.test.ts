@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { agentPath } from '@igor/agents'
+import { decodeCheckpoint, encodeCheckpoint } from '@igor/checkpoint-codec'
+import { Epoch } from '@igor/epoch'
+import { AuthorityState, Lease, ManualClock } from '@igor/lease'
+import type { LeaseConfig } from '@igor/lease'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { AgentHost } from '../agent-host.js'
+import type { AgentModule } from '../agent-host.js'
+import { NodeRuntime } from '../node-runtime.js'
+import type { AgentSandbox } from '../sandbox/agent-sandbox.js'
+import { CheckpointStore } from '../store/index.js'
+import { recordingLogger, refusal, tempDir } from '../test-support/helpers.js'
+
+// Issue 12 items 1–3: each test here failed before the fix it names.
+
+const LEASE: LeaseConfig = { durationMs: 1_000, renewalWindow: 0.5, gracePeriodMs: 100 }
+const TIMING = { tickIntervalMs: 1_000_000, busyIntervalMs: 1_000_000, checkpointIntervalMs: 1_000_000 }
+
+let dir: { path: string, remove: () => Promise<void> }
+beforeEach(async () => { dir = await tempDir() })
+afterEach(async () => { await dir.remove() })
+
+/** A sandbox that only counts: the tests are about what reaches agent_tick, not about WASM. */
+function countingSandbox() {
+  const sandbox = {
+    alive: true,
+    ticks: 0,
+    deadlines: [] as Array<bigint | null>,
+    tick(_budget: bigint, deadline: bigint | null = null) {
+      sandbox.ticks++
+      sandbox.deadlines.push(deadline)
+      return Promise.resolve({ more: false, elapsedNs: 1_000n })
+    },
+    checkpoint() { return Promise.resolve(new Uint8Array([1, 2, 3])) },
+    terminate() { sandbox.alive = false; return Promise.resolve() }
+  }
+  return sandbox
+}
+
+async function hostUnderTest(clock: ManualClock) {
+  const store = await CheckpointStore.open(dir.path)
+  const sandbox = countingSandbox()
+  const logger = recordingLogger()
+  const module = { prepared: { wasmHash: new Uint8Array(32) }, wasm: new Uint8Array(0), manifest: { raw: new Uint8Array(0) } } as unknown as AgentModule
+  const host = new AgentHost({
+    agentId: 'a',
+    module,
+    sandbox: sandbox as unknown as AgentSandbox,
+    lease: Lease.bootstrap(LEASE, clock),
+    budget: 1_000_000n,
+    pricePerSecond: 1000n,
+    tickNumber: 0n,
+    store,
+    logger,
+    timing: TIMING,
+    nowNs: () => clock.nowNs()
+  })
+  await host.persistStart()
+  return { host, store, sandbox, logger }
+}
+
+describe('item 1: no tick after expiry, ever', () => {
+  it('a pause during the renewal write (past expiry + grace) lets no tick through', async () => {
+    const clock = new ManualClock()
+    const { host, store, sandbox, logger } = await hostUnderTest(clock)
+    expect(await host.tickOnce()).toBe(true)
+    expect(sandbox.ticks).toBe(1)
+
+    clock.advanceMs(600) // inside the renewal window: the next pass renews and writes
+    const save = store.save.bind(store)
+    store.save = async (agentId, checkpoint) => {
+      await save(agentId, checkpoint)
+      clock.advanceMs(5_000) // SIGSTOP between the durable renewal and the tick
+    }
+    expect(await host.tickOnce()).toBe(false)
+    expect(sandbox.ticks).toBe(1)
+    const status = host.status()
+    expect(status.state).toBe('RECOVERY_REQUIRED')
+    expect(status.halted).toBe('lease expired beyond grace')
+    expect((await store.readAuthority('a'))?.state).toBe('RECOVERY_REQUIRED')
+    expect(logger.lines.some((l) => l.level === 'error' && /lease expired beyond grace/.test(l.msg))).toBe(true)
+  })
+
+  it('hands the worker the absolute end of the lease (+ grace) on the monotonic clock', async () => {
+    const clock = new ManualClock()
+    const { host, sandbox } = await hostUnderTest(clock)
+    const before = process.hrtime.bigint()
+    await host.tickOnce()
+    const after = process.hrtime.bigint()
+    const deadline = sandbox.deadlines[0]!
+    // expiry = now + 1000 ms, grace 100 ms: the deadline is 1.1 s after dispatch.
+    expect(deadline).toBeGreaterThanOrEqual(before + 1_100_000_000n)
+    expect(deadline).toBeLessThanOrEqual(after + 1_100_000_000n)
+  })
+})
+
+describe('item 3: every authority change is durable and logged before it is reported', () => {
+  it('a migrate that finds the lease expired beyond grace leaves a durable, logged, halted RECOVERY_REQUIRED', async () => {
+    const clock = new ManualClock()
+    const { host, store, logger } = await hostUnderTest(clock)
+    clock.advanceMs(5_000) // paused during `igord migrate`
+    await expect(host.beginHandoff('/ip4/127.0.0.1/tcp/1/p2p/peer')).rejects.toMatchObject({ code: 'LEASE_EXPIRED' })
+    const status = host.status()
+    expect(status.state).toBe('RECOVERY_REQUIRED')
+    expect(status.halted).not.toBeNull()
+    expect((await store.readAuthority('a'))?.state).toBe('RECOVERY_REQUIRED')
+    expect(logger.lines.some((l) => l.level === 'error' && /lease expired beyond grace/.test(l.msg))).toBe(true)
+  })
+
+  it('status never shows a state before the authority record holds it', async () => {
+    const clock = new ManualClock()
+    const { host, store } = await hostUnderTest(clock)
+    const seen: string[] = []
+    const write = store.writeAuthority.bind(store)
+    store.writeAuthority = async (agentId, record) => {
+      seen.push(`${host.status().state} while writing ${record.state}`)
+      await write(agentId, record)
+    }
+    await host.beginHandoff('/ip4/127.0.0.1/tcp/1/p2p/peer')
+    await host.failHandoff('no reply')
+    expect(seen).toEqual(['ACTIVE_OWNER while writing HANDOFF_INITIATED', 'HANDOFF_INITIATED while writing RECOVERY_REQUIRED'])
+    expect(host.status().state).toBe('RECOVERY_REQUIRED')
+  })
+})
+
+describe('item 2: higher epochs supersede stale copies', () => {
+  const open: NodeRuntime[] = []
+  afterEach(async () => { for (const rt of open.splice(0)) await rt.shutdown() })
+  const runtime = async (): Promise<NodeRuntime> => {
+    const rt = await NodeRuntime.open({ dataDir: dir.path, lease: { durationMs: 60_000, renewalWindow: 0.5, gracePeriodMs: 10_000 }, pricePerSecond: 1000n, timing: { tickIntervalMs: 20, busyIntervalMs: 5, checkpointIntervalMs: 200 } })
+    open.push(rt)
+    return rt
+  }
+  const PEER = '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWpeer'
+
+  /** A counter stuck in RECOVERY_REQUIRED after a hand-off with no reply. */
+  async function strandedCopy(): Promise<NodeRuntime> {
+    const rt = await runtime()
+    await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1_000_000n })
+    const snapshot = await rt.beginHandoff('counter', PEER)
+    await snapshot.persisted
+    await rt.failHandoff('counter', 'no reply')
+    return rt
+  }
+
+  async function packageAt(epoch: Epoch, rt: NodeRuntime) {
+    const wasm = new Uint8Array(await readFile(agentPath('counter')))
+    const stored = await rt.store.load('counter') ?? decodeCheckpoint(new Uint8Array(0))
+    return {
+      agentId: 'counter',
+      wasm,
+      wasmHash: createHash('sha256').update(wasm).digest(),
+      checkpoint: encodeCheckpoint({ ...stored, epoch }),
+      manifestData: new Uint8Array(0),
+      sourceEpoch: epoch,
+      sourceNodeId: '12D3KooWnewer'
+    }
+  }
+
+  it('a restart never raises a RECOVERY_REQUIRED copy\'s generation, and keeps the hand-off peer on record', async () => {
+    const rt = await strandedCopy()
+    const before = (await rt.status())[0]!
+    expect(before.state).toBe('RECOVERY_REQUIRED')
+    for (let i = 0; i < 2; i++) {
+      for (const r of open.splice(0)) await r.shutdown()
+      const again = await runtime()
+      await again.resumeStoredAgents()
+      const row = (await again.status())[0]!
+      expect(row.state).toBe('RECOVERY_REQUIRED')
+      expect(row.epoch.toString()).toBe(before.epoch.toString())
+      expect((await again.store.readAuthority('counter'))?.peer).toBe(PEER)
+    }
+  })
+
+  it('admits a package whose epoch supersedes a local RECOVERY_REQUIRED copy; the stale copy is a tombstone first', async () => {
+    const rt = await strandedCopy()
+    const order: string[] = []
+    const tomb = rt.store.writeTombstone.bind(rt.store)
+    rt.store.writeTombstone = async (...args) => { order.push('tombstone'); await tomb(...args) }
+    const save = rt.store.save.bind(rt.store)
+    rt.store.save = async (...args) => { order.push('checkpoint'); await save(...args) }
+    const stale = await refusal(rt.admitAgent(await packageAt(new Epoch(0n, 0n), rt)))
+    expect(stale.code).toBe('FENCED') // not newer: refused, as before
+    const admitted = await rt.admitAgent(await packageAt(new Epoch(3n, 4n), rt))
+    expect(admitted.state).toBe('ACTIVE_OWNER')
+    expect(admitted.epoch.toString()).toBe('(4,0)')
+    expect(order.indexOf('tombstone')).toBeLessThan(order.lastIndexOf('checkpoint'))
+    expect((await rt.store.readAuthority('counter'))?.state).toBe('ACTIVE_OWNER')
+    rt.startAdmitted('counter')
+  })
+
+  it('`retire` drops a stale copy durably and is refused for the live owner', async () => {
+    const rt = await runtime()
+    await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1_000_000n })
+    await expect(rt.retire('counter')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' })
+    expect((await rt.status())[0]?.state).toBe('ACTIVE_OWNER')
+    await rt.beginHandoff('counter', PEER).then(async (s) => s.persisted)
+    await rt.failHandoff('counter', 'no reply')
+    const retired = await rt.retire('counter')
+    expect(retired.state).toBe(AuthorityState.RETIRED)
+    expect(await rt.store.readTombstone('counter')).not.toBeNull()
+    expect((await rt.store.readAuthority('counter'))?.state).toBe('RETIRED')
+    expect(await rt.store.load('counter')).toBeNull()
+    expect((await rt.status())[0]?.state).toBe('RETIRED')
+  })
+})
