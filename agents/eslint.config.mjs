@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 import root from '../eslint.config.js'
 
 export default tseslint.config(
-  { ignores: ['assembly/**', 'build/**'] },
+  { ignores: ['assembly/**', 'demos/**', 'build/**'] },
   ...root,
   { files: ['index.js'], ...tseslint.configs.disableTypeChecked }
 )

@@ -8,6 +8,9 @@ export type AgentName =
   | 'bigstate-1m'
   | 'bigstate-16m'
   | 'spender'
+  | 'heartbeat'
+  | 'pricewatcher'
+  | 'treasury'
 
 /** Absolute path of agents/build. */
 export declare const agentsDir: string

@@ -3,6 +3,8 @@
 // build.mjs, index.js and the tests (kept under scripts/ so turbo's build
 // inputs see every change to it).
 
+import { readFileSync } from 'node:fs'
+
 const MiB = 1024 * 1024
 
 /** Capability name → the `igor` import it grants (SPEC §5). */
@@ -10,7 +12,8 @@ export const CAPABILITY_IMPORTS = Object.freeze({
   clock: 'clock_now',
   rand: 'rand_bytes',
   log: 'log_emit',
-  wallet: 'wallet_balance'
+  wallet: 'wallet_balance',
+  http: 'http_request'
 })
 
 /** The exports every agent must have (SPEC §5 agent ABI). */
@@ -31,6 +34,8 @@ const MIGRATION = Object.freeze({ enabled: true, max_price_per_second: 100000 })
  * name: output file stem; entry: AssemblyScript source; capabilities: exactly
  * the igor imports it uses; maxMemoryBytes: manifest cap (null = leave it to
  * the node); constants: compile-time integers (`--use NAME=value`).
+ * sdk: built with the @igor/sdk preset, manifest read from `manifestFile`
+ * (the demos: each folder holds index.ts, agent.manifest.json and a README).
  */
 export const AGENTS = Object.freeze([
   { name: 'survivor', entry: 'assembly/survivor.ts', capabilities: ['clock', 'rand', 'log'], maxMemoryBytes: 1 * MiB },
@@ -42,11 +47,17 @@ export const AGENTS = Object.freeze([
   // Peak ≈ state + the host's resume buffer + allocator slack (it doubles memory).
   { name: 'bigstate-1m', entry: 'assembly/bigstate.ts', capabilities: [], maxMemoryBytes: 8 * MiB, constants: { BIGSTATE_SIZE: 1 * MiB } },
   { name: 'bigstate-16m', entry: 'assembly/bigstate.ts', capabilities: [], maxMemoryBytes: 48 * MiB, constants: { BIGSTATE_SIZE: 16 * MiB } },
-  { name: 'spender', entry: 'assembly/spender.ts', capabilities: ['wallet', 'log'], maxMemoryBytes: 1 * MiB }
+  { name: 'spender', entry: 'assembly/spender.ts', capabilities: ['wallet', 'log'], maxMemoryBytes: 1 * MiB },
+  { name: 'heartbeat', entry: 'demos/heartbeat/index.ts', sdk: true, manifestFile: 'demos/heartbeat/agent.manifest.json', capabilities: ['clock', 'log'], maxMemoryBytes: 4 * MiB },
+  { name: 'pricewatcher', entry: 'demos/pricewatcher/index.ts', sdk: true, manifestFile: 'demos/pricewatcher/agent.manifest.json', capabilities: ['clock', 'log', 'http'], maxMemoryBytes: 4 * MiB },
+  { name: 'treasury', entry: 'demos/treasury/index.ts', sdk: true, manifestFile: 'demos/treasury/agent.manifest.json', capabilities: ['log', 'http'], maxMemoryBytes: 4 * MiB }
 ].map((agent) => Object.freeze(agent)))
 
 /** The sidecar manifest (SPEC §5), as a plain object with a stable key order. */
 export function manifestFor(agent) {
+  if (agent.manifestFile !== undefined) {
+    return JSON.parse(readFileSync(new URL(`../${agent.manifestFile}`, import.meta.url), 'utf8'))
+  }
   const manifest = {
     capabilities: Object.fromEntries(agent.capabilities.map((name) => [name, { version: 1 }]))
   }

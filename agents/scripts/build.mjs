@@ -2,10 +2,11 @@
 // build/<name>.manifest.json, using the AssemblyScript compiler in-process.
 // Exits non-zero on any compile error or ABI violation. Deterministic: same
 // sources and flags → same bytes (paths embedded are relative to this package).
-import { mkdirSync, rmSync, writeFileSync, renameSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import asc from 'assemblyscript/asc'
+import { buildAgent } from '@igor/sdk'
 import { ABI_EXPORTS, AGENTS, CAPABILITY_IMPORTS, manifestFor } from './agents.mjs'
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)))
@@ -36,7 +37,23 @@ function sink() {
   }
 }
 
+// Demo agents use the SDK's build preset (incremental GC, the SDK's abort),
+// exactly what an author outside this repository gets from `igor-build`.
+async function compileWithSdk(agent) {
+  const outFile = join(buildDir, `.${agent.name}.sdk.wasm`)
+  try {
+    await buildAgent({ cwd: packageDir, entry: agent.entry, outFile, manifest: manifestFor(agent), constants: agent.constants ?? {} })
+  } catch (err) {
+    throw new BuildError(agent.name, err.message)
+  }
+  const binary = readFileSync(outFile)
+  rmSync(outFile)
+  rmSync(outFile.replace(/\.wasm$/, '.manifest.json'), { force: true })
+  return new Uint8Array(binary)
+}
+
 async function compile(agent) {
+  if (agent.sdk === true) return compileWithSdk(agent)
   const outFile = `build/${agent.name}.wasm`
   const flags = [agent.entry, ...COMMON_FLAGS, '--outFile', outFile]
   for (const [name, value] of Object.entries(agent.constants ?? {})) flags.push('--use', `${name}=${value}`)

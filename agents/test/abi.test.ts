@@ -17,7 +17,10 @@ const EXPECTED_CAPABILITIES: Record<AgentName, Capability[]> = {
   hog: [],
   'bigstate-1m': [],
   'bigstate-16m': [],
-  spender: ['wallet', 'log']
+  spender: ['wallet', 'log'],
+  heartbeat: ['clock', 'log'],
+  pricewatcher: ['clock', 'log', 'http'],
+  treasury: ['log', 'http']
 }
 
 // Ticks that are safe to run in the test thread before checkpointing.
@@ -27,7 +30,11 @@ describe.each(AGENT_NAMES.map((name) => [name]))('%s', (name) => {
   it('ships a manifest declaring exactly its capabilities, with migration enabled', () => {
     const manifest = readManifest(name)
     expect(Object.keys(manifest.capabilities).sort()).toEqual([...EXPECTED_CAPABILITIES[name]].sort())
-    for (const declared of Object.values(manifest.capabilities)) expect(declared).toEqual({ version: 1 })
+    for (const [cap, declared] of Object.entries(manifest.capabilities)) {
+      // http carries its options (allow-list, limits: SPEC §13); every other capability is just its version.
+      if (cap === 'http') expect(declared.version).toBe(1)
+      else expect(declared).toEqual({ version: 1 })
+    }
     expect(manifest.migration_policy).toEqual({ enabled: true, max_price_per_second: 100000 })
     if (name === 'hog') {
       expect(manifest.resource_limits?.max_memory_bytes).toBeUndefined()

@@ -11,7 +11,8 @@ export const CAPABILITY_IMPORTS = {
   clock: 'clock_now',
   rand: 'rand_bytes',
   log: 'log_emit',
-  wallet: 'wallet_balance'
+  wallet: 'wallet_balance',
+  http: 'http_request'
 } as const
 export type Capability = keyof typeof CAPABILITY_IMPORTS
 
@@ -26,7 +27,7 @@ export interface AgentExports {
 }
 
 export interface Manifest {
-  capabilities: Record<string, { version: number }>
+  capabilities: Record<string, { version: number, options?: Record<string, unknown> }>
   resource_limits?: { max_memory_bytes?: number }
   migration_policy?: { enabled: boolean, max_price_per_second: number }
 }
@@ -88,7 +89,9 @@ export class StubHost {
       log: (ptr: number, len: number) => {
         this.lines.push(new TextDecoder('utf-8', { fatal: true }).decode(this.bytes(ptr, len).slice()))
       },
-      wallet: () => this.balance
+      wallet: () => this.balance,
+      // The ABI tests never reach a network: every request fails as a transport error (−1).
+      http: () => -1
     }
     const igor: WebAssembly.ModuleImports = {}
     for (const cap of capabilities) {

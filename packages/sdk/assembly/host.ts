@@ -1,0 +1,33 @@
+// Raw `igor` imports (SPEC §5, §13). AssemblyScript compiles lazily, so a
+// module imports only the functions it actually calls: an agent that never
+// calls httpRequest does not import igor.http_request and needs no `http`
+// capability in its manifest.
+
+// capability "clock": Unix time in nanoseconds.
+@external("igor", "clock_now")
+export declare function clock_now(): i64;
+
+// capability "rand": fills [ptr, ptr+len) with random bytes; 0 = ok, -1 error,
+// -2 too long, -4 out of bounds.
+@external("igor", "rand_bytes")
+export declare function rand_bytes(ptr: usize, len: i32): i32;
+
+// capability "log": one UTF-8 log line.
+@external("igor", "log_emit")
+export declare function log_emit(ptr: usize, len: i32): void;
+
+// capability "wallet": remaining budget in microcents.
+@external("igor", "wallet_balance")
+export declare function wallet_balance(): i64;
+
+// capability "http" (SPEC §13): returns the HTTP status, or −1 transport /
+// bounds, −2 input too long, −3 host not allowed, −4 timeout, −5 response
+// too large (size hint at resp_ptr), −6 not the owner (nothing sent).
+@external("igor", "http_request")
+export declare function http_request(
+  method_ptr: usize, method_len: i32,
+  url_ptr: usize, url_len: i32,
+  headers_ptr: usize, headers_len: i32,
+  body_ptr: usize, body_len: i32,
+  resp_ptr: usize, resp_cap: i32
+): i32;

@@ -1,0 +1,2 @@
+// AssemblyScript resolves `@igor/sdk` to this file (asc looks for <package>/index.ts).
+export * from "./assembly/index";

@@ -1,0 +1,505 @@
+/**
+ * A test host for agent authors (SPEC §13): runs an agent's wasm in-process,
+ * synchronously, with a fake clock, seeded random bytes, a log collector and
+ * an HTTP handler that answers `igor.http_request` with the node's return
+ * codes and buffer layout. Tick it, checkpoint it, restart it from the
+ * checkpoint, assert on state, logs and the requests it made.
+ *
+ *   const agent = loadAgent('build/agent.wasm', { http: (req) => ({ status: 200, body: '{}' }) })
+ *   agent.init()
+ *   agent.tick()
+ *   const again = agent.restart()   // a fresh instance resumed from a checkpoint
+ */
+import { existsSync, readFileSync } from 'node:fs'
+
+/** The `igor` import each capability grants (SPEC §5, §13). */
+export const CAPABILITY_IMPORTS = Object.freeze({
+  clock: 'clock_now',
+  rand: 'rand_bytes',
+  log: 'log_emit',
+  wallet: 'wallet_balance',
+  http: 'http_request'
+} as const)
+export type Capability = keyof typeof CAPABILITY_IMPORTS
+
+/** Hostcall ids of the tick's event log (SPEC §12). */
+export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, http: 8 } as const)
+
+/** `http_request` return codes (SPEC §13). */
+export const HTTP_ERR = Object.freeze({
+  transport: -1,
+  tooLong: -2,
+  hostBlocked: -3,
+  timeout: -4,
+  tooLarge: -5,
+  notOwner: -6
+} as const)
+
+const LIMITS = Object.freeze({ method: 16, url: 8192, headers: 32768, body: 1 << 20 })
+const MAX_RAND_BYTES = 64 * 1024 * 1024
+const MAX_LOG_BYTES = 1024 * 1024
+
+export interface HttpRequest {
+  /** Upper-cased; an empty method is GET. */
+  readonly method: string
+  readonly url: string
+  /** Parsed like the node does: trimmed lines, split at the first colon, later duplicates win. Names as sent. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array
+  /** `<agentId>:<tickNumber>:<n>`, the header the node adds. */
+  readonly idempotencyKey: string
+  /** The tick it was made in (1-based, as the node counts). */
+  readonly tick: bigint
+}
+
+export interface HttpReply {
+  status: number
+  body?: Uint8Array | string
+}
+
+/**
+ * Answers a request. Return a reply, or a negative code to simulate a failure
+ * the node would report (−1 transport, −4 timeout). Allow-list, size limits,
+ * the output gate and `max_response_bytes` are applied by the test host.
+ */
+export type HttpHandler = (request: HttpRequest) => HttpReply | number
+
+export interface ManifestJson {
+  capabilities?: Record<string, { version?: number, options?: Record<string, unknown> }>
+  [key: string]: unknown
+}
+
+export interface TestHostOptions {
+  /** The manifest (object or path). Default: the sidecar `<name>.manifest.json` next to a wasm path, else every capability. */
+  manifest?: ManifestJson | string
+  /** Used in Idempotency-Key headers. Default `test-agent`. */
+  agentId?: string
+  /** First `clock_now` value (default 1 000 000 000 ns) and the step after each call (default 1 s), like `igord simulate --deterministic`. */
+  clockStartNs?: bigint
+  clockStepNs?: bigint
+  /** Seed of the random bytes: Go's `math/rand/v2` `NewPCG(seed, seed)`, one `Uint32()` per byte (default 42). */
+  seed?: bigint | number
+  /** `wallet_balance` answer in microcents (default 1 000 000). */
+  balance?: bigint
+  http?: HttpHandler
+  /** The output gate: false makes every HTTP request answer −6 and reach nothing (default true). */
+  owner?: boolean
+}
+
+export interface Observation {
+  readonly id: number
+  readonly payload: Uint8Array
+}
+
+export interface TickResult {
+  /** The agent reported more work pending. */
+  readonly more: boolean
+  /** Log lines of this tick. */
+  readonly logs: string[]
+  /** The tick's event log, as the node records it (SPEC §12). */
+  readonly observations: Observation[]
+  /** HTTP requests that reached the handler during this tick. */
+  readonly requests: HttpRequest[]
+}
+
+/** Thrown for an agent the node would refuse, or a broken ABI call. */
+export class TestHostError extends Error {
+  readonly code: string
+  constructor(code: string, message: string) {
+    super(message)
+    this.name = 'TestHostError'
+    this.code = code
+  }
+}
+
+interface AgentExports {
+  memory: WebAssembly.Memory
+  agent_init(): void
+  agent_tick(): number | undefined
+  agent_checkpoint(): number
+  agent_checkpoint_ptr(): number
+  agent_resume(ptr: number, len: number): void
+  malloc(size: number): number
+  _initialize?: () => void
+}
+
+const REQUIRED_EXPORTS = ['memory', 'agent_init', 'agent_tick', 'agent_checkpoint', 'agent_checkpoint_ptr', 'agent_resume', 'malloc']
+
+/** Go's math/rand/v2 PCG (128-bit LCG, DXSM output), so seeds match `igord simulate --deterministic`. */
+class Pcg {
+  private static readonly MUL = (2549297995355413924n << 64n) | 4865540595714422341n
+  private static readonly INC = (6364136223846793005n << 64n) | 1442695040888963407n
+  private state: bigint
+  constructor(seed: bigint) {
+    const s = BigInt.asUintN(64, seed)
+    this.state = (s << 64n) | s
+  }
+
+  nextByte(): number {
+    this.state = BigInt.asUintN(128, this.state * Pcg.MUL + Pcg.INC)
+    let hi = this.state >> 64n
+    const lo = BigInt.asUintN(64, this.state)
+    hi ^= hi >> 32n
+    hi = BigInt.asUintN(64, hi * 0xda942042e4dd58b5n)
+    hi ^= hi >> 48n
+    hi = BigInt.asUintN(64, hi * (lo | 1n))
+    return Number((hi >> 32n) & 0xffn)
+  }
+}
+
+const utf8 = new TextDecoder()
+const encoder = new TextEncoder()
+
+/** `Name: Value` lines → record (SPEC §13): trimmed, colon-less lines skipped, later duplicates win. */
+export function parseHeaderLines(text: string): Record<string, string> {
+  const byLower = new Map<string, [string, string]>()
+  for (const raw of text.split('\n')) {
+    const line = raw.trim()
+    const colon = line.indexOf(':')
+    if (line === '' || colon < 0) continue
+    const name = line.slice(0, colon).trim()
+    byLower.set(name.toLowerCase(), [name, line.slice(colon + 1).trim()])
+  }
+  return Object.fromEntries(byLower.values())
+}
+
+/** Lower-cased host of an absolute http(s) URL, port stripped; null when it is not one. */
+export function urlHost(url: string): string | null {
+  try {
+    const parsed = new URL(url)
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null
+    return parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  } catch {
+    return null
+  }
+}
+
+interface HttpOptions {
+  allowedHosts: Set<string>
+  maxResponseBytes: number
+}
+
+function httpOptions(manifest: ManifestJson): HttpOptions {
+  const options = manifest.capabilities?.http?.options ?? {}
+  const hosts = Array.isArray(options.allowed_hosts) ? options.allowed_hosts : []
+  const max = typeof options.max_response_bytes === 'number' ? Math.trunc(options.max_response_bytes) : 1 << 20
+  return {
+    // SPEC §13: non-string hosts ignored; an empty list allows nothing.
+    allowedHosts: new Set(hosts.filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase())),
+    maxResponseBytes: max
+  }
+}
+
+function readManifest(wasm: string | Uint8Array, manifest: ManifestJson | string | undefined): ManifestJson {
+  if (typeof manifest === 'object') return manifest
+  let path = manifest
+  if (path === undefined && typeof wasm === 'string') {
+    const sidecar = wasm.replace(/\.wasm$/, '') + '.manifest.json'
+    if (existsSync(sidecar)) path = sidecar
+  }
+  if (path === undefined) {
+    return { capabilities: Object.fromEntries(Object.keys(CAPABILITY_IMPORTS).map((c) => [c, { version: 1 }])) }
+  }
+  return JSON.parse(readFileSync(path, 'utf8')) as ManifestJson
+}
+
+/** Host state that outlives an instance: a restart keeps the clock, the random stream, the handler and the records. */
+class HostState {
+  clockNs: bigint
+  readonly clockStepNs: bigint
+  readonly pcg: Pcg
+  balance: bigint
+  owner: boolean
+  http: HttpHandler | undefined
+  readonly agentId: string
+  readonly capabilities: Set<string>
+  readonly http_: HttpOptions
+  readonly logs: string[] = []
+  readonly requests: HttpRequest[] = []
+  constructor(readonly module: WebAssembly.Module, readonly manifest: ManifestJson, options: TestHostOptions) {
+    this.clockNs = options.clockStartNs ?? 1_000_000_000n
+    this.clockStepNs = options.clockStepNs ?? 1_000_000_000n
+    this.pcg = new Pcg(BigInt(options.seed ?? 42))
+    this.balance = options.balance ?? 1_000_000n
+    this.owner = options.owner ?? true
+    this.http = options.http
+    this.agentId = options.agentId ?? 'test-agent'
+    this.capabilities = new Set(Object.keys(manifest.capabilities ?? {}))
+    this.http_ = httpOptions(manifest)
+  }
+}
+
+/** Loads an agent (path or bytes) and instantiates it. Call `init()` for a first start, or `resume(state)`. */
+export function loadAgent(wasm: string | Uint8Array, options: TestHostOptions = {}): TestAgent {
+  const bytes = typeof wasm === 'string' ? readFileSync(wasm) : wasm
+  const module = new WebAssembly.Module(bytes)
+  const manifest = readManifest(wasm, options.manifest)
+  return new TestAgent(new HostState(module, manifest, options), 0n)
+}
+
+export class TestAgent {
+  private readonly exports: AgentExports
+  private memory: WebAssembly.Memory
+  private inTick = false
+  private tickLogs: string[] = []
+  private tickObservations: Observation[] = []
+  private tickRequests: HttpRequest[] = []
+  private callIndex = 0
+  /** Ticks completed (the next tick is `tickNumber + 1`). Restored by `restart`. */
+  tickNumber: bigint
+  /** The bytes of the last `checkpoint()`, or null. */
+  lastCheckpoint: Uint8Array | null = null
+
+  /** @internal use loadAgent */
+  constructor(private readonly host: HostState, tickNumber: bigint) {
+    this.tickNumber = tickNumber
+    const imports = this.imports()
+    let instance: WebAssembly.Instance
+    try {
+      instance = new WebAssembly.Instance(host.module, imports)
+    } catch (error) {
+      throw new TestHostError('INSTANTIATE_FAILED', `the agent did not instantiate: ${(error as Error).message}`)
+    }
+    const exports = instance.exports as unknown as AgentExports
+    const missing = REQUIRED_EXPORTS.filter((name) => !(name in instance.exports))
+    if (missing.length > 0) throw new TestHostError('ABI_MISSING_EXPORT', `the agent does not export ${missing.join(', ')}`)
+    this.exports = exports
+    this.memory = exports.memory
+    exports._initialize?.()
+  }
+
+  /** Every log line so far, across restarts. */
+  get logs(): readonly string[] {
+    return this.host.logs
+  }
+
+  /** Every HTTP request that reached the handler so far, across restarts. */
+  get requests(): readonly HttpRequest[] {
+    return this.host.requests
+  }
+
+  /** Next `clock_now` value. */
+  get clockNs(): bigint {
+    return this.host.clockNs
+  }
+
+  set clockNs(value: bigint) {
+    this.host.clockNs = value
+  }
+
+  get owner(): boolean {
+    return this.host.owner
+  }
+
+  /** Whether HTTP requests pass the output gate (false → −6, nothing sent). */
+  set owner(value: boolean) {
+    this.host.owner = value
+  }
+
+  set balance(value: bigint) {
+    this.host.balance = value
+  }
+
+  /** Replaces the HTTP handler. */
+  set http(handler: HttpHandler | undefined) {
+    this.host.http = handler
+  }
+
+  init(): void {
+    this.exports.agent_init()
+  }
+
+  /** Runs one `agent_tick`. A trap propagates as the WebAssembly.RuntimeError. */
+  tick(): TickResult {
+    this.tickLogs = []
+    this.tickObservations = []
+    this.tickRequests = []
+    this.callIndex = 0
+    this.inTick = true
+    let result: number | undefined
+    try {
+      result = this.exports.agent_tick()
+    } finally {
+      this.inTick = false
+    }
+    this.tickNumber += 1n
+    return {
+      more: typeof result === 'number' && result !== 0,
+      logs: this.tickLogs,
+      observations: this.tickObservations,
+      requests: this.tickRequests
+    }
+  }
+
+  /** Runs `n` ticks; returns the last result. */
+  ticks(n: number): TickResult {
+    let last: TickResult | undefined
+    for (let i = 0; i < n; i++) last = this.tick()
+    if (last === undefined) throw new TestHostError('BAD_ARGUMENT', 'ticks(n) needs n ≥ 1')
+    return last
+  }
+
+  /** `agent_checkpoint` + `agent_checkpoint_ptr`: a copy of the state bytes. */
+  checkpoint(): Uint8Array {
+    const size = this.exports.agent_checkpoint()
+    const ptr = this.exports.agent_checkpoint_ptr() >>> 0
+    if (size < 0 || ptr + size > this.memory.buffer.byteLength) {
+      throw new TestHostError('ABI_BAD_CHECKPOINT', `agent_checkpoint returned ${size} bytes at ${ptr}, outside its memory`)
+    }
+    this.lastCheckpoint = new Uint8Array(this.memory.buffer, ptr, size).slice()
+    return this.lastCheckpoint
+  }
+
+  /** `malloc` + `agent_resume` on this instance. */
+  resume(state: Uint8Array): void {
+    const ptr = this.exports.malloc(state.byteLength) >>> 0
+    if (ptr === 0 || ptr + state.byteLength > this.memory.buffer.byteLength) {
+      throw new TestHostError('ABI_BAD_MALLOC', `malloc(${state.byteLength}) returned an unusable pointer ${ptr}`)
+    }
+    new Uint8Array(this.memory.buffer, ptr, state.byteLength).set(state)
+    this.exports.agent_resume(ptr, state.byteLength)
+  }
+
+  /**
+   * A fresh instance resumed from `state` (default: a new checkpoint of this
+   * one), as a node does after a restart or a migration: `agent_init` is not
+   * called. The clock, random stream, handler and records carry over.
+   * `tickNumber` is the node's tick count stored with that state (default:
+   * this instance's): pass an older one to re-execute ticks after a crash, as
+   * a node does when it resumes from its last checkpoint.
+   */
+  restart(state?: Uint8Array, tickNumber?: bigint): TestAgent {
+    const bytes = state ?? this.checkpoint()
+    const next = new TestAgent(this.host, tickNumber ?? this.tickNumber)
+    next.resume(bytes)
+    return next
+  }
+
+  private bytes(ptr: number, len: number): Uint8Array | null {
+    const start = ptr >>> 0
+    const length = len >>> 0
+    this.memory = this.exports.memory
+    if (start + length > this.memory.buffer.byteLength) return null
+    return new Uint8Array(this.memory.buffer, start, length)
+  }
+
+  private observe(id: number, payload: Uint8Array): void {
+    if (this.inTick) this.tickObservations.push({ id, payload: payload.slice() })
+  }
+
+  private u64(value: bigint): Uint8Array {
+    const out = new Uint8Array(8)
+    new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, value), true)
+    return out
+  }
+
+  private imports(): WebAssembly.Imports {
+    const host = this.host
+    const all: Record<Capability, (...args: never[]) => unknown> = {
+      clock: (): bigint => {
+        const now = host.clockNs
+        host.clockNs += host.clockStepNs
+        this.observe(HOSTCALL.clock, this.u64(now))
+        return now
+      },
+      rand: (ptr: number, len: number): number => {
+        if (len >>> 0 > MAX_RAND_BYTES) return -2
+        const target = this.bytes(ptr, len)
+        if (target === null) return -4
+        for (let i = 0; i < target.length; i++) target[i] = host.pcg.nextByte()
+        if (target.length > 0) this.observe(HOSTCALL.rand, target)
+        return 0
+      },
+      log: (ptr: number, len: number): void => {
+        if (len >>> 0 > MAX_LOG_BYTES) return
+        const bytes = this.bytes(ptr, len)
+        if (bytes === null || bytes.length === 0) return
+        this.observe(HOSTCALL.log, bytes)
+        const line = utf8.decode(bytes)
+        host.logs.push(line)
+        this.tickLogs.push(line)
+      },
+      wallet: (): bigint => {
+        this.observe(HOSTCALL.wallet, this.u64(host.balance))
+        return host.balance
+      },
+      http: (...args: number[]): number => this.httpRequest(args)
+    }
+    const igor: WebAssembly.ModuleImports = {}
+    for (const [capability, name] of Object.entries(CAPABILITY_IMPORTS)) {
+      if (host.capabilities.has(capability)) igor[name] = all[capability as Capability]
+    }
+    for (const imp of WebAssembly.Module.imports(host.module)) {
+      if (imp.module !== 'igor') {
+        throw new TestHostError('IMPORT_REFUSED', `the agent imports ${imp.module}.${imp.name}; igord gives agents only igor.* (build with igor-build, which replaces env.abort)`)
+      }
+      if (!(imp.name in igor)) {
+        const capability = Object.entries(CAPABILITY_IMPORTS).find(([, fn]) => fn === imp.name)?.[0]
+        throw new TestHostError('IMPORT_REFUSED', capability === undefined
+          ? `the agent imports igor.${imp.name}, which no capability provides`
+          : `the agent imports igor.${imp.name} but its manifest does not declare the "${capability}" capability`)
+      }
+    }
+    return { igor }
+  }
+
+  // SPEC §13, steps 1–9, in order.
+  private httpRequest(args: number[]): number {
+    const [methodPtr, methodLen, urlPtr, urlLen, headersPtr, headersLen, bodyPtr, bodyLen, respPtr, respCap] = args.map((a) => a >>> 0) as [number, number, number, number, number, number, number, number, number, number]
+    if (methodLen > LIMITS.method || urlLen > LIMITS.url || headersLen > LIMITS.headers || bodyLen > LIMITS.body) return HTTP_ERR.tooLong
+    const method = this.bytes(methodPtr, methodLen)
+    const url = this.bytes(urlPtr, urlLen)
+    const headers = this.bytes(headersPtr, headersLen)
+    const body = this.bytes(bodyPtr, bodyLen)
+    if (method === null || url === null || headers === null || body === null) return HTTP_ERR.transport
+    const urlText = utf8.decode(url)
+    const host = urlHost(urlText)
+    if (host === null || !this.host.http_.allowedHosts.has(host)) return HTTP_ERR.hostBlocked
+    if (!this.host.owner) return HTTP_ERR.notOwner
+    const tick = this.tickNumber + 1n
+    const request: HttpRequest = {
+      method: utf8.decode(method).toUpperCase() || 'GET',
+      url: urlText,
+      headers: parseHeaderLines(utf8.decode(headers)),
+      body: body.slice(),
+      idempotencyKey: `${this.host.agentId}:${tick}:${this.callIndex++}`,
+      tick
+    }
+    if (this.host.http === undefined) throw new TestHostError('NO_HTTP_HANDLER', `the agent made an HTTP request (${request.method} ${request.url}) but the test gave no http handler`)
+    this.host.requests.push(request)
+    this.tickRequests.push(request)
+    const reply = this.host.http(request)
+    if (typeof reply === 'number') {
+      if (reply >= 0) throw new TestHostError('BAD_HANDLER_REPLY', `an http handler may return a reply or a negative code, not ${reply}`)
+      return reply
+    }
+    const replyBody = typeof reply.body === 'string' ? encoder.encode(reply.body) : reply.body ?? new Uint8Array(0)
+    const max = this.host.http_.maxResponseBytes
+    const view = (): DataView | null => {
+      const target = this.bytes(respPtr, Math.min(respCap, 4))
+      return target === null || target.length < 4 ? null : new DataView(target.buffer, target.byteOffset, 4)
+    }
+    if (replyBody.length > max) {
+      view()?.setUint32(0, max + 1, true)
+      return HTTP_ERR.tooLarge
+    }
+    if (4 + replyBody.length > respCap) {
+      view()?.setUint32(0, replyBody.length, true)
+      return HTTP_ERR.tooLarge
+    }
+    const out = this.bytes(respPtr, 4 + replyBody.length)
+    if (out === null) return HTTP_ERR.transport
+    new DataView(out.buffer, out.byteOffset, 4).setUint32(0, replyBody.length, true)
+    out.set(replyBody, 4)
+    const payload = new Uint8Array(4 + replyBody.length)
+    new DataView(payload.buffer).setUint32(0, reply.status, true)
+    payload.set(replyBody, 4)
+    this.observe(HOSTCALL.http, payload)
+    return reply.status
+  }
+}
+
+/** Lower-case hex of bytes, for assertions. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
