@@ -52,6 +52,7 @@ export type Command =
   | { readonly kind: 'status', readonly dataDir: string, readonly json: boolean, readonly timeoutMs: number }
   | { readonly kind: 'migrate', readonly dataDir: string, readonly agentId: string, readonly to: string, readonly timeoutMs: number }
   | { readonly kind: 'recover', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
+  | { readonly kind: 'release', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
   | { readonly kind: 'inspect', readonly checkpointPath: string, readonly wasmPath: string | null, readonly json: boolean }
   /** `subcommand` null: the top-level help. */
   | { readonly kind: 'help', readonly subcommand: string | null }
@@ -207,6 +208,18 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       const agentId = args.positionals[0]
       if (agentId === undefined) throw args.usage('recover needs an agent id: igord recover <agentId>')
       return { kind: 'recover', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args) }
+    }
+  },
+  release: {
+    summary: 'lift the quarantine of an agent that kept killing the node (SPEC §11)',
+    synopsis: '<agentId>',
+    maxPositionals: 1,
+    flags: ['data-dir', 'timeout'],
+    notes: 'A stored agent is resumed at once; find out why the node died first (see the README).',
+    parse: (args) => {
+      const agentId = args.positionals[0]
+      if (agentId === undefined) throw args.usage('release needs an agent id: igord release <agentId>')
+      return { kind: 'release', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args) }
     }
   }
 }

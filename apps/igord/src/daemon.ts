@@ -46,10 +46,11 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     try {
       if (method === 'GET' && path === '/status') return { status: 200, body: await statusJson() }
       if (method === 'GET' && path === '/healthz') return { status: 200, body: { status: 'ok' } }
-      const match = /^\/agents\/([^/]+)\/(recover|migrate)$/.exec(path)
+      const match = /^\/agents\/([^/]+)\/(recover|migrate|release)$/.exec(path)
       if (method === 'POST' && match !== null && runtime !== null) {
         const agentId = decodeURIComponent(match[1] as string)
         if (match[2] === 'recover') return { status: 200, body: { agent: agentStatusJson(await runtime.recover(agentId)) } }
+        if (match[2] === 'release') return { status: 200, body: { agent: agentStatusJson(await runtime.release(agentId)) } }
         if (network === null) return { status: 503, body: { error: { code: 'NO_NETWORK', message: 'the node has no network yet' } } }
         const to = (body as { to?: unknown } | null)?.to
         if (typeof to !== 'string') return { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'migrate needs {"to": "<multiaddr>"}' } } }

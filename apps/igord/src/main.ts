@@ -51,6 +51,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         io.stdout(`recovered ${agent.agentId}: ${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})\n`)
         return 0
       }
+      case 'release': {
+        // SPEC §11: lifts a quarantine; the node resumes the agent if it has it stored.
+        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/release`, undefined, command.timeoutMs)
+        if (reply.status !== 200) return refused(io, reply.body)
+        const agent = reply.body.agent
+        io.stdout(`released ${agent.agentId}: ${agent.halted === null ? `${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})` : agent.halted}\n`)
+        return 0
+      }
       case 'migrate': {
         // The node must answer within --timeout; the transfer itself is bounded by the node's --transfer-timeout.
         await controlRequest(command.dataDir, 'GET', '/healthz', undefined, command.timeoutMs)

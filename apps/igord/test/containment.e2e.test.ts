@@ -5,7 +5,7 @@ import { agentPath } from '@igor/agents'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { controlRequest } from '../src/control/client.js'
 import type { StatusJson } from '../src/control/protocol.js'
-import { IGORD, Nodes, runCli, tempDir, waitFor } from './harness.js'
+import { IGORD, Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
 import { agentWat, writeWat } from './wat.js'
 
 // Issue 8 (SPEC §11 failure containment), points 7 and 8: one agent's failure at
@@ -121,5 +121,87 @@ describe('the node\'s own I/O cannot kill it (point 8)', () => {
     const status = await runCli(['status', '--data-dir', long])
     expect(status.code).toBe(1)
     expect(status.stderr).toMatch(/^igord: control socket path .* over the Unix limit/)
+  })
+})
+
+describe('no crash loops: quarantine (point 5)', () => {
+  async function crashOnce(data: string, args: string[], abortIn: string): Promise<void> {
+    process.env.IGOR_TEST_ABORT_IN = abortIn
+    try {
+      const node = nodes.start(data, args)
+      expect((await node.exited).signal).toBe('SIGKILL')
+    } finally {
+      delete process.env.IGOR_TEST_ABORT_IN
+    }
+  }
+
+  it('a node that dies inside the same agent\'s tick on 3 consecutive starts comes up with that agent quarantined and the others running; release resumes it', async () => {
+    const data = join(dir.path, 'data')
+    const args = ['--run-agent', agentPath('counter'), '--run-agent', agentPath('survivor')]
+    for (let start = 0; start < 3; start++) await crashOnce(data, args, 'survivor:agent_tick')
+
+    // The hook is still set: without the quarantine this start would die as well.
+    process.env.IGOR_TEST_ABORT_IN = 'survivor:agent_tick'
+    const node = nodes.start(data, args)
+    delete process.env.IGOR_TEST_ABORT_IN
+    await node.ready()
+    const survivor = await node.agent('survivor')
+    expect(survivor!.halted).toBe('quarantined: node died while in agent_tick on 3 consecutive starts; release with `igord release`')
+    await ticksPast(data, 'counter', 1n)
+    const text = await runCli(['status', '--data-dir', data])
+    expect(text.stdout).toMatch(/survivor .*quarantined: node died while in agent_tick/)
+    expect(node.logs.some((l) => l.agentId === 'survivor' && /quarantined/.test(l.msg))).toBe(true)
+    expect(await node.stop()).toEqual({ code: 0, signal: null })
+
+    // Durable: a clean restart keeps it quarantined until the operator releases it.
+    const again = await nodes.start(data, args).ready()
+    expect((await again.agent('survivor'))!.halted).toMatch(/^quarantined: /)
+    const released = await runCli(['release', 'survivor', '--data-dir', data])
+    expect(released.stderr).toBe('')
+    expect(released.code).toBe(0)
+    expect(released.stdout).toMatch(/^released survivor: ACTIVE_OWNER at \(0,\d+\)\n$/)
+    await ticksPast(data, 'survivor', 0n)
+    expect((await again.agent('survivor'))!.halted).toBeNull()
+    const twice = await runCli(['release', 'survivor', '--data-dir', data])
+    expect(twice.code).toBe(1)
+    expect(twice.stderr).toBe('igord: agent survivor is not quarantined on this node\n')
+    expect(await again.stop()).toEqual({ code: 0, signal: null })
+    expect(await exists(join(data, 'checkpoints', 'survivor.quarantine.json'))).toBe(false)
+  })
+
+  it('dying while loading the same agent 3 times quarantines it with reason "loading"; a death in between that was not in its call resets the count', async () => {
+    const data = join(dir.path, 'data')
+    const args = ['--run-agent', agentPath('counter'), '--run-agent', agentPath('survivor')]
+    await crashOnce(data, args, 'survivor:loading')
+    await crashOnce(data, args, 'survivor:loading')
+    // A clean start and stop in between: the deaths are no longer consecutive.
+    const clean = await nodes.start(data, args).ready()
+    expect((await clean.agent('survivor'))!.halted).toBeNull()
+    expect(await clean.stop()).toEqual({ code: 0, signal: null })
+    await crashOnce(data, args, 'survivor:loading')
+    await crashOnce(data, args, 'survivor:loading')
+    const notYet = await nodes.start(data, args).ready()
+    expect((await notYet.agent('survivor'))!.halted).toBeNull()
+    await notYet.kill()
+    await crashOnce(data, args, 'survivor:loading')
+    await crashOnce(data, args, 'survivor:loading')
+    await crashOnce(data, args, 'survivor:loading')
+    const node = await nodes.start(data, args).ready()
+    expect((await node.agent('survivor'))!.halted).toMatch(/^quarantined: node died while loading on 3 consecutive starts/)
+    expect((await node.agent('counter'))!.halted).toBeNull()
+  })
+
+  it('an operator\'s kill -9 of a node whose agents behave, many times at random moments, never quarantines any of them', async () => {
+    const data = join(dir.path, 'data')
+    const args = ['--run-agent', agentPath('counter'), '--run-agent', agentPath('survivor')]
+    for (let round = 0; round < 8; round++) {
+      const node = await nodes.start(data, args).ready()
+      await sleep(100 + Math.floor(Math.random() * 1500))
+      await node.kill()
+    }
+    const node = await nodes.start(data, args).ready()
+    const status = await node.status()
+    expect(status.agents.map((a) => [a.agentId, a.halted])).toEqual([['counter', null], ['survivor', null]])
+    expect((await readdir(join(data, 'checkpoints'))).filter((n) => n.endsWith('.quarantine.json'))).toEqual([])
   })
 })

@@ -23,6 +23,8 @@ export type RunnerErrorCode =
   | 'STORE_IO'
   | 'CHECKPOINT_INVALID'
   | 'MANIFEST_UNREADABLE'
+  | 'AGENT_QUARANTINED'
+  | 'NODE_FULL'
 
 export class RunnerError extends Error {
   override readonly name = 'RunnerError'

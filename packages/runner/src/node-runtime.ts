@@ -16,7 +16,10 @@ import { AgentSandbox, SandboxError } from './sandbox/agent-sandbox.js'
 import type { SandboxLimits } from './sandbox/agent-sandbox.js'
 import { workerPool } from './sandbox/worker-pool.js'
 import { CheckpointStore, validateAgentId } from './store/index.js'
-import type { AuthorityRecord, Tombstone } from './store/index.js'
+import type { AuthorityRecord, QuarantineRecord, Tombstone } from './store/index.js'
+import { markCalls } from './containment/call-marker.js'
+import type { CallMarker } from './containment/call-marker.js'
+import { clearStrikes, openContainment, quarantineReason } from './containment/quarantine.js'
 import { prepareAgentModule, readWasmFile } from './wasm/index.js'
 import type { PreparedAgent } from './wasm/index.js'
 
@@ -80,8 +83,10 @@ export class NodeRuntime {
   private readonly timing: AgentTiming
   private readonly offered: ReadonlySet<CapabilityName>
   private closed = false
+  /** SPEC §11: agents this node will not start until an operator releases them. */
+  private readonly quarantined = new Map<string, QuarantineRecord>()
 
-  private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions) {
+  private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions, private readonly marker: CallMarker) {
     this.store = store
     this.log = options.logger ?? silentLogger
     this.clock = options.clock ?? systemClock
@@ -92,7 +97,14 @@ export class NodeRuntime {
   static async open(options: NodeRuntimeOptions): Promise<NodeRuntime> {
     workerPool.prewarm()
     const store = await CheckpointStore.open(options.dataDir)
-    return new NodeRuntime(store, options)
+    const clock = options.clock ?? systemClock
+    const marker = await openContainment(options.dataDir, store, () => clock.nowNs(), options.logger ?? silentLogger)
+    const runtime = new NodeRuntime(store, options, marker)
+    for (const agentId of await store.listAgents()) {
+      const record = await store.readQuarantine(agentId).catch(() => null)
+      if (record !== null) runtime.quarantined.set(agentId, record)
+    }
+    return runtime
   }
 
   get pricePerSecond(): bigint {
@@ -111,6 +123,7 @@ export class NodeRuntime {
   async startAgent(options: StartAgentOptions): Promise<AgentStatus> {
     const agentId = validateAgentId(options.agentId ?? basename(options.wasmPath).replace(/\.wasm$/i, ''))
     return this.exclusive(agentId, async () => {
+      if (this.quarantined.has(agentId)) return this.quarantineStatus(agentId, true)
       const wasm = await readWasmFile(options.wasmPath)
       const manifest = await loadManifest(options.wasmPath, options.manifestPath)
       let host: AgentHost
@@ -136,6 +149,10 @@ export class NodeRuntime {
     for (const agentId of await this.store.listAgents()) {
       // An agent already running, or one that already failed in this run (e.g. a --run-agent that trapped), is not retried.
       if (this.hosts.has(agentId) || this.failed.has(agentId)) continue
+      if (this.quarantined.has(agentId)) {
+        results.push({ agentId, error: (await this.quarantineStatus(agentId, true)).halted ?? 'quarantined' })
+        continue
+      }
       try {
         const status = await this.exclusive(agentId, async () => {
           const stored = await this.store.loadModule(agentId)
@@ -168,6 +185,7 @@ export class NodeRuntime {
   async status(): Promise<AgentStatus[]> {
     const rows = new Map<string, AgentStatus>()
     for (const [agentId, host] of this.hosts) rows.set(agentId, host.status())
+    for (const agentId of this.quarantined.keys()) rows.set(agentId, await this.quarantineStatus(agentId, false))
     for (const [agentId, failure] of this.failed) {
       if (!rows.has(agentId)) rows.set(agentId, { agentId, state: failure.state, epoch: failure.epoch, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: failure.reason })
     }
@@ -197,12 +215,32 @@ export class NodeRuntime {
     return status
   }
 
+  /**
+   * `igord release <agentId>`: the explicit operator action that lifts a
+   * quarantine (SPEC §11). The agent's death count starts again from 0; a
+   * stored agent is resumed at once, otherwise it starts with its next
+   * `--run-agent`.
+   */
+  async release(agentId: string): Promise<AgentStatus> {
+    validateAgentId(agentId)
+    if (!this.quarantined.has(agentId)) throw new RunnerError('AGENT_NOT_FOUND', `agent ${agentId} is not quarantined on this node`)
+    await clearStrikes(this.store, agentId)
+    await this.store.deleteQuarantine(agentId)
+    this.quarantined.delete(agentId)
+    this.failed.delete(agentId)
+    this.log.warn({ agentId }, 'quarantine released by the operator')
+    await this.resumeStoredAgents()
+    const row = (await this.status()).find((a) => a.agentId === agentId)
+    return row ?? { agentId, state: AuthorityState.ACTIVE_OWNER, epoch: Epoch.ZERO, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: 'released; starts with its next --run-agent' }
+  }
+
   /** Checkpoints and stops every agent (SPEC §5 shutdown). */
   async shutdown(): Promise<void> {
     this.closed = true
     await Promise.all([...this.hosts.values()].map(async (host) => host.stop()))
     this.hosts.clear()
     await workerPool.close()
+    this.marker.close() // no call in flight any more: nothing for the next start to count
   }
 
   // ── hand-off, source side (SPEC §7) ─────────────────────────────────────────
@@ -239,6 +277,7 @@ export class NodeRuntime {
   async admitAgent(incoming: IncomingAgent): Promise<AgentStatus> {
     const agentId = validateAgentId(incoming.agentId)
     return this.exclusive(agentId, async () => {
+      if (this.quarantined.has(agentId)) throw new RunnerError('AGENT_QUARANTINED', `agent ${agentId} is ${quarantineReason(this.quarantined.get(agentId)!)}`)
       const existing = this.hosts.get(agentId)
       // Issue 12 item 2: a newer epoch supersedes a copy stuck here (RECOVERY_REQUIRED, HANDOFF_*).
       const staleCopy = existing !== undefined && supersedesStaleCopy(incoming.sourceEpoch, existing) ? existing : undefined
@@ -278,7 +317,7 @@ export class NodeRuntime {
       // The disk checks and the compile do not depend on each other.
       const [prior, prepared] = await Promise.all([
         this.refuseIfStale(agentId, incoming.sourceEpoch),
-        this.prepare(incoming.wasm, path, manifest)
+        this.marker.around(agentId, 'loading', async () => this.prepare(incoming.wasm, path, manifest))
       ])
       const epoch = incoming.sourceEpoch.transferred()
       const lease = this.options.lease === null ? Lease.unbounded(epoch, this.clock) : Lease.fromMigration(incoming.sourceEpoch.majorVersion, this.options.lease, this.clock)
@@ -334,6 +373,13 @@ export class NodeRuntime {
     this.failed.set(agentId, { state, epoch, reason })
     this.log.error({ agentId, code: (error as { code?: string }).code ?? (error as { kind?: string }).kind }, `agent halted: ${reason}`)
     return { agentId, state, epoch, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: reason }
+  }
+
+  private async quarantineStatus(agentId: string, announce: boolean): Promise<AgentStatus> {
+    const reason = quarantineReason(this.quarantined.get(agentId)!)
+    const authority = await this.store.readAuthority(agentId).catch(() => null)
+    if (announce) this.log.error({ agentId }, `agent not started: ${reason}`)
+    return { agentId, state: authority?.state ?? AuthorityState.ACTIVE_OWNER, epoch: authority?.epoch ?? Epoch.ZERO, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: reason }
   }
 
   private requireHost(agentId: string): AgentHost {
@@ -426,7 +472,12 @@ export class NodeRuntime {
     return host
   }
 
-  private async instantiate(agentId: string, source: {
+  /** SPEC §11: loading is marked, so a node that dies while loading this agent knows it at the next start. */
+  private async instantiate(agentId: string, source: Parameters<NodeRuntime['instantiateMarked']>[1]): Promise<AgentHost> {
+    return this.marker.around(agentId, 'loading', async () => this.instantiateMarked(agentId, source))
+  }
+
+  private async instantiateMarked(agentId: string, source: {
     wasm: Uint8Array
     manifest: Manifest
     path: string
@@ -479,7 +530,7 @@ export class NodeRuntime {
     const host = new AgentHost({
       agentId,
       module: { prepared, wasm: source.wasm, manifest: source.manifest },
-      sandbox: started.value,
+      sandbox: markCalls(started.value, agentId, this.marker),
       lease: source.lease,
       budget,
       pricePerSecond: source.pricePerSecond,

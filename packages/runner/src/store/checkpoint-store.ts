@@ -16,13 +16,16 @@ import {
 } from './records.js'
 import type { AuthorityRecord, Tombstone } from './records.js'
 import { ModuleFormatError, decodeModuleFile, encodeModuleFile } from './module-file.js'
+import { decodeQuarantineRecord, encodeQuarantineRecord } from './quarantine-record.js'
+import type { QuarantineRecord } from './quarantine-record.js'
 import type { StoredModule } from './module-file.js'
 
 export const CHECKPOINT_SUFFIX = '.checkpoint'
 export const AUTHORITY_SUFFIX = '.authority.json'
 export const TOMBSTONE_SUFFIX = '.tombstone.json'
 export const MODULE_SUFFIX = '.module'
-const SUFFIXES = [CHECKPOINT_SUFFIX, AUTHORITY_SUFFIX, TOMBSTONE_SUFFIX]
+export const QUARANTINE_SUFFIX = '.quarantine.json'
+const SUFFIXES = [CHECKPOINT_SUFFIX, AUTHORITY_SUFFIX, TOMBSTONE_SUFFIX, QUARANTINE_SUFFIX]
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -161,6 +164,23 @@ export class CheckpointStore {
   async deleteTombstone(agentId: string): Promise<void> {
     validateAgentId(agentId)
     return this.#enqueue(agentId, () => this.#remove(this.tombstonePath(agentId)))
+  }
+
+  /** SPEC §11: the agent's quarantine marker, or null when it is not quarantined. */
+  async readQuarantine(agentId: string): Promise<QuarantineRecord | null> {
+    validateAgentId(agentId)
+    return this.#enqueue(agentId, () => this.#readRecord(join(this.dir, `${agentId}${QUARANTINE_SUFFIX}`), 'quarantine record', decodeQuarantineRecord.bind(null, agentId)))
+  }
+
+  async writeQuarantine(record: QuarantineRecord): Promise<void> {
+    const agentId = validateAgentId(record.agentId)
+    const text = encodeQuarantineRecord(record)
+    return this.#enqueue(agentId, () => writeFileAtomic(this.dir, `${agentId}${QUARANTINE_SUFFIX}`, Buffer.from(text, 'utf8')))
+  }
+
+  async deleteQuarantine(agentId: string): Promise<void> {
+    validateAgentId(agentId)
+    return this.#enqueue(agentId, () => this.#remove(join(this.dir, `${agentId}${QUARANTINE_SUFFIX}`)))
   }
 
   /** Keeps the agent's binary and manifest bytes (one file, atomic) so it can be resumed without the operator's files. */

@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { CallMarker, MARKER_FILE } from './call-marker.js'
+import { QUARANTINE_AFTER_STARTS, countStrikes } from './quarantine.js'
+
+let dir: string
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'igor-marker-')) })
+afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
+
+describe('CallMarker (SPEC §11)', () => {
+  it('a process that "dies" with calls marked leaves them for the next open; leave and release clear them', () => {
+    const { marker, died } = CallMarker.open(dir)
+    expect(died).toEqual([])
+    marker.enter('a', 'agent_tick')
+    const before = marker.enter('b', 'loading')
+    marker.enter('b', 'agent_checkpoint') // nested in loading
+    marker.leave('b', 1) // back to loading
+    marker.enter('c', 'agent_tick')
+    marker.release('c')
+    marker.enter('d', 'agent_tick')
+    marker.leave('d', before)
+    // No close(): as if the process was killed here.
+    expect(CallMarker.open(dir).died).toEqual([{ agentId: 'a', call: 'agent_tick' }, { agentId: 'b', call: 'loading' }])
+  })
+
+  it('a clean close leaves nothing to count', () => {
+    const { marker } = CallMarker.open(dir)
+    marker.enter('a', 'agent_tick')
+    marker.close()
+    expect(statSync(join(dir, MARKER_FILE)).size).toBe(0)
+    expect(CallMarker.open(dir).died).toEqual([])
+  })
+
+  it('the longest agent id fits its slot', () => {
+    const id = 'x'.repeat(128)
+    const { marker } = CallMarker.open(dir)
+    marker.enter(id, 'agent_checkpoint')
+    expect(readFileSync(join(dir, MARKER_FILE)).byteLength).toBe(136)
+    expect(CallMarker.open(dir).died).toEqual([{ agentId: id, call: 'agent_checkpoint' }])
+  })
+})
+
+describe('countStrikes: quarantine only after consecutive deaths in the same agent', () => {
+  it(`quarantines at the ${QUARANTINE_AFTER_STARTS}rd consecutive death, not before`, () => {
+    let strikes = {}
+    for (let start = 1; start < QUARANTINE_AFTER_STARTS; start++) {
+      const next = countStrikes(strikes, [{ agentId: 'bad', call: 'agent_tick' }])
+      expect(next.quarantine).toEqual([])
+      strikes = next.strikes
+    }
+    expect(countStrikes(strikes, [{ agentId: 'bad', call: 'agent_tick' }]).quarantine).toEqual([{ agentId: 'bad', call: 'agent_tick', starts: QUARANTINE_AFTER_STARTS }])
+  })
+
+  it('a start whose previous process died outside the agent\'s calls (or stopped cleanly) resets its count', () => {
+    const two = countStrikes(countStrikes({}, [{ agentId: 'a', call: 'loading' }]).strikes, [{ agentId: 'a', call: 'loading' }]).strikes
+    expect(two).toEqual({ a: { call: 'loading', starts: 2 } })
+    expect(countStrikes(two, []).strikes).toEqual({})
+    expect(countStrikes(two, [{ agentId: 'other', call: 'agent_tick' }]).strikes).toEqual({ other: { call: 'agent_tick', starts: 1 } })
+  })
+})
