@@ -44,6 +44,14 @@ function checkpoint(f: Fields): Uint8Array {
   return bytes
 }
 
+// The SPEC §12 vector: signed as genesis by the RFC 8032 test-1 key.
+const V4_VECTOR_HEX =
+  '0480841e0000000000dc050000000000000a00000000000000c758436be87d535eaf52b682736f74d8988f1d61a064f1f0171521e1c8c03b8e' +
+  '0300000000000000070000000000000000002a36fe9c9717' + '00'.repeat(32) +
+  'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a' +
+  'a74b7c09cc4351065e78b1348b763550d3762177186febf5251c69c58c180fd8ea6d97c84c83df9ecd2d589d00642aa38d7474dc99d822a86831ec0381fcbc02' +
+  '0500000000000000'
+
 let dir = ''
 const file = (name: string): string => join(dir, name)
 
@@ -69,6 +77,7 @@ beforeAll(() => {
   writeFileSync(file('v3.checkpoint'), checkpoint({ version: 3, state: new TextEncoder().encode('hello') }))
   writeFileSync(file('v2.checkpoint'), checkpoint({ version: 2, tick: U64_MAX, state: Uint8Array.of(0, 0xff) }))
   writeFileSync(file('max.checkpoint'), checkpoint({ version: 3, tick: U64_MAX, major: U64_MAX, generation: (1n << 53n) + 1n }))
+  writeFileSync(file('v4.checkpoint'), Buffer.from(V4_VECTOR_HEX, 'hex'))
   writeFileSync(file('agent.wasm'), WASM)
   writeFileSync(file('other.wasm'), Uint8Array.of(1, 2, 3))
   writeFileSync(file('empty.checkpoint'), new Uint8Array(0))
@@ -99,8 +108,28 @@ describe('inspect CLI: reports', () => {
       'Header Size:      81 bytes\n' +
       'Total Size:       86 bytes\n' +
       'State Size:       5 bytes\n\n' +
-      '00000000  68 65 6c 6c 6f                                    |hello|\n'
+      'State Hex Dump:\n' +
+      '  00000000  68 65 6c 6c 6f                                    |hello|\n'
     )
+  })
+
+  it('prints the v0x04 lineage lines and the DID (SPEC §12)', () => {
+    const r = run(file('v4.checkpoint'))
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(
+      'Lease Expiry:     2023-11-14T22:13:20Z\n' +
+      'Agent Identity:   d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\n' +
+      `Previous Hash:    ${'0'.repeat(64)}\n` +
+      'Signature:        VALID\n' +
+      'Header Size:      209 bytes\n'
+    )
+    expect(r.stdout.endsWith(
+      '  00000000  05 00 00 00 00 00 00 00                           |........|\n' +
+      'Agent DID:        did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw\n'
+    )).toBe(true)
+    const json = JSON.parse(run(file('v4.checkpoint'), '--json').stdout)
+    expect(json.lineage.signatureValid).toBe(true)
+    expect(json.lineage.agentDid).toBe('did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw')
   })
 
   it('prints the v0x02 text report without Epoch and Lease lines', () => {
@@ -111,7 +140,7 @@ describe('inspect CLI: reports', () => {
     expect(r.stdout).toContain('Header Size:      57 bytes\n')
     expect(r.stdout).not.toContain('Epoch:')
     expect(r.stdout).not.toContain('Lease Expiry:')
-    expect(r.stdout).toContain('00000000  00 ff ')
+    expect(r.stdout).toContain('\n  00000000  00 ff ')
   })
 
   it('prints one JSON object with 64-bit fields as exact strings', () => {

@@ -1,8 +1,9 @@
 import { Epoch } from '@igor/epoch'
 import { CheckpointError, hexByte } from './errors.js'
 import {
-  HEADER_LENGTH_V2, HEADER_LENGTH_V3, OFFSET_BUDGET, OFFSET_GENERATION, OFFSET_LEASE_EXPIRY,
-  OFFSET_MAJOR, OFFSET_PRICE, OFFSET_TICK, OFFSET_VERSION, OFFSET_WASM_HASH, VERSION_V2, VERSION_V3,
+  HASH_LENGTH, HEADER_LENGTH_V2, HEADER_LENGTH_V3, HEADER_LENGTH_V4, OFFSET_AGENT_PUBKEY, OFFSET_BUDGET,
+  OFFSET_GENERATION, OFFSET_LEASE_EXPIRY, OFFSET_MAJOR, OFFSET_PREV_HASH, OFFSET_PRICE, OFFSET_SIGNATURE, OFFSET_TICK,
+  OFFSET_VERSION, OFFSET_WASM_HASH, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, VERSION_V2, VERSION_V3, VERSION_V4,
   WASM_HASH_LENGTH
 } from './layout.js'
 import type { Checkpoint, CheckpointHeader } from './types.js'
@@ -26,12 +27,13 @@ export function readCheckpointHeader(bytes: Uint8Array): CheckpointHeader {
 
   const version = bytes[OFFSET_VERSION] as number
   let headerLength: number
-  if (version === VERSION_V3) headerLength = HEADER_LENGTH_V3
+  if (version === VERSION_V4) headerLength = HEADER_LENGTH_V4
+  else if (version === VERSION_V3) headerLength = HEADER_LENGTH_V3
   else if (version === VERSION_V2) headerLength = HEADER_LENGTH_V2
   else {
     throw new CheckpointError(
       'UNSUPPORTED_VERSION',
-      `unsupported checkpoint version ${hexByte(version)} (expected 0x02 or 0x03)`,
+      `unsupported checkpoint version ${hexByte(version)} (expected 0x02, 0x03 or 0x04)`,
       { version }
     )
   }
@@ -58,16 +60,26 @@ export function readCheckpointHeader(bytes: Uint8Array): CheckpointHeader {
 
   if (version === VERSION_V2) {
     // SPEC §4: a v0x02 checkpoint reads as epoch (0,0), no lease.
-    return { version: 2, budget, pricePerSecond, tickNumber, wasmHash, epoch: Epoch.ZERO, leaseExpiry: 0n, headerLength }
+    return { version: 2, budget, pricePerSecond, tickNumber, wasmHash, epoch: Epoch.ZERO, leaseExpiry: 0n, lineage: null, headerLength }
   }
   // u64 reads are always within Epoch's range, so this constructor cannot throw.
   const epoch = new Epoch(view.getBigUint64(OFFSET_MAJOR, true), view.getBigUint64(OFFSET_GENERATION, true))
   const leaseExpiry = view.getBigInt64(OFFSET_LEASE_EXPIRY, true)
-  return { version: 3, budget, pricePerSecond, tickNumber, wasmHash, epoch, leaseExpiry, headerLength }
+  if (version === VERSION_V3) {
+    return { version: 3, budget, pricePerSecond, tickNumber, wasmHash, epoch, leaseExpiry, lineage: null, headerLength }
+  }
+  // SPEC §12: v0x04 adds prevHash, agentPubKey and signature, all views into the input.
+  const lineage = {
+    prevHash: bytes.subarray(OFFSET_PREV_HASH, OFFSET_PREV_HASH + HASH_LENGTH),
+    agentPubKey: bytes.subarray(OFFSET_AGENT_PUBKEY, OFFSET_AGENT_PUBKEY + PUBLIC_KEY_LENGTH),
+    signature: bytes.subarray(OFFSET_SIGNATURE, OFFSET_SIGNATURE + SIGNATURE_LENGTH)
+  }
+  return { version: 4, budget, pricePerSecond, tickNumber, wasmHash, epoch, leaseExpiry, lineage, headerLength }
 }
 
 /**
- * Decodes a v0x02 or v0x03 checkpoint. `state` and `wasmHash` are views into
+ * Decodes a v0x02, v0x03 or v0x04 checkpoint. `state`, `wasmHash` and the
+ * lineage fields are views into
  * `bytes` (no copy, SPEC §4): mutating `bytes` later shows through.
  */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
@@ -80,6 +92,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     wasmHash: h.wasmHash,
     epoch: h.epoch,
     leaseExpiry: h.leaseExpiry,
+    lineage: h.lineage,
     state: bytes.subarray(h.headerLength)
   }
 }

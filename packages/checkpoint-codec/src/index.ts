@@ -1,6 +1,10 @@
 export { CheckpointError } from './errors.js'
 export type { CheckpointErrorCode, CheckpointErrorDetails } from './errors.js'
-export { CHECKPOINT_VERSION, HEADER_LENGTH_V2, HEADER_LENGTH_V3, I64_MAX, WASM_HASH_LENGTH } from './layout.js'
-export type { Checkpoint, CheckpointHeader, CheckpointInput } from './types.js'
+export {
+  CHECKPOINT_VERSION, HEADER_LENGTH_V2, HEADER_LENGTH_V3, HEADER_LENGTH_V4, I64_MAX, WASM_HASH_LENGTH
+} from './layout.js'
+export type { Checkpoint, CheckpointHeader, CheckpointInput, CheckpointLineage } from './types.js'
 export { decodeCheckpoint, peekEpoch, readCheckpointHeader } from './decode.js'
-export { encodeCheckpoint } from './encode.js'
+export { encodeCheckpoint, encodeSignedCheckpoint } from './encode.js'
+export type { CheckpointSigner } from './encode.js'
+export { GENESIS_PREV_HASH, checkpointContentHash, checkpointSigningDomain, verifyCheckpointSignature } from './lineage.js'

@@ -30,6 +30,16 @@ export function formatUnixNanos(nanos: bigint): string {
   return `${whole}${fraction}Z`
 }
 
+/**
+ * Unix nanoseconds → RFC 3339 UTC in whole seconds (the sub-second part
+ * dropped, as Go's `time.RFC3339` layout does): what the reference inspector prints.
+ */
+export function formatUnixSeconds(nanos: bigint): string {
+  let seconds = nanos / NANOS_PER_SECOND
+  if (nanos % NANOS_PER_SECOND < 0n) seconds -= 1n
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}Z`
+}
+
 /** Lowercase hex, two digits a byte. */
 export function toHex(bytes: Uint8Array): string {
   let out = ''

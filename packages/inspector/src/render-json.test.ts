@@ -28,7 +28,8 @@ describe('renderJson', () => {
       totalSize: 84,
       stateSize: 3,
       statePreviewHex: '0102ff',
-      wasmVerified: null
+      wasmVerified: null,
+      lineage: null
     })
   })
 

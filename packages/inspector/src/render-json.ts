@@ -4,7 +4,8 @@ import type { CheckpointReport } from './report.js'
 /**
  * The SPEC §8 JSON form: the same facts as the text report. 64-bit integers
  * are decimal strings (exact past 2^53); sizes are plain numbers. v0x02 has
- * `epoch`, `leaseExpiry` and `leaseExpiryTime` set to null. Ends with a newline.
+ * `epoch`, `leaseExpiry` and `leaseExpiryTime` set to null; v0x02/v0x03 have
+ * `lineage` null. Ends with a newline.
  */
 export function renderJson(report: CheckpointReport): string {
   const lease = report.leaseExpiry
@@ -23,7 +24,9 @@ export function renderJson(report: CheckpointReport): string {
     totalSize: report.totalSize,
     stateSize: report.stateSize,
     statePreviewHex: toHex(report.statePreview),
-    wasmVerified: report.wasmVerified
+    wasmVerified: report.wasmVerified,
+    // SPEC §12: v0x04 lineage, null for v0x02/v0x03.
+    lineage: report.lineage
   }
   return `${JSON.stringify(json, null, 2)}\n`
 }

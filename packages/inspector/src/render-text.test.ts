@@ -47,7 +47,8 @@ describe('renderText', () => {
       'Total Size:       89 bytes\n' +
       'State Size:       8 bytes\n' +
       '\n' +
-      '00000000  68 69 21 00 01 7f 7e 20                           |hi!...~ |\n'
+      'State Hex Dump:\n' +
+      '  00000000  68 69 21 00 01 7f 7e 20                           |hi!...~ |\n'
     )
   })
 
@@ -65,20 +66,23 @@ describe('renderText', () => {
       'Total Size:       58 bytes\n' +
       'State Size:       1 bytes\n' +
       '\n' +
-      '00000000  41                                                |A|\n'
+      'State Hex Dump:\n' +
+      '  00000000  41                                                |A|\n'
     )
   })
 
   it('shows (none) for a v0x03 checkpoint without a lease, and sub-second expiry exactly', () => {
     expect(renderText(inspectCheckpoint(v3(STATE_8, { leaseExpiry: 0n })))).toContain('\nLease Expiry:     (none)\n')
-    expect(renderText(inspectCheckpoint(v3(STATE_8, { leaseExpiry: 1_700_000_000_500_000_000n }))))
-      .toContain('\nLease Expiry:     2023-11-14T22:13:20.5Z\n')
+    // Like the reference (Go's RFC 3339 layout): whole seconds, and (none) for anything not positive.
+    expect(renderText(inspectCheckpoint(v3(STATE_8, { leaseExpiry: 1_700_000_000_999_999_999n }))))
+      .toContain('\nLease Expiry:     2023-11-14T22:13:20Z\n')
+    expect(renderText(inspectCheckpoint(v3(STATE_8, { leaseExpiry: -5n })))).toContain('\nLease Expiry:     (none)\n')
   })
 
   it('reports a WASM match and a mismatch naming both hashes', () => {
     const wasmHash = Uint8Array.from(Buffer.from(WASM_SHA256, 'hex'))
     const ok = renderText(inspectCheckpoint(v3(STATE_8, { wasmHash }), { wasm: { path: 'agent.wasm', bytes: WASM } }))
-    expect(ok).toContain('\nState Size:       8 bytes\nWASM Verified:    YES (matches agent.wasm)\n\n00000000')
+    expect(ok).toContain('\nState Size:       8 bytes\nWASM Verified:    YES (matches agent.wasm)\n\nState Hex Dump:\n  00000000')
     const bad = renderText(inspectCheckpoint(v3(STATE_8), { wasm: { path: 'other.wasm', bytes: WASM } }))
     expect(bad).toContain(
       '\nWASM Verified:    NO (mismatch with other.wasm)\n' +
@@ -98,41 +102,41 @@ describe('hex dump in the text report', () => {
 
   it('prints one short line for 1 byte', () => {
     expect(dumpOf(Uint8Array.of(0x7a))).toBe(
-      '       1 bytes\n\n' +
-      '00000000  7a                                                |z|\n'
+      '       1 bytes\n\nState Hex Dump:\n' +
+      '  00000000  7a                                                |z|\n'
     )
   })
 
   it('prints exactly one full line for 16 bytes', () => {
     expect(dumpOf(counting(16))).toBe(
-      '       16 bytes\n\n' +
-      '00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|\n'
+      '       16 bytes\n\nState Hex Dump:\n' +
+      '  00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|\n'
     )
   })
 
   it('starts a second line at 17 bytes', () => {
     expect(dumpOf(Uint8Array.from({ length: 17 }, (_, i) => 0x30 + i))).toBe(
-      '       17 bytes\n\n' +
-      '00000000  30 31 32 33 34 35 36 37  38 39 3a 3b 3c 3d 3e 3f  |0123456789:;<=>?|\n' +
-      '00000010  40                                                |@|\n'
+      '       17 bytes\n\nState Hex Dump:\n' +
+      '  00000000  30 31 32 33 34 35 36 37  38 39 3a 3b 3c 3d 3e 3f  |0123456789:;<=>?|\n' +
+      '  00000010  40                                                |@|\n'
     )
   })
 
   it('prints 16 lines and no "more" line at exactly 256 bytes', () => {
-    const lines = dumpOf(counting(256)).trimEnd().split('\n').slice(2)
+    const lines = dumpOf(counting(256)).trimEnd().split('\n').slice(3)
     expect(lines).toHaveLength(16)
-    expect(lines[15]).toBe('000000f0  f0 f1 f2 f3 f4 f5 f6 f7  f8 f9 fa fb fc fd fe ff  |................|')
+    expect(lines[15]).toBe('  000000f0  f0 f1 f2 f3 f4 f5 f6 f7  f8 f9 fa fb fc fd fe ff  |................|')
     expect(dumpOf(counting(256))).not.toContain('more bytes')
   })
 
   it('stops at 256 bytes and counts the rest at 257', () => {
-    const lines = dumpOf(counting(257)).trimEnd().split('\n').slice(2)
+    const lines = dumpOf(counting(257)).trimEnd().split('\n').slice(3)
     expect(lines).toHaveLength(17)
-    expect(lines[15]?.startsWith('000000f0  ')).toBe(true)
-    expect(lines[16]).toBe('... (1 more bytes)')
+    expect(lines[15]?.startsWith('  000000f0  ')).toBe(true)
+    expect(lines[16]).toBe('  ... (1 more bytes)')
   })
 
   it('counts a large remainder exactly', () => {
-    expect(dumpOf(new Uint8Array(100_000)).endsWith('\n... (99744 more bytes)\n')).toBe(true)
+    expect(dumpOf(new Uint8Array(100_000)).endsWith('\n  ... (99744 more bytes)\n')).toBe(true)
   })
 })

@@ -1,4 +1,4 @@
-import { formatMicrocents, formatUnixNanos } from './format.js'
+import { formatMicrocents, formatUnixSeconds } from './format.js'
 import { hexDump } from './hexdump.js'
 import type { CheckpointReport } from './report.js'
 
@@ -24,7 +24,15 @@ export function renderText(report: CheckpointReport): string {
   // SPEC §8: v0x02 files carry no epoch or lease, so those lines are left out.
   if (report.epoch !== null) lines.push(line('Epoch', report.epoch.toString()))
   if (report.leaseExpiry !== null) {
-    lines.push(line('Lease Expiry', report.leaseExpiry === 0n ? '(none)' : formatUnixNanos(report.leaseExpiry)))
+    // The reference prints Go's RFC 3339 (whole seconds) for a positive expiry, else (none).
+    lines.push(line('Lease Expiry', report.leaseExpiry > 0n ? formatUnixSeconds(report.leaseExpiry) : '(none)'))
+  }
+  const lineage = report.lineage
+  if (lineage !== null) {
+    // SPEC §12: the v0x04 lines, after Lease Expiry.
+    lines.push(line('Agent Identity', lineage.agentPubKey))
+    lines.push(line('Previous Hash', lineage.prevHash))
+    lines.push(line('Signature', lineage.signatureValid ? 'VALID' : 'INVALID'))
   }
   lines.push(line('Header Size', `${report.headerSize} bytes`))
   lines.push(line('Total Size', `${report.totalSize} bytes`))
@@ -36,9 +44,11 @@ export function renderText(report: CheckpointReport): string {
     if (!wasm.matches) lines.push(line('WASM Actual Hash', wasm.actualHash))
   }
   if (report.stateSize > 0) {
-    lines.push('', ...hexDump(report.statePreview))
+    // SPEC §8: line for line the reference's dump, each line indented by two spaces.
+    lines.push('', 'State Hex Dump:', ...hexDump(report.statePreview).map((text) => `  ${text}`))
     const more = report.stateSize - report.statePreview.length
-    if (more > 0) lines.push(`... (${more} more bytes)`)
+    if (more > 0) lines.push(`  ... (${more} more bytes)`)
   }
+  if (lineage !== null) lines.push(line('Agent DID', lineage.agentDid))
   return `${lines.join('\n')}\n`
 }

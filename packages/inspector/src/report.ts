@@ -1,5 +1,6 @@
-import { decodeCheckpoint } from '@igor/checkpoint-codec'
+import { decodeCheckpoint, verifyCheckpointSignature } from '@igor/checkpoint-codec'
 import type { Epoch } from '@igor/epoch'
+import { didKey } from '@igor/identity'
 import { toHex } from './format.js'
 import { sha256Hex } from './sha256.js'
 
@@ -16,9 +17,25 @@ export interface WasmVerification {
   readonly actualHash: string
 }
 
-/** Every fact the inspector shows (SPEC §8). */
+/** The signed lineage of a v0x04 checkpoint (SPEC §12). */
+export interface LineageReport {
+  /** The embedded agent public key, 64 lowercase hex. */
+  readonly agentPubKey: string
+  /** `did:key:z…` of that key. */
+  readonly agentDid: string
+  /** 64 lowercase hex; all zeros for the first checkpoint of a chain. */
+  readonly prevHash: string
+  /** 128 lowercase hex. */
+  readonly signature: string
+  /** Whether the signature verifies with the embedded key. */
+  readonly signatureValid: boolean
+  /** SHA-256 of the whole checkpoint, 64 lowercase hex (the next checkpoint's prevHash). */
+  readonly contentHash: string
+}
+
+/** Every fact the inspector shows (SPEC §8, §12). */
 export interface CheckpointReport {
-  readonly version: 2 | 3
+  readonly version: 2 | 3 | 4
   readonly budget: bigint
   readonly pricePerSecond: bigint
   readonly tickNumber: bigint
@@ -35,6 +52,8 @@ export interface CheckpointReport {
   readonly statePreview: Uint8Array
   /** `null` unless WASM bytes were given. */
   readonly wasmVerified: WasmVerification | null
+  /** `null` for v0x02/v0x03. */
+  readonly lineage: LineageReport | null
 }
 
 export interface InspectOptions {
@@ -45,7 +64,7 @@ export interface InspectOptions {
 /** Decodes `bytes` into a report; throws the codec's `CheckpointError` for invalid input. */
 export function inspectCheckpoint(bytes: Uint8Array, options: InspectOptions = {}): CheckpointReport {
   const checkpoint = decodeCheckpoint(bytes)
-  const isV3 = checkpoint.version === 3
+  const hasEpoch = checkpoint.version >= 3
   const wasmHash = toHex(checkpoint.wasmHash)
   let wasmVerified: WasmVerification | null = null
   if (options.wasm !== undefined) {
@@ -58,13 +77,23 @@ export function inspectCheckpoint(bytes: Uint8Array, options: InspectOptions = {
     pricePerSecond: checkpoint.pricePerSecond,
     tickNumber: checkpoint.tickNumber,
     wasmHash,
-    epoch: isV3 ? checkpoint.epoch : null,
-    leaseExpiry: isV3 ? checkpoint.leaseExpiry : null,
+    epoch: hasEpoch ? checkpoint.epoch : null,
+    leaseExpiry: hasEpoch ? checkpoint.leaseExpiry : null,
     headerSize: bytes.length - checkpoint.state.length,
     totalSize: bytes.length,
     stateSize: checkpoint.state.length,
     // A copy, so the report stays valid after the caller reuses its buffer.
     statePreview: checkpoint.state.slice(0, STATE_PREVIEW_LENGTH),
-    wasmVerified
+    wasmVerified,
+    lineage: checkpoint.lineage === null
+      ? null
+      : {
+          agentPubKey: toHex(checkpoint.lineage.agentPubKey),
+          agentDid: didKey(checkpoint.lineage.agentPubKey),
+          prevHash: toHex(checkpoint.lineage.prevHash),
+          signature: toHex(checkpoint.lineage.signature),
+          signatureValid: verifyCheckpointSignature(bytes),
+          contentHash: sha256Hex(bytes)
+        }
   }
 }

@@ -4,18 +4,24 @@ import { FieldReader } from './fields.js'
 import { asBuffer, parseJson } from './json-parse.js'
 import { JsonOutput, goQuote } from './json-write.js'
 import { RawJson } from './raw-json.js'
-import type { AgentPackage, AgentTransfer } from './types.js'
+import type { AgentPackage, AgentTransfer, ReplayData, ReplayEntry } from './types.js'
 
 const CODE = 'BAD_TRANSFER'
 const TRANSFER_FIELDS = ['Package', 'SourceNodeID']
-const PACKAGE_FIELDS = ['AgentID', 'WASMBinary', 'WASMHash', 'Checkpoint', 'ManifestData', 'Budget', 'PricePerSecond', 'Receipts', 'MajorVersion', 'LeaseGeneration']
+const PACKAGE_FIELDS = [
+  'AgentID', 'WASMBinary', 'WASMHash', 'Checkpoint', 'ManifestData', 'Budget', 'PricePerSecond', 'ReplayData', 'Receipts',
+  'MajorVersion', 'LeaseGeneration', 'AgentIdentity'
+]
+const REPLAY_FIELDS = ['PreTickState', 'TickNumber', 'Entries']
+const ENTRY_FIELDS = ['HostcallID', 'Payload']
+const U16_MAX = 0xffff
 
 /**
  * `AgentTransfer` → the bytes the source writes (SPEC §7): one JSON object
  * and a newline, as Go's `json.Encoder` writes it — struct field order, byte
  * fields as padded standard base64, 64-bit integers as exact JSON numbers,
- * `MajorVersion`/`LeaseGeneration` omitted when 0, `Receipts` omitted when
- * undefined. Throws `MigrationError('BAD_TRANSFER')` naming the bad field.
+ * `MajorVersion`/`LeaseGeneration` omitted when 0, `ReplayData`, `Receipts`
+ * and `AgentIdentity` omitted when undefined (SPEC §7, §12). Throws `MigrationError('BAD_TRANSFER')` naming the bad field.
  */
 export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
   const check = new EncodeChecks(CODE)
@@ -31,9 +37,11 @@ export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
   const manifest = check.bytes(f('ManifestData'), pkg.ManifestData)
   const budget = check.nonNegativeI64(f('Budget'), pkg.Budget)
   const price = check.nonNegativeI64(f('PricePerSecond'), pkg.PricePerSecond)
+  const replay = pkg.ReplayData === undefined ? undefined : checkReplay(check, pkg.ReplayData)
   const receipts = pkg.Receipts === undefined ? undefined : receiptsJson(pkg.Receipts)
   const major = check.u64(f('MajorVersion'), pkg.MajorVersion)
   const generation = check.u64(f('LeaseGeneration'), pkg.LeaseGeneration)
+  const identity = pkg.AgentIdentity === undefined ? undefined : check.bytes(f('AgentIdentity'), pkg.AgentIdentity)
   const source = check.string('AgentTransfer.SourceNodeID', transfer.SourceNodeID)
 
   const out = new JsonOutput()
@@ -42,11 +50,60 @@ export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
   out.text(',"Checkpoint":').base64(checkpoint)
   out.text(',"ManifestData":').base64(manifest)
   out.text(`,"Budget":${budget},"PricePerSecond":${price}`)
+  if (replay !== undefined) writeReplay(out, replay)
   if (receipts !== undefined) out.text(`,"Receipts":${receipts}`)
   if (major !== 0n) out.text(`,"MajorVersion":${major}`)
   if (generation !== 0n) out.text(`,"LeaseGeneration":${generation}`)
+  // SPEC §12: after LeaseGeneration, omitted when absent (Go omitempty: also when empty).
+  if (identity !== undefined && identity.length > 0) out.text(',"AgentIdentity":').base64(identity)
   out.text(`},"SourceNodeID":${goQuote(source)}}\n`)
   return out.toBytes()
+}
+
+function checkReplay(check: EncodeChecks, replay: ReplayData): ReplayData {
+  const f = (name: string): string => `AgentTransfer.Package.ReplayData.${name}`
+  check.object('AgentTransfer.Package.ReplayData', replay)
+  const PreTickState = check.bytes(f('PreTickState'), replay.PreTickState)
+  const TickNumber = check.u64(f('TickNumber'), replay.TickNumber)
+  if (!Array.isArray(replay.Entries)) check.fail(f('Entries'), 'expected an array')
+  const Entries = replay.Entries.map((entry, i): ReplayEntry => {
+    check.object(f(`Entries[${i}]`), entry)
+    const id = entry.HostcallID
+    if (!Number.isInteger(id) || id < 0 || id > U16_MAX) check.fail(f(`Entries[${i}].HostcallID`), `expected a uint16 (0 … 65535), got ${String(id)}`)
+    return { HostcallID: id, Payload: check.bytes(f(`Entries[${i}].Payload`), entry.Payload) }
+  })
+  return { PreTickState, TickNumber, Entries }
+}
+
+/** `"ReplayData":{…}` as Go writes `*protocol.ReplayData` (an empty `Entries` as `null`, a nil slice). */
+function writeReplay(out: JsonOutput, replay: ReplayData): void {
+  out.text(',"ReplayData":{"PreTickState":').base64(replay.PreTickState)
+  out.text(`,"TickNumber":${replay.TickNumber},"Entries":`)
+  if (replay.Entries.length === 0) out.text('null')
+  replay.Entries.forEach((entry, i) => {
+    out.text(`${i === 0 ? '[' : ','}{"HostcallID":${entry.HostcallID},"Payload":`).base64(entry.Payload).text('}')
+  })
+  if (replay.Entries.length > 0) out.text(']')
+  out.text('}')
+}
+
+function readReplay(src: Buffer, p: FieldReader): ReplayData | undefined {
+  const node = p.optional('ReplayData')
+  if (node === undefined || node.kind === 'null') return undefined
+  const path = 'AgentTransfer.Package.ReplayData'
+  const r = new FieldReader(src, CODE, path, node, REPLAY_FIELDS)
+  const PreTickState = r.bytes('PreTickState')
+  const TickNumber = r.u64('TickNumber')
+  const entriesNode = r.optional('Entries')
+  const Entries: ReplayEntry[] = []
+  if (entriesNode !== undefined && entriesNode.kind !== 'null') {
+    if (entriesNode.kind !== 'array') return r.fail(`${path}.Entries`, 'expected an array')
+    entriesNode.items.forEach((item, i) => {
+      const e = new FieldReader(src, CODE, `${path}.Entries[${i}]`, item, ENTRY_FIELDS)
+      Entries.push({ HostcallID: Number(e.u16('HostcallID')), Payload: e.bytes('Payload') })
+    })
+  }
+  return { PreTickState, TickNumber, Entries }
 }
 
 function receiptsJson(value: unknown): string {
@@ -80,8 +137,13 @@ export function decodeAgentTransfer(input: Uint8Array | string): AgentTransfer {
     MajorVersion: p.u64('MajorVersion', { optional: true }),
     LeaseGeneration: p.u64('LeaseGeneration', { optional: true })
   }
+  const replay = readReplay(src, p)
+  if (replay !== undefined) pkg.ReplayData = replay
   const receipts = p.raw('Receipts')
   if (receipts !== undefined) pkg.Receipts = receipts
+  const identity = p.optional('AgentIdentity') === undefined ? undefined : p.bytes('AgentIdentity')
+  // The reference treats an empty identity as none (`len(pkg.AgentIdentity) == 0`).
+  if (identity !== undefined && identity.length > 0) pkg.AgentIdentity = identity
   return { Package: pkg, SourceNodeID: root.string('SourceNodeID') }
 }
 

@@ -78,6 +78,11 @@ export class FieldReader {
     return this.integer(name, 0n, U64_MAX, 'a uint64 (0 … 2^64-1)', opts.optional === true)
   }
 
+  /** An unsigned 16-bit field (hostcall ids). */
+  u16(name: string): bigint {
+    return this.integer(name, 0n, 0xffffn, 'a uint16 (0 … 65535)', false)
+  }
+
   /** A signed 64-bit field that must not be negative (budgets and prices, SPEC §4). */
   nonNegativeI64(name: string): bigint {
     return this.integer(name, 0n, I64_MAX, 'a non-negative int64 (0 … 2^63-1)', false)

@@ -1,5 +1,5 @@
 export { MIGRATE_PROTOCOL } from './types.js'
-export type { AgentPackage, AgentTransfer, AgentStarted } from './types.js'
+export type { AgentPackage, AgentTransfer, AgentStarted, ReplayData, ReplayEntry } from './types.js'
 export { encodeAgentTransfer, decodeAgentTransfer } from './agent-transfer.js'
 export { encodeAgentStarted, decodeAgentStarted } from './agent-started.js'
 export { RawJson } from './raw-json.js'

@@ -22,6 +22,11 @@ export interface AgentPackage {
   /** Price the agent paid per second at the source, microcents (int64, never negative). */
   PricePerSecond: bigint
   /**
+   * The last tick's observations, for the target to replay (SPEC §12).
+   * Omitted on the wire when undefined (a `null` decodes as undefined).
+   */
+  ReplayData?: ReplayData
+  /**
    * Opaque JSON value carried from hop to hop. Decoded as a `RawJson` (exact
    * source text); the encoder writes a `RawJson` verbatim and any other value
    * through lossless-json (bigints exact). Omitted when undefined.
@@ -31,6 +36,29 @@ export interface AgentPackage {
   MajorVersion: bigint
   /** Epoch generation of the source's live lease (uint64; omitted on the wire when 0). */
   LeaseGeneration: bigint
+  /**
+   * The agent's 68-byte identity file (SPEC §12; the target checks it against
+   * the checkpoint's key). Omitted on the wire when undefined or empty; an
+   * empty or `null` field decodes as undefined, as the reference treats it.
+   */
+  AgentIdentity?: Uint8Array
+}
+
+/** One tick's observations (SPEC §12), the reference's `protocol.ReplayData`. */
+export interface ReplayData {
+  /** The agent state before the tick. */
+  PreTickState: Uint8Array
+  /** The tick that was recorded (uint64). */
+  TickNumber: bigint
+  /** Observations in the order the agent made them. Empty is written as `null`, like a Go nil slice. */
+  Entries: ReplayEntry[]
+}
+
+/** One recorded hostcall result. */
+export interface ReplayEntry {
+  /** Hostcall id (uint16): 1 clock_now, 2 rand_bytes, 3 log_emit, 4 wallet_balance, 8 http_request, … */
+  HostcallID: number
+  Payload: Uint8Array
 }
 
 /** What the source writes: one per stream. */
