@@ -411,15 +411,15 @@ export class AgentHost {
       }
       if (error instanceof SandboxError) {
         // The instance is gone or suspect; its last good checkpoint stays on disk.
+        // SPEC §11: the failed call is still charged (a missed deadline in full).
+        this.charge(error.elapsedNs + this.sandbox.takeUncharged())
         this.halted = `tick failed: ${error.message}`
         this.log.error({ kind: error.kind, tickNumber: this.tickNumber.toString() }, `agent halted: ${error.message}; last good checkpoint kept`)
         return null
       }
       throw error
     }
-    const charge = chargeTick(this.budget, this.pricePerSecond, result.elapsedNs, this.carry)
-    this.budget = charge.budget
-    this.carry = charge.carry
+    this.charge(result.elapsedNs + this.sandbox.takeUncharged())
     this.tickNumber += 1n
     this.ticksObserved?.(this.tickNumber)
     if (this.budget <= 0n) {
@@ -467,6 +467,13 @@ export class AgentHost {
     this.log.error({ epoch: this.lease.epoch.toString() }, 'lease expired beyond grace; agent stopped until recovered')
   }
 
+  /** SPEC §5/§11 metering: elapsed ns × price, the sub-microcent remainder carried. */
+  private charge(elapsedNs: bigint): void {
+    const charge = chargeTick(this.budget, this.pricePerSecond, elapsedNs, this.carry)
+    this.budget = charge.budget
+    this.carry = charge.carry
+  }
+
   private async haltWithCheckpoint(reason: string): Promise<void> {
     this.halted = reason
     await this.trySaveCheckpoint(reason)
@@ -493,6 +500,7 @@ export class AgentHost {
   /** The live state, copied out of the worker and encoded at the live epoch. */
   private async encodeLive(): Promise<Uint8Array> {
     const state = await this.sandbox.checkpoint()
+    this.charge(this.sandbox.takeUncharged()) // SPEC §11: checkpoint and start-up time is charged too
     return encodeCheckpoint({
       budget: this.budget,
       pricePerSecond: this.pricePerSecond,

@@ -1,41 +1,64 @@
 import type { Worker } from 'node:worker_threads'
 import type { Logger } from '../logger.js'
+import { CALL_STAMPS } from '../worker/call-state.js'
+import { OUTPUT_LIMITS } from '../worker/output-caps.js'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
+import { deadlineVerdict, processStallClock } from './stall-watch.js'
+import type { StallClock } from './stall-watch.js'
 import { workerPool } from './worker-pool.js'
 
-export type SandboxFailure = FailureKind | 'timeout' | 'crashed' | 'out-of-memory' | 'terminated' | 'deadline'
+export type SandboxFailure = FailureKind | 'crashed' | 'out-of-memory' | 'terminated'
 
 /** A tick, init or checkpoint that did not complete; the sandbox is unusable afterwards. */
 export class SandboxError extends Error {
   override readonly name = 'SandboxError'
-  constructor(readonly kind: SandboxFailure, message: string) {
+  /** Time the failed call is charged (the full deadline for a missed one). */
+  readonly elapsedNs: bigint
+  constructor(readonly kind: SandboxFailure, message: string, elapsedNs = 0n) {
     super(message)
+    this.elapsedNs = elapsedNs
   }
 }
 
 export interface SandboxLimits {
-  /** SPEC §5: a tick that runs longer is stopped by terminating the worker. */
+  /** SPEC §11: a tick that runs longer is stopped by terminating the worker. */
   readonly tickTimeoutMs: number
-  /** Instantiation, `agent_init` and resuming a large state take longer than a tick. */
+  /** Instantiation, the start function, `agent_init` and resuming a large state (`malloc` + `agent_resume`). */
   readonly initTimeoutMs: number
+  /** `agent_checkpoint` + `agent_checkpoint_ptr`. */
   readonly checkpointTimeoutMs: number
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { tickTimeoutMs: 100, initTimeoutMs: 10_000, checkpointTimeoutMs: 5_000 }
 
+/** No await on a worker that will not exit may hold up shutdown or other agents longer than this. */
+const TERMINATE_WAIT_MS = 2_000
+/** After the worker marked its reply as posted, how long the node waits for it before giving up. */
+const REPLY_GRACE_MS = 1_000
+
 interface Pending {
   readonly id: number
+  readonly deadlineNs: bigint
+  readonly postedAtNs: bigint
+  readonly stalledAtPost: bigint
   readonly resolve: (reply: WorkerReply & { ok: true }) => void
   readonly reject: (error: SandboxError) => void
   timer: NodeJS.Timeout
+  graceUntilNs: bigint | null
+  lines: number
+  bytes: number
+  dropped: number
 }
 
 /**
  * The node-side handle of one agent running in its own worker thread.
  *
- * SPEC §5: an agent that loops, traps or exhausts memory must never hang or
- * crash the node. Every call carries a deadline; when it passes the worker is
- * terminated and the sandbox reports the failure, never a half-finished state.
+ * SPEC §11: an agent that loops, traps, sleeps or floods must never hang or
+ * crash the node. Every call carries a deadline measured from when the worker
+ * started it, minus only the time the whole process was stopped (measured by
+ * a watchdog thread, never by the agent's traffic); when it passes the worker
+ * is terminated and the sandbox reports the failure, never a half-finished
+ * state. Output is capped in the worker and counted again here.
  */
 export class AgentSandbox {
   private readonly worker: Worker
@@ -43,13 +66,15 @@ export class AgentSandbox {
   private nextId = 1
   private dead: SandboxError | null = null
   private readonly exited: Promise<void>
+  private readonly stamps = new BigInt64Array(new SharedArrayBuffer(CALL_STAMPS.length * 8))
+  private uncharged = 0n
 
-  private constructor(private readonly limits: SandboxLimits, private readonly log: Logger) {
+  private constructor(private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock) {
     this.worker = workerPool.take()
     this.worker.on('message', (message: WorkerMessage) => this.onMessage(message))
     this.worker.on('error', (error: Error & { code?: string }) => {
       const kind: SandboxFailure = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed'
-      this.die(new SandboxError(kind, `agent worker ${kind === 'out-of-memory' ? 'ran out of memory' : 'crashed'}: ${error.message}`))
+      this.die(new SandboxError(kind, `agent worker ${kind === 'out-of-memory' ? 'ran out of memory' : 'crashed'}: ${firstLine(error.message)}`))
     })
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
@@ -60,11 +85,12 @@ export class AgentSandbox {
   }
 
   /** Starts the worker, instantiates the agent, runs `agent_init` and, when given, `agent_resume(state)`. */
-  static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits> }): Promise<AgentSandbox> {
+  static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock }): Promise<AgentSandbox> {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
-    const sandbox = new AgentSandbox(limits, options.logger)
+    const sandbox = new AgentSandbox(limits, options.logger, options.stallClock ?? processStallClock())
     try {
-      await sandbox.request({ op: 'init', id: 0, setup, budget: options.budget, state: options.state }, limits.initTimeoutMs)
+      const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs: limits.initTimeoutMs, setup, budget: options.budget, state: options.state, stamps: sandbox.stamps.buffer })
+      sandbox.uncharged += reply.elapsedNs
     } catch (error) {
       await sandbox.terminate()
       throw error
@@ -76,72 +102,119 @@ export class AgentSandbox {
     return this.dead === null
   }
 
-  /** Runs one `agent_tick()`; `elapsedNs` is the time spent inside the agent. */
+  /**
+   * Runs one `agent_tick()`; `elapsedNs` is the time spent inside the agent.
+   * `deadline` is the end of the lease (+ grace) on the process.hrtime clock
+   * (SPEC §5 / issue 12): a tick dispatched after it is refused, not run, and
+   * the sandbox stays usable (kind 'deadline').
+   */
   async tick(budget: bigint, deadline: bigint | null = null): Promise<{ more: boolean, elapsedNs: bigint }> {
-    // SPEC §5 / issue 12: `deadline` is the end of the lease (+ grace) on the
-    // process.hrtime clock; a tick dispatched after it is refused, not run. The
-    // sandbox stays usable ('deadline' does not kill the worker).
     if (deadline !== null && process.hrtime.bigint() > deadline) {
       throw new SandboxError('deadline', 'lease ended before the tick was dispatched; tick refused')
     }
-    const reply = await this.request({ op: 'tick', id: 0, budget, deadline }, this.limits.tickTimeoutMs)
-    return { more: reply.more === true, elapsedNs: reply.elapsedNs ?? 0n }
+    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline }, this.limits.tickTimeoutMs)
+    return { more: reply.more === true, elapsedNs: reply.elapsedNs }
   }
 
   /** The agent's serialized state (`agent_checkpoint` + `agent_checkpoint_ptr`), copied out of its memory. */
   async checkpoint(): Promise<Uint8Array> {
-    const reply = await this.request({ op: 'checkpoint', id: 0 }, this.limits.checkpointTimeoutMs)
+    const reply = await this.request({ op: 'checkpoint', id: 0, deadlineMs: this.limits.checkpointTimeoutMs }, this.limits.checkpointTimeoutMs)
+    this.uncharged += reply.elapsedNs
     return reply.state ?? new Uint8Array(0)
   }
 
-  async terminate(): Promise<void> {
-    this.die(new SandboxError('terminated', 'agent stopped'))
-    await this.worker.terminate()
-    await this.exited
+  /**
+   * Time spent in calls other than ticks (start-up, checkpoints) since the
+   * last call of this method: the node charges it with the next tick
+   * (SPEC §11: every call is charged).
+   */
+  takeUncharged(): bigint {
+    const ns = this.uncharged
+    this.uncharged = 0n
+    return ns
   }
 
-  private request(request: WorkerRequest, timeoutMs: number): Promise<WorkerReply & { ok: true }> {
+  /** Stops the worker. Never waits longer than a bound, even for a worker that does not exit. */
+  async terminate(): Promise<void> {
+    this.die(new SandboxError('terminated', 'agent stopped'))
+    await bounded(this.worker.terminate().then(() => this.exited), TERMINATE_WAIT_MS)
+  }
+
+  private request(request: WorkerRequest, timeoutMs: number = request.deadlineMs): Promise<WorkerReply & { ok: true }> {
     if (this.dead !== null) return Promise.reject(this.dead)
     if (this.pending !== null) return Promise.reject(new SandboxError('crashed', 'sandbox is busy (one request at a time)'))
     const id = this.nextId++
     return new Promise((resolve, reject) => {
-      const armedAt = performance.now()
-      const pending: Pending = { id, resolve, reject, timer: setTimeout(() => this.onTimeout(pending, armedAt, timeoutMs), timeoutMs) }
+      const pending: Pending = {
+        id,
+        deadlineNs: BigInt(timeoutMs) * 1_000_000n,
+        postedAtNs: this.clock.nowNs(),
+        stalledAtPost: this.clock.stalledNs(),
+        resolve,
+        reject,
+        timer: setTimeout(() => this.onTimer(pending), timeoutMs),
+        graceUntilNs: null,
+        lines: 0,
+        bytes: 0,
+        dropped: 0
+      }
       this.pending = pending
       this.worker.postMessage({ ...request, id })
     })
   }
 
-  private onTimeout(pending: Pending, armedAt: number, timeoutMs: number): void {
+  private onTimer(pending: Pending): void {
     if (this.pending !== pending) return
-    // A timer that fires far later than asked means the whole node was stalled
-    // (SIGSTOP, VM freeze, a blocked event loop): the agent did not get its time,
-    // so give it a fresh deadline instead of blaming it.
-    const late = performance.now() - armedAt - timeoutMs
-    if (late > Math.max(50, timeoutMs)) {
-      const rearmedAt = performance.now()
-      pending.timer = setTimeout(() => this.onTimeout(pending, rearmedAt, timeoutMs), timeoutMs)
+    const now = this.clock.nowNs()
+    const started = Atomics.load(this.stamps, CALL_STAMPS.startedId) === BigInt(pending.id)
+    const startedAtNs = started ? Atomics.load(this.stamps, CALL_STAMPS.startedAtNs) : pending.postedAtNs
+    const replied = Atomics.load(this.stamps, CALL_STAMPS.doneId) === BigInt(pending.id)
+    const verdict = deadlineVerdict({ nowNs: now, startedAtNs, deadlineNs: pending.deadlineNs, stalledNs: this.clock.stalledNs() - pending.stalledAtPost, replied })
+    if (verdict.action === 'wait') {
+      pending.timer = setTimeout(() => this.onTimer(pending), verdict.ms)
       return
     }
-    this.die(new SandboxError('timeout', `agent did not finish within ${timeoutMs} ms; stopped`))
+    if (verdict.action === 'reply-pending') {
+      pending.graceUntilNs ??= now + BigInt(REPLY_GRACE_MS) * 1_000_000n
+      if (now < pending.graceUntilNs) {
+        pending.timer = setTimeout(() => this.onTimer(pending), 10)
+        return
+      }
+    }
+    const ms = Number(pending.deadlineNs / 1_000_000n)
+    this.die(new SandboxError('timeout', `agent did not finish within ${ms} ms; stopped`, pending.deadlineNs))
     void this.worker.terminate()
   }
 
   private onMessage(message: WorkerMessage): void {
+    const pending = this.pending
     if (message.type === 'log') {
+      // The worker caps output per call; the node counts again so a broken or
+      // hostile worker still cannot queue unbounded lines into the node's log.
+      if (pending === null || pending.id !== message.id) return
+      const over = pending.lines >= OUTPUT_LIMITS.maxLinesPerCall + 1 || pending.bytes + message.line.length > OUTPUT_LIMITS.maxBytesPerCall * 4 + 1024
+      if (over) {
+        pending.dropped += 1
+        return
+      }
+      pending.lines += 1
+      pending.bytes += message.line.length
       const fields = { src: message.stream }
-      if (message.stream === 'stderr') this.log.warn(fields, message.line)
+      if (message.stream === 'stderr' || message.stream === 'sandbox') this.log.warn(fields, message.line)
       else this.log.info(fields, message.line)
       return
     }
-    const pending = this.pending
     if (pending === null || pending.id !== message.id) return
     this.pending = null
     clearTimeout(pending.timer)
+    if (pending.dropped > 0) this.log.warn({ src: 'sandbox' }, `node dropped ${pending.dropped} more agent output lines over the per-call cap`)
     if (message.ok) {
       pending.resolve(message)
+    } else if (message.kind === 'deadline') {
+      pending.reject(new SandboxError('deadline', message.message)) // nothing ran; the worker stays usable
     } else {
-      const error = new SandboxError(message.kind, message.kind === 'trap' ? `agent trapped: ${message.message}` : message.message)
+      const text = message.kind === 'trap' ? `agent trapped: ${message.message}` : message.message
+      const error = new SandboxError(message.kind, text, message.kind === 'timeout' ? pending.deadlineNs : message.elapsedNs)
       this.die(error)
       void this.worker.terminate()
       pending.reject(error)
@@ -157,4 +230,17 @@ export class AgentSandbox {
       pending.reject(this.dead)
     }
   }
+}
+
+async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    promise.then(() => undefined, () => undefined),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); timer.unref() })
+  ])
+  clearTimeout(timer)
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? ''
 }

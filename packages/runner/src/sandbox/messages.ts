@@ -1,6 +1,18 @@
 /**
  * Messages between the node (main thread) and an agent's worker thread.
- * One request is outstanding at a time; `id` ties a reply to its request.
+ *
+ * Protocol: the node posts one `WorkerRequest` at a time; the worker answers
+ * with at most `OUTPUT_LIMITS.maxLinesPerCall` `WorkerLog` lines plus one
+ * summary line, then exactly one `WorkerReply` carrying the same `id`.
+ * Every reply reports `elapsedNs`, the time spent inside the agent for that
+ * call, so the node charges every call (SPEC §11 metering); a call that
+ * missed its deadline is charged the full deadline.
+ *
+ * Every request carries `deadlineMs`: the worker bounds any wait it performs
+ * for the agent (`poll_oneoff`) by it, and the node terminates the worker when
+ * it passes (SPEC §11). To add an operation (e.g. `replay`), add a request
+ * variant here, a case in `worker/agent-runtime.ts`, and a method on
+ * `AgentSandbox`; replies stay one of the two shapes below.
  */
 
 export interface WorkerSetup {
@@ -12,21 +24,42 @@ export interface WorkerSetup {
   readonly entry: '_start' | '_initialize' | null
 }
 
-export type WorkerRequest =
-  | { readonly op: 'init', readonly id: number, readonly setup: WorkerSetup, readonly budget: bigint, readonly state: Uint8Array | null }
-  | { readonly op: 'tick', readonly id: number, readonly budget: bigint, readonly deadline?: bigint | null }
-  | { readonly op: 'checkpoint', readonly id: number }
+interface RequestBase {
+  readonly id: number
+  /** The call's deadline, from when the worker starts it (SPEC §11: tick 100 ms, init/resume 10 s, checkpoint 5 s). */
+  readonly deadlineMs: number
+}
 
-export type FailureKind = 'trap' | 'abi' | 'exit'
+export type WorkerRequest =
+  /** Instantiate, run `_start`/`_initialize`, `agent_init`, then `malloc` + `agent_resume(state)` when given. */
+  | RequestBase & { readonly op: 'init', readonly setup: WorkerSetup, readonly budget: bigint, readonly state: Uint8Array | null, readonly stamps?: SharedArrayBuffer }
+  /**
+   * `deadline`: the end of the lease (+ grace) on the process.hrtime clock
+   * (issue 12); the worker refuses the tick, without running it, when it is
+   * already past (reply kind `deadline`; the worker stays usable).
+   */
+  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly deadline?: bigint | null }
+  /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. */
+  | RequestBase & { readonly op: 'checkpoint' }
+
+/**
+ * `trap`: the agent trapped (or a hostcall failed unexpectedly); `abi`: a bad
+ * pointer or length from an export; `exit`: `proc_exit`; `timeout`: the agent
+ * asked to wait past its deadline; `deadline`: the tick was refused before it
+ * ran because the lease had ended (nothing ran; the agent is intact).
+ */
+export type FailureKind = 'trap' | 'abi' | 'exit' | 'timeout' | 'deadline'
 
 export type WorkerReply =
-  | { readonly type: 'reply', readonly id: number, readonly ok: true, readonly more?: boolean, readonly elapsedNs?: bigint, readonly state?: Uint8Array }
-  | { readonly type: 'reply', readonly id: number, readonly ok: false, readonly kind: FailureKind, readonly message: string }
+  | { readonly type: 'reply', readonly id: number, readonly ok: true, readonly elapsedNs: bigint, readonly more?: boolean, readonly state?: Uint8Array }
+  | { readonly type: 'reply', readonly id: number, readonly ok: false, readonly kind: FailureKind, readonly message: string, readonly elapsedNs: bigint }
 
 export interface WorkerLog {
   readonly type: 'log'
-  /** `agent` for `igor.log_emit`, `stdout`/`stderr` for WASI writes to fd 1/2. */
-  readonly stream: 'agent' | 'stdout' | 'stderr'
+  /** The request during which the line was produced. */
+  readonly id: number
+  /** `agent` for `igor.log_emit`, `stdout`/`stderr` for WASI fd 1/2, `sandbox` for the over-the-cap summary. */
+  readonly stream: 'agent' | 'stdout' | 'stderr' | 'sandbox'
   readonly line: string
 }
 

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest'
+import { EMPTY_MANIFEST, parseManifest } from '../manifest/manifest.js'
+import { recordingLogger } from '../test-support/helpers.js'
+import { prepareAgentModule } from '../wasm/prepare.js'
+import { agentWat, wat } from '../wasm/wat.test-helper.js'
+import { AgentSandbox, SandboxError } from './agent-sandbox.js'
+
+const LOG = parseManifest('{"capabilities": {"log": {"version": 1}}}', { source: 'x.manifest.json' })
+
+async function sandbox(source: string, manifest = EMPTY_MANIFEST, limits = {}) {
+  const prepared = await prepareAgentModule(await wat(source), { path: 'x.wasm', manifest })
+  const logger = recordingLogger()
+  const box = await AgentSandbox.start(
+    { agentId: 'x', module: prepared.module, capabilities: [...prepared.capabilities], usesWasi: prepared.usesWasi, entry: prepared.entry },
+    { budget: 1000n, state: null, logger, limits }
+  )
+  return { box, logger }
+}
+
+async function failure(promise: Promise<unknown>): Promise<SandboxError> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error).toBeInstanceOf(SandboxError)
+    return error as SandboxError
+  }
+  throw new Error('expected a sandbox failure')
+}
+
+const SPIN = '(func (export "agent_tick") (result i32) (loop $l (br $l)) (i32.const 0))'
+
+describe('AgentSandbox (SPEC §11)', () => {
+  it('a spinning tick is stopped at its deadline and charged the full deadline', async () => {
+    const { box } = await sandbox(agentWat({ omit: ['agent_tick'], extra: SPIN }))
+    const error = await failure(box.tick(1000n))
+    expect(error.kind).toBe('timeout')
+    expect(error.elapsedNs).toBe(100_000_000n)
+    expect(box.alive).toBe(false)
+    await box.terminate()
+  })
+
+  it('a busy main thread does not postpone an agent\'s deadline', async () => {
+    const { box } = await sandbox(agentWat({ omit: ['agent_tick'], extra: SPIN }))
+    const ticking = failure(box.tick(1000n))
+    const until = performance.now() + 400
+    while (performance.now() < until) { /* the node's event loop is busy; the timer fires late */ }
+    expect((await ticking).kind).toBe('timeout')
+    await box.terminate()
+  })
+
+  it('a spinning agent_checkpoint is stopped at the checkpoint deadline', async () => {
+    const { box } = await sandbox(agentWat({ omit: ['agent_checkpoint'], extra: '(func (export "agent_checkpoint") (result i32) (loop $l (br $l)) (i32.const 0))' }), EMPTY_MANIFEST, { checkpointTimeoutMs: 200 })
+    const error = await failure(box.checkpoint())
+    expect(error.kind).toBe('timeout')
+    expect(error.elapsedNs).toBe(200_000_000n)
+  })
+
+  it('charges start-up and checkpoint time through takeUncharged', async () => {
+    const { box } = await sandbox(agentWat())
+    expect(box.takeUncharged()).toBeGreaterThan(0n)
+    expect(box.takeUncharged()).toBe(0n)
+    await box.checkpoint()
+    expect(box.takeUncharged()).toBeGreaterThan(0n)
+    const tick = await box.tick(1000n)
+    expect(tick.elapsedNs).toBeGreaterThan(0n)
+    await box.terminate()
+  })
+
+  it('a log flood in one tick reaches the node as 64 lines and one summary', async () => {
+    const { box, logger } = await sandbox(agentWat({
+      imports: '(import "igor" "log_emit" (func $log (param i32 i32)))',
+      omit: ['agent_tick'],
+      extra: `(func (export "agent_tick") (result i32) (local $i i32)
+        (loop $l (call $log (i32.const 0) (i32.const 100)) (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 200000)))) (i32.const 0))`
+    }), LOG)
+    await box.tick(1000n)
+    await box.tick(1000n)
+    expect(logger.lines.filter((l) => l.fields.src === 'agent')).toHaveLength(128)
+    expect(logger.lines.filter((l) => l.fields.src === 'sandbox').map((l) => l.msg)).toEqual([
+      'agent output over the per-call cap (64 lines, 65536 bytes): dropped 199936 lines, 19993600 bytes',
+      'agent output over the per-call cap (64 lines, 65536 bytes): dropped 199936 lines, 19993600 bytes'
+    ])
+    await box.terminate()
+  })
+
+  it('terminate() returns even for a worker stuck in a call', async () => {
+    const { box } = await sandbox(agentWat({ omit: ['agent_tick'], extra: SPIN }), EMPTY_MANIFEST, { tickTimeoutMs: 60_000 })
+    const ticking = failure(box.tick(1000n))
+    await box.terminate()
+    expect((await ticking).kind).toBe('terminated')
+  })
+})

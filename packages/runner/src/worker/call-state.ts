@@ -1,0 +1,75 @@
+/**
+ * The call currently running inside the agent: its deadline, what it has
+ * asked for (proc_exit, a wait past the deadline), and the stamps the node
+ * reads through shared memory (SPEC §11 deadlines).
+ *
+ * Stamps (`CALL_STAMPS` layout, a BigInt64Array over a SharedArrayBuffer the
+ * node creates): the id and monotonic start time of the call in progress, and
+ * the id of the last call whose reply has been posted. The node uses them to
+ * measure a call from when the agent actually started running, and to know a
+ * reply is already on its way when its timer fires late. Only this worker's
+ * own code writes them; the agent cannot reach them.
+ */
+import { DeadlineExceeded, ProcExit } from './errors.js'
+
+export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, length: 3 } as const
+
+export function monotonicNs(): bigint {
+  return process.hrtime.bigint()
+}
+
+export class CallState {
+  private stamps: BigInt64Array | null = null
+  private startedAtNs = 0n
+  private deadlineAtNs = 0n
+  /** Set by `proc_exit` even if the agent catches the unwinding exception. */
+  exit: ProcExit | null = null
+  /** Set when the agent asked to wait past its deadline. */
+  overran: DeadlineExceeded | null = null
+
+  attachStamps(buffer: SharedArrayBuffer | null): void {
+    this.stamps = buffer === null ? null : new BigInt64Array(buffer)
+  }
+
+  begin(id: number, deadlineMs: number): void {
+    this.exit = null
+    this.overran = null
+    this.startedAtNs = monotonicNs()
+    this.deadlineAtNs = this.startedAtNs + BigInt(Math.max(0, Math.floor(deadlineMs * 1e6)))
+    if (this.stamps !== null) {
+      Atomics.store(this.stamps, CALL_STAMPS.startedAtNs, this.startedAtNs)
+      Atomics.store(this.stamps, CALL_STAMPS.startedId, BigInt(id))
+    }
+  }
+
+  /** Nanoseconds since `begin`. */
+  elapsedNs(): bigint {
+    return monotonicNs() - this.startedAtNs
+  }
+
+  /** The full deadline, charged when the call overran it. */
+  deadlineNs(): bigint {
+    return this.deadlineAtNs - this.startedAtNs
+  }
+
+  /** Nanoseconds left before the deadline (0 when passed). */
+  remainingNs(): bigint {
+    const left = this.deadlineAtNs - monotonicNs()
+    return left > 0n ? left : 0n
+  }
+
+  /** Called just before the reply is posted. */
+  end(id: number): void {
+    if (this.stamps !== null) Atomics.store(this.stamps, CALL_STAMPS.doneId, BigInt(id))
+  }
+
+  procExit(code: number): never {
+    this.exit = new ProcExit(code)
+    throw this.exit
+  }
+
+  overrun(message: string): never {
+    this.overran = new DeadlineExceeded(message)
+    throw this.overran
+  }
+}

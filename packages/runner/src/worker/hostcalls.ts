@@ -1,0 +1,40 @@
+/**
+ * The import object an agent is linked against, assembled from hostcall
+ * groups (one file per group). To add a group (e.g. an `http` capability
+ * whose call blocks the worker with `Atomics.wait` while the node performs
+ * the request): write `<group>.ts` exporting a function of `HostcallContext`,
+ * and link it here. Every group reads and writes agent memory only through
+ * `context.memory` and reports output only through `context.output`.
+ */
+import type { WorkerSetup } from '../sandbox/messages.js'
+import { IGOR_MODULE, WASI_MODULE } from '../wasm/abi.js'
+import type { CallState } from './call-state.js'
+import { IGOR_HOSTCALLS } from './igor-hostcalls.js'
+import type { AgentMemory } from './memory.js'
+import type { LineAssembler, OutputCaps } from './output-caps.js'
+import { VirtualWasi } from './virtual-wasi.js'
+
+export interface HostcallContext {
+  readonly memory: AgentMemory
+  /** The call in progress: deadline, proc_exit. */
+  readonly call: CallState
+  /** Per-call output caps (SPEC §11). */
+  readonly output: OutputCaps
+  readonly stdout: LineAssembler
+  readonly stderr: LineAssembler
+  /** The budget the node sent with the current call (microcents). */
+  readonly budget: () => bigint
+}
+
+export function buildImports(setup: Pick<WorkerSetup, 'capabilities' | 'usesWasi'>, context: HostcallContext): WebAssembly.Imports {
+  const igor: WebAssembly.ModuleImports = {}
+  for (const capability of setup.capabilities) {
+    const group = IGOR_HOSTCALLS[capability as keyof typeof IGOR_HOSTCALLS]
+    if (group !== undefined) Object.assign(igor, group(context))
+  }
+  const imports: WebAssembly.Imports = { [IGOR_MODULE]: igor }
+  if (setup.usesWasi) {
+    imports[WASI_MODULE] = new VirtualWasi({ memory: context.memory, call: context.call, stdout: context.stdout, stderr: context.stderr }).imports()
+  }
+  return imports
+}

@@ -1,0 +1,46 @@
+/**
+ * SPEC §5 `igor` hostcalls, one group per capability. Only the groups whose
+ * capability the manifest declares are linked at all.
+ */
+import { randomFillSync } from 'node:crypto'
+import type { CapabilityName } from '../manifest/capabilities.js'
+import type { HostcallContext } from './hostcalls.js'
+
+/** SPEC §5: `rand_bytes` longer than 64 MiB answers -2. */
+export const MAX_RAND_BYTES = 64 * 1024 * 1024
+/** SPEC §5: a `log_emit` line over 1 MiB is dropped (shorter ones are cut at 16 KiB by the output caps). */
+export const MAX_LOG_BYTES = 1024 * 1024
+
+export const IGOR_HOSTCALLS: Readonly<Record<CapabilityName, (context: HostcallContext) => WebAssembly.ModuleImports>> = {
+  clock: () => ({
+    clock_now: (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6))
+  }),
+  rand: ({ memory }) => ({
+    rand_bytes: (ptr: number, len: number): number => {
+      if ((len >>> 0) > MAX_RAND_BYTES) return -2
+      const target = memory.bytes(ptr, len)
+      if (target === null) return -4
+      try {
+        randomFillSync(target)
+        return 0
+      } catch {
+        return -1
+      }
+    }
+  }),
+  log: ({ memory, output }) => ({
+    log_emit: (ptr: number, len: number): void => {
+      const length = len >>> 0
+      if (length > MAX_LOG_BYTES) {
+        output.drop(length)
+        return
+      }
+      const bytes = memory.bytes(ptr, Math.min(length, output.limits.maxLineBytes))
+      if (bytes === null || memory.bytes(ptr, length) === null) return
+      output.line('agent', bytes, length)
+    }
+  }),
+  wallet: ({ budget }) => ({
+    wallet_balance: (): bigint => budget()
+  })
+}
