@@ -34,6 +34,7 @@ function countingSandbox() {
       return Promise.resolve({ more: false, elapsedNs: 1_000n })
     },
     checkpoint() { return Promise.resolve(new Uint8Array([1, 2, 3])) },
+    takeUncharged() { return 0n },
     terminate() { sandbox.alive = false; return Promise.resolve() }
   }
   return sandbox
