@@ -175,7 +175,7 @@ describe('inspect CLI: reports', () => {
   it('prints usage on --help and exits 0', () => {
     const r = run('--help')
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/^usage: inspect <checkpoint>/)
+    expect(r.stdout).toMatch(/^usage: igor-inspect <checkpoint>/)
   })
 })
 
@@ -218,7 +218,7 @@ describe('inspect CLI: failures are one line, no stack trace', () => {
     const r = run(file('v3.checkpoint'), '--frobnicate')
     expect(r.code).toBe(2)
     const lines = r.stderr.trimEnd().split('\n')
-    expect(lines).toEqual(["inspect: Unknown option '--frobnicate'", 'usage: inspect <checkpoint> [--wasm <agent.wasm>] [--json]'])
+    expect(lines).toEqual(["inspect: Unknown option '--frobnicate'", 'usage: igor-inspect <checkpoint> [--wasm <agent.wasm>] [--json]'])
   })
 
   it('no checkpoint argument, or two: exit 2', () => {

@@ -4,7 +4,7 @@ export interface InspectIo {
   readonly stderr: { write(chunk: string): unknown }
 }
 
-export const USAGE = 'usage: inspect <checkpoint> [--wasm <agent.wasm>] [--json]'
+export const USAGE = 'usage: igor-inspect <checkpoint> [--wasm <agent.wasm>] [--json]'
 
 /** Exit codes: 0 report printed, 1 bad input or WASM mismatch, 2 bad command line. */
 export const EXIT_OK = 0
