@@ -7,6 +7,7 @@ import type { Manifest } from '../manifest/manifest.js'
 import { IGOR_MODULE, REQUIRED_EXPORTS, WASI_MODULE, WASI_PREVIEW1_FUNCTIONS } from './abi.js'
 import { WasmFormatError } from './leb128.js'
 import { WASM32_MAX_PAGES, capModuleMemory } from './memory-cap.js'
+import { checkModuleLimits } from './module-limits.js'
 import type { CappedModule } from './memory-cap.js'
 
 export interface PreparedAgent {
@@ -69,7 +70,8 @@ export async function prepareAgentModule(wasm: Uint8Array, options: PrepareOptio
 
 async function capOrExplain(wasm: Uint8Array, maxPages: number, path: string): Promise<CappedModule> {
   try {
-    return capModuleMemory(wasm, maxPages)
+    // SPEC §11: structure caps first (tables rewritten), then the memory cap; nothing is compiled before both pass.
+    return capModuleMemory(checkModuleLimits(wasm), maxPages)
   } catch (error) {
     if (error instanceof RunnerError) throw new RunnerError(error.code, `${path}: ${error.message}`, { cause: error })
     if (!(error instanceof WasmFormatError)) throw error
