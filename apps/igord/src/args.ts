@@ -41,6 +41,10 @@ export interface StartOptions {
   readonly capabilities: readonly CapabilityName[]
   readonly transferTimeoutMs: number
   readonly maxTransferBytes: number
+  /** `--max-agents`: null for no limit. */
+  readonly maxAgents: number | null
+  /** `--peer-admissions-per-minute`: hand-offs one peer may send per minute. */
+  readonly peerAdmissionsPerMinute: number
   readonly logFormat: 'json' | 'pretty'
   readonly logLevel: LogLevel
   /** `--metrics-listen <host:port>`: null when off (the default). */
@@ -95,6 +99,8 @@ export const FLAGS = {
   capabilities: { type: 'string', value: '<list>', default: CAPABILITIES.join(','), help: 'capabilities this node offers' },
   'transfer-timeout': { type: 'string', value: '<dur>', default: '30s', help: 'limit for one migration transfer' },
   'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },
+  'max-agents': { type: 'string', value: '<n>', default: 'no limit', help: 'refuse loads and arrivals beyond this many agents' },
+  'peer-admissions-per-minute': { type: 'string', value: '<n>', default: '30', help: 'hand-offs one peer may send per minute' },
   'metrics-listen': { type: 'string', value: '<host:port>', default: 'off', help: 'also serve /metrics and /healthz over TCP here' },
   'log-format': { type: 'string', value: '<json|pretty>', default: 'json', help: 'log format' },
   'inspect-checkpoint': { type: 'string', value: '<file>', help: 'print a checkpoint report and exit (same as igor-inspect)' },
@@ -165,7 +171,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'transfer-timeout', 'max-transfer-bytes', 'metrics-listen',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'peer-admissions-per-minute', 'metrics-listen',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json'
 ]
 
@@ -349,6 +355,13 @@ function parseByteCount(text: string): number {
   return value
 }
 
+/** A whole number ≥ 1 (issue 8 point 6 limits). */
+function parseCount(text: string): number {
+  const value = Number(text.trim())
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1) throw new RangeError(`must be a whole number ≥ 1, got ${JSON.stringify(text)}`)
+  return value
+}
+
 function parseBudget(text: string): bigint {
   if (text.trim().startsWith('-')) throw new RangeError(`must not be negative, got ${text}`)
   const value = unitsToMicrocents(text)
@@ -423,6 +436,8 @@ function parseStart(args: ParsedArgs): Command {
     capabilities: args.read('capabilities', [...CAPABILITIES], parseCapabilities),
     transferTimeoutMs: args.duration('transfer-timeout', 30_000),
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
+    maxAgents: args.read('max-agents', null, parseCount),
+    peerAdmissionsPerMinute: args.read('peer-admissions-per-minute', 30, parseCount),
     logFormat,
     logLevel: logLevelOf(args),
     metricsListen: args.read('metrics-listen', null, parseHostPort)

@@ -95,6 +95,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       lease: options.lease,
       pricePerSecond: options.pricePerSecond,
       capabilities: options.capabilities,
+      ...(options.maxAgents !== null ? { maxAgents: options.maxAgents } : {}),
       logger: log
     })
     log.info({
@@ -111,7 +112,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     }
     // libp2p is loaded only now: the agents tick before the network stack (half a second of module loading) is in.
     const { startNetwork } = await import('./network.js')
-    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, logger: log })
+    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log })
     if (signalled) {
       await started.stop() // the shutdown ran before the network existed
       return await stopped

@@ -10,14 +10,15 @@ export interface NodeNetwork {
   stop(): Promise<void>
 }
 
-export async function startNetwork(options: { runtime: NodeRuntime, dataDir: string, listen: string, transferTimeoutMs: number, maxTransferBytes?: number, logger: Logger }): Promise<NodeNetwork> {
+export async function startNetwork(options: { runtime: NodeRuntime, dataDir: string, listen: string, transferTimeoutMs: number, maxTransferBytes?: number, peerAdmissionsPerMinute?: number, logger: Logger }): Promise<NodeNetwork> {
   const service = await MigrationService.start({
     runtime: options.runtime,
     dataDir: options.dataDir,
     listen: [options.listen],
     logger: options.logger,
     transferTimeoutMs: options.transferTimeoutMs,
-    ...(options.maxTransferBytes !== undefined ? { maxTransferBytes: options.maxTransferBytes } : {})
+    ...(options.maxTransferBytes !== undefined ? { maxTransferBytes: options.maxTransferBytes } : {}),
+    ...(options.peerAdmissionsPerMinute !== undefined ? { inbound: { maxPerPeerPerMinute: options.peerAdmissionsPerMinute } } : {})
   })
   return {
     peerId: service.peerId,

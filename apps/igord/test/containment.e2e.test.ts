@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process'
-import { access, readdir } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { access, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
+import { encodeCheckpoint } from '@igor/checkpoint-codec'
+import { Epoch } from '@igor/epoch'
+import { encodeAgentTransfer } from '@igor/migration'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { controlRequest } from '../src/control/client.js'
 import type { StatusJson } from '../src/control/protocol.js'
 import { IGORD, Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
+import { TestPeer } from './p2p-client.js'
 import { agentWat, writeWat } from './wat.js'
 
 // Issue 8 (SPEC §11 failure containment), points 7 and 8: one agent's failure at
@@ -203,5 +208,96 @@ describe('no crash loops: quarantine (point 5)', () => {
     const status = await node.status()
     expect(status.agents.map((a) => [a.agentId, a.halted])).toEqual([['counter', null], ['survivor', null]])
     expect((await readdir(join(data, 'checkpoints'))).filter((n) => n.endsWith('.quarantine.json'))).toEqual([])
+  })
+})
+
+describe('admission loses nothing and leaves nothing (point 6)', () => {
+  /** A well-formed package for `wasmFile` at epoch (0,0) from `peer`. */
+  async function packageOf(peer: TestPeer, agentId: string, wasmFile: string): Promise<Uint8Array> {
+    const wasm = new Uint8Array(await readFile(wasmFile))
+    const wasmHash = new Uint8Array(createHash('sha256').update(wasm).digest())
+    const checkpoint = encodeCheckpoint({ budget: 1_000_000n, pricePerSecond: 1000n, tickNumber: 3n, wasmHash, epoch: new Epoch(0n, 0n), leaseExpiry: 0n, state: new Uint8Array(8) })
+    return encodeAgentTransfer({
+      Package: { AgentID: agentId, WASMBinary: wasm, WASMHash: wasmHash, Checkpoint: checkpoint, ManifestData: new Uint8Array(0), Budget: 1_000_000n, PricePerSecond: 1000n, MajorVersion: 0n, LeaseGeneration: 0n },
+      SourceNodeID: peer.peerId
+    })
+  }
+
+  const filesOf = async (data: string, agentId: string): Promise<string[]> =>
+    (await readdir(join(data, 'checkpoints'))).filter((n) => n.startsWith(`${agentId}.`) || n.endsWith('.tmp'))
+
+  it('a hostile peer\'s packages that cannot load (trap in agent_resume, failure at instantiate) are refused with the reason, leave no file, and the node restarts cleanly', async () => {
+    const resumeTrap = await writeWat(join(dir.path, 'rtrap.wasm'), agentWat({ omit: ['agent_resume'], extra: '(func (export "agent_resume") (param i32 i32) unreachable)' }))
+    // A data segment beyond the one page of memory: valid to compile, fails when instantiated.
+    const badInstance = await writeWat(join(dir.path, 'badinst.wasm'), agentWat({ extra: '(data (i32.const 70000) "x")' }))
+    const data = join(dir.path, 'data')
+    const node = await nodes.start(data, ['--run-agent', agentPath('counter')]).ready()
+    const peer = await TestPeer.start()
+    try {
+      const trapped = await peer.send(node.address(), await packageOf(peer, 'rtrap', resumeTrap))
+      expect(trapped.reply).toMatchObject({ AgentID: 'rtrap', Success: false })
+      expect(trapped.reply!.Error).toMatch(/resume failed: .*unreachable/)
+      const broken = await peer.send(node.address(), await packageOf(peer, 'badinst', badInstance))
+      expect(broken.reply).toMatchObject({ AgentID: 'badinst', Success: false })
+      expect(broken.reply!.Error).toMatch(/failed/)
+      for (const id of ['rtrap', 'badinst']) {
+        expect(await filesOf(data, id)).toEqual([])
+        expect(await node.agent(id)).toBeUndefined()
+      }
+      await ticksPast(data, 'counter', 1n)
+    } finally {
+      await peer.stop()
+    }
+    expect(await node.stop()).toEqual({ code: 0, signal: null })
+    const again = await nodes.start(data).ready()
+    expect((await again.status()).agents.map((a) => [a.agentId, a.halted])).toEqual([['counter', null]])
+    expect(await again.stop()).toEqual({ code: 0, signal: null })
+    expect(again.stderr).toBe('')
+  })
+
+  it('an arrival that kills the node while it loads leaves no file; the node restarts with the others', async () => {
+    const data = join(dir.path, 'data')
+    process.env.IGOR_TEST_ABORT_IN = 'killer:loading'
+    const node = nodes.start(data, ['--run-agent', agentPath('counter')])
+    delete process.env.IGOR_TEST_ABORT_IN
+    await node.ready()
+    const peer = await TestPeer.start()
+    try {
+      const sent = await peer.send(node.address(), await packageOf(peer, 'killer', agentPath('survivor')))
+      expect(sent.reply).toBeNull()
+      expect((await node.exited).signal).toBe('SIGKILL')
+    } finally {
+      await peer.stop()
+    }
+    expect(await filesOf(data, 'killer')).toEqual([])
+    const again = await nodes.start(data).ready()
+    expect((await again.status()).agents.map((a) => [a.agentId, a.halted])).toEqual([['counter', null]])
+    expect(await again.stop()).toEqual({ code: 0, signal: null })
+  })
+
+  it('--max-agents refuses an arrival beyond it with the reason; --peer-admissions-per-minute refuses a peer that sends too often', async () => {
+    const data = join(dir.path, 'data')
+    const node = await nodes.start(data, ['--run-agent', agentPath('counter'), '--max-agents', '1', '--peer-admissions-per-minute', '2']).ready()
+    const peer = await TestPeer.start()
+    try {
+      const full = await peer.send(node.address(), await packageOf(peer, 'extra', agentPath('survivor')))
+      expect(full.reply).toMatchObject({ AgentID: 'extra', Success: false })
+      expect(full.reply!.Error).toBe('this node is full: it holds 1 agents and runs at most 1 (--max-agents); extra refused')
+      expect(await filesOf(data, 'extra')).toEqual([])
+      await peer.send(node.address(), new TextEncoder().encode('{"garbage": true}'))
+      const limited = await peer.send(node.address(), await packageOf(peer, 'extra', agentPath('survivor')))
+      expect(limited.reply).toMatchObject({ Success: false })
+      expect(limited.reply!.Error).toBe('too many hand-offs from this peer: 2 in the last minute (limit 2)')
+      expect((await node.agent('counter'))!.halted).toBeNull()
+    } finally {
+      await peer.stop()
+    }
+    expect(await node.stop()).toEqual({ code: 0, signal: null })
+  })
+
+  it('--max-agents below the number of --run-agent refuses the start with one line', async () => {
+    const result = await runCli(['--data-dir', join(dir.path, 'data'), '--listen', '/ip4/127.0.0.1/tcp/0', '--max-agents', '1', '--run-agent', agentPath('counter'), '--run-agent', agentPath('survivor')])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe('igord: this node is full: it holds 1 agents and runs at most 1 (--max-agents); survivor refused\n')
   })
 })

@@ -35,6 +35,10 @@ export type MigrationErrorCode =
   | 'REJECTED'
   /** Hand-off: the package left but no answer came back; authority is ambiguous (SPEC §7 source step 5). */
   | 'OUTCOME_UNKNOWN'
+  /** Target: node-wide caps on concurrent inbound transfers or their buffered bytes reached. */
+  | 'TARGET_BUSY'
+  /** Target: this peer sent more hand-offs in the last minute than the node allows. */
+  | 'RATE_LIMITED'
 
 /** The typed error of `@igor/migration`: a stable `code` and a one-line message naming the field or file. */
 export class MigrationError extends Error {

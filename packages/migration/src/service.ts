@@ -8,6 +8,8 @@ import type { HandoffRuntime } from './handoff/runtime.js'
 import { migrateAgent } from './handoff/source.js'
 import type { MigrateResult } from './handoff/source.js'
 import { createMigrateHandler } from './handoff/target.js'
+import { DEFAULT_INBOUND_LIMITS, InboundGate } from './handoff/inbound-limits.js'
+import type { InboundLimits } from './handoff/inbound-limits.js'
 import { MIGRATE_PROTOCOL } from './wire/types.js'
 
 export interface MigrationServiceOptions {
@@ -21,6 +23,8 @@ export interface MigrationServiceOptions {
   /** Largest transfer a target accepts (default 192 MiB: a 64 MiB state and binary, base64). */
   readonly maxTransferBytes?: number
   readonly dialTimeoutMs?: number
+  /** Node-wide caps on inbound hand-offs (default `DEFAULT_INBOUND_LIMITS`). */
+  readonly inbound?: Partial<InboundLimits>
 }
 
 export const DEFAULT_TRANSFER_TIMEOUT_MS = 30_000
@@ -45,7 +49,8 @@ export class MigrationService {
       logger: log,
       nodeId: node.peerId.toString(),
       maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES,
-      transferTimeoutMs: options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS
+      transferTimeoutMs: options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS,
+      gate: new InboundGate({ ...DEFAULT_INBOUND_LIMITS, ...options.inbound })
     }), { maxInboundStreams: 8, maxOutboundStreams: 8 })
     return new MigrationService(node, options, log)
   }

@@ -35,6 +35,8 @@ export interface NodeRuntimeOptions {
   readonly sandboxLimits?: Partial<SandboxLimits>
   /** Capabilities this node offers; an agent that declares another is refused. Default: all. */
   readonly capabilities?: readonly CapabilityName[]
+  /** Most agents this node holds at once (`--max-agents`); loads and admissions beyond it are refused (`NODE_FULL`). */
+  readonly maxAgents?: number
 }
 
 export interface StartAgentOptions {
@@ -124,6 +126,7 @@ export class NodeRuntime {
     const agentId = validateAgentId(options.agentId ?? basename(options.wasmPath).replace(/\.wasm$/i, ''))
     return this.exclusive(agentId, async () => {
       if (this.quarantined.has(agentId)) return this.quarantineStatus(agentId, true)
+      this.refuseIfFull(agentId)
       const wasm = await readWasmFile(options.wasmPath)
       const manifest = await loadManifest(options.wasmPath, options.manifestPath)
       let host: AgentHost
@@ -157,6 +160,7 @@ export class NodeRuntime {
         const status = await this.exclusive(agentId, async () => {
           const stored = await this.store.loadModule(agentId)
           if (stored === null) return null
+          this.refuseIfFull(agentId)
           const manifest = stored.manifest.byteLength === 0
             ? EMPTY_MANIFEST
             : parseManifest(stored.manifest, { source: `${agentId} (stored manifest)` })
@@ -167,7 +171,7 @@ export class NodeRuntime {
         if (status !== null) results.push({ agentId })
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error)
-        if (isAgentFault(error)) {
+        if (isAgentFault(error) || (error instanceof RunnerError && error.code === 'NODE_FULL')) {
           await this.haltedAtStart(agentId, error)
           results.push({ agentId, error: oneLine(error) })
         } else if (!(error instanceof RunnerError && error.code === 'AGENT_RETIRED')) {
@@ -278,6 +282,7 @@ export class NodeRuntime {
     const agentId = validateAgentId(incoming.agentId)
     return this.exclusive(agentId, async () => {
       if (this.quarantined.has(agentId)) throw new RunnerError('AGENT_QUARANTINED', `agent ${agentId} is ${quarantineReason(this.quarantined.get(agentId)!)}`)
+      this.refuseIfFull(agentId)
       const existing = this.hosts.get(agentId)
       // Issue 12 item 2: a newer epoch supersedes a copy stuck here (RECOVERY_REQUIRED, HANDOFF_*).
       const staleCopy = existing !== undefined && supersedesStaleCopy(incoming.sourceEpoch, existing) ? existing : undefined
@@ -331,7 +336,9 @@ export class NodeRuntime {
           lease,
           checkpoint,
           // SPEC §7 target 3: from now on the agent pays this node's price.
-          pricePerSecond: this.options.pricePerSecond
+          pricePerSecond: this.options.pricePerSecond,
+          // Issue 8 point 6: nothing is written before the agent loaded and resumed in its sandbox.
+          loadBeforeWriting: true
         })
         // SPEC §7 target 3: instantiate() made the checkpoint at the new epoch durable; the reply comes after.
       } catch (error) {
@@ -380,6 +387,14 @@ export class NodeRuntime {
     const authority = await this.store.readAuthority(agentId).catch(() => null)
     if (announce) this.log.error({ agentId }, `agent not started: ${reason}`)
     return { agentId, state: authority?.state ?? AuthorityState.ACTIVE_OWNER, epoch: authority?.epoch ?? Epoch.ZERO, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: reason }
+  }
+
+  /** `--max-agents`: every agent held here counts, halted ones too, and so do loads in progress. */
+  private refuseIfFull(agentId: string): void {
+    const max = this.options.maxAgents
+    if (max === undefined) return
+    const held = [...this.hosts.keys()].filter((id) => id !== agentId).length + [...this.busy].filter((id) => id !== agentId && !this.hosts.has(id)).length
+    if (held >= max) throw new RunnerError('NODE_FULL', `this node is full: it holds ${held} agents and runs at most ${max} (--max-agents); ${agentId} refused`)
   }
 
   private requireHost(agentId: string): AgentHost {
@@ -487,6 +502,8 @@ export class NodeRuntime {
     pricePerSecond: bigint
     prepared?: PreparedAgent
     peer?: string
+    /** Write nothing until the sandbox has loaded and resumed the agent (arrivals by migration). */
+    loadBeforeWriting?: boolean
   }): Promise<AgentHost> {
     const prepared = source.prepared ?? await this.prepare(source.wasm, source.path, source.manifest)
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
@@ -508,7 +525,7 @@ export class NodeRuntime {
     // With a checkpoint in hand its state is the agent's state, so the starting
     // records (module copy, authority record, checkpoint at the new or renewed
     // epoch) are written while the worker loads the agent, not after.
-    const persisting = (async () => {
+    const persist = async (): Promise<void> => {
       await this.store.saveModule(agentId, source.wasm, source.manifest.raw)
       if (source.checkpoint === null) return
       await this.store.writeAuthority(agentId, authorityRecord(source.lease, this.clock.nowNs(), source.peer))
@@ -521,7 +538,10 @@ export class NodeRuntime {
         leaseExpiry: source.lease.expiry,
         state: source.checkpoint.state
       })
-    })()
+    }
+    // An arrival writes only after its sandbox loaded and resumed it: a package
+    // that cannot load (or kills the process while loading) leaves no file (issue 8 point 6).
+    const persisting = source.loadBeforeWriting === true ? sandboxStarting.then(persist) : persist()
     const [started, persisted] = await Promise.allSettled([sandboxStarting, persisting])
     if (started.status === 'rejected' || persisted.status === 'rejected') {
       if (started.status === 'fulfilled') await started.value.terminate()

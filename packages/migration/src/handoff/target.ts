@@ -5,6 +5,8 @@ import { MigrationError, describeCause } from '../errors.js'
 import { decodeAgentTransfer } from '../wire/agent-transfer.js'
 import { encodeAgentStarted } from '../wire/agent-started.js'
 import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
+import { InboundGate } from './inbound-limits.js'
+import type { InboundTicket } from './inbound-limits.js'
 import type { HandoffRuntime } from './runtime.js'
 
 export interface TargetContext {
@@ -16,6 +18,8 @@ export interface TargetContext {
   readonly maxTransferBytes: number
   /** Time allowed for the whole transfer to arrive. */
   readonly transferTimeoutMs: number
+  /** Node-wide caps shared by every inbound stream (issue 8 point 6); default limits when absent. */
+  readonly gate?: InboundGate
 }
 
 const REPLY_TIMEOUT_MS = 10_000
@@ -27,13 +31,16 @@ const REPLY_TIMEOUT_MS = 10_000
  * agent is this node's, whether or not the reply reaches the source.
  */
 export function createMigrateHandler(ctx: TargetContext): StreamHandler {
+  const gate = ctx.gate ?? new InboundGate()
   return async ({ stream, connection }: IncomingStreamData): Promise<void> => {
     const remote = connection.remotePeer.toString()
     const log = ctx.logger.child({ from: remote })
     let agentId = ''
     let admitted = false
+    let ticket: InboundTicket | null = null
     try {
-      const bytes = await readJsonMessage(stream.source, { maxBytes: ctx.maxTransferBytes, timeoutMs: ctx.transferTimeoutMs })
+      ticket = gate.admit(remote)
+      const bytes = await readJsonMessage(ticket.meter(stream.source), { maxBytes: ctx.maxTransferBytes, timeoutMs: ctx.transferTimeoutMs })
       const transfer = decodeAgentTransfer(bytes)
       const pkg = transfer.Package
       agentId = pkg.AgentID
@@ -61,6 +68,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
         await refuse(stream, agentId, ctx.nodeId, reason)
       }
     } finally {
+      ticket?.release()
       if (admitted) ctx.runtime.startAdmitted(agentId)
     }
   }
