@@ -241,6 +241,7 @@ export class NodeRuntime {
   /** Checkpoints and stops every agent (SPEC §5 shutdown). */
   async shutdown(): Promise<void> {
     this.closed = true
+    this.marker.silence() // SPEC §11: a kill -9 during the final checkpoints is the operator's, not an agent's
     await Promise.all([...this.hosts.values()].map(async (host) => host.stop()))
     this.hosts.clear()
     await workerPool.close()

@@ -53,6 +53,7 @@ export class CallMarker {
   private next = 0
   private readonly one = Buffer.alloc(1)
   private readonly abortIn = testAbortHook()
+  private silenced = false
 
   private constructor(private fd: number | null) {}
 
@@ -74,6 +75,7 @@ export class CallMarker {
 
   /** Sets `agentId`'s slot to `call` (taking a slot on first use); returns what was there, for `leave`. */
   enter(agentId: string, call: AgentCall): number {
+    if (this.silenced) return 0
     const slot = this.slotOf(agentId)
     const before = this.current.get(agentId) ?? 0
     this.set(agentId, slot, CALL_CODES[call])
@@ -83,6 +85,7 @@ export class CallMarker {
 
   /** Back to what was marked before `enter` (0: no call). */
   leave(agentId: string, before = 0): void {
+    if (this.silenced) return
     const slot = this.slots.get(agentId)
     if (slot === undefined) return
     this.set(agentId, slot, before)
@@ -106,6 +109,21 @@ export class CallMarker {
     this.slots.delete(agentId)
     this.current.delete(agentId)
     this.free.push(slot)
+  }
+
+  /**
+   * Shutdown has begun: from now on no call is marked and every slot is
+   * cleared. An operator who loses patience with the final checkpoints and
+   * sends kill -9 is not an agent's fault (SPEC §11); an agent that really
+   * kills the node does it again at the next start, where it is counted.
+   */
+  silence(): void {
+    this.silenced = true
+    for (const slot of this.slots.values()) {
+      this.one[0] = 0
+      this.write(this.one, slot * SLOT_BYTES)
+    }
+    this.current.clear()
   }
 
   /** Clean shutdown: no call is in flight any more, so the file is emptied and closed. */

@@ -33,6 +33,14 @@ describe('CallMarker (SPEC §11)', () => {
     expect(CallMarker.open(dir).died).toEqual([])
   })
 
+  it('after silence() (shutdown began) nothing is marked: a kill -9 during the final checkpoints counts for no agent', () => {
+    const { marker } = CallMarker.open(dir)
+    marker.enter('a', 'agent_tick')
+    marker.silence()
+    marker.enter('b', 'agent_checkpoint')
+    expect(CallMarker.open(dir).died).toEqual([])
+  })
+
   it('the longest agent id fits its slot', () => {
     const id = 'x'.repeat(128)
     const { marker } = CallMarker.open(dir)
