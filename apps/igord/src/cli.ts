@@ -25,6 +25,11 @@ process.on('uncaughtException', internalError)
 process.on('unhandledRejection', internalError)
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code },
+  (code) => {
+    process.exitCode = code
+    // Once main has resolved the node has stopped (final checkpoints written); a handle
+    // left open by a library or a worker must not keep a half-alive process around.
+    setTimeout(() => process.exit(code), 1000).unref()
+  },
   internalError
 )
