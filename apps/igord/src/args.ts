@@ -49,13 +49,18 @@ export interface StartOptions {
   readonly logLevel: LogLevel
   /** `--metrics-listen <host:port>`: null when off (the default). */
   readonly metricsListen: { host: string, port: number } | null
+  /** `--recovery` (issue 12): resolve RECOVERY_REQUIRED through peers (`assisted`, default) or only by hand. */
+  readonly recovery: 'manual' | 'assisted'
+  /** `--peer <multiaddr>`: known peers asked before recovering an agent paused past its lease. */
+  readonly peers: readonly string[]
 }
 
 export type Command =
   | StartOptions
   | { readonly kind: 'status', readonly dataDir: string, readonly json: boolean, readonly timeoutMs: number }
   | { readonly kind: 'migrate', readonly dataDir: string, readonly agentId: string, readonly to: string, readonly timeoutMs: number }
-  | { readonly kind: 'recover', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
+  | { readonly kind: 'recover', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number, readonly ask: readonly string[] }
+  | { readonly kind: 'retire', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
   | { readonly kind: 'release', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
   | { readonly kind: 'inspect', readonly checkpointPath: string, readonly wasmPath: string | null, readonly json: boolean }
   /** `subcommand` null: the top-level help. */
@@ -103,6 +108,9 @@ export const FLAGS = {
   'peer-admissions-per-minute': { type: 'string', value: '<n>', default: '30', help: 'hand-offs one peer may send per minute' },
   'metrics-listen': { type: 'string', value: '<host:port>', default: 'off', help: 'also serve /metrics and /healthz over TCP here' },
   'log-format': { type: 'string', value: '<json|pretty>', default: 'json', help: 'log format' },
+  recovery: { type: 'string', value: '<manual|assisted>', default: 'assisted', help: 'resolve RECOVERY_REQUIRED by asking peers (/igor/authority/1.0.0) or only by hand' },
+  peer: { type: 'string', multiple: true, value: '<multiaddr>', help: 'a known peer, asked before recovering an agent paused past its lease; repeatable' },
+  ask: { type: 'string', multiple: true, value: '<multiaddr>', help: 'ask this peer what it holds first (assisted recovery on demand); repeatable' },
   'inspect-checkpoint': { type: 'string', value: '<file>', help: 'print a checkpoint report and exit (same as igor-inspect)' },
   'inspect-wasm': { type: 'string', value: '<file>', help: 'with --inspect-checkpoint: check the agent binary\'s hash' }
 } as const satisfies Record<string, FlagSpec>
@@ -172,7 +180,7 @@ export interface SubcommandSpec {
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
   'price-per-second', 'data-dir', 'listen', 'capabilities', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'peer-admissions-per-minute', 'metrics-listen',
-  'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json'
+  'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer'
 ]
 
 /** Every subcommand. `start` is also what a command line without a subcommand means. */
@@ -207,13 +215,27 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
   },
   recover: {
     summary: 'the explicit recovery action for an agent (SPEC §3)',
+    synopsis: '<agentId> [--ask <multiaddr>]...',
+    maxPositionals: 1,
+    flags: ['data-dir', 'timeout', 'ask'],
+    notes: 'With --ask: asks those peers what they hold for the agent (and fences it there) first; retires the copy here if one holds it at a higher epoch, recovers only if all fenced, else changes nothing (exit 1). --timeout defaults to 60s then.',
+    parse: (args) => {
+      const agentId = args.positionals[0]
+      if (agentId === undefined) throw args.usage('recover needs an agent id: igord recover <agentId>')
+      const ask = args.strings('ask')
+      const timeoutMs = ask.length > 0 && args.string('timeout') === undefined ? 60_000 : timeoutOf(args)
+      return { kind: 'recover', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs, ask }
+    }
+  },
+  retire: {
+    summary: 'drop a stale copy of an agent (RECOVERY_REQUIRED or stuck in a hand-off); refused for the live owner',
     synopsis: '<agentId>',
     maxPositionals: 1,
     flags: ['data-dir', 'timeout'],
     parse: (args) => {
       const agentId = args.positionals[0]
-      if (agentId === undefined) throw args.usage('recover needs an agent id: igord recover <agentId>')
-      return { kind: 'recover', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args) }
+      if (agentId === undefined) throw args.usage('retire needs an agent id: igord retire <agentId>')
+      return { kind: 'retire', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args) }
     }
   },
   release: {
@@ -440,6 +462,11 @@ function parseStart(args: ParsedArgs): Command {
     peerAdmissionsPerMinute: args.read('peer-admissions-per-minute', 30, parseCount),
     logFormat,
     logLevel: logLevelOf(args),
-    metricsListen: args.read('metrics-listen', null, parseHostPort)
+    metricsListen: args.read('metrics-listen', null, parseHostPort),
+    recovery: args.read('recovery', 'assisted' as const, (text) => {
+      if (text !== 'manual' && text !== 'assisted') throw new RangeError(`must be manual or assisted, got ${JSON.stringify(text)}`)
+      return text
+    }),
+    peers: args.strings('peer')
   }
 }

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { NodeRuntime, RunnerError } from '@igor/runner'
 import type { StartOptions } from './args.js'
 import { ControlServer } from './control/server.js'
+import { authorityRoute } from './control/authority-routes.js'
 import { CONTROL_SOCKET, agentStatusJson, socketPathProblem } from './control/protocol.js'
 import type { StatusJson } from './control/protocol.js'
 import { createLogger } from './logging.js'
@@ -46,6 +47,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     try {
       if (method === 'GET' && path === '/status') return { status: 200, body: await statusJson() }
       if (method === 'GET' && path === '/healthz') return { status: 200, body: { status: 'ok' } }
+      const authority = await authorityRoute(method, path, body, runtime, network)
+      if (authority !== null) return authority
       const match = /^\/agents\/([^/]+)\/(recover|migrate|release)$/.exec(path)
       if (method === 'POST' && match !== null && runtime !== null) {
         const agentId = decodeURIComponent(match[1] as string)
@@ -112,7 +115,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     }
     // libp2p is loaded only now: the agents tick before the network stack (half a second of module loading) is in.
     const { startNetwork } = await import('./network.js')
-    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log })
+    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers })
     if (signalled) {
       await started.stop() // the shutdown ran before the network existed
       return await stopped

@@ -45,9 +45,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return 0
       }
       case 'recover': {
-        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/recover`, undefined, command.timeoutMs)
+        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/recover`, command.ask.length > 0 ? { ask: command.ask } : undefined, command.timeoutMs)
         if (reply.status !== 200) return refused(io, reply.body)
         const agent = reply.body.agent
+        if (reply.body.action === 'retire') {
+          io.stdout(`retired the stale copy of ${command.agentId}: peer ${reply.body.peer} holds it at a higher epoch\n`)
+          return 0
+        }
         io.stdout(`recovered ${agent.agentId}: ${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})\n`)
         return 0
       }
@@ -57,6 +61,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         if (reply.status !== 200) return refused(io, reply.body)
         const agent = reply.body.agent
         io.stdout(`released ${agent.agentId}: ${agent.halted === null ? `${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})` : agent.halted}\n`)
+        return 0
+      }
+      case 'retire': {
+        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/retire`, undefined, command.timeoutMs)
+        if (reply.status !== 200) return refused(io, reply.body)
+        const agent = reply.body.agent
+        io.stdout(`retired ${agent.agentId} here: tombstone at (${agent.majorVersion},${agent.leaseGeneration})\n`)
         return 0
       }
       case 'migrate': {

@@ -39,6 +39,8 @@ export type MigrationErrorCode =
   | 'TARGET_BUSY'
   /** Target: this peer sent more hand-offs in the last minute than the node allows. */
   | 'RATE_LIMITED'
+  /** Authority query (issue 12): no peer gave a definite answer, or the agent is not RECOVERY_REQUIRED; nothing changed. */
+  | 'NO_DEFINITE_ANSWER'
 
 /** The typed error of `@igor/migration`: a stable `code` and a one-line message naming the field or file. */
 export class MigrationError extends Error {

@@ -1,6 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from '@igor/runner'
 import { silentLogger } from '@igor/runner'
+import { MigrationError } from './errors.js'
 import { announceAddresses } from './net/addresses.js'
 import { createIgorLibp2p } from './net/libp2p-node.js'
 import { loadOrCreateNodeKey } from './net/node-key.js'
@@ -11,6 +12,12 @@ import { createMigrateHandler } from './handoff/target.js'
 import { DEFAULT_INBOUND_LIMITS, InboundGate } from './handoff/inbound-limits.js'
 import type { InboundLimits } from './handoff/inbound-limits.js'
 import { MIGRATE_PROTOCOL } from './wire/types.js'
+import { createAuthorityHandler } from './authority/handler.js'
+import { PeerBook } from './authority/peers.js'
+import { AssistedRecovery } from './authority/recovery.js'
+import type { RecoveryMode, RecoveryOutcome } from './authority/recovery.js'
+import { isAuthorityRuntime } from './authority/runtime.js'
+import { AUTHORITY_PROTOCOL } from './authority/wire.js'
 
 export interface MigrationServiceOptions {
   readonly runtime: HandoffRuntime
@@ -25,6 +32,12 @@ export interface MigrationServiceOptions {
   readonly dialTimeoutMs?: number
   /** Node-wide caps on inbound hand-offs (default `DEFAULT_INBOUND_LIMITS`). */
   readonly inbound?: Partial<InboundLimits>
+  /** Issue 12 item 4: `assisted` (default) resolves RECOVERY_REQUIRED through `/igor/authority/1.0.0`; `manual` waits for an operator. */
+  readonly recovery?: RecoveryMode
+  /** `--peer` addresses: known peers asked about an agent paused past its lease. */
+  readonly peers?: readonly string[]
+  /** First retry of an unanswered recovery query (default 1 s; doubles up to 30 s). */
+  readonly recoveryRetryMs?: number
 }
 
 export const DEFAULT_TRANSFER_TIMEOUT_MS = 30_000
@@ -36,7 +49,13 @@ export const DEFAULT_MAX_TRANSFER_BYTES = 192 * 1024 * 1024
  * node's agents to others as a source.
  */
 export class MigrationService {
-  private constructor(private readonly node: Libp2p, private readonly options: MigrationServiceOptions, private readonly log: Logger) {}
+  private constructor(
+    private readonly node: Libp2p,
+    private readonly options: MigrationServiceOptions,
+    private readonly log: Logger,
+    private readonly peers: PeerBook,
+    private readonly recovery: AssistedRecovery | null
+  ) {}
 
   static async start(options: MigrationServiceOptions): Promise<MigrationService> {
     const log = options.logger ?? silentLogger
@@ -52,7 +71,22 @@ export class MigrationService {
       transferTimeoutMs: options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS,
       gate: new InboundGate({ ...DEFAULT_INBOUND_LIMITS, ...options.inbound })
     }), { maxInboundStreams: 8, maxOutboundStreams: 8 })
-    return new MigrationService(node, options, log)
+    const peers = await PeerBook.open(options.dataDir, options.peers ?? [])
+    let recovery: AssistedRecovery | null = null
+    if (isAuthorityRuntime(options.runtime)) {
+      const runtime = options.runtime
+      await node.handle(AUTHORITY_PROTOCOL, createAuthorityHandler({ runtime, logger: log, nodeId: node.peerId.toString() }), { maxInboundStreams: 16, maxOutboundStreams: 16 })
+      recovery = new AssistedRecovery({
+        node,
+        runtime,
+        peers,
+        logger: log,
+        mode: options.recovery ?? 'assisted',
+        ...(options.recoveryRetryMs !== undefined ? { retryMs: options.recoveryRetryMs } : {})
+      })
+      recovery.start()
+    }
+    return new MigrationService(node, options, log, peers, recovery)
   }
 
   get peerId(): string {
@@ -66,6 +100,7 @@ export class MigrationService {
 
   /** Hands `agentId` to the node at `to` (a multiaddr ending in `/p2p/<peerId>`). */
   async migrate(agentId: string, to: string): Promise<MigrateResult> {
+    this.peers.learn(to)
     return migrateAgent({
       node: this.node,
       runtime: this.options.runtime,
@@ -75,7 +110,22 @@ export class MigrationService {
     }, agentId, to)
   }
 
+  /**
+   * `igord recover <id> --ask <multiaddr>…`: the assisted-recovery query on
+   * demand (any mode). Asks `ask` (default: the recorded peer, else every known
+   * peer) and retires, recovers, or refuses with `NO_DEFINITE_ANSWER`.
+   */
+  async recoverAsking(agentId: string, ask?: readonly string[]): Promise<RecoveryOutcome> {
+    if (this.recovery === null) throw new MigrationError('NO_DEFINITE_ANSWER', 'this node\'s runtime cannot answer authority queries')
+    const outcome = await this.recovery.resolve(agentId, ask)
+    if (outcome.decision.action === 'wait') {
+      throw new MigrationError('NO_DEFINITE_ANSWER', `no definite answer for ${agentId} (${outcome.decision.why}); it stays RECOVERY_REQUIRED`)
+    }
+    return outcome
+  }
+
   async stop(): Promise<void> {
+    this.recovery?.stop()
     await this.node.stop()
   }
 }

@@ -149,6 +149,11 @@ export class AgentHost {
     return this.lease.epoch
   }
 
+  /** True while the instance is alive, so `recover()` can let it tick again. */
+  get recoverable(): boolean {
+    return !this.stopped && this.sandbox.alive
+  }
+
   /** The peer of the hand-off in progress or interrupted (as in the authority record), if any. */
   get handoffPeer(): string | undefined {
     return this.peer

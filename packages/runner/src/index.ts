@@ -13,3 +13,5 @@ export { NodeRuntime, type IncomingAgent, type NodeRuntimeOptions, type StartAge
 export * from './replay/index.js'
 export { CallMarker, MARKER_FILE, type AgentCall } from './containment/call-marker.js'
 export { QUARANTINE_AFTER_STARTS, countStrikes, quarantineReason } from './containment/quarantine.js'
+export { FenceStore } from './authority/fences.js'
+export type { AuthorityHolding } from './authority/holdings.js'

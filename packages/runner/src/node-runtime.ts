@@ -6,6 +6,9 @@ import { Epoch } from '@igor/epoch'
 import { AuthorityState, Lease, systemClock } from '@igor/lease'
 import type { Clock, LeaseConfig } from '@igor/lease'
 import { AgentHost, DEFAULT_TIMING } from './agent-host.js'
+import { FenceStore } from './authority/fences.js'
+import { answerHolding } from './authority/holdings.js'
+import type { AuthorityHolding } from './authority/holdings.js'
 import type { AgentStatus, AgentTiming, HandoffSnapshot } from './agent-host.js'
 import { RunnerError } from './errors.js'
 import type { Logger } from './logger.js'
@@ -75,6 +78,8 @@ const sha256 = (bytes: Uint8Array): Uint8Array => createHash('sha256').update(by
  */
 export class NodeRuntime {
   readonly store: CheckpointStore
+  /** Fences promised to peers by `/igor/authority/1.0.0` (issue 12 item 4). */
+  readonly fences: FenceStore
   private readonly hosts = new Map<string, AgentHost>()
   /** Agents found on disk that could not be loaded, with the reason. */
   private readonly failed = new Map<string, { state: AuthorityState, epoch: Epoch, reason: string }>()
@@ -90,6 +95,7 @@ export class NodeRuntime {
 
   private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions, private readonly marker: CallMarker) {
     this.store = store
+    this.fences = new FenceStore(options.dataDir)
     this.log = options.logger ?? silentLogger
     this.clock = options.clock ?? systemClock
     this.timing = { ...DEFAULT_TIMING, ...options.timing }
@@ -238,6 +244,52 @@ export class NodeRuntime {
     return row ?? { agentId, state: AuthorityState.ACTIVE_OWNER, epoch: Epoch.ZERO, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: 'released; starts with its next --run-agent' }
   }
 
+  // ── authority queries and network-assisted recovery (issue 12 item 4) ───────
+
+  /**
+   * `/igor/authority/1.0.0`, answering side: what this node holds for the agent,
+   * after any admission of it in progress has finished; fenced at `asked`
+   * (durably, before returning) when it holds nothing newer.
+   */
+  async answerAuthorityQuery(agentId: string, asked: Epoch, waitMs = 20_000): Promise<AuthorityHolding> {
+    validateAgentId(agentId)
+    const deadline = performance.now() + waitMs
+    while (this.busy.has(agentId)) {
+      if (performance.now() > deadline) throw new RunnerError('AGENT_EXISTS', `agent ${agentId} is still being admitted; no answer yet`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    return this.exclusive(agentId, async () => answerHolding(agentId, asked, { host: this.hosts.get(agentId), store: this.store, fences: this.fences }))
+  }
+
+  /** Agents this node holds in RECOVERY_REQUIRED with a live instance, with the peer of their interrupted hand-off. */
+  recoveryCandidates(): Array<{ agentId: string, epoch: Epoch, peer?: string }> {
+    const out: Array<{ agentId: string, epoch: Epoch, peer?: string }> = []
+    for (const [agentId, host] of this.hosts) {
+      const status = host.status()
+      if (status.state !== AuthorityState.RECOVERY_REQUIRED || !host.recoverable) continue
+      const peer = host.handoffPeer
+      out.push({ agentId, epoch: status.epoch, ...(peer !== undefined ? { peer } : {}) })
+    }
+    return out
+  }
+
+  /** recover(), only if the agent is still RECOVERY_REQUIRED at `epoch` (the epoch the peers were asked about). */
+  async recoverAt(agentId: string, epoch: Epoch): Promise<AgentStatus> {
+    this.requireAt(agentId, epoch)
+    return this.recover(agentId)
+  }
+
+  /** retire(), only if the agent is still at `epoch` (never the owner: retireStale refuses ACTIVE_OWNER). */
+  async retireAt(agentId: string, epoch: Epoch, movedTo: string, why: string): Promise<AgentStatus> {
+    this.requireAt(agentId, epoch)
+    return this.retire(agentId, movedTo, why)
+  }
+
+  private requireAt(agentId: string, epoch: Epoch): void {
+    const host = this.requireHost(agentId)
+    if (!host.epoch.equals(epoch)) throw new RunnerError('FENCED', `agent ${agentId} is at ${host.epoch} now, not ${epoch}; nothing done`)
+  }
+
   /** Checkpoints and stops every agent (SPEC §5 shutdown). */
   async shutdown(): Promise<void> {
     this.closed = true
@@ -322,7 +374,7 @@ export class NodeRuntime {
       }
       // The disk checks and the compile do not depend on each other.
       const [prior, prepared] = await Promise.all([
-        this.refuseIfStale(agentId, incoming.sourceEpoch),
+        this.fences.refuseIfFenced(agentId, incoming.sourceEpoch).then(async () => this.refuseIfStale(agentId, incoming.sourceEpoch)),
         this.marker.around(agentId, 'loading', async () => this.prepare(incoming.wasm, path, manifest))
       ])
       const epoch = incoming.sourceEpoch.transferred()

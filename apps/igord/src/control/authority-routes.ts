@@ -1,0 +1,29 @@
+import type { NodeRuntime } from '@igor/runner'
+import type { NodeNetwork } from '../network.js'
+import { agentStatusJson } from './protocol.js'
+
+/**
+ * Control endpoints of issue 12: `POST /agents/<id>/retire` (`igord retire`)
+ * and `POST /agents/<id>/recover` with `{"ask": [<multiaddr>…]}` (`igord recover
+ * --ask`). Returns null for any other request (the daemon's table answers it).
+ */
+export async function authorityRoute(
+  method: string,
+  path: string,
+  body: unknown,
+  runtime: NodeRuntime | null,
+  network: NodeNetwork | null
+): Promise<{ status: number, body: unknown } | null> {
+  const match = /^\/agents\/([^/]+)\/(retire|recover)$/.exec(path)
+  if (method !== 'POST' || match === null || runtime === null) return null
+  const agentId = decodeURIComponent(match[1] as string)
+  if (match[2] === 'retire') return { status: 200, body: { agent: agentStatusJson(await runtime.retire(agentId)) } }
+  const ask = (body as { ask?: unknown } | null)?.ask
+  if (ask === undefined) return null // plain `igord recover`
+  if (!Array.isArray(ask) || !ask.every((a) => typeof a === 'string')) {
+    return { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'recover needs {"ask": ["<multiaddr>", …]}' } } }
+  }
+  if (network === null) return { status: 503, body: { error: { code: 'NO_NETWORK', message: 'the node has no network yet' } } }
+  const outcome = await network.recoverAsking(agentId, ask)
+  return { status: 200, body: { action: outcome.action, ...(outcome.peerId !== undefined ? { peer: outcome.peerId } : {}), agent: outcome.agent } }
+}

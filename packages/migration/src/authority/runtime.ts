@@ -1,0 +1,23 @@
+import type { Epoch } from '@igor/epoch'
+import type { AgentStatus, AuthorityHolding } from '@igor/runner'
+
+/**
+ * What `/igor/authority/1.0.0` and assisted recovery need from the node.
+ * `NodeRuntime` of `@igor/runner` implements it.
+ */
+export interface AuthorityRuntime {
+  /** Answering side: holdings after any admission in progress, fenced at `asked` when nothing newer is held. */
+  answerAuthorityQuery(agentId: string, asked: Epoch): Promise<AuthorityHolding>
+  /** RECOVERY_REQUIRED agents with a live instance, and the peer of their interrupted hand-off. */
+  recoveryCandidates(): Array<{ agentId: string, epoch: Epoch, peer?: string }>
+  /** RECOVERY_REQUIRED → ACTIVE_OWNER at a higher generation, only if still at `epoch`. */
+  recoverAt(agentId: string, epoch: Epoch): Promise<AgentStatus>
+  /** The stale copy becomes a tombstone, only if still at `epoch` (never the owner). */
+  retireAt(agentId: string, epoch: Epoch, movedTo: string, why: string): Promise<AgentStatus>
+}
+
+export function isAuthorityRuntime(runtime: unknown): runtime is AuthorityRuntime {
+  const r = runtime as Partial<AuthorityRuntime> | null
+  return r !== null && typeof r.answerAuthorityQuery === 'function' && typeof r.recoveryCandidates === 'function' &&
+    typeof r.recoverAt === 'function' && typeof r.retireAt === 'function'
+}
