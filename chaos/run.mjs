@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// `pnpm chaos`: a Jepsen-style run against real igord processes on 127.0.0.1 (issue 12 item 5).
+// See chaos/README.md. Exits 1 on any violation, 2 on bad arguments.
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Checker } from './checker.mjs'
+import { ChaosNode, agentDir, cli, freePort, readStatus } from './cluster.mjs'
+
+const SCENARIOS = {
+  // weights of each action per step
+  mixed: { migrate: 6, kill: 1, killMidHandoff: 2, pause: 1, pausePastLease: 1, pauseMidHandoff: 1, restart: 1 },
+  kill: { migrate: 5, kill: 2, killMidHandoff: 4, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, restart: 1 },
+  pause: { migrate: 5, kill: 0, killMidHandoff: 0, pause: 2, pausePastLease: 3, pauseMidHandoff: 3, restart: 0 },
+  handoff: { migrate: 4, kill: 0, killMidHandoff: 4, pause: 0, pausePastLease: 0, pauseMidHandoff: 4, restart: 0 }
+}
+
+function usage(message) {
+  process.stderr.write(`chaos: ${message}\nusage: pnpm chaos [--smoke] [--duration 10m] [--scenario ${Object.keys(SCENARIOS).join('|')}] [--nodes 3] [--agents 6] [--seed N] [--keep]\n`)
+  process.exit(2)
+}
+
+function duration(text) {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(text ?? '')
+  if (m === null) usage(`bad duration ${JSON.stringify(text)} (e.g. 90s, 10m)`)
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']
+}
+
+let values
+try {
+  ({ values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      smoke: { type: 'boolean' },
+      duration: { type: 'string' },
+      scenario: { type: 'string' },
+      nodes: { type: 'string' },
+      agents: { type: 'string' },
+      seed: { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    },
+    strict: true
+  }))
+} catch (error) {
+  usage(error.message)
+}
+if (values.help) usage('options')
+const scenarioName = values.scenario ?? 'mixed'
+const weights = SCENARIOS[scenarioName]
+if (weights === undefined) usage(`unknown scenario ${JSON.stringify(scenarioName)}`)
+const durationMs = duration(values.duration ?? (values.smoke ? '2m' : '10m'))
+const nodeCount = Number(values.nodes ?? 3)
+const agentCount = Number(values.agents ?? 6)
+if (!(nodeCount >= 2 && nodeCount <= 9)) usage('--nodes must be 2…9')
+if (!(agentCount >= 1 && agentCount <= 50)) usage('--agents must be 1…50')
+
+// A small seeded PRNG (mulberry32), so a run can be repeated with --seed.
+let seed = Number(values.seed ?? Date.now() % 2 ** 31)
+const startSeed = seed
+const random = () => {
+  seed = (seed + 0x6D2B79F5) | 0
+  let t = seed
+  t = Math.imul(t ^ (t >>> 15), t | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+const pick = (list) => list[Math.floor(random() * list.length)]
+const between = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1))
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+// Short leases so pauses past lease + grace happen within seconds.
+const LEASE_MS = 3000
+const GRACE_MS = 1000
+const NODE_FLAGS = ['--lease-duration', `${LEASE_MS}ms`, '--lease-grace', `${GRACE_MS}ms`, '--transfer-timeout', '3s', '--recovery', 'assisted']
+
+const work = await mkdtemp(join(tmpdir(), 'igor-chaos-'))
+await mkdir(join(work, 'logs'), { recursive: true })
+const { dir: agentsDir, ids } = await agentDir(work, agentCount)
+const checker = new Checker(ids)
+const ops = { migrations: 0, migrated: 0, migrateRefused: 0, migrateUnknown: 0, migrateOther: 0, statusReads: 0 }
+const otherErrors = []
+const faults = { kill: 0, killMidHandoff: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, restart: 0 }
+const nodes = []
+for (let i = 0; i < nodeCount; i++) nodes.push(new ChaosNode(`n${i}`, work, await freePort(), (node, line) => checker.logLine(node, line)))
+
+const peersOf = (node) => nodes.filter((n) => n !== node).flatMap((n) => ['--peer', n.address])
+const busy = new Set() // nodes under a fault right now (not picked for another)
+let latest = new Map() // node name → last status (or null)
+
+async function startNode(node, extra = []) {
+  const ok = await node.start([...NODE_FLAGS, ...peersOf(node), ...extra])
+  if (!ok) checker.violation('node-did-not-start', `${node.name}: see ${join(work, 'logs', `${node.name}.log`)}`)
+}
+
+process.stdout.write(`chaos: scenario ${scenarioName}, ${nodeCount} nodes, ${agentCount} agents, ${Math.round(durationMs / 1000)} s, seed ${startSeed}, work dir ${work}\n`)
+// First boot learns each node's peer id (its key is kept in its data dir), then the real start knows every address.
+for (const node of nodes) {
+  await node.start(['--lease-duration', '0'])
+  await node.stop()
+}
+for (const [i, node] of nodes.entries()) await startNode(node, i === 0 ? ['--run-agents', agentsDir] : [])
+
+// Status reads, round after round, into the checker.
+let polling = true
+const poller = (async () => {
+  while (polling) {
+    const answers = await Promise.all(nodes.map(async (n) => [n.name, n.alive && !n.stopped ? await readStatus(n.dataDir) : null]))
+    latest = new Map(answers)
+    checker.round(answers)
+    await sleep(200)
+  }
+})()
+
+/** Where each agent is owned now, per the latest round. */
+function ownerOf(agentId) {
+  for (const node of nodes) {
+    const row = latest.get(node.name)?.agents.find((a) => a.agentId === agentId)
+    if (row !== undefined && row.state === 'ACTIVE_OWNER' && row.halted === null) return node
+  }
+  return null
+}
+
+/** Starts `igord migrate` of a random owned agent to a random other node; resolves with the pair (or null). */
+function startMigration() {
+  const candidates = ids.map((id) => [id, ownerOf(id)]).filter(([, n]) => n !== null && !busy.has(n) && n.alive && !n.stopped)
+  if (candidates.length === 0) return null
+  const [agentId, from] = pick(candidates)
+  const targets = nodes.filter((n) => n !== from && n.alive && !n.stopped && !busy.has(n))
+  if (targets.length === 0) return null
+  const to = pick(targets)
+  ops.migrations++
+  const done = cli(['migrate', agentId, '--to', to.address, '--data-dir', from.dataDir, '--timeout', '10s'], 60_000).then((r) => {
+    if (r.code === 0) ops.migrated++
+    else if (/refused|REJECTED|FENCED|busy|being loaded|admitted right now/i.test(r.stderr)) ops.migrateRefused++
+    else if (/RECOVERY_REQUIRED|may hold/.test(r.stderr)) ops.migrateUnknown++
+    else {
+      ops.migrateOther++
+      if (otherErrors.length < 10) otherErrors.push(r.stderr.trim().slice(0, 300))
+    }
+    return r
+  })
+  return { agentId, from, to, done }
+}
+
+async function restartLater(node, ms) {
+  await sleep(ms)
+  if (!node.alive) await startNode(node)
+}
+
+async function act(kind) {
+  const free = nodes.filter((n) => !busy.has(n))
+  switch (kind) {
+    case 'migrate': {
+      const m = startMigration()
+      if (m !== null) await m.done
+      return
+    }
+    case 'kill':
+    case 'restart': {
+      const node = pick(free.filter((n) => n.alive))
+      if (node === undefined) return
+      busy.add(node)
+      faults[kind]++
+      if (kind === 'kill') await node.kill()
+      else await node.stop()
+      if (kind === 'kill') await checker.decodeAll([node])
+      await restartLater(node, between(200, 2500))
+      busy.delete(node)
+      return
+    }
+    case 'killMidHandoff': {
+      const m = startMigration()
+      if (m === null) return
+      const victim = random() < 0.5 ? m.from : m.to
+      busy.add(victim)
+      faults.killMidHandoff++
+      await sleep(between(0, 300))
+      await victim.kill()
+      await m.done
+      await checker.decodeAll([victim])
+      await restartLater(victim, between(200, 2500))
+      busy.delete(victim)
+      return
+    }
+    case 'pause':
+    case 'pausePastLease': {
+      const node = pick(free.filter((n) => n.alive && !n.stopped))
+      if (node === undefined) return
+      busy.add(node)
+      faults[kind]++
+      node.signal('SIGSTOP')
+      await sleep(kind === 'pause' ? between(300, 2000) : between(LEASE_MS + GRACE_MS + 500, LEASE_MS + GRACE_MS + 3000))
+      node.signal('SIGCONT')
+      busy.delete(node)
+      return
+    }
+    case 'pauseMidHandoff': {
+      const m = startMigration()
+      if (m === null) return
+      const victim = random() < 0.5 ? m.from : m.to
+      busy.add(victim)
+      faults.pauseMidHandoff++
+      await sleep(between(0, 300))
+      victim.signal('SIGSTOP')
+      await sleep(between(500, LEASE_MS + GRACE_MS + 3000))
+      victim.signal('SIGCONT')
+      await m.done
+      busy.delete(victim)
+    }
+  }
+}
+
+// Several actors at once, each drawing weighted random actions until the time is up.
+const table = Object.entries(weights).flatMap(([k, w]) => Array(w).fill(k))
+const endAt = Date.now() + durationMs
+let lastReport = Date.now()
+const actors = Array.from({ length: Math.max(2, nodeCount - 1) }, async () => {
+  while (Date.now() < endAt) {
+    await act(pick(table)).catch((error) => checker.violation('harness-error', error.stack ?? String(error)))
+    await sleep(between(50, 600))
+    if (Date.now() - lastReport > 30_000) {
+      lastReport = Date.now()
+      process.stdout.write(`chaos: ${Math.round((endAt - Date.now()) / 1000)} s left; ops ${JSON.stringify(ops)} faults ${JSON.stringify(faults)} violations ${checker.violations.length}\n`)
+    }
+  }
+})
+await Promise.all(actors)
+
+// Quiesce: everything running and continued, then wait for the network to resolve what is left.
+for (const node of nodes) node.signal('SIGCONT')
+for (const node of nodes) if (!node.alive) await startNode(node)
+const settleBy = Date.now() + 120_000
+let settled = false
+while (Date.now() < settleBy) {
+  const answers = await Promise.all(nodes.map(async (n) => [n.name, await readStatus(n.dataDir, 5000)]))
+  if (checker.settled(answers)) { settled = true; break }
+  await sleep(1000)
+}
+polling = false
+await poller
+await checker.decodeAll(nodes)
+checker.finish()
+if (!settled && checker.violations.length === 0) checker.violation('not-settled', 'the cluster did not settle within 120 s')
+for (const node of nodes) await node.stop()
+
+ops.statusReads = checker.counts.statusReads
+const summary = {
+  scenario: scenarioName,
+  seed: startSeed,
+  durationS: Math.round(durationMs / 1000),
+  nodes: nodeCount,
+  agents: agentCount,
+  operations: ops,
+  faults,
+  observed: {
+    networkRecoveries: checker.counts.networkRecoveries,
+    networkRetires: checker.counts.networkRetires,
+    leaseExpiries: checker.counts.leaseExpiries,
+    handoffsOutcomeUnknown: checker.counts.handoffsUnknown,
+    staleCopiesSuperseded: checker.counts.supersededCopies,
+    checkpointsDecoded: checker.counts.checkpointsDecoded,
+    statusRounds: checker.counts.rounds
+  },
+  migrateOtherSamples: otherErrors,
+  manualRecovers: 0,
+  violations: checker.violations
+}
+await writeFile(join(work, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
+process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
+if (checker.violations.length > 0) {
+  process.stdout.write(`chaos: ${checker.violations.length} violation(s); logs kept in ${work}\n`)
+  process.exit(1)
+}
+if (values.keep) process.stdout.write(`chaos: logs kept in ${work}\n`)
+else await rm(work, { recursive: true, force: true })
+process.stdout.write('chaos: 0 violations\n')
