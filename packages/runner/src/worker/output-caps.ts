@@ -52,6 +52,11 @@ export class OutputCaps {
     this.sink(stream, text)
   }
 
+  /** True once this call's line cap is used up: writers may then only count. */
+  get full(): boolean {
+    return this.lines >= this.limits.maxLinesPerCall
+  }
+
   /** A line refused outright (e.g. a `log_emit` over 1 MiB): only counted in the summary. */
   drop(length: number): void {
     this.droppedLines += 1
@@ -105,15 +110,16 @@ export class LineAssembler {
   private append(segment: Uint8Array): void {
     this.length += segment.byteLength
     const room = this.caps.limits.maxLineBytes - this.kept
-    if (room <= 0 || segment.byteLength === 0) return
+    // Over the line cap nothing more is shown this call: count, do not copy.
+    if (room <= 0 || segment.byteLength === 0 || this.caps.full) return
     const copy = segment.slice(0, room) // the agent's memory may change before the line ends
     this.parts.push(copy)
     this.kept += copy.byteLength
   }
 
   private emit(): void {
-    const line = this.parts.length === 1 ? this.parts[0]! : concat(this.parts, this.kept)
-    this.caps.line(this.stream, line, this.length)
+    if (this.caps.full) this.caps.drop(this.length)
+    else this.caps.line(this.stream, this.parts.length === 1 ? this.parts[0]! : concat(this.parts, this.kept), this.length)
     this.parts = []
     this.kept = 0
     this.length = 0

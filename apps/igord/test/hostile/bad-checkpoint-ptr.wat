@@ -1,0 +1,9 @@
+;; expect: halted: start failed — agent_checkpoint returned 8 bytes at 4294967295, outside its memory (a bad pointer or length from agent_checkpoint_ptr is an abi failure of this agent only)
+(module
+  (memory (export "memory") 1)
+  (func (export "agent_checkpoint") (result i32) (i32.const 8))
+  (func (export "agent_checkpoint_ptr") (result i32) (i32.const -1))
+  (func (export "agent_resume") (param i32 i32) (i64.store (i32.const 1024) (i64.load (local.get 0))))
+  (func (export "malloc") (param i32) (result i32) (i32.const 2048))
+  (func (export "agent_init"))
+  (func (export "agent_tick") (result i32) (i64.store (i32.const 1024) (i64.add (i64.load (i32.const 1024)) (i64.const 1))) (i32.const 0)))

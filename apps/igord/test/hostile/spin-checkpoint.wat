@@ -1,0 +1,13 @@
+;; expect: halted: agent did not finish within 5000 ms — agent_checkpoint spins forever from its second call (the first periodic checkpoint)
+(module
+  (global $calls (mut i32) (i32.const 0))
+  (memory (export "memory") 1)
+  (func (export "agent_checkpoint") (result i32)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (if (i32.gt_u (global.get $calls) (i32.const 1)) (then (loop $spin (br $spin))))
+    (i32.const 8))
+  (func (export "agent_checkpoint_ptr") (result i32) (i32.const 1024))
+  (func (export "agent_resume") (param i32 i32) (i64.store (i32.const 1024) (i64.load (local.get 0))))
+  (func (export "malloc") (param i32) (result i32) (i32.const 2048))
+  (func (export "agent_init"))
+  (func (export "agent_tick") (result i32) (i64.store (i32.const 1024) (i64.add (i64.load (i32.const 1024)) (i64.const 1))) (i32.const 0)))

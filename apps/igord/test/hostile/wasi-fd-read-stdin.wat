@@ -1,0 +1,15 @@
+;; expect: harmless — fd_read(0) is end of input: success, 0 bytes; never what the operator piped into igord
+(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "agent_checkpoint") (result i32) (i32.const 8))
+  (func (export "agent_checkpoint_ptr") (result i32) (i32.const 1024))
+  (func (export "agent_resume") (param i32 i32) (i64.store (i32.const 1024) (i64.load (local.get 0))))
+  (func (export "malloc") (param i32) (result i32) (i32.const 2048))
+  (func (export "agent_init"))
+  (func (export "agent_tick") (result i32)
+    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 64))
+    (i32.store (i32.const 16) (i32.const 99))
+    (if (i32.ne (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 16)) (i32.const 0)) (then unreachable))
+    (if (i32.ne (i32.load (i32.const 16)) (i32.const 0)) (then unreachable))
+    (i64.store (i32.const 1024) (i64.add (i64.load (i32.const 1024)) (i64.const 1))) (i32.const 0)))
