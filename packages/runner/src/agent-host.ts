@@ -7,8 +7,12 @@ import type { Logger } from './logger.js'
 import type { Manifest } from './manifest/index.js'
 import { chargeTick } from './metering.js'
 import { Mutex } from './mutex.js'
-import type { AgentSandbox } from './sandbox/agent-sandbox.js'
+import type { AgentSandbox, SandboxLimits, TickResult } from './sandbox/agent-sandbox.js'
 import { SandboxError } from './sandbox/agent-sandbox.js'
+import { REFERENCE_MAX_HOSTCALL_ID, type ObservationEntry, decodeEntries } from './replay/event-log.js'
+import { type ReplaySettings, verifiesPeriodically } from './replay/flags.js'
+import { firstDifference } from './replay/replayer.js'
+import { SelfVerifier } from './replay/self-verify.js'
 import type { CheckpointStore } from './store/index.js'
 import type { PreparedAgent } from './wasm/index.js'
 
@@ -60,6 +64,17 @@ export interface AgentHostInit {
   readonly checkpointed?: boolean
   /** The other node of an interrupted hand-off (from the authority record), kept for recovery. */
   readonly peer?: string
+  /** SPEC §12 self-verification; absent or mode off/on-migrate: none. */
+  readonly replay?: ReplaySettings
+  /** Limits for the replay sandboxes (the same as the live one's). */
+  readonly sandboxLimits?: Partial<SandboxLimits>
+}
+
+/** SPEC §12 `Package.ReplayData`: the last tick, when it produced exactly the state in the package. */
+export interface HandoffReplayData {
+  readonly preTickState: Uint8Array
+  readonly tickNumber: bigint
+  readonly entries: readonly ObservationEntry[]
 }
 
 /** What the source of a hand-off sends: built from the live instance, never from a file (SPEC §7 source 2). */
@@ -78,6 +93,8 @@ export interface HandoffSnapshot {
   readonly budget: bigint
   readonly pricePerSecond: bigint
   readonly tickNumber: bigint
+  /** Null when the last tick cannot be replayed from this package (see `HandoffReplayData`). */
+  readonly replayData: HandoffReplayData | null
 }
 
 /**
@@ -120,6 +137,11 @@ export class AgentHost {
   private shown: { state: AuthorityState, epoch: Epoch, expiry: bigint }
   /** The other node of the hand-off in progress or interrupted; recorded with every authority write. */
   private peer: string | undefined
+  private readonly verifier: SelfVerifier | null
+  /** The last tick the worker recorded (its number and highest hostcall id), null after a failure. */
+  private lastRecorded: { tickNumber: bigint, highestId: number } | null = null
+  /** The raw state of the last `encodeLive`, to compare with the last tick's post-state. */
+  private lastLiveState: Uint8Array | null = null
 
   constructor(init: AgentHostInit) {
     this.agentId = init.agentId
@@ -136,6 +158,21 @@ export class AgentHost {
     if (init.checkpointed === true) this.lastCheckpointAt = performance.now()
     this.shown = { state: init.lease.state, epoch: init.lease.epoch, expiry: init.lease.expiry }
     this.peer = init.peer
+    this.verifier = init.replay !== undefined && verifiesPeriodically(init.replay)
+      ? new SelfVerifier({
+        settings: init.replay,
+        setup: {
+          agentId: init.agentId,
+          module: init.module.prepared.module,
+          capabilities: [...init.module.prepared.capabilities],
+          usesWasi: init.module.prepared.usesWasi,
+          entry: init.module.prepared.entry
+        },
+        logger: init.logger,
+        ...(init.sandboxLimits !== undefined ? { limits: init.sandboxLimits } : {}),
+        pause: (reason) => { this.pauseForReplay(reason) }
+      })
+      : null
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
       this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
     }
@@ -201,6 +238,7 @@ export class AgentHost {
       if (this.stopped) return
       this.stopped = true
       this.cancelTimer()
+      this.verifier?.close()
       if (this.sandbox.alive && (this.lease.state === AuthorityState.ACTIVE_OWNER || this.lease.state === AuthorityState.RECOVERY_REQUIRED)) {
         // A node that was paused past its lease must not come back as owner after a restart either.
         if (this.lease.state === AuthorityState.ACTIVE_OWNER && this.lease.isExpiredWithGrace()) {
@@ -272,9 +310,12 @@ export class AgentHost {
       this.peer = peer
       this.cancelTimer()
       let checkpoint: Uint8Array
+      let replayData: HandoffReplayData | null = null
       try {
         await this.writeAuthority(undefined, peer)
         checkpoint = await this.encodeLive()
+        // Replay data is an extra: without it the target simply does not replay.
+        replayData = await this.replayDataForHandoff().catch(() => null)
       } catch (error) {
         // Nothing has left this node: take authority back at (M,G+1) and tick on.
         await this.revertLocally(`could not prepare the hand-off: ${(error as Error).message}`)
@@ -290,9 +331,39 @@ export class AgentHost {
         epoch: this.lease.epoch,
         budget: this.budget,
         pricePerSecond: this.pricePerSecond,
-        tickNumber: this.tickNumber
+        tickNumber: this.tickNumber,
+        replayData
       }
     })
+  }
+
+  /** Self-verification counters (tests, benchmarks); null when it is off. */
+  get verification(): { verified: number, failed: number, skipped: number, idle: () => Promise<void> } | null {
+    const verifier = this.verifier
+    return verifier === null ? null : { ...verifier.stats, idle: async () => verifier.idle() }
+  }
+
+  /**
+   * SPEC §12: the last tick's record, only when that tick produced exactly the
+   * state just checkpointed (same tick number, same bytes) and used no id the
+   * reference cannot replay (above 9).
+   */
+  private async replayDataForHandoff(): Promise<HandoffReplayData | null> {
+    const last = this.lastRecorded
+    const state = this.lastLiveState
+    if (last === null || state === null || last.tickNumber !== this.tickNumber || last.highestId > REFERENCE_MAX_HOSTCALL_ID) return null
+    const record = await this.sandbox.tickRecord()
+    if (record === null || firstDifference(record.post, state) !== -1) return null
+    return { preTickState: record.pre, tickNumber: last.tickNumber, entries: decodeEntries(record.log) }
+  }
+
+  /** `--replay-on-divergence pause`: halt with the reason, off the tick path, keeping a final checkpoint. */
+  private pauseForReplay(reason: string): void {
+    void this.mutex.run(async () => {
+      if (this.stopped || this.halted !== null) return
+      this.cancelTimer()
+      await this.haltWithCheckpoint(reason)
+    }).catch((error: unknown) => this.haltOnError(error))
   }
 
   /** Step 2: the package has been handed to the network. */
@@ -404,7 +475,8 @@ export class AgentHost {
     // and the worker gets the absolute deadline, so a pause after this line is
     // caught there (issue 12 item 1).
     if (this.stopped || this.halted !== null || !await this.leaseHolds()) return null
-    let result: { more: boolean, elapsedNs: bigint }
+    let result: TickResult
+    this.lastRecorded = null
     try {
       result = await this.sandbox.tick(this.budget, tickDeadline(this.lease, this.nowNs()))
     } catch (error) {
@@ -426,6 +498,12 @@ export class AgentHost {
     }
     this.charge(result.elapsedNs + this.sandbox.takeUncharged())
     this.tickNumber += 1n
+    if (result.recorded) this.lastRecorded = { tickNumber: this.tickNumber, highestId: result.highestId }
+    // SPEC §12: fetch the record of a due tick now (one short message); the replay runs in its own sandbox.
+    if (this.verifier !== null && result.recorded && this.verifier.due(result.observations)) {
+      const record = await this.sandbox.tickRecord().catch(() => null)
+      if (record !== null) this.verifier.submit({ tickNumber: this.tickNumber, ...record })
+    }
     this.ticksObserved?.(this.tickNumber)
     if (this.budget <= 0n) {
       await this.haltWithCheckpoint('budget exhausted')
@@ -506,6 +584,7 @@ export class AgentHost {
   private async encodeLive(): Promise<Uint8Array> {
     const state = await this.sandbox.checkpoint()
     this.charge(this.sandbox.takeUncharged()) // SPEC §11: checkpoint and start-up time is charged too
+    this.lastLiveState = state
     return encodeCheckpoint({
       budget: this.budget,
       pricePerSecond: this.pricePerSecond,

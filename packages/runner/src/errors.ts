@@ -26,6 +26,7 @@ export type RunnerErrorCode =
   | 'MANIFEST_UNREADABLE'
   | 'AGENT_QUARANTINED'
   | 'NODE_FULL'
+  | 'REPLAY_FAILED'
 
 export class RunnerError extends Error {
   override readonly name = 'RunnerError'

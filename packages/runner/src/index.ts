@@ -8,7 +8,7 @@ export { AgentSandbox, DEFAULT_SANDBOX_LIMITS, SandboxError, type SandboxFailure
 export type { WorkerSetup, WorkerRequest, WorkerReply, WorkerLog, WorkerMessage, FailureKind } from './sandbox/messages.js'
 export { OUTPUT_LIMITS, type OutputLimits } from './worker/output-caps.js'
 export { deadlineVerdict, type StallClock } from './sandbox/stall-watch.js'
-export { AgentHost, DEFAULT_TIMING, type AgentModule, type AgentStatus, type AgentTiming, type HandoffSnapshot } from './agent-host.js'
+export { AgentHost, DEFAULT_TIMING, type AgentModule, type HandoffReplayData, type AgentStatus, type AgentTiming, type HandoffSnapshot } from './agent-host.js'
 export { NodeRuntime, type IncomingAgent, type NodeRuntimeOptions, type StartAgentOptions } from './node-runtime.js'
 export * from './replay/index.js'
 export { CallMarker, MARKER_FILE, type AgentCall } from './containment/call-marker.js'

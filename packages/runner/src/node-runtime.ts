@@ -9,7 +9,10 @@ import { AgentHost, DEFAULT_TIMING } from './agent-host.js'
 import { FenceStore } from './authority/fences.js'
 import { answerHolding } from './authority/holdings.js'
 import type { AuthorityHolding } from './authority/holdings.js'
-import type { AgentStatus, AgentTiming, HandoffSnapshot } from './agent-host.js'
+import type { AgentStatus, AgentTiming, HandoffReplayData, HandoffSnapshot } from './agent-host.js'
+import { encodeEntries } from './replay/event-log.js'
+import { DEFAULT_REPLAY_SETTINGS, type ReplaySettings, verifiesOnMigrate } from './replay/flags.js'
+import { describeReplayOutcome, replayTick } from './replay/replay-tick.js'
 import { RunnerError } from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
@@ -40,6 +43,8 @@ export interface NodeRuntimeOptions {
   readonly capabilities?: readonly CapabilityName[]
   /** Most agents this node holds at once (`--max-agents`); loads and admissions beyond it are refused (`NODE_FULL`). */
   readonly maxAgents?: number
+  /** SPEC §12 `--replay-mode`, `--verify-interval`, `--replay-on-divergence` (default full, 5, log). */
+  readonly replay?: ReplaySettings
 }
 
 export interface StartAgentOptions {
@@ -61,6 +66,8 @@ export interface IncomingAgent {
   /** The source's live epoch `(M,G)`; this node grants `(M+1,0)`. */
   readonly sourceEpoch: Epoch
   readonly sourceNodeId: string
+  /** SPEC §12 `Package.ReplayData`: replayed before acceptance in modes on-migrate and full. */
+  readonly replayData?: HandoffReplayData | null
 }
 
 /** What a node held for an agent before an arrival touched its files. */
@@ -377,6 +384,7 @@ export class NodeRuntime {
         this.fences.refuseIfFenced(agentId, incoming.sourceEpoch).then(async () => this.refuseIfStale(agentId, incoming.sourceEpoch)),
         this.marker.around(agentId, 'loading', async () => this.prepare(incoming.wasm, path, manifest))
       ])
+      await this.verifyArrivalReplay(agentId, incoming, prepared, checkpoint)
       const epoch = incoming.sourceEpoch.transferred()
       const lease = this.options.lease === null ? Lease.unbounded(epoch, this.clock) : Lease.fromMigration(incoming.sourceEpoch.majorVersion, this.options.lease, this.clock)
       let host: AgentHost | null = null
@@ -411,6 +419,32 @@ export class NodeRuntime {
       this.log.info({ agentId, epoch: lease.epoch.toString(), from: incoming.sourceNodeId }, 'agent arrived by migration')
       return host.status()
     })
+  }
+
+  /**
+   * SPEC §12: in modes on-migrate/full, the package's last tick is replayed in
+   * a fresh sandbox from its pre-tick state and must reproduce the state in
+   * its checkpoint; otherwise the arrival is refused with the reference's text.
+   * Nothing has been written yet, so a refusal leaves nothing behind.
+   */
+  private async verifyArrivalReplay(agentId: string, incoming: IncomingAgent, prepared: PreparedAgent, checkpoint: Checkpoint): Promise<void> {
+    const data = incoming.replayData
+    const settings = this.options.replay ?? DEFAULT_REPLAY_SETTINGS
+    if (data === undefined || data === null || !verifiesOnMigrate(settings)) {
+      this.log.debug({ agentId, mode: settings.mode }, data === undefined || data === null ? 'no replay data in the package' : 'replay on arrival skipped by mode')
+      return
+    }
+    const outcome = await replayTick({
+      setup: { agentId, module: prepared.module, capabilities: [...prepared.capabilities], usesWasi: prepared.usesWasi, entry: prepared.entry },
+      tickNumber: data.tickNumber,
+      preState: data.preTickState,
+      log: encodeEntries(data.entries),
+      expectedState: checkpoint.state,
+      ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {})
+    })
+    const text = describeReplayOutcome(outcome)
+    if (!outcome.verified) throw new RunnerError('REPLAY_FAILED', text)
+    this.log.info({ agentId, tickNumber: data.tickNumber.toString(), entries: data.entries.length, ms: Math.round(outcome.ms) }, text)
   }
 
   /** Starts ticking an admitted agent (after the success reply was sent). */
@@ -570,7 +604,9 @@ export class NodeRuntime {
       module: prepared.module,
       capabilities: [...prepared.capabilities],
       usesWasi: prepared.usesWasi,
-      entry: prepared.entry
+      entry: prepared.entry,
+      // SPEC §12: every live agent records its observations (for self-verification and ReplayData).
+      observe: { mode: 'record' }
     }, { budget, state: source.checkpoint?.state ?? null, logger, ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {}) })
       .catch((error: unknown) => {
         throw new RunnerError('AGENT_INIT_FAILED', `${source.path}: ${source.checkpoint === null ? 'agent_init' : 'resume'} failed: ${(error as Error).message}`, { cause: error })
@@ -613,7 +649,9 @@ export class NodeRuntime {
       timing: this.timing,
       nowNs: () => this.clock.nowNs(),
       checkpointed: source.checkpoint !== null,
-      ...(source.peer !== undefined ? { peer: source.peer } : {})
+      ...(source.peer !== undefined ? { peer: source.peer } : {}),
+      replay: this.options.replay ?? DEFAULT_REPLAY_SETTINGS,
+      ...(this.options.sandboxLimits !== undefined ? { sandboxLimits: this.options.sandboxLimits } : {})
     })
     this.hosts.set(agentId, host)
     if (source.checkpoint === null) {

@@ -44,3 +44,7 @@ export {
   verifiesOnMigrate,
   verifiesPeriodically
 } from './flags.js'
+export { type LastTickRecord, type ObserveSetup, type TickObservations, WorkerObservation } from './worker-observe.js'
+export { type ReplayOutcome, type ReplayTickInput, describeReplayOutcome, replayTick } from './replay-tick.js'
+export { SelfVerifier, type SelfVerifierOptions, type SelfVerifierStats, type TickRecord } from './self-verify.js'
+export { DETERMINISTIC_TICK_NS, type SimulateOptions, type SimulationResult, SimulationSetupError, type TickSummary, simulate } from './simulate.js'

@@ -6,6 +6,21 @@ import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetu
 import { deadlineVerdict, processStallClock } from './stall-watch.js'
 import type { StallClock } from './stall-watch.js'
 import { workerPool } from './worker-pool.js'
+import type { LastTickRecord } from '../replay/worker-observe.js'
+
+/** One tick's outcome as the node sees it. */
+export interface TickResult {
+  readonly more: boolean
+  readonly elapsedNs: bigint
+  /** Observation entries the tick recorded (SPEC §12). */
+  readonly observations: number
+  /** Highest hostcall id the tick used. */
+  readonly highestId: number
+  /** False when nothing was recorded (not recording, or the log exceeded its cap). */
+  readonly recorded: boolean
+  /** Replay sandboxes only: why the replay failed, null when it fit. */
+  readonly replayFailure?: string | null
+}
 
 export type SandboxFailure = FailureKind | 'crashed' | 'out-of-memory' | 'terminated'
 
@@ -108,12 +123,25 @@ export class AgentSandbox {
    * (SPEC §5 / issue 12): a tick dispatched after it is refused, not run, and
    * the sandbox stays usable (kind 'deadline').
    */
-  async tick(budget: bigint, deadline: bigint | null = null): Promise<{ more: boolean, elapsedNs: bigint }> {
+  async tick(budget: bigint, deadline: bigint | null = null): Promise<TickResult> {
     if (deadline !== null && process.hrtime.bigint() > deadline) {
       throw new SandboxError('deadline', 'lease ended before the tick was dispatched; tick refused')
     }
     const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline }, this.limits.tickTimeoutMs)
-    return { more: reply.more === true, elapsedNs: reply.elapsedNs }
+    return {
+      more: reply.more === true,
+      elapsedNs: reply.elapsedNs,
+      observations: reply.observations ?? 0,
+      highestId: reply.highestId ?? 0,
+      recorded: reply.recorded === true,
+      ...(reply.replayFailure !== undefined ? { replayFailure: reply.replayFailure } : {})
+    }
+  }
+
+  /** SPEC §12: the last tick's states before and after it and its event log (null before the first recorded tick). */
+  async tickRecord(): Promise<LastTickRecord | null> {
+    const reply = await this.request({ op: 'tick-record', id: 0, deadlineMs: this.limits.checkpointTimeoutMs }, this.limits.checkpointTimeoutMs)
+    return reply.record ?? null
   }
 
   /** The agent's serialized state (`agent_checkpoint` + `agent_checkpoint_ptr`), copied out of its memory. */

@@ -15,6 +15,8 @@
  * `AgentSandbox`; replies stay one of the two shapes below.
  */
 
+import type { LastTickRecord, ObserveSetup } from '../replay/worker-observe.js'
+
 export interface WorkerSetup {
   readonly agentId: string
   readonly module: WebAssembly.Module
@@ -22,6 +24,8 @@ export interface WorkerSetup {
   readonly capabilities: readonly string[]
   readonly usesWasi: boolean
   readonly entry: '_start' | '_initialize' | null
+  /** SPEC §12: record observations (live, simulate) or serve recorded ones (replay). Absent: neither. */
+  readonly observe?: ObserveSetup
 }
 
 interface RequestBase {
@@ -41,6 +45,8 @@ export type WorkerRequest =
   | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly deadline?: bigint | null }
   /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. */
   | RequestBase & { readonly op: 'checkpoint' }
+  /** SPEC §12: the last tick's states before and after it, and its event log (kept in the worker; no call into the agent). */
+  | RequestBase & { readonly op: 'tick-record' }
 
 /**
  * `trap`: the agent trapped (or a hostcall failed unexpectedly); `abi`: a bad
@@ -51,7 +57,7 @@ export type WorkerRequest =
 export type FailureKind = 'trap' | 'abi' | 'exit' | 'timeout' | 'deadline'
 
 export type WorkerReply =
-  | { readonly type: 'reply', readonly id: number, readonly ok: true, readonly elapsedNs: bigint, readonly more?: boolean, readonly state?: Uint8Array }
+  | { readonly type: 'reply', readonly id: number, readonly ok: true, readonly elapsedNs: bigint, readonly more?: boolean, readonly state?: Uint8Array, readonly observations?: number, readonly highestId?: number, readonly recorded?: boolean, readonly replayFailure?: string | null, readonly record?: LastTickRecord | null }
   | { readonly type: 'reply', readonly id: number, readonly ok: false, readonly kind: FailureKind, readonly message: string, readonly elapsedNs: bigint }
 
 export interface WorkerLog {

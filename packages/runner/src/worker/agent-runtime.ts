@@ -11,6 +11,7 @@ import { buildImports } from './hostcalls.js'
 import { AgentMemory } from './memory.js'
 import { LineAssembler, OutputCaps } from './output-caps.js'
 import type { OutputLimits } from './output-caps.js'
+import { type LastTickRecord, type TickObservations, WorkerObservation } from '../replay/worker-observe.js'
 
 interface AgentExports {
   memory: WebAssembly.Memory
@@ -33,6 +34,8 @@ export class AgentRuntime {
   private agent: AgentExports | null = null
   private budget = 0n
   private requestId = 0
+  /** SPEC §12: records observations (live agents), or serves recorded ones (a replay). */
+  private observation = new WorkerObservation(undefined)
 
   constructor(private readonly post: Post, limits?: OutputLimits) {
     this.output = new OutputCaps((stream, line) => this.post({ type: 'log', id: this.requestId, stream, line }), limits)
@@ -65,14 +68,16 @@ export class AgentRuntime {
     this.post(reply, transfer)
   }
 
-  private run(request: WorkerRequest): { more?: boolean, state?: Uint8Array } {
+  private run(request: WorkerRequest): { more?: boolean, state?: Uint8Array, elapsedNs?: bigint, record?: LastTickRecord | null } & Partial<TickObservations> {
     switch (request.op) {
       case 'init': {
         if (this.agent !== null) throw new AbiError('init twice')
         this.budget = request.budget
         const agent = this.instantiate(request.setup)
-        agent.agent_init()
+        // SPEC §12: a replay runs the start function and _initialize, but not agent_init.
+        if (this.observation.runsAgentInit) agent.agent_init()
         if (request.state !== null) this.resume(agent, request.state)
+        this.observation.started(() => this.snapshot(agent))
         this.agent = agent
         return {}
       }
@@ -83,9 +88,23 @@ export class AgentRuntime {
         if (request.deadline !== undefined && request.deadline !== null && process.hrtime.bigint() > request.deadline) {
           throw new LeaseEnded('lease ended before the tick ran; tick refused')
         }
-        const result = agent.agent_tick()
-        return { more: typeof result === 'number' && result !== 0 }
+        this.observation.beginTick()
+        let result: unknown
+        let thrown: unknown
+        let failed = false
+        try {
+          result = agent.agent_tick()
+        } catch (error) {
+          thrown = error
+          failed = true
+        }
+        // The tick is charged; the state copy kept for a replay (SPEC §12) is not.
+        const elapsedNs = this.call.elapsedNs()
+        const observed = this.observation.endTick(failed ? thrown : undefined, () => this.snapshot(agent))
+        return { more: typeof result === 'number' && result !== 0, elapsedNs, ...observed }
       }
+      case 'tick-record':
+        return { record: this.observation.lastTick() }
       case 'checkpoint':
         return { state: this.snapshot(this.require('checkpoint')) }
     }
@@ -97,7 +116,7 @@ export class AgentRuntime {
   }
 
   private instantiate(setup: WorkerSetup): AgentExports {
-    const imports = buildImports(setup, {
+    const live = buildImports(setup, {
       memory: this.memory,
       call: this.call,
       output: this.output,
@@ -105,8 +124,12 @@ export class AgentRuntime {
       stderr: this.stderr,
       budget: () => this.budget
     })
+    this.observation = new WorkerObservation(setup.observe)
+    let linear: WebAssembly.Memory | null = null
+    const imports = this.observation.wrapImports(live, setup.capabilities, () => linear)
     const instance = new WebAssembly.Instance(setup.module, imports)
     const exports = instance.exports as unknown as AgentExports
+    linear = exports.memory
     this.memory.attach(exports.memory)
     if (setup.entry !== null) this.runEntry(setup.entry, instance.exports[setup.entry] as () => unknown)
     return exports

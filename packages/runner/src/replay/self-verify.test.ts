@@ -1,0 +1,143 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { agentPath } from '@igor/agents'
+import { Epoch } from '@igor/epoch'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { NodeRuntime } from '../node-runtime.js'
+import type { NodeRuntimeOptions } from '../node-runtime.js'
+import { recordingLogger, refusal, tempDir, waitFor } from '../test-support/helpers.js'
+import { agentWat, wat } from '../wasm/wat.test-helper.js'
+import { parseReplaySettings } from './flags.js'
+
+const LEASE = { durationMs: 60_000, renewalWindow: 0.5, gracePeriodMs: 10_000 }
+const FAST = { tickIntervalMs: 20, busyIntervalMs: 5, checkpointIntervalMs: 200 }
+
+let dir: { path: string, remove: () => Promise<void> }
+const open: NodeRuntime[] = []
+
+async function runtime(sub: string, options: Partial<NodeRuntimeOptions> = {}): Promise<NodeRuntime> {
+  const rt = await NodeRuntime.open({ dataDir: join(dir.path, sub), lease: LEASE, pricePerSecond: 1000n, timing: FAST, ...options })
+  open.push(rt)
+  return rt
+}
+
+beforeEach(async () => { dir = await tempDir() })
+afterEach(async () => {
+  for (const rt of open.splice(0)) await rt.shutdown()
+  await dir.remove()
+})
+
+/** State: 8 bytes at 1024. Each tick reads the clock and stores a counter kept in a global the checkpoint does not save. */
+async function forgetful(): Promise<string> {
+  const path = join(dir.path, 'forgetful.wasm')
+  await writeFile(path, await wat(agentWat({
+    imports: '(import "igor" "clock_now" (func $clock_now (result i64)))',
+    omit: ['agent_tick', 'agent_checkpoint', 'agent_checkpoint_ptr', 'agent_resume'],
+    extra: `(global $hidden (mut i64) (i64.const 0))
+  (func (export "agent_tick") (result i32)
+    (global.set $hidden (i64.add (global.get $hidden) (i64.const 1)))
+    (drop (call $clock_now))
+    (i64.store (i32.const 1024) (global.get $hidden))
+    (i32.const 0))
+  (func (export "agent_checkpoint") (result i32) (i32.const 8))
+  (func (export "agent_checkpoint_ptr") (result i32) (i32.const 1024))
+  (func (export "agent_resume") (param i32 i32) (i64.store (i32.const 1024) (i64.load (local.get 0))))`
+  })))
+  await writeFile(join(dir.path, 'forgetful.manifest.json'), JSON.stringify({ capabilities: { clock: { version: 1 } } }))
+  return path
+}
+
+describe('self-verification on the running node (SPEC §12)', () => {
+  it('pause: a non-deterministic agent is halted with "replay divergence at tick <n>" and a final checkpoint', async () => {
+    const logger = recordingLogger()
+    const rt = await runtime('A', { logger, replay: parseReplaySettings({ verifyInterval: '1', replayOnDivergence: 'pause' }) })
+    await rt.startAgent({ wasmPath: await forgetful(), budget: 1_000_000n })
+    const halted = await waitFor('a pause', async () => (await rt.status()).find((s) => s.halted !== null))
+    expect(halted.halted).toMatch(/^replay divergence at tick \d+$/)
+    const line = logger.lines.find((l) => /^replay divergence at tick \d+, first diff byte 0$/.test(l.msg))
+    expect(line?.fields).toMatchObject({ agentId: 'forgetful', policy: 'pause' })
+    // The halt wrote a final checkpoint, like any halt with a live instance.
+    expect((await rt.store.load('forgetful'))!.tickNumber).toBe(halted.tickNumber)
+  })
+
+  it('log: the divergence is logged and the agent keeps ticking; intensify: every observing tick is verified from then on', async () => {
+    const logger = recordingLogger()
+    const rt = await runtime('A', { logger, replay: parseReplaySettings({ verifyInterval: '3', replayOnDivergence: 'intensify' }) })
+    await rt.startAgent({ wasmPath: await forgetful(), budget: 1_000_000n })
+    const host = rt.host('forgetful')!
+    await waitFor('several failures', () => host.verification!.failed >= 3)
+    await waitFor('more ticks', async () => (await rt.status())[0]!.tickNumber >= 12n)
+    expect(host.ticking).toBe(true)
+    expect(logger.lines.some((l) => l.msg === 'replay divergence: verifying every observing tick from now on')).toBe(true)
+  })
+
+  it('a deterministic agent verifies, with nothing failed', async () => {
+    const rt = await runtime('A', { replay: parseReplaySettings({ verifyInterval: '1', replayOnDivergence: 'pause' }) })
+    await rt.startAgent({ wasmPath: agentPath('survivor'), budget: 1_000_000n })
+    const host = rt.host('survivor')!
+    await waitFor('verified replays', () => host.verification!.verified >= 5)
+    expect(host.verification!.failed).toBe(0)
+    expect(host.ticking).toBe(true)
+  })
+
+  it('off: nothing is replayed', async () => {
+    const rt = await runtime('A', { replay: parseReplaySettings({ replayMode: 'off' }) })
+    await rt.startAgent({ wasmPath: await forgetful(), budget: 1_000_000n })
+    await waitFor('ticks', async () => (await rt.status())[0]!.tickNumber >= 5n)
+    expect(rt.host('forgetful')!.verification).toBeNull()
+  })
+})
+
+describe('ReplayData in a hand-off (SPEC §12)', () => {
+  async function handOff(wasmPath: string, target: NodeRuntime) {
+    const source = await runtime('A', { replay: parseReplaySettings({ replayMode: 'off' }) })
+    const status = await source.startAgent({ wasmPath, budget: 1_000_000n })
+    await waitFor('3 ticks', async () => (await source.status())[0]!.tickNumber >= 3n)
+    const snapshot = await source.beginHandoff(status.agentId, '/ip4/127.0.0.1/tcp/1/p2p/x')
+    await snapshot.persisted
+    const { decodeCheckpoint } = await import('@igor/checkpoint-codec')
+    const checkpoint = decodeCheckpoint(snapshot.checkpoint)
+    const admit = target.admitAgent({
+      agentId: status.agentId,
+      wasm: snapshot.module.wasm,
+      wasmHash: snapshot.module.prepared.wasmHash,
+      checkpoint: snapshot.checkpoint,
+      manifestData: snapshot.module.manifest.raw,
+      sourceEpoch: snapshot.epoch,
+      sourceNodeId: 'source',
+      replayData: snapshot.replayData
+    })
+    return { source, snapshot, checkpoint, admit }
+  }
+
+  it('the source sends the last tick; a deterministic agent passes the target\'s replay', async () => {
+    const logger = recordingLogger()
+    const target = await runtime('B', { logger })
+    const { snapshot, checkpoint, admit } = await handOff(agentPath('survivor'), target)
+    expect(snapshot.replayData).not.toBeNull()
+    expect(snapshot.replayData!.tickNumber).toBe(checkpoint.tickNumber)
+    expect(snapshot.replayData!.entries.map((e) => e.hostcallId)).toEqual([1, 2, 3])
+    const admitted = await admit
+    expect(admitted.epoch.toString()).toBe(new Epoch(1n, 0n).toString())
+    expect(logger.lines.some((l) => l.msg === `replay verified at tick ${checkpoint.tickNumber}`)).toBe(true)
+  })
+
+  it('the target refuses a package whose ReplayData does not reproduce its checkpoint, leaving nothing behind', async () => {
+    const target = await runtime('B')
+    const { checkpoint, admit, source } = await handOff(await forgetful(), target)
+    const error = await refusal(admit)
+    expect(error.code).toBe('REPLAY_FAILED')
+    expect(error.message).toBe(`replay divergence at tick ${checkpoint.tickNumber}, first diff byte 0`)
+    expect(await target.store.load('forgetful')).toBeNull()
+    expect(await target.store.readAuthority('forgetful')).toBeNull()
+    // A definite rejection: the source takes the agent back at (M,G+1).
+    const epoch = await source.revertHandoff('forgetful', error.message)
+    expect(epoch.toString()).toBe(checkpoint.epoch.renewed().toString())
+  })
+
+  it('a target in mode off (or periodic) accepts without replaying', async () => {
+    const target = await runtime('B', { replay: parseReplaySettings({ replayMode: 'periodic' }) })
+    const { admit } = await handOff(await forgetful(), target)
+    expect((await admit).agentId).toBe('forgetful')
+  })
+})
