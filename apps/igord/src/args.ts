@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_LEASE_CONFIG, validateLeaseConfig } from '@igor/lease'
 import type { LeaseConfig } from '@igor/lease'
-import { CAPABILITIES, unitsToMicrocents, validateAgentId } from '@igor/runner'
-import type { CapabilityName } from '@igor/runner'
+import { CAPABILITIES, parseReplaySettings, unitsToMicrocents, validateAgentId } from '@igor/runner'
+import type { CapabilityName, ReplaySettings } from '@igor/runner'
+import { parseSimulate } from './simulate.js'
+import type { SimulateCommand } from './simulate.js'
 import { parseDuration } from './duration.js'
 
 /*
@@ -53,6 +55,8 @@ export interface StartOptions {
   readonly recovery: 'manual' | 'assisted'
   /** `--peer <multiaddr>`: known peers asked before recovering an agent paused past its lease. */
   readonly peers: readonly string[]
+  /** SPEC §12 `--replay-mode`, `--verify-interval`, `--replay-on-divergence`. */
+  readonly replay: ReplaySettings
 }
 
 export type Command =
@@ -66,6 +70,7 @@ export type Command =
   /** `subcommand` null: the top-level help. */
   | { readonly kind: 'help', readonly subcommand: string | null }
   | { readonly kind: 'version' }
+  | SimulateCommand
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean'
@@ -112,7 +117,14 @@ export const FLAGS = {
   peer: { type: 'string', multiple: true, value: '<multiaddr>', help: 'a known peer, asked before recovering an agent paused past its lease; repeatable' },
   ask: { type: 'string', multiple: true, value: '<multiaddr>', help: 'ask this peer what it holds first (assisted recovery on demand); repeatable' },
   'inspect-checkpoint': { type: 'string', value: '<file>', help: 'print a checkpoint report and exit (same as igor-inspect)' },
-  'inspect-wasm': { type: 'string', value: '<file>', help: 'with --inspect-checkpoint: check the agent binary\'s hash' }
+  'inspect-wasm': { type: 'string', value: '<file>', help: 'with --inspect-checkpoint: check the agent binary\'s hash' },
+  'replay-mode': { type: 'string', value: '<off|periodic|on-migrate|full>', default: 'full', help: 'replay verification: periodic = own ticks, on-migrate = arriving agents (SPEC §12)' },
+  'verify-interval': { type: 'string', value: '<ticks>', default: '5', help: 'replay every Nth tick that made observations' },
+  'replay-on-divergence': { type: 'string', value: '<log|pause|intensify>', default: 'log', help: 'what a failed self-verification does' },
+  ticks: { type: 'string', value: '<n>', default: '100', help: 'ticks to run back to back; 0 = until the budget is exhausted' },
+  verify: { type: 'boolean', help: 'replay every tick in a fresh sandbox and compare the state' },
+  deterministic: { type: 'boolean', help: 'clock_now from 1s plus 1s per call, rand_bytes from Go\'s PCG(seed, seed)' },
+  seed: { type: 'string', value: '<n>', default: '0', help: 'the PCG seed for --deterministic' }
 } as const satisfies Record<string, FlagSpec>
 
 export type FlagName = keyof typeof FLAGS
@@ -180,7 +192,7 @@ export interface SubcommandSpec {
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
   'price-per-second', 'data-dir', 'listen', 'capabilities', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'peer-admissions-per-minute', 'metrics-listen',
-  'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer'
+  'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
 /** Every subcommand. `start` is also what a command line without a subcommand means. */
@@ -212,6 +224,14 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       if (to === undefined) throw args.usage('migrate needs --to <multiaddr> (the target node\'s address, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3Koo…)')
       return { kind: 'migrate', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), to, timeoutMs: timeoutOf(args) }
     }
+  },
+  simulate: {
+    summary: 'run one agent locally: no network, no files written (SPEC §12)',
+    synopsis: '<wasm>',
+    maxPositionals: 1,
+    flags: ['manifest', 'ticks', 'budget', 'verify', 'deterministic', 'seed'],
+    notes: 'Ends with one summary line; exit 1 when a tick, a replay or the final checkpoint round trip failed.',
+    parse: parseSimulate
   },
   recover: {
     summary: 'the explicit recovery action for an agent (SPEC §3)',
@@ -384,7 +404,7 @@ function parseCount(text: string): number {
   return value
 }
 
-function parseBudget(text: string): bigint {
+export function parseBudget(text: string): bigint {
   if (text.trim().startsWith('-')) throw new RangeError(`must not be negative, got ${text}`)
   const value = unitsToMicrocents(text)
   if (value > I64_MAX) throw new RangeError('is larger than the largest budget (9223372036854.775807)')
@@ -467,6 +487,16 @@ function parseStart(args: ParsedArgs): Command {
       if (text !== 'manual' && text !== 'assisted') throw new RangeError(`must be manual or assisted, got ${JSON.stringify(text)}`)
       return text
     }),
-    peers: args.strings('peer')
+    peers: args.strings('peer'),
+    replay: replayOf(args)
+  }
+}
+
+/** SPEC §12: validated before anything starts; a typo never silently turns verification off. */
+function replayOf(args: ParsedArgs): ReplaySettings {
+  try {
+    return parseReplaySettings({ replayMode: args.string('replay-mode'), verifyInterval: args.string('verify-interval'), replayOnDivergence: args.string('replay-on-divergence') })
+  } catch (error) {
+    throw args.usage((error as Error).message)
   }
 }

@@ -99,6 +99,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       pricePerSecond: options.pricePerSecond,
       capabilities: options.capabilities,
       ...(options.maxAgents !== null ? { maxAgents: options.maxAgents } : {}),
+      replay: options.replay,
       logger: log
     })
     log.info({

@@ -6,6 +6,7 @@ import { controlRequest, ControlUnavailableError } from './control/client.js'
 import type { StatusJson } from './control/protocol.js'
 import { runDaemon, StartupError } from './daemon.js'
 import { runInspectCommand } from './inspect.js'
+import { runSimulate } from './simulate.js'
 import { renderStatusText } from './status-format.js'
 import { versionLine } from './args.js'
 import { renderSubcommandHelp, renderUsage } from './usage.js'
@@ -38,6 +39,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await runDaemon(await withAgentDirs(command))
       case 'inspect':
         return await runInspectCommand(command, io)
+      case 'simulate':
+        return await runSimulate(command, io)
       case 'status': {
         const reply = await controlRequest(command.dataDir, 'GET', '/status', undefined, command.timeoutMs)
         const status = reply.body as StatusJson

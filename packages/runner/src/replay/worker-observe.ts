@@ -85,8 +85,8 @@ export class WorkerObservation {
     const out: WebAssembly.Imports = { ...imports }
     if (this.feed !== null) {
       // Nothing live is reachable on replay: every igor hostcall is served from the log.
-      out[IGOR] = replayingIgor(capabilities, this.feed, memory) as WebAssembly.ModuleImports
-      if (wasi !== undefined) out[WASI] = replayingWasi(wasi, this.feed, memory) as WebAssembly.ModuleImports
+      out[IGOR] = replayingIgor(capabilities, this.feed, memory)
+      if (wasi !== undefined) out[WASI] = replayingWasi(wasi, this.feed, memory)
       return out
     }
     let liveIgor = igor
@@ -99,8 +99,8 @@ export class WorkerObservation {
       liveIgor = recordingIgor(liveIgor, this.recorder, memory)
       if (liveWasi !== undefined) liveWasi = recordingWasi(liveWasi, this.recorder, memory)
     }
-    out[IGOR] = liveIgor as WebAssembly.ModuleImports
-    if (liveWasi !== undefined) out[WASI] = liveWasi as WebAssembly.ModuleImports
+    out[IGOR] = liveIgor
+    if (liveWasi !== undefined) out[WASI] = liveWasi
     return out
   }
 
@@ -114,22 +114,20 @@ export class WorkerObservation {
   }
 
   /**
-   * Ends the tick. `error` is what `agent_tick` threw, if anything: a replay's
-   * own abort is a replay failure (returned), anything else is rethrown.
+   * Ends the tick. `failed`/`error` say whether and what `agent_tick` threw.
+   * Returns null when the caller must rethrow that error (a trap that is not a
+   * replay's own abort); a replay's abort is a replay failure, returned.
    * `snapshot` takes the state after the tick (recording only).
    */
-  endTick(error: unknown, snapshot: () => Uint8Array): TickObservations {
+  endTick(failed: boolean, error: unknown, snapshot: () => Uint8Array): TickObservations | null {
     if (this.feed !== null) {
-      if (error !== undefined && !(error instanceof ReplayAbort) && this.feed.failure === null) throw error
+      if (failed && !(error instanceof ReplayAbort) && this.feed.failure === null) return null
       const failure = this.feed.finish()
       return { observations: 0, highestId: 0, recorded: false, replayFailure: failure }
     }
-    if (this.recorder === null) {
-      if (error !== undefined) throw error
-      return { observations: 0, highestId: 0, recorded: false }
-    }
+    if (this.recorder === null) return failed ? null : { observations: 0, highestId: 0, recorded: false }
     const sealed = this.recorder.end()
-    if (error !== undefined) throw error
+    if (failed) return null
     this.pre = this.post
     this.post = snapshot()
     this.log = sealed?.packed ?? null

@@ -100,7 +100,8 @@ export class AgentRuntime {
         }
         // The tick is charged; the state copy kept for a replay (SPEC §12) is not.
         const elapsedNs = this.call.elapsedNs()
-        const observed = this.observation.endTick(failed ? thrown : undefined, () => this.snapshot(agent))
+        const observed = this.observation.endTick(failed, thrown, () => this.snapshot(agent))
+        if (observed === null) throw thrown as Error
         return { more: typeof result === 'number' && result !== 0, elapsedNs, ...observed }
       }
       case 'tick-record':
