@@ -26,7 +26,14 @@ export const HostcallId = {
   /** Ours: WASI `clock_time_get` inside a tick, the time written, u64 LE. */
   WasiClockTimeGet: 10,
   /** Ours: WASI `random_get` inside a tick, the bytes written. */
-  WasiRandomGet: 11
+  WasiRandomGet: 11,
+  /**
+   * Ours: an `http_request` that answered with an error (< 0), which the
+   * reference does not record: `[result i32 LE]`, plus the 4-byte size hint
+   * it wrote at `resp_ptr` for -5. Without it a timeout or an output-gate
+   * refusal could not be replayed.
+   */
+  HttpFailure: 12
 } as const
 
 export type HostcallIdName = keyof typeof HostcallId
@@ -45,7 +52,8 @@ const NAMES: Readonly<Record<number, string>> = {
   8: 'http_request',
   9: 'wallet_pay',
   10: 'clock_time_get',
-  11: 'random_get'
+  11: 'random_get',
+  12: 'http_request (failed)'
 }
 
 /** A readable name for a hostcall id, for replay failure reasons. */

@@ -85,6 +85,14 @@ export function recordingIgor(live: HostFunctions, recorder: TickRecorder, memor
   if (httpRequest !== undefined) {
     out.http_request = (...args: number[]): number => {
       const status = httpRequest(...args)
+      if (status < 0 && recorder.recording) {
+        // Ours (id 12): the error, and the size hint a -5 left at resp_ptr, so the tick replays.
+        const hint = status === -5 && (args[9] ?? 0) >>> 0 >= 4 ? view(memory, args[8] ?? 0, 4) : null
+        const payload = new Uint8Array(hint === null ? 4 : 8)
+        new DataView(payload.buffer).setInt32(0, status, true)
+        if (hint !== null) payload.set(hint, 4)
+        recorder.record(HostcallId.HttpFailure, payload)
+      }
       // SPEC §13 step 9: a response written as [len u32][body] at resp_ptr is recorded as [status u32][body].
       if (status >= 0 && recorder.recording) {
         const respPtr = args[8] ?? 0
@@ -157,6 +165,7 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
       feed.takeEqual(HostcallId.LogEmit, bytes)
     },
     wallet_balance: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.WalletBalance)),
+    http_request: (...args: number[]): number => replayHttp(feed, memory, args[8] ?? 0, args[9] ?? 0),
     ...extra
   }
   const byCapability: Record<string, readonly string[]> = {
@@ -174,6 +183,35 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
     }
   }
   return out
+}
+
+/**
+ * `http_request` on replay: nothing is sent. A recorded response (id 8) is
+ * written back as `[len u32][body]` and its status returned; a recorded error
+ * (id 12) is returned with its size hint. Anything else fails the replay.
+ */
+function replayHttp(feed: ReplayFeed, memory: MemoryRef, respPtr: number, respCap: number): number {
+  const kind = feed.peekId()
+  if (kind === HostcallId.HttpFailure) {
+    const payload = feed.take(HostcallId.HttpFailure)
+    if (payload.byteLength !== 4 && payload.byteLength !== 8) return feed.failWith(`http_request (failed) payload length ${payload.byteLength}, expected 4 or 8`)
+    const result = new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0, true)
+    if (payload.byteLength === 8) {
+      const target = view(memory, respPtr, 4)
+      if (target === null) return feed.failWith('http_request size hint outside the agent memory')
+      target.set(payload.subarray(4, 8))
+    }
+    return result
+  }
+  const payload = feed.take(HostcallId.HttpRequest)
+  if (payload.byteLength < 4) return feed.failWith(`http_request payload length ${payload.byteLength}, expected at least 4`)
+  const status = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true)
+  const body = payload.subarray(4)
+  const target = view(memory, respPtr, 4 + body.byteLength)
+  if ((respCap >>> 0) < 4 + body.byteLength || target === null) return feed.failWith('http_request response no longer fits where the live call wrote it')
+  new DataView(target.buffer, target.byteOffset, 4).setUint32(0, body.byteLength, true)
+  target.set(body, 4)
+  return status
 }
 
 /**

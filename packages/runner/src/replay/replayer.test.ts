@@ -172,3 +172,59 @@ describe('deterministic sources (igord simulate --deterministic)', () => {
     expect(det.rand_bytes!(65_535, 2)).toBe(-4)
   })
 })
+
+describe('http_request observations (SPEC §13 step 9; failures ours, id 12)', () => {
+  const BODY = '{"bitcoin":{"usd":83456.78},"ethereum":{"usd":1923.45}}'
+  /** A live http_request stand-in: answers like SPEC §13 steps 6–8 for a fixed body. */
+  function liveHttp(memory: WebAssembly.Memory, body: Uint8Array, status = 200): HostFunctions {
+    return {
+      http_request: (...args: number[]): number => {
+        const respPtr = args[8]!
+        const respCap = args[9]!
+        const view = new DataView(memory.buffer)
+        if (4 + body.byteLength > respCap) {
+          if (respCap >= 4) view.setUint32(respPtr, body.byteLength, true)
+          return -5
+        }
+        view.setUint32(respPtr, body.byteLength, true)
+        new Uint8Array(memory.buffer).set(body, respPtr + 4)
+        return status
+      }
+    }
+  }
+  const call = (fns: HostFunctions, respPtr: number, respCap: number): number =>
+    (fns.http_request as (...a: number[]) => number)(0, 0, 0, 0, 0, 0, 0, 0, respPtr, respCap)
+
+  it('records [status u32][body] (the SPEC vector) and replays the response into memory without sending anything', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 })
+    const body = text(BODY)
+    const recorder = new TickRecorder()
+    recorder.begin()
+    expect(call(recordingIgor(liveHttp(memory, body), recorder, () => memory), 100, 4096)).toBe(200)
+    const entries = decodeEntries(recorder.end()!.packed)
+    expect(entries).toHaveLength(1)
+    expect(entries[0]!.hostcallId).toBe(8)
+    expect(hex(entries[0]!.payload)).toBe(`c8000000${hex(body)}`)
+    expect(hex(new Uint8Array(memory.buffer, 100, 4))).toBe('37000000')
+
+    const fresh = new WebAssembly.Memory({ initial: 1 })
+    const feed = new ReplayFeed(entries)
+    expect(call(replayingIgor(['http'], feed, () => fresh), 100, 4096)).toBe(200)
+    expect(hex(new Uint8Array(fresh.buffer, 100, 4 + body.byteLength))).toBe(`37000000${hex(body)}`)
+    expect(feed.finish()).toBeNull()
+  })
+
+  it('records a -5 with its size hint as id 12 and replays both', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 })
+    const recorder = new TickRecorder()
+    recorder.begin()
+    expect(call(recordingIgor(liveHttp(memory, new Uint8Array(9000)), recorder, () => memory), 0, 8192)).toBe(-5)
+    const entries = decodeEntries(recorder.end()!.packed)
+    expect(entries.map((e) => [e.hostcallId, hex(e.payload)])).toEqual([[12, 'fbffffff28230000']])
+    const fresh = new WebAssembly.Memory({ initial: 1 })
+    const feed = new ReplayFeed(entries)
+    expect(call(replayingIgor(['http'], feed, () => fresh), 0, 8192)).toBe(-5)
+    expect(hex(new Uint8Array(fresh.buffer, 0, 4))).toBe('28230000')
+    expect(feed.finish()).toBeNull()
+  })
+})

@@ -28,6 +28,16 @@ export class ReplayFeed {
     return this.entries.length - this.position
   }
 
+  /** The id of the next entry without taking it (-1 when none is left). */
+  peekId(): number {
+    return this.entries[this.position]?.hostcallId ?? -1
+  }
+
+  /** Fails the replay with `reason` (throws `ReplayAbort`). */
+  failWith(reason: string): never {
+    return this.fail(reason)
+  }
+
   /** The next entry's payload, which must come from hostcall `id`. */
   take(id: number): Uint8Array {
     if (this.firstFailure !== null) throw new ReplayAbort(this.firstFailure)
