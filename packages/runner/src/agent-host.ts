@@ -351,9 +351,15 @@ export class AgentHost {
   private async replayDataForHandoff(): Promise<HandoffReplayData | null> {
     const last = this.lastRecorded
     const state = this.lastLiveState
-    if (last === null || state === null || last.tickNumber !== this.tickNumber || last.highestId > REFERENCE_MAX_HOSTCALL_ID) return null
+    const skip = (why: string): null => {
+      this.log.debug({ tickNumber: this.tickNumber.toString() }, `no ReplayData in the package: ${why}`)
+      return null
+    }
+    if (last === null || state === null || last.tickNumber !== this.tickNumber) return skip('the last tick was not recorded')
+    if (last.highestId > REFERENCE_MAX_HOSTCALL_ID) return skip(`the last tick used hostcall id ${last.highestId}, which the reference cannot replay`)
     const record = await this.sandbox.tickRecord()
-    if (record === null || firstDifference(record.post, state) !== -1) return null
+    if (record === null) return skip('the worker kept no record of the last tick')
+    if (firstDifference(record.post, state) !== -1) return skip('the state changed after the last tick')
     return { preTickState: record.pre, tickNumber: last.tickNumber, entries: decodeEntries(record.log) }
   }
 

@@ -60,6 +60,16 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
       ManifestData: snapshot.module.manifest.raw,
       Budget: snapshot.budget,
       PricePerSecond: snapshot.pricePerSecond,
+      // SPEC §12: the last tick, when it produced exactly this checkpoint's state.
+      ...(snapshot.replayData !== null
+        ? {
+            ReplayData: {
+              PreTickState: snapshot.replayData.preTickState,
+              TickNumber: snapshot.replayData.tickNumber,
+              Entries: snapshot.replayData.entries.map((e) => ({ HostcallID: e.hostcallId, Payload: e.payload }))
+            }
+          }
+        : {}),
       MajorVersion: snapshot.epoch.majorVersion,
       LeaseGeneration: snapshot.epoch.leaseGeneration
     },

@@ -54,6 +54,10 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
         checkpoint: pkg.Checkpoint,
         manifestData: pkg.ManifestData,
         sourceEpoch: new Epoch(pkg.MajorVersion, pkg.LeaseGeneration),
+        // SPEC §12: replayed before acceptance in modes on-migrate/full.
+        replayData: pkg.ReplayData === undefined
+          ? null
+          : { preTickState: pkg.ReplayData.PreTickState, tickNumber: pkg.ReplayData.TickNumber, entries: pkg.ReplayData.Entries.map((e) => ({ hostcallId: e.HostcallID, payload: e.Payload })) },
         sourceNodeId: transfer.SourceNodeID
       })
       admitted = true
