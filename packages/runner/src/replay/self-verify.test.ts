@@ -141,3 +141,36 @@ describe('ReplayData in a hand-off (SPEC §12)', () => {
     expect((await admit).agentId).toBe('forgetful')
   })
 })
+
+describe('wasip1 agents (ours: WASI clock_time_get id 10, random_get id 11)', () => {
+  /** State: 16 bytes at 1024: the realtime clock and 8 random bytes, both read through WASI in every tick. */
+  async function wasiAgent(): Promise<string> {
+    const path = join(dir.path, 'wasi.wasm')
+    await writeFile(path, await wat(agentWat({
+      imports: `(import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))`,
+      omit: ['agent_tick', 'agent_checkpoint', 'agent_checkpoint_ptr', 'agent_resume'],
+      extra: `(func (export "agent_tick") (result i32)
+    (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 1024)))
+    (drop (call $random (i32.const 1032) (i32.const 8)))
+    (i32.const 0))
+  (func (export "agent_checkpoint") (result i32) (i32.const 16))
+  (func (export "agent_checkpoint_ptr") (result i32) (i32.const 1024))
+  (func (export "agent_resume") (param i32 i32) (memory.copy (i32.const 1024) (local.get 0) (i32.const 16)))`
+    })))
+    return path
+  }
+
+  it('its ticks are recorded and verify; it travels without ReplayData (ids above 9)', async () => {
+    const logger = recordingLogger()
+    const source = await runtime('A', { logger, replay: parseReplaySettings({ verifyInterval: '1', replayOnDivergence: 'pause' }) })
+    await source.startAgent({ wasmPath: await wasiAgent(), budget: 1_000_000n })
+    const host = source.host('wasi')!
+    await waitFor('verified replays', () => host.verification!.verified >= 3)
+    expect(host.verification!.failed).toBe(0)
+    const snapshot = await source.beginHandoff('wasi', '/ip4/127.0.0.1/tcp/1/p2p/x')
+    await snapshot.persisted
+    expect(snapshot.replayData).toBeNull()
+    expect(logger.lines.some((l) => l.msg === 'no ReplayData in the package: the last tick used hostcall id 11, which the reference cannot replay')).toBe(true)
+  })
+})
