@@ -8,6 +8,8 @@ import { CONTROL_SOCKET, agentStatusJson, socketPathProblem } from './control/pr
 import type { StatusJson } from './control/protocol.js'
 import { createLogger } from './logging.js'
 import type { NodeNetwork } from './network.js'
+import { OperatorSurface } from './operator-routes.js'
+import { startAgents } from './startup.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -42,11 +44,13 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     agents: runtime === null ? [] : (await runtime.status()).map(agentStatusJson)
   })
 
+  const ops = new OperatorSurface({ runtime: () => runtime, network: () => network })
   // The control socket is bound first: it is also the data directory's lock.
   const control = await ControlServer.open(join(dataDir, CONTROL_SOCKET), async (method, path, body) => {
     try {
       if (method === 'GET' && path === '/status') return { status: 200, body: await statusJson() }
-      if (method === 'GET' && path === '/healthz') return { status: 200, body: { status: 'ok' } }
+      const operatorReply = await ops.route(method, path) // /metrics, /healthz, /migrations/<id>
+      if (operatorReply !== null) return operatorReply
       const authority = await authorityRoute(method, path, body, runtime, network)
       if (authority !== null) return authority
       const match = /^\/agents\/([^/]+)\/(recover|migrate|release)$/.exec(path)
@@ -72,6 +76,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       log.info({}, 'shutting down: final checkpoints')
       await network?.stop().catch((error: unknown) => log.warn({}, `network stop: ${(error as Error).message}`))
       await runtime?.shutdown()
+      await ops.close()
       await control.close()
       log.info({}, 'stopped')
       return exitCode
@@ -93,6 +98,9 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   process.once('SIGTERM', onSignal)
 
   try {
+    const metricsAt = await ops.listen(options.metricsListen)
+    if (metricsAt !== null) log.info({ address: metricsAt }, `metrics on http://${metricsAt}/metrics`)
+    const networkModule = import('./network.js') // libp2p's modules load while the runtime opens
     runtime = await NodeRuntime.open({
       dataDir,
       lease: options.lease,
@@ -108,20 +116,19 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       leaseGraceMs: options.lease?.gracePeriodMs ?? 0,
       pricePerSecond: options.pricePerSecond.toString()
     }, options.lease === null ? 'igord starting (leases disabled)' : 'igord starting')
-    for (const agent of options.agents) {
-      await runtime.startAgent({ ...agent, budget: options.budget })
-    }
-    for (const result of await runtime.resumeStoredAgents()) {
-      if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
-    }
-    // libp2p is loaded only now: the agents tick before the network stack (half a second of module loading) is in.
-    const { startNetwork } = await import('./network.js')
-    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers })
+    // SPEC §14: the listen address is bound before any agent starts, so a port in use fails fast;
+    // the agents then load in parallel while the network already answers.
+    const { startNetwork } = await networkModule
+    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers, onMigrated: ops.onMigrated })
     if (signalled) {
       await started.stop() // the shutdown ran before the network existed
       return await stopped
     }
     network = started
+    await startAgents(runtime, options.agents, options.budget, log)
+    for (const result of await runtime.resumeStoredAgents()) {
+      if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
+    }
     log.info({ peerId: network.peerId, addresses: network.addresses() }, `listening on ${network.addresses().join(' ')}`)
   } catch (error) {
     if (signalled) return stopped
@@ -138,5 +145,5 @@ export async function runDaemon(options: StartOptions): Promise<number> {
 
 function isExpected(error: unknown): boolean {
   const name = (error as { name?: string }).name
-  return name === 'MigrationError' || name === 'AuthorityError'
+  return name === 'MigrationError' || name === 'AuthorityError' || name === 'ListenError' || name === 'MetricsListenError'
 }

@@ -6,6 +6,7 @@ import { controlRequest, ControlUnavailableError } from './control/client.js'
 import type { StatusJson } from './control/protocol.js'
 import { runDaemon, StartupError } from './daemon.js'
 import { runInspectCommand } from './inspect.js'
+import { runMigrate } from './migrate-client.js'
 import { runSimulate } from './simulate.js'
 import { renderStatusText } from './status-format.js'
 import { versionLine } from './args.js'
@@ -73,15 +74,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         io.stdout(`retired ${agent.agentId} here: tombstone at (${agent.majorVersion},${agent.leaseGeneration})\n`)
         return 0
       }
-      case 'migrate': {
-        // The node must answer within --timeout; the transfer itself is bounded by the node's --transfer-timeout.
-        await controlRequest(command.dataDir, 'GET', '/healthz', undefined, command.timeoutMs)
-        const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/migrate`, { to: command.to }, 0)
-        if (reply.status !== 200) return refused(io, reply.body)
-        const result = reply.body
-        io.stdout(`migrated ${result.agentId} to ${result.target}: now at epoch (${result.majorVersion},${result.leaseGeneration})\n`)
-        return 0
-      }
+      case 'migrate':
+        return await runMigrate(command, io)
     }
   } catch (error) {
     if (error instanceof UsageError) {

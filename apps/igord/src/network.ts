@@ -1,7 +1,10 @@
-import { MigrationService } from '@igor/migration'
+import { MigrationService, observeMigrations } from '@igor/migration'
+import type { MigrateResult } from '@igor/migration'
 import type { Logger, NodeRuntime } from '@igor/runner'
 import { agentStatusJson } from './control/protocol.js'
-import type { AgentStatusJson, MigrateResultJson } from './control/protocol.js'
+import type { AgentStatusJson, MigrateResultJson, MigrationProgressJson } from './control/protocol.js'
+import { migrationOutcome } from './metrics.js'
+import type { MigrationOutcome } from './metrics.js'
 
 /** The daemon's view of its peer-to-peer side. */
 export interface NodeNetwork {
@@ -10,31 +13,93 @@ export interface NodeNetwork {
   migrate(agentId: string, to: string): Promise<MigrateResultJson>
   /** `igord recover <id> --ask …` (issue 12): the assisted-recovery query on demand. */
   recoverAsking(agentId: string, ask: readonly string[]): Promise<{ action: string, peerId?: string, agent: AgentStatusJson | null }>
+  /** The hand-off of `agentId` under way as the source, if any. */
+  progress(agentId: string): MigrationProgressJson | null
   stop(): Promise<void>
 }
 
-export async function startNetwork(options: { runtime: NodeRuntime, dataDir: string, listen: string, transferTimeoutMs: number, maxTransferBytes?: number, peerAdmissionsPerMinute?: number, logger: Logger, recovery?: 'manual' | 'assisted', peers?: readonly string[] }): Promise<NodeNetwork> {
-  const service = await MigrationService.start({
-    runtime: options.runtime,
-    dataDir: options.dataDir,
-    listen: [options.listen],
-    logger: options.logger,
-    transferTimeoutMs: options.transferTimeoutMs,
-    ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
-    ...(options.peers !== undefined ? { peers: options.peers } : {}),
-    ...(options.maxTransferBytes !== undefined ? { maxTransferBytes: options.maxTransferBytes } : {}),
-    ...(options.peerAdmissionsPerMinute !== undefined ? { inbound: { maxPerPeerPerMinute: options.peerAdmissionsPerMinute } } : {})
+/** The listen address could not be bound (SPEC §14: fails fast, naming the address). */
+export class ListenError extends Error {
+  override readonly name = 'ListenError'
+  readonly code = 'LISTEN_FAILED'
+}
+
+export interface NetworkOptions {
+  runtime: NodeRuntime
+  dataDir: string
+  listen: string
+  transferTimeoutMs: number
+  maxTransferBytes?: number
+  peerAdmissionsPerMinute?: number
+  logger: Logger
+  recovery?: 'manual' | 'assisted'
+  peers?: readonly string[]
+  /** Told the outcome and duration of every hand-off run as the source (metrics). */
+  onMigrated?: (outcome: MigrationOutcome, ms: number) => void
+}
+
+export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork> {
+  let service: MigrationService
+  try {
+    service = await MigrationService.start({
+      runtime: options.runtime,
+      dataDir: options.dataDir,
+      listen: [options.listen],
+      logger: options.logger,
+      transferTimeoutMs: options.transferTimeoutMs,
+      ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
+      ...(options.peers !== undefined ? { peers: options.peers } : {}),
+      ...(options.maxTransferBytes !== undefined ? { maxTransferBytes: options.maxTransferBytes } : {}),
+      ...(options.peerAdmissionsPerMinute !== undefined ? { inbound: { maxPerPeerPerMinute: options.peerAdmissionsPerMinute } } : {})
+    })
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error)
+    if ((error as { code?: string }).code === 'LISTEN_FAILED') {
+      const why = /EADDRINUSE/.test(text)
+        ? 'address already in use (another igord or program holds the port; choose another with --listen)'
+        : /EADDRNOTAVAIL/.test(text) ? 'no such local address' : /EACCES/.test(text) ? 'permission denied (ports below 1024 need privileges)' : text
+      throw new ListenError(`cannot listen on ${options.listen}: ${why}`, { cause: error })
+    }
+    throw error
+  }
+  // Hand-offs under way as the source, for `igord migrate`'s progress (GET /migrations/<agentId>).
+  const inFlight = new Map<string, { startedAt: number, total: number | null, sent: number }>()
+  const stopObserving = observeMigrations({
+    onSendStart: (agentId, bytes) => { const m = inFlight.get(agentId); if (m !== undefined) m.total = bytes },
+    onSendProgress: (agentId, sent) => { const m = inFlight.get(agentId); if (m !== undefined) m.sent = sent }
   })
+  const log = options.logger
   return {
     peerId: service.peerId,
     addresses: () => service.addresses(),
     migrate: async (agentId, to) => {
-      const result = await service.migrate(agentId, to)
+      const entry = { startedAt: performance.now(), total: null as number | null, sent: 0 }
+      inFlight.set(agentId, entry)
+      // The start is logged by @igor/migration ('hand-off: sending package', with bytes); the end, whatever it is, here.
+      const ended = (outcome: MigrationOutcome): number => {
+        inFlight.delete(agentId)
+        const ms = Math.round(performance.now() - entry.startedAt)
+        options.onMigrated?.(outcome, ms)
+        const fields = { agentId, to, outcome, bytes: entry.total ?? 0, sent: entry.sent, ms }
+        if (outcome === 'completed') log.info(fields, 'hand-off finished')
+        else log.warn(fields, `hand-off finished: ${outcome}`)
+        return ms
+      }
+      let result: MigrateResult
+      try {
+        result = await service.migrate(agentId, to)
+      } catch (error) {
+        ended(migrationOutcome(error))
+        throw error
+      }
+      const ms = ended('completed')
       return {
         agentId: result.agentId,
         target: result.target,
         majorVersion: result.epoch.majorVersion.toString(),
-        leaseGeneration: result.epoch.leaseGeneration.toString()
+        leaseGeneration: result.epoch.leaseGeneration.toString(),
+        bytes: entry.total ?? 0,
+        ms
       }
     },
     recoverAsking: async (agentId, ask) => {
@@ -45,6 +110,14 @@ export async function startNetwork(options: { runtime: NodeRuntime, dataDir: str
         agent: outcome.status !== undefined ? agentStatusJson(outcome.status) : null
       }
     },
-    stop: async () => service.stop()
+    progress: (agentId) => {
+      const entry = inFlight.get(agentId)
+      if (entry === undefined) return null
+      return { agentId, total: entry.total, sent: entry.sent, ms: Math.round(performance.now() - entry.startedAt) }
+    },
+    stop: async () => {
+      stopObserving()
+      await service.stop()
+    }
   }
 }

@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process'
+import { readdir } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { agentPath } from '@igor/agents'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { controlRequest } from '../src/control/client.js'
 import { SUBCOMMANDS } from '../src/args.js'
@@ -79,6 +83,22 @@ describe('igord for operators (SPEC §14)', () => {
       node.signal('SIGCONT')
     }
     expect((await node.status()).node.peerId).not.toBeNull() // it answers again once resumed
+  })
+
+  it('fails fast on a port in use, naming the address, before any agent starts', async () => {
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
+    const port = (holder.address() as AddressInfo).port
+    try {
+      const node = nodes.start(dir.path, ['--listen', `/ip4/127.0.0.1/tcp/${port}`, '--run-agent', agentPath('counter')])
+      const { code } = await node.exited
+      expect(code).toBe(1)
+      expect(node.stderr).toBe(`igord: cannot listen on /ip4/127.0.0.1/tcp/${port}: address already in use (another igord or program holds the port; choose another with --listen)\n`)
+      expect(node.logs.some((l) => l.agentId === 'counter')).toBe(false) // no agent was started
+      await expect(readdir(join(dir.path, 'checkpoints'))).resolves.toEqual([])
+    } finally {
+      holder.close()
+    }
   })
 
   it('runs from the repository root with pnpm --filter igord start -- <args>, paths relative to the root', async () => {

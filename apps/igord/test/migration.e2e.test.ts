@@ -59,7 +59,8 @@ describe('agents move between nodes (SPEC §7)', () => {
       expect(result.stderr).toBe('')
       expect(result.code).toBe(0)
       const peer = (await to.status()).node.peerId
-      expect(result.stdout).toBe(`migrated survivor to ${peer}: now at epoch (${index + 1},0)\n`)
+      expect(result.stdout).toMatch(/^migrated survivor to \S+: now at epoch \(\d+,0\); \d+(\.\d)? (B|KiB|MiB) in \d+ ms \(.+\/s\)\n$/)
+      expect(result.stdout.startsWith(`migrated survivor to ${peer}: now at epoch (${index + 1},0); `)).toBe(true)
 
       const now = await ticking(to, 'survivor', BigInt(before.tickNumber))
       expect(now.majorVersion).toBe(String(index + 1))

@@ -15,3 +15,4 @@ export { AssistedRecovery, type RecoveryMode, type RecoveryOptions, type Recover
 export { PeerBook } from './authority/peers.js'
 export { createAuthorityHandler } from './authority/handler.js'
 export { isAuthorityRuntime, type AuthorityRuntime } from './authority/runtime.js'
+export { observeMigrations, type MigrationObserver } from './observer.js'

@@ -2,6 +2,7 @@ import { encodeCheckpoint } from '@igor/checkpoint-codec'
 import type { Epoch } from '@igor/epoch'
 import { AuthorityError, AuthorityState, canTick } from '@igor/lease'
 import type { Lease } from '@igor/lease'
+import { runtimeEvents } from './observer.js'
 import { RunnerError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { Manifest } from './manifest/index.js'
@@ -470,6 +471,7 @@ export class AgentHost {
       // SPEC §5: the renewal is durable before the renewed lease is used.
       await this.saveCheckpoint()
       this.log.debug({ epoch: this.lease.epoch.toString(), leaseExpiry: this.lease.expiry.toString() }, 'lease renewed')
+      runtimeEvents.renewal(this.agentId)
     }
     if (this.budget <= 0n) {
       await this.haltWithCheckpoint('budget exhausted')
@@ -511,6 +513,7 @@ export class AgentHost {
       if (record !== null) this.verifier.submit({ tickNumber: this.tickNumber, ...record })
     }
     this.ticksObserved?.(this.tickNumber)
+    runtimeEvents.tick(this.agentId, result.elapsedNs)
     if (this.budget <= 0n) {
       await this.haltWithCheckpoint('budget exhausted')
       return null
@@ -579,9 +582,11 @@ export class AgentHost {
   private async saveCheckpoint(): Promise<Uint8Array> {
     const epoch = this.lease.epoch
     const expiry = this.lease.expiry
+    const started = performance.now()
     const bytes = await this.encodeLive()
     await this.store.save(this.agentId, bytes)
     this.lastCheckpointAt = performance.now()
+    runtimeEvents.checkpoint(this.agentId, bytes.byteLength, this.lastCheckpointAt - started)
     this.shown = { ...this.shown, epoch, expiry }
     return bytes
   }

@@ -15,3 +15,4 @@ export { CallMarker, MARKER_FILE, type AgentCall } from './containment/call-mark
 export { QUARANTINE_AFTER_STARTS, countStrikes, quarantineReason } from './containment/quarantine.js'
 export { FenceStore } from './authority/fences.js'
 export type { AuthorityHolding } from './authority/holdings.js'
+export { observeRuntime, type RuntimeObserver } from './observer.js'

@@ -10,7 +10,7 @@ export class ControlUnavailableError extends Error {
 
 /** One request to the running node's control socket (SPEC §6). The body is the node's JSON, checked by callers. `timeoutMs` 0: no bound. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function controlRequest(dataDir: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000): Promise<{ status: number, body: any }> {
+export async function controlRequest(dataDir: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000, signal?: AbortSignal): Promise<{ status: number, body: any }> {
   const socketPath = join(dataDir, CONTROL_SOCKET)
   const tooLong = socketPathProblem(socketPath)
   if (tooLong !== null) throw new ControlUnavailableError(tooLong)
@@ -21,6 +21,7 @@ export async function controlRequest(dataDir: string, method: 'GET' | 'POST', pa
       path,
       method,
       timeout: timeoutMs,
+      ...(signal !== undefined ? { signal } : {}),
       headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
     }, (res) => {
       const chunks: Buffer[] = []

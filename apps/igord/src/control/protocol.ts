@@ -41,6 +41,18 @@ export interface MigrateResultJson {
   target: string
   majorVersion: string
   leaseGeneration: string
+  /** Size of the package sent, and the hand-off's duration (issue 11: progress). */
+  bytes?: number
+  ms?: number
+}
+
+/** `GET /migrations/<agentId>`: a hand-off under way on this node as the source. */
+export interface MigrationProgressJson {
+  agentId: string
+  /** null until the package is encoded. */
+  total: number | null
+  sent: number
+  ms: number
 }
 
 /** A refused control request: the `code` is the typed error's code, `message` one line. */

@@ -2,7 +2,8 @@ import { chmod, unlink } from 'node:fs/promises'
 import { createServer, request as httpRequest } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
-export type ControlHandler = (method: string, path: string, body: unknown) => Promise<{ status: number, body: unknown }>
+/** A reply is JSON, unless `contentType` is given: then `body` is that text as is (`GET /metrics`). */
+export type ControlHandler = (method: string, path: string, body: unknown) => Promise<{ status: number, body: unknown, contentType?: string }>
 
 const MAX_BODY = 64 * 1024
 
@@ -89,15 +90,16 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 async function serve(handler: ControlHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let status = 500
   let body: unknown
+  let contentType: string | undefined
   try {
     const parsed = await readBody(req)
     const url = new URL(req.url ?? '/', 'http://igord')
-    ;({ status, body } = await handler(req.method ?? 'GET', url.pathname, parsed))
+    ;({ status, body, contentType } = await handler(req.method ?? 'GET', url.pathname, parsed))
   } catch (error) {
     status = 400
     body = { error: { code: 'BAD_REQUEST', message: (error as Error).message } }
   }
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  const text = contentType !== undefined && typeof body === 'string' ? body : JSON.stringify(body)
+  res.writeHead(status, { 'content-type': contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) })
   res.end(text)
 }

@@ -3,6 +3,7 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import type { Logger } from '@igor/runner'
 import { MigrationError, describeCause } from '../errors.js'
 import { openStream } from '../net/dial.js'
+import { migrationEvents } from '../observer.js'
 import { parsePeerAddress } from '../net/addresses.js'
 import { decodeAgentStarted } from '../wire/agent-started.js'
 import { encodeAgentTransfer } from '../wire/agent-transfer.js'
@@ -76,6 +77,7 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
     SourceNodeID: self
   })
   log.info({ epoch: snapshot.epoch.toString(), bytes: bytes.byteLength }, 'hand-off: sending package')
+  migrationEvents.sendStart(agentId, bytes.byteLength)
 
   const unknownOutcome = async (what: string, error: unknown): Promise<never> => {
     const reason = `hand-off to ${targetPeer} ${what}: ${describeCause(error)}; the target may hold the agent`
@@ -86,7 +88,7 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
 
   const persisted = snapshot.persisted.catch((error: unknown) => log.error({}, `final checkpoint not written: ${describeCause(error)}`))
   try {
-    await writeMessage(stream, bytes, { timeoutMs: ctx.transferTimeoutMs })
+    await writeMessage(stream, bytes, { timeoutMs: ctx.transferTimeoutMs, onProgress: (sent) => migrationEvents.sendProgress(agentId, sent, bytes.byteLength) })
   } catch (error) {
     await persisted
     return await unknownOutcome('failed while sending', error)

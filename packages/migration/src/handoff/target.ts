@@ -2,6 +2,7 @@ import { Epoch } from '@igor/epoch'
 import type { IncomingStreamData, StreamHandler } from '@libp2p/interface'
 import type { Logger } from '@igor/runner'
 import { MigrationError, describeCause } from '../errors.js'
+import { migrationEvents } from '../observer.js'
 import { decodeAgentTransfer } from '../wire/agent-transfer.js'
 import { encodeAgentStarted } from '../wire/agent-started.js'
 import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
@@ -41,6 +42,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
     try {
       ticket = gate.admit(remote)
       const bytes = await readJsonMessage(ticket.meter(stream.source), { maxBytes: ctx.maxTransferBytes, timeoutMs: ctx.transferTimeoutMs })
+      migrationEvents.received(bytes.byteLength)
       const transfer = decodeAgentTransfer(bytes)
       const pkg = transfer.Package
       agentId = pkg.AgentID
@@ -61,6 +63,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
         sourceNodeId: transfer.SourceNodeID
       })
       admitted = true
+      migrationEvents.arrival(agentId, null)
       log.info({ agentId, epoch: status.epoch.toString() }, 'hand-off accepted')
       await writeMessage(stream, encodeAgentStarted({ AgentID: agentId, NodeID: ctx.nodeId, Success: true, Error: '' }), { timeoutMs: REPLY_TIMEOUT_MS })
     } catch (error) {
@@ -69,6 +72,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
         log.warn({ agentId }, `reply did not reach the source (${reason}); the agent is ours either way`)
       } else {
         log.warn({ agentId, code: (error as { code?: string }).code }, `hand-off refused: ${reason}`)
+        migrationEvents.arrival(agentId, (error as { code?: string }).code ?? 'UNKNOWN')
         await refuse(stream, agentId, ctx.nodeId, reason)
       }
     } finally {

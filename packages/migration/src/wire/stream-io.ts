@@ -115,6 +115,8 @@ export interface WriteMessageOptions {
   timeoutMs?: number
   /** Stops the write early with `TRANSFER_ABORTED`. */
   signal?: AbortSignal
+  /** Told the running total of bytes the stream has taken, after each chunk (progress display). */
+  onProgress?: (sent: number) => void
 }
 
 /**
@@ -162,7 +164,7 @@ export async function writeMessage(
   try {
     await new Promise<void>((resolve, reject) => {
       interrupt = reject
-      stream.sink(chunksOf(bytes)).then(
+      stream.sink(chunksOf(bytes, options.onProgress)).then(
         () => (stopped === undefined ? resolve() : reject(stopped)),
         (err: unknown) => reject(stopped ?? new MigrationError('STREAM_FAILED', `write: stream failed: ${describeCause(err)}`, { cause: err }))
       )
@@ -173,8 +175,10 @@ export async function writeMessage(
   }
 }
 
-function * chunksOf(bytes: Uint8Array): Generator<Uint8Array> {
+function * chunksOf(bytes: Uint8Array, onProgress?: (sent: number) => void): Generator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += WRITE_CHUNK_BYTES) {
-    yield bytes.subarray(at, Math.min(at + WRITE_CHUNK_BYTES, bytes.length))
+    const end = Math.min(at + WRITE_CHUNK_BYTES, bytes.length)
+    yield bytes.subarray(at, end)
+    onProgress?.(end) // the sink pulled again: the chunk was taken
   }
 }

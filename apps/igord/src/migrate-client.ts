@@ -1,0 +1,91 @@
+import { ControlUnavailableError, controlRequest } from './control/client.js'
+import type { MigrateResultJson, MigrationProgressJson } from './control/protocol.js'
+import type { Io } from './main.js'
+
+/** Packages above this size get a live progress line on a terminal (issue 11). */
+export const PROGRESS_MIN_BYTES = 1024 * 1024
+const POLL_MS = 250
+
+export interface MigrateCommand {
+  readonly dataDir: string
+  readonly agentId: string
+  readonly to: string
+  readonly timeoutMs: number
+}
+
+/**
+ * `igord migrate`: asks the running node to hand the agent off (SPEC §6), and
+ * while it does, asks for progress every 250 ms. `--timeout` bounds each wait
+ * for the node to answer, not the transfer (bounded by the node's own
+ * `--transfer-timeout`): a node that stops answering is reported plainly.
+ * On a terminal, packages over 1 MiB show bytes sent of total and the rate
+ * on stderr; the result is one line on stdout either way.
+ */
+export async function runMigrate(command: MigrateCommand, io: Io, tty: boolean = process.stderr.isTTY): Promise<number> {
+  const { dataDir, agentId, timeoutMs } = command
+  await controlRequest(dataDir, 'GET', '/healthz', undefined, timeoutMs)
+  const abort = new AbortController()
+  let done = false
+  const request = controlRequest(dataDir, 'POST', `/agents/${encodeURIComponent(agentId)}/migrate`, { to: command.to }, 0, abort.signal)
+    .finally(() => { done = true })
+  let shown = false
+  const watch = (async (): Promise<void> => {
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+      if (done) return
+      let reply: { status: number, body: unknown }
+      try {
+        reply = await controlRequest(dataDir, 'GET', `/migrations/${encodeURIComponent(agentId)}`, undefined, timeoutMs)
+      } catch (error) {
+        if (done) return
+        throw new ControlUnavailableError(`${(error as Error).message.replace(/ — try again or raise --timeout$/, '')}; it stopped answering during the hand-off of ${agentId}, which may still finish — check \`igord status\``)
+      }
+      const progress = reply.status === 200 ? reply.body as MigrationProgressJson : null
+      if (tty && progress !== null && progress.total !== null && progress.total > PROGRESS_MIN_BYTES && !done) {
+        io.stderr(`\r\x1b[K${renderProgress(agentId, progress.sent, progress.total, progress.ms)}`)
+        shown = true
+      }
+    }
+  })()
+  watch.catch(() => undefined) // its failure is reported through the race below
+  let reply: { status: number, body: unknown }
+  try {
+    reply = await Promise.race([request, watch.then(async () => request)])
+  } catch (error) {
+    abort.abort()
+    request.catch(() => undefined)
+    throw error
+  } finally {
+    done = true
+    if (shown) io.stderr('\r\x1b[K')
+  }
+  if (reply.status !== 200) {
+    io.stderr(`igord: ${(reply.body as { error?: { message?: string } }).error?.message ?? 'the node refused the request'}\n`)
+    return 1
+  }
+  io.stdout(`${renderSummary(reply.body as MigrateResultJson)}\n`)
+  return 0
+}
+
+/** `migrating survivor: 5.0 MiB of 16.0 MiB (31%), 12.3 MiB/s` */
+export function renderProgress(agentId: string, sent: number, total: number, ms: number): string {
+  const percent = total === 0 ? 100 : Math.floor((sent / total) * 100)
+  return `migrating ${agentId}: ${formatBytes(sent)} of ${formatBytes(total)} (${percent}%), ${formatRate(sent, ms)}`
+}
+
+/** `migrated survivor to 12D3…: now at epoch (1,0); 16.0 MiB in 1320 ms (12.1 MiB/s)` */
+export function renderSummary(result: MigrateResultJson): string {
+  const head = `migrated ${result.agentId} to ${result.target}: now at epoch (${result.majorVersion},${result.leaseGeneration})`
+  if (result.bytes === undefined || result.ms === undefined) return head
+  return `${head}; ${formatBytes(result.bytes)} in ${result.ms} ms (${formatRate(result.bytes, result.ms)})`
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
+}
+
+function formatRate(bytes: number, ms: number): string {
+  return `${formatBytes(ms <= 0 ? bytes : Math.round((bytes * 1000) / ms))}/s`
+}

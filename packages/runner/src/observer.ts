@@ -1,0 +1,43 @@
+/**
+ * What a node's operator wants to count (issue 11: metrics), told without
+ * coupling the runner to a metrics library: `apps/igord` registers an
+ * observer that feeds prom-client; tests can register their own.
+ *
+ * Process-wide, like a metrics registry: an igord process has one runtime,
+ * and the call sites stay one line each instead of threading an option
+ * through every constructor. Callbacks must be cheap and must not throw
+ * (a throwing observer is ignored, never the agent's problem).
+ */
+export interface RuntimeObserver {
+  /** One completed tick; `elapsedNs` is the agent's own run time as metered (SPEC §5). */
+  onTick?(agentId: string, elapsedNs: bigint): void
+  /** A checkpoint written to disk: its size and the time to take, encode and write it. */
+  onCheckpoint?(agentId: string, bytes: number, ms: number): void
+  /** A lease renewal made durable (SPEC §3). */
+  onRenewal?(agentId: string): void
+}
+
+const observers = new Set<RuntimeObserver>()
+
+/** Registers `observer`; returns the function that removes it. */
+export function observeRuntime(observer: RuntimeObserver): () => void {
+  observers.add(observer)
+  return () => { observers.delete(observer) }
+}
+
+function each(call: (observer: RuntimeObserver) => void): void {
+  for (const observer of observers) {
+    try {
+      call(observer)
+    } catch {
+      // an observer's failure is never the agent's
+    }
+  }
+}
+
+/** The call sites' side: one line each in agent-host.ts. */
+export const runtimeEvents = {
+  tick: (agentId: string, elapsedNs: bigint): void => { if (observers.size > 0) each((o) => o.onTick?.(agentId, elapsedNs)) },
+  checkpoint: (agentId: string, bytes: number, ms: number): void => { if (observers.size > 0) each((o) => o.onCheckpoint?.(agentId, bytes, ms)) },
+  renewal: (agentId: string): void => { if (observers.size > 0) each((o) => o.onRenewal?.(agentId)) }
+}
