@@ -15,6 +15,8 @@ import { type ReplaySettings, verifiesPeriodically } from './replay/flags.js'
 import { firstDifference } from './replay/replayer.js'
 import { SelfVerifier } from './replay/self-verify.js'
 import type { CheckpointStore } from './store/index.js'
+import type { AgentLineage } from './lineage/agent-lineage.js'
+import { removeIdentity } from './lineage/open.js'
 import type { PreparedAgent } from './wasm/index.js'
 
 /** SPEC §5 tick schedule and checkpoint cadence. */
@@ -65,6 +67,8 @@ export interface AgentHostInit {
   readonly checkpointed?: boolean
   /** The other node of an interrupted hand-off (from the authority record), kept for recovery. */
   readonly peer?: string
+  /** SPEC §12: the agent's identity and chain; every checkpoint is then a signed v0x04. Without it, v0x03. */
+  readonly lineage?: AgentLineage
   /** SPEC §12 self-verification; absent or mode off/on-migrate: none. */
   readonly replay?: ReplaySettings
   /** Limits for the replay sandboxes (the same as the live one's). */
@@ -96,6 +100,8 @@ export interface HandoffSnapshot {
   readonly tickNumber: bigint
   /** Null when the last tick cannot be replayed from this package (see `HandoffReplayData`). */
   readonly replayData: HandoffReplayData | null
+  /** SPEC §12: the 68-byte identity file, sent as `Package.AgentIdentity`; absent for an agent without one. */
+  readonly identity?: Uint8Array
 }
 
 /**
@@ -143,6 +149,7 @@ export class AgentHost {
   private lastRecorded: { tickNumber: bigint, highestId: number } | null = null
   /** The raw state of the last `encodeLive`, to compare with the last tick's post-state. */
   private lastLiveState: Uint8Array | null = null
+  private readonly lineage: AgentLineage | undefined
 
   constructor(init: AgentHostInit) {
     this.agentId = init.agentId
@@ -174,6 +181,7 @@ export class AgentHost {
         pause: (reason) => { this.pauseForReplay(reason) }
       })
       : null
+    this.lineage = init.lineage
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
       this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
     }
@@ -292,6 +300,8 @@ export class AgentHost {
       this.halted = `retired: ${why}`
       await this.store.delete(this.agentId)
       await this.store.deleteModule(this.agentId)
+      // SPEC §12: the identity file goes only now, with the agent RETIRED here.
+      await removeIdentity(this.store.dir, this.agentId)
       await this.sandbox.terminate()
       this.log.warn({ epoch: epoch.toString(), movedTo }, `stale copy retired: ${why}`)
       return epoch
@@ -322,7 +332,7 @@ export class AgentHost {
         await this.revertLocally(`could not prepare the hand-off: ${(error as Error).message}`)
         throw error
       }
-      const persisted = this.store.save(this.agentId, checkpoint).then(() => { this.lastCheckpointAt = performance.now() })
+      const persisted = this.persist(checkpoint).then(() => { this.lastCheckpointAt = performance.now() })
       persisted.catch(() => undefined) // the caller awaits it; this only keeps an early failure from going unhandled
       return {
         agentId: this.agentId,
@@ -333,7 +343,8 @@ export class AgentHost {
         budget: this.budget,
         pricePerSecond: this.pricePerSecond,
         tickNumber: this.tickNumber,
-        replayData
+        replayData,
+        ...(this.lineage !== undefined ? { identity: this.lineage.identity.toBytes() } : {})
       }
     })
   }
@@ -392,6 +403,8 @@ export class AgentHost {
       await this.writeAuthority(undefined, movedTo)
       await this.store.delete(this.agentId)
       await this.store.deleteModule(this.agentId)
+      // SPEC §12: the identity file goes only now, with the agent RETIRED here (the target has it).
+      await removeIdentity(this.store.dir, this.agentId)
       await this.sandbox.terminate()
       this.log.info({ movedTo, epoch: finalEpoch.toString() }, 'agent handed off; retired here')
     })
@@ -584,7 +597,7 @@ export class AgentHost {
     const expiry = this.lease.expiry
     const started = performance.now()
     const bytes = await this.encodeLive()
-    await this.store.save(this.agentId, bytes)
+    await this.persist(bytes)
     this.lastCheckpointAt = performance.now()
     runtimeEvents.checkpoint(this.agentId, bytes.byteLength, this.lastCheckpointAt - started)
     this.shown = { ...this.shown, epoch, expiry }
@@ -596,7 +609,7 @@ export class AgentHost {
     const state = await this.sandbox.checkpoint()
     this.charge(this.sandbox.takeUncharged()) // SPEC §11: checkpoint and start-up time is charged too
     this.lastLiveState = state
-    return encodeCheckpoint({
+    const input = {
       budget: this.budget,
       pricePerSecond: this.pricePerSecond,
       tickNumber: this.tickNumber,
@@ -604,7 +617,15 @@ export class AgentHost {
       epoch: this.lease.epoch,
       leaseExpiry: this.lease.expiry,
       state
-    })
+    }
+    // SPEC §12: signed and chained when the agent has an identity.
+    return this.lineage !== undefined ? this.lineage.seal(input) : encodeCheckpoint(input)
+  }
+
+  /** The checkpoint file, then (SPEC §12) its history copy; the chain moves only when both are written. */
+  private async persist(bytes: Uint8Array): Promise<void> {
+    if (this.lineage !== undefined) await this.lineage.persist(this.store, this.agentId, bytes)
+    else await this.store.save(this.agentId, bytes)
   }
 
   /** A checkpoint on a halt path: failure to write is logged, never thrown over the original reason. */

@@ -27,6 +27,11 @@ export type RunnerErrorCode =
   | 'AGENT_QUARANTINED'
   | 'NODE_FULL'
   | 'REPLAY_FAILED'
+  // SPEC §12 agent identity and signed lineage.
+  | 'IDENTITY_MISSING'
+  | 'IDENTITY_INVALID'
+  | 'IDENTITY_MISMATCH'
+  | 'SIGNATURE_INVALID'
 
 export class RunnerError extends Error {
   override readonly name = 'RunnerError'

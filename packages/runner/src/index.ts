@@ -16,3 +16,4 @@ export { QUARANTINE_AFTER_STARTS, countStrikes, quarantineReason } from './conta
 export { FenceStore } from './authority/fences.js'
 export type { AuthorityHolding } from './authority/holdings.js'
 export { observeRuntime, type RuntimeObserver } from './observer.js'
+export * from './lineage/index.js'

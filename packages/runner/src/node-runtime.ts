@@ -27,6 +27,11 @@ import { markCalls } from './containment/call-marker.js'
 import type { CallMarker } from './containment/call-marker.js'
 import { clearStrikes, openContainment, quarantineReason } from './containment/quarantine.js'
 import { prepareAgentModule, readWasmFile } from './wasm/index.js'
+import type { AgentLineage } from './lineage/agent-lineage.js'
+import { HistoryArchive } from './lineage/history.js'
+import { lineageForArrival, openLineage, readIdentityBytes, restoreIdentity, writeIdentity } from './lineage/open.js'
+import { importCheckpoint } from './lineage/import.js'
+import type { ImportRequest } from './lineage/import.js'
 import type { PreparedAgent } from './wasm/index.js'
 
 export interface NodeRuntimeOptions {
@@ -68,6 +73,8 @@ export interface IncomingAgent {
   readonly sourceNodeId: string
   /** SPEC §12 `Package.ReplayData`: replayed before acceptance in modes on-migrate and full. */
   readonly replayData?: HandoffReplayData | null
+  /** SPEC §12 `Package.AgentIdentity` (68 bytes); absent from a v0x03 sender. */
+  readonly identity?: Uint8Array
 }
 
 /** What a node held for an agent before an arrival touched its files. */
@@ -372,6 +379,8 @@ export class NodeRuntime {
       if (cap !== null && this.options.pricePerSecond > cap) {
         throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.options.pricePerSecond} exceeds the agent's max_price_per_second ${cap}`)
       }
+      // SPEC §12: the package's identity must match its checkpoint's key and the signature verify.
+      const { lineage, created } = lineageForArrival(this.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity)
       const path = `${agentId}.wasm (from ${incoming.sourceNodeId})`
       if (staleCopy !== undefined) {
         // Tombstone first, durably, then admit: a crash in between leaves a node
@@ -388,8 +397,12 @@ export class NodeRuntime {
       const epoch = incoming.sourceEpoch.transferred()
       const lease = this.options.lease === null ? Lease.unbounded(epoch, this.clock) : Lease.fromMigration(incoming.sourceEpoch.majorVersion, this.options.lease, this.clock)
       let host: AgentHost | null = null
+      const priorIdentity = await readIdentityBytes(this.store.dir, agentId)
+      const restoreHistory = await new HistoryArchive(this.store.dir, agentId).capture(checkpoint.tickNumber)
       try {
+        if (created) this.log.warn({ agentId, did: lineage.identity.did }, 'package carried no identity: a new identity and a new chain start here')
         host = await this.instantiate(agentId, {
+          lineage,
           wasm: incoming.wasm,
           manifest,
           path,
@@ -399,7 +412,9 @@ export class NodeRuntime {
           // SPEC §7 target 3: from now on the agent pays this node's price.
           pricePerSecond: this.options.pricePerSecond,
           // Issue 8 point 6: nothing is written before the agent loaded and resumed in its sandbox.
-          loadBeforeWriting: true
+          loadBeforeWriting: true,
+          // SPEC §12: the identity file is written with the other records, before the checkpoint it signs.
+          writeIdentity: true
         })
         // SPEC §7 target 3: instantiate() made the checkpoint at the new epoch durable; the reply comes after.
       } catch (error) {
@@ -408,6 +423,8 @@ export class NodeRuntime {
           await host.stop().catch(() => undefined)
         }
         await this.restoreAfterFailedAdmission(agentId, prior)
+        await restoreIdentity(this.store.dir, agentId, priorIdentity).catch(() => undefined)
+        await restoreHistory().catch(() => undefined)
         throw error
       }
       this.failed.delete(agentId)
@@ -445,6 +462,20 @@ export class NodeRuntime {
     const text = describeReplayOutcome(outcome)
     if (!outcome.verified) throw new RunnerError('REPLAY_FAILED', text)
     this.log.info({ agentId, tickNumber: data.tickNumber.toString(), entries: data.entries.length, ms: Math.round(outcome.ms) }, text)
+  }
+
+  /**
+   * `igord resume <checkpoint> --wasm <wasm>`: makes a copied checkpoint this
+   * node's stored checkpoint for the agent, after validating all of it (hash,
+   * signature, identity), so a bad copy never replaces a good one. The agent
+   * is then started as usual (`startAgent`).
+   */
+  async importCheckpoint(request: ImportRequest): Promise<void> {
+    const agentId = validateAgentId(request.agentId)
+    await this.exclusive(agentId, async () => {
+      if (this.hosts.has(agentId)) throw new RunnerError('AGENT_EXISTS', `agent ${agentId} is already running on this node`)
+      await importCheckpoint(this.store, { ...request, agentId }, this.log.child({ agentId }))
+    })
   }
 
   /** Starts ticking an admitted agent (after the success reply was sent). */
@@ -532,7 +563,8 @@ export class NodeRuntime {
     if (this.hosts.has(agentId)) throw new RunnerError('AGENT_EXISTS', `agent ${agentId} is already running on this node`)
     const authority = await this.store.readAuthority(agentId)
     const tombstone = await this.store.readTombstone(agentId)
-    const checkpoint = await this.store.load(agentId)
+    const stored = await this.store.loadBytes(agentId)
+    const checkpoint = stored?.checkpoint ?? null
     if (authority?.state === AuthorityState.RETIRED || (checkpoint === null && tombstone !== null)) {
       const where = tombstone !== null ? ` to ${tombstone.movedTo} at ${tombstone.epoch}` : ''
       if (checkpoint !== null) await this.store.delete(agentId) // left over from a crash mid-retirement
@@ -541,8 +573,11 @@ export class NodeRuntime {
     if (checkpoint === null && source.mustResume === true) {
       throw new RunnerError('AGENT_NOT_FOUND', `agent ${agentId} has no checkpoint to resume`)
     }
+    // SPEC §12: the agent's identity and chain; refuses a missing or foreign key for a signed checkpoint.
+    const lineage = await openLineage(this.store.dir, agentId, stored?.bytes ?? null, this.log.child({ agentId }))
     const lease = checkpoint === null ? this.bootstrapLease() : this.resumeLease(checkpoint, authority)
     const host = await this.instantiate(agentId, {
+      lineage,
       wasm: source.wasm,
       manifest: source.manifest,
       path: source.path,
@@ -591,6 +626,9 @@ export class NodeRuntime {
     peer?: string
     /** Write nothing until the sandbox has loaded and resumed the agent (arrivals by migration). */
     loadBeforeWriting?: boolean
+    lineage?: AgentLineage
+    /** Write the lineage's identity file first (an arrival's identity, SPEC §12). */
+    writeIdentity?: boolean
   }): Promise<AgentHost> {
     const prepared = source.prepared ?? await this.prepare(source.wasm, source.path, source.manifest)
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
@@ -617,8 +655,9 @@ export class NodeRuntime {
     const persist = async (): Promise<void> => {
       await this.store.saveModule(agentId, source.wasm, source.manifest.raw)
       if (source.checkpoint === null) return
+      if (source.writeIdentity === true && source.lineage !== undefined) await writeIdentity(this.store.dir, agentId, source.lineage.identity)
       await this.store.writeAuthority(agentId, authorityRecord(source.lease, this.clock.nowNs(), source.peer))
-      await this.store.save(agentId, {
+      const input = {
         budget,
         pricePerSecond: source.pricePerSecond,
         tickNumber,
@@ -626,7 +665,10 @@ export class NodeRuntime {
         epoch: source.lease.epoch,
         leaseExpiry: source.lease.expiry,
         state: source.checkpoint.state
-      })
+      }
+      // SPEC §12: at the same tick as the checkpoint it resumes, so it takes that one's place in the chain.
+      if (source.lineage !== undefined) await source.lineage.persist(this.store, agentId, source.lineage.seal(input))
+      else await this.store.save(agentId, input)
     }
     // An arrival writes only after its sandbox loaded and resumed it: a package
     // that cannot load (or kills the process while loading) leaves no file (issue 8 point 6).
@@ -651,7 +693,8 @@ export class NodeRuntime {
       checkpointed: source.checkpoint !== null,
       ...(source.peer !== undefined ? { peer: source.peer } : {}),
       replay: this.options.replay ?? DEFAULT_REPLAY_SETTINGS,
-      ...(this.options.sandboxLimits !== undefined ? { sandboxLimits: this.options.sandboxLimits } : {})
+      ...(this.options.sandboxLimits !== undefined ? { sandboxLimits: this.options.sandboxLimits } : {}),
+      ...(source.lineage !== undefined ? { lineage: source.lineage } : {})
     })
     this.hosts.set(agentId, host)
     if (source.checkpoint === null) {

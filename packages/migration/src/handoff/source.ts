@@ -72,7 +72,9 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
           }
         : {}),
       MajorVersion: snapshot.epoch.majorVersion,
-      LeaseGeneration: snapshot.epoch.leaseGeneration
+      LeaseGeneration: snapshot.epoch.leaseGeneration,
+      // SPEC §12: the identity travels with the agent, from the live instance.
+      ...(snapshot.identity !== undefined ? { AgentIdentity: snapshot.identity } : {})
     },
     SourceNodeID: self
   })

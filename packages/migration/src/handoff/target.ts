@@ -60,7 +60,8 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
         replayData: pkg.ReplayData === undefined
           ? null
           : { preTickState: pkg.ReplayData.PreTickState, tickNumber: pkg.ReplayData.TickNumber, entries: pkg.ReplayData.Entries.map((e) => ({ hostcallId: e.HostcallID, payload: e.Payload })) },
-        sourceNodeId: transfer.SourceNodeID
+        sourceNodeId: transfer.SourceNodeID,
+        ...(pkg.AgentIdentity !== undefined ? { identity: pkg.AgentIdentity } : {})
       })
       admitted = true
       migrationEvents.arrival(agentId, null)

@@ -1,6 +1,6 @@
 import { access, mkdir, open, readFile, readdir, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { CheckpointError, HEADER_LENGTH_V3, decodeCheckpoint, encodeCheckpoint } from '@igor/checkpoint-codec'
+import { CheckpointError, HEADER_LENGTH_V4, decodeCheckpoint, encodeCheckpoint } from '@igor/checkpoint-codec'
 import type { Checkpoint, CheckpointInput } from '@igor/checkpoint-codec'
 import type { Epoch } from '@igor/epoch'
 import { RunnerError } from '../errors.js'
@@ -95,6 +95,11 @@ export class CheckpointStore {
 
   /** The decoded checkpoint, or null when there is none; `CHECKPOINT_CORRUPT` (file untouched) when it does not decode. */
   async load(agentId: string): Promise<Checkpoint | null> {
+    return (await this.loadBytes(agentId))?.checkpoint ?? null
+  }
+
+  /** Like `load`, with the file's bytes (SPEC §12: a signature is checked over the exact bytes). */
+  async loadBytes(agentId: string): Promise<{ bytes: Uint8Array, checkpoint: Checkpoint } | null> {
     validateAgentId(agentId)
     return this.#enqueue(agentId, async () => {
       const path = this.checkpointPath(agentId)
@@ -102,7 +107,7 @@ export class CheckpointStore {
       if (data === null) return null
       const checkpoint = decodeStored(path, data)
       this.#storedEpochs.set(agentId, checkpoint.epoch)
-      return checkpoint
+      return { bytes: data, checkpoint }
     })
   }
 
@@ -248,7 +253,8 @@ export class CheckpointStore {
   /** Epoch of the stored checkpoint from its header alone, or null when there is no file. */
   async #readStoredEpoch(agentId: string): Promise<Epoch | null> {
     const path = this.checkpointPath(agentId)
-    const header = await readHeaderIfExists(path, HEADER_LENGTH_V3)
+    // Enough for the longest header (v0x04); a shorter file is read whole.
+    const header = await readHeaderIfExists(path, HEADER_LENGTH_V4)
     if (header === null) return null
     const { epoch } = decodeStored(path, header)
     this.#storedEpochs.set(agentId, epoch)
@@ -303,8 +309,8 @@ function isValidAgentId(id: string): boolean {
 const NO_STATE = new Uint8Array(0)
 
 /**
- * The chunks to write and their epoch; the store only ever writes v0x03
- * checkpoints that decode. A `CheckpointInput` is written as its encoded
+ * The chunks to write and their epoch; the store only ever writes v0x03 or
+ * v0x04 (signed lineage, SPEC §12, sealed by the agent's lineage) checkpoints that decode. A `CheckpointInput` is written as its encoded
  * header followed by the state itself, which saves copying a large state into
  * one buffer (the file is byte-identical to `encodeCheckpoint(input)`).
  */
@@ -314,7 +320,7 @@ function encodeForSave(agentId: string, checkpoint: CheckpointInput | Uint8Array
   try {
     if (checkpoint instanceof Uint8Array) {
       const decoded = decodeCheckpoint(checkpoint)
-      if (decoded.version !== 3) throw refuse(`version ${decoded.version} bytes given, the store writes v0x03 only`)
+      if (decoded.version < 3) throw refuse(`version ${decoded.version} bytes given, the store writes v0x03 or v0x04 only`)
       return { chunks: [checkpoint], epoch: decoded.epoch }
     }
     if (!(checkpoint.state instanceof Uint8Array)) throw refuse('state must be a Uint8Array')
