@@ -57,6 +57,7 @@ function countingSandbox() {
     alive: true,
     tick() { state++; return Promise.resolve({ more: false, elapsedNs: 1_000n }) },
     checkpoint() { return Promise.resolve(Uint8Array.of(state)) },
+    takeUncharged() { return 0n },
     terminate() { return Promise.resolve() }
   }
 }
