@@ -168,7 +168,8 @@ describe('igord runs an agent and survives restarts', () => {
     await node.stop()
     const out = await runCli(['--inspect-checkpoint', checkpointFile('survivor'), '--inspect-wasm', agentPath('survivor')])
     expect(out.code).toBe(0)
-    expect(out.stdout).toMatch(/^Version: {10}3 \(0x03\)$/m)
+    expect(out.stdout).toMatch(/^Version: {10}4 \(0x04\)$/m) // SPEC §12: every agent has an identity, so v0x04
+    expect(out.stdout).toMatch(/^Signature: {8}VALID$/m)
     expect(out.stdout).toMatch(/^Epoch: {12}\(0,0\)$/m)
     expect(out.stdout).toMatch(/^WASM Verified: {4}YES/m)
     await writeFile(join(dir.path, 'other.wasm'), await readFile(agentPath('counter')))
