@@ -1,5 +1,5 @@
-/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use"). */
-export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet'] as const)
+/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`). */
+export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'http'] as const)
 
 export type CapabilityName = typeof CAPABILITIES[number]
 
@@ -8,7 +8,8 @@ export const CAPABILITY_IMPORTS: Readonly<Record<CapabilityName, string>> = Obje
   clock: 'clock_now',
   rand: 'rand_bytes',
   log: 'log_emit',
-  wallet: 'wallet_balance'
+  wallet: 'wallet_balance',
+  http: 'http_request'
 })
 
 /**
@@ -19,7 +20,8 @@ export const CAPABILITY_VERSIONS: Readonly<Record<CapabilityName, number>> = Obj
   clock: 1,
   rand: 1,
   log: 1,
-  wallet: 1
+  wallet: 1,
+  http: 1
 })
 
 export function isCapabilityName(name: string): name is CapabilityName {

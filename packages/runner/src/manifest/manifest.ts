@@ -2,6 +2,8 @@ import { RunnerError } from '../errors.js'
 import { CAPABILITIES, CAPABILITY_VERSIONS, isCapabilityName } from './capabilities.js'
 import type { CapabilityName } from './capabilities.js'
 import { JsonNumber, JsonSyntaxError, jsonNumberToBigInt, parseJson } from './exact-json.js'
+import { readHttpOptions } from './http-options.js'
+import type { HttpOptions } from './http-options.js'
 import type { JsonObject, JsonValue } from './exact-json.js'
 
 /** SPEC §5 limits: 64 MiB of linear memory per agent. */
@@ -28,6 +30,8 @@ export interface Manifest {
   /** `resource_limits.max_memory_bytes`, or null when the node limit applies. */
   readonly maxMemoryBytes: number | null
   readonly migration: MigrationPolicy
+  /** `capabilities.http.options` when `http` is declared (SPEC §13), else null. */
+  readonly http: HttpOptions | null
   /** The original bytes; empty when there is no manifest. */
   readonly raw: Uint8Array
   /** The path or label it was read from; null when there is no manifest. */
@@ -46,6 +50,7 @@ export const EMPTY_MANIFEST: Manifest = Object.freeze({
   capabilities: new Map<CapabilityName, CapabilityDeclaration>(),
   maxMemoryBytes: null,
   migration: Object.freeze({ enabled: true, maxPricePerSecond: null }),
+  http: null,
   raw: new Uint8Array(0),
   source: null
 })
@@ -88,10 +93,12 @@ export function parseManifest(input: string | Uint8Array, options: ManifestOptio
   }
   if (!isObject(document)) return fail(`must be a JSON object (got ${describe(document)})`)
 
+  const capabilities = readCapabilities(document.get('capabilities'), fail)
   const manifest: Manifest = {
-    capabilities: readCapabilities(document.get('capabilities'), fail),
+    capabilities,
     maxMemoryBytes: readMaxMemory(document.get('resource_limits'), nodeLimit, fail),
     migration: Object.freeze(readMigration(document.get('migration_policy'), fail)),
+    http: capabilities.has('http') ? readHttpOptions(httpDeclaration(document), 'capabilities.http.options', fail) : null,
     raw,
     source
   }
@@ -117,6 +124,12 @@ function readCapabilities(value: JsonValue | undefined, fail: Fail): Map<Capabil
     capabilities.set(name, Object.freeze({ version: Number(integer) }))
   }
   return capabilities
+}
+
+function httpDeclaration(document: JsonObject): JsonValue | undefined {
+  const capabilities = document.get('capabilities')
+  const http = capabilities instanceof Map ? capabilities.get('http') : undefined
+  return http instanceof Map ? http.get('options') : undefined
 }
 
 function readMaxMemory(value: JsonValue | undefined, nodeLimit: number, fail: Fail): number | null {

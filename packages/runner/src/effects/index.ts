@@ -1,0 +1,8 @@
+export {
+  HTTP_ERR_HOST_BLOCKED, HTTP_ERR_NOT_OWNER, HTTP_ERR_TIMEOUT, HTTP_ERR_TOO_LARGE, HTTP_ERR_TOO_LONG, HTTP_ERR_TRANSPORT,
+  HTTP_HOSTCALL_ID, HTTP_LIMITS, checkHttpInputSizes, httpObservation, httpUrlHost, idempotencyKey, isAllowedHost,
+  parseHeaderLines, writeHttpResponse
+} from './http-abi.js'
+export type { HttpErrorCode } from './http-abi.js'
+export { MAX_REDIRECTS, performHttpCall } from './http.js'
+export type { HttpCall, HttpCallContext, HttpCallResult } from './http.js'
