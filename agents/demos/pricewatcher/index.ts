@@ -15,7 +15,8 @@ export * from "@igor/sdk/exports";
 
 // `--use PRICE_PORT=<n>` at build time overrides the port.
 const PORT: i32 = isDefined(PRICE_PORT) ? PRICE_PORT : 8787;
-const FETCH_INTERVAL: u64 = 10;
+// `--use FETCH_EVERY=<n>` changes the interval (tests use a short one).
+const FETCH_INTERVAL: u64 = isDefined(FETCH_EVERY) ? <u64>FETCH_EVERY : 10;
 
 function cents(v: u64): string {
   const frac = v % 100;

@@ -27,8 +27,9 @@ export * from "@igor/sdk/exports";
 
 // `--use PAY_PORT=<n>` at build time overrides the port.
 const PORT: i32 = isDefined(PAY_PORT) ? PAY_PORT : 8787;
-const PAY_EVERY: u64 = 10;
-const WAIT_TICKS: u64 = 6;
+// `--use PAY_EVERY=<n> --use WAIT_TICKS=<n>` change the schedule (tests use short ones).
+const PAY_EVERY: u64 = isDefined(PAY_EVERY_TICKS) ? <u64>PAY_EVERY_TICKS : 10;
+const WAIT_TICKS: u64 = isDefined(WAIT_BEFORE_PAY) ? <u64>WAIT_BEFORE_PAY : 6;
 const MAX_PAYMENTS: u32 = 3;
 const AMOUNT_CENTS: u64 = 100;
 

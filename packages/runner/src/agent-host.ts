@@ -3,6 +3,7 @@ import type { Epoch } from '@igor/epoch'
 import { AuthorityError, AuthorityState, canTick } from '@igor/lease'
 import type { Lease } from '@igor/lease'
 import { runtimeEvents } from './observer.js'
+import { performHttpCall } from './effects/http.js'
 import { RunnerError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { Manifest } from './manifest/index.js'
@@ -182,6 +183,21 @@ export class AgentHost {
       })
       : null
     this.lineage = init.lineage
+    const http = init.module.manifest.http ?? null
+    if (http !== null) {
+      // SPEC §13: the node performs the agent's requests. The Idempotency-Key
+      // carries the number of the tick in progress (the stored count + 1), so a
+      // tick re-executed after a crash repeats its keys; the gate is asked at
+      // the moment each request would leave.
+      // (`?.`: test fakes of the sandbox need not implement effects.)
+      this.sandbox.setHttpHandler?.(async (call, callIndex, maxWaitMs) => {
+        const result = await performHttpCall(call, {
+          options: http, agentId: this.agentId, tickNumber: this.tickNumber + 1n, callIndex, maxWaitMs, isOwner: () => this.mayAct()
+        })
+        if (!result.ok) this.log.warn({ code: result.code, url: call.url }, `http_request refused or failed: ${result.reason}`)
+        return { ...result, maxResponseBytes: http.maxResponseBytes }
+      })
+    }
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
       this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
     }
@@ -535,6 +551,15 @@ export class AgentHost {
       await this.saveCheckpoint()
     }
     return result.more ? this.timing.busyIntervalMs : this.timing.tickIntervalMs
+  }
+
+  /**
+   * SPEC §13 output gate: an effect may leave this node only while it is the
+   * agent's ACTIVE_OWNER with an unexpired lease (grace does not count), and
+   * the agent is neither stopped nor halted.
+   */
+  private mayAct(): boolean {
+    return !this.stopped && this.halted === null && this.lease.state === AuthorityState.ACTIVE_OWNER && !this.lease.isExpired()
   }
 
   /** validateForTick(); past expiry + grace runs the durable expiry path and returns false. */

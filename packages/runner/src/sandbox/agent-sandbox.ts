@@ -1,8 +1,11 @@
-import type { Worker } from 'node:worker_threads'
+import type { MessagePort, Worker } from 'node:worker_threads'
+import { HTTP_ERR_TRANSPORT } from '../effects/http-abi.js'
+import type { HttpCall, HttpCallResult } from '../effects/http.js'
 import type { Logger } from '../logger.js'
 import { CALL_STAMPS } from '../worker/call-state.js'
 import { OUTPUT_LIMITS } from '../worker/output-caps.js'
-import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
+import type { FailureKind, HttpAnswer, WorkerHttpCall, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
+import { TICK_WALL_LIMIT_MS } from './messages.js'
 import { deadlineVerdict, processStallClock } from './stall-watch.js'
 import type { StallClock } from './stall-watch.js'
 import { workerPool } from './worker-pool.js'
@@ -46,6 +49,13 @@ export interface SandboxLimits {
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { tickTimeoutMs: 100, initTimeoutMs: 10_000, checkpointTimeoutMs: 5_000 }
 
+/**
+ * Performs an agent's HTTP request (SPEC §13): the node side, given by the
+ * AgentHost (it knows the agent, the tick number and the lease).
+ * `maxWaitMs` is what is left of the tick's wall-time budget.
+ */
+export type HttpHandler = (call: HttpCall, callIndex: number, maxWaitMs: number) => Promise<HttpCallResult & { maxResponseBytes?: number }>
+
 /** No await on a worker that will not exit may hold up shutdown or other agents longer than this. */
 const TERMINATE_WAIT_MS = 2_000
 /** After the worker marked its reply as posted, how long the node waits for it before giving up. */
@@ -60,6 +70,9 @@ interface Pending {
   readonly reject: (error: SandboxError) => void
   timer: NodeJS.Timeout
   graceUntilNs: bigint | null
+  /** Time the worker spent blocked on HTTP in this call (SPEC §13: forgiven by the deadline), and the start of a wait in progress. */
+  httpWaitNs: bigint
+  httpSince: bigint | null
   lines: number
   bytes: number
   dropped: number
@@ -83,6 +96,7 @@ export class AgentSandbox {
   private readonly exited: Promise<void>
   private readonly stamps = new BigInt64Array(new SharedArrayBuffer(CALL_STAMPS.length * 8))
   private uncharged = 0n
+  private httpHandler: HttpHandler | null = null
 
   private constructor(private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock) {
     this.worker = workerPool.take()
@@ -162,6 +176,11 @@ export class AgentSandbox {
     return ns
   }
 
+  /** Who performs the agent's HTTP requests (SPEC §13); without one every request answers −1 and nothing is sent. */
+  setHttpHandler(handler: HttpHandler | null): void {
+    this.httpHandler = handler
+  }
+
   /** Stops the worker. Never waits longer than a bound, even for a worker that does not exit. */
   async terminate(): Promise<void> {
     this.die(new SandboxError('terminated', 'agent stopped'))
@@ -182,6 +201,8 @@ export class AgentSandbox {
         reject,
         timer: setTimeout(() => this.onTimer(pending), timeoutMs),
         graceUntilNs: null,
+        httpWaitNs: 0n,
+        httpSince: null,
         lines: 0,
         bytes: 0,
         dropped: 0
@@ -197,7 +218,9 @@ export class AgentSandbox {
     const started = Atomics.load(this.stamps, CALL_STAMPS.startedId) === BigInt(pending.id)
     const startedAtNs = started ? Atomics.load(this.stamps, CALL_STAMPS.startedAtNs) : pending.postedAtNs
     const replied = Atomics.load(this.stamps, CALL_STAMPS.doneId) === BigInt(pending.id)
-    const verdict = deadlineVerdict({ nowNs: now, startedAtNs, deadlineNs: pending.deadlineNs, stalledNs: this.clock.stalledNs() - pending.stalledAtPost, replied })
+    // Time the worker waited on the network is not compute (SPEC §13); requests are bounded separately.
+    const httpWaitNs = pending.httpWaitNs + (pending.httpSince === null ? 0n : now - pending.httpSince)
+    const verdict = deadlineVerdict({ nowNs: now, startedAtNs, deadlineNs: pending.deadlineNs, stalledNs: this.clock.stalledNs() - pending.stalledAtPost + httpWaitNs, replied })
     if (verdict.action === 'wait') {
       pending.timer = setTimeout(() => this.onTimer(pending), verdict.ms)
       return
@@ -216,6 +239,10 @@ export class AgentSandbox {
 
   private onMessage(message: WorkerMessage): void {
     const pending = this.pending
+    if (message.type === 'http') {
+      this.onHttp(message)
+      return
+    }
     if (message.type === 'log') {
       // The worker caps output per call; the node counts again so a broken or
       // hostile worker still cannot queue unbounded lines into the node's log.
@@ -247,6 +274,42 @@ export class AgentSandbox {
       void this.worker.terminate()
       pending.reject(error)
     }
+  }
+
+  /** SPEC §13: perform the request off the worker, answer on its port, wake it. Never throws. */
+  private onHttp(message: WorkerHttpCall): void {
+    const pending = this.pending
+    const port = message.port as MessagePort | undefined
+    const signal = new Int32Array(message.signal)
+    const answer = (reply: HttpAnswer): void => {
+      try {
+        port?.postMessage(reply)
+      } catch {
+        // the worker is gone; nothing to wake
+      }
+      port?.close()
+      Atomics.store(signal, 0, 1)
+      Atomics.notify(signal, 0)
+    }
+    const handler = this.httpHandler
+    if (pending === null || pending.id !== message.id || handler === null || port === undefined) {
+      answer({ ok: false, code: HTTP_ERR_TRANSPORT, maxResponseBytes: 0 })
+      return
+    }
+    const now = this.clock.nowNs()
+    pending.httpSince = now
+    // SPEC §13: the tick's total wall time stays under TICK_WALL_LIMIT_MS; this request gets what is left.
+    const wallLeftMs = TICK_WALL_LIMIT_MS - Number((now - pending.postedAtNs) / 1_000_000n)
+    const call = { ...message.call, body: new Uint8Array(message.call.body) }
+    handler(call, message.callIndex, Math.max(0, wallLeftMs)).then(
+      (result) => result.ok
+        ? answer({ ok: true, status: result.status, body: result.body, maxResponseBytes: result.maxResponseBytes ?? result.body.length })
+        : answer({ ok: false, code: result.code, maxResponseBytes: 0 }),
+      () => answer({ ok: false, code: HTTP_ERR_TRANSPORT, maxResponseBytes: 0 })
+    ).finally(() => {
+      if (pending.httpSince !== null) pending.httpWaitNs += this.clock.nowNs() - pending.httpSince
+      pending.httpSince = null
+    })
   }
 
   private die(error: SandboxError): void {

@@ -16,6 +16,7 @@
  */
 
 import type { LastTickRecord, ObserveSetup } from '../replay/worker-observe.js'
+import type { MessagePort } from 'node:worker_threads'
 
 export interface WorkerSetup {
   readonly agentId: string
@@ -69,4 +70,33 @@ export interface WorkerLog {
   readonly line: string
 }
 
-export type WorkerMessage = WorkerReply | WorkerLog
+/**
+ * SPEC §13: the agent called `igor.http_request` during a tick. The worker
+ * blocks on `Atomics.wait(signal)`; the node performs the request (allow-list,
+ * output gate, network), posts one `HttpAnswer` on the transferred port,
+ * then stores 1 in `signal` and notifies it.
+ */
+export interface WorkerHttpCall {
+  readonly type: 'http'
+  /** The request (tick) during which the call was made. */
+  readonly id: number
+  /** n of the Idempotency-Key: the call's index within the tick. */
+  readonly callIndex: number
+  readonly call: { readonly method: string, readonly url: string, readonly headers: string, readonly body: Uint8Array }
+  readonly signal: SharedArrayBuffer
+  /** Transferred: where the node posts its answer. */
+  readonly port: MessagePort
+}
+
+/** The node's answer to a `WorkerHttpCall`; `maxResponseBytes` lets the worker apply the −5 rules. */
+export type HttpAnswer =
+  | { readonly ok: true, readonly status: number, readonly body: Uint8Array, readonly maxResponseBytes: number }
+  | { readonly ok: false, readonly code: number, readonly maxResponseBytes: number }
+
+/**
+ * SPEC §13: a tick's total wall time is bounded — compute deadline plus the
+ * requests' timeouts, at most this. Every request gets at most what is left.
+ */
+export const TICK_WALL_LIMIT_MS = 15_000
+
+export type WorkerMessage = WorkerReply | WorkerLog | WorkerHttpCall

@@ -4,10 +4,13 @@
  * posts the agent's (capped) output lines followed by exactly one reply.
  * `agent-worker.ts` wires it to `parentPort`; tests drive it directly.
  */
+import type { TransferListItem } from 'node:worker_threads'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from '../sandbox/messages.js'
 import { CallState } from './call-state.js'
 import { AbiError, DeadlineExceeded, LeaseEnded, ProcExit } from './errors.js'
 import { buildImports } from './hostcalls.js'
+import { blockingHttp } from './http-hostcall.js'
+import type { HttpBridge } from './http-hostcall.js'
 import { AgentMemory } from './memory.js'
 import { LineAssembler, OutputCaps } from './output-caps.js'
 import type { OutputLimits } from './output-caps.js'
@@ -23,7 +26,7 @@ interface AgentExports {
   malloc: (size: number) => unknown
 }
 
-export type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void
+export type Post = (message: WorkerMessage, transfer?: TransferListItem[]) => void
 
 export class AgentRuntime {
   private readonly memory = new AgentMemory()
@@ -36,6 +39,8 @@ export class AgentRuntime {
   private requestId = 0
   /** SPEC §12: records observations (live agents), or serves recorded ones (a replay). */
   private observation = new WorkerObservation(undefined)
+  /** Set only while agent_tick runs (SPEC §13: HTTP belongs to a tick; n counts its calls). */
+  private httpBridge: HttpBridge | null = null
 
   constructor(private readonly post: Post, limits?: OutputLimits) {
     this.output = new OutputCaps((stream, line) => this.post({ type: 'log', id: this.requestId, stream, line }), limits)
@@ -88,21 +93,30 @@ export class AgentRuntime {
         if (request.deadline !== undefined && request.deadline !== null && process.hrtime.bigint() > request.deadline) {
           throw new LeaseEnded('lease ended before the tick ran; tick refused')
         }
-        this.observation.beginTick()
-        let result: unknown
-        let thrown: unknown
-        let failed = false
-        try {
-          result = agent.agent_tick()
-        } catch (error) {
-          thrown = error
-          failed = true
+        let callIndex = 0
+        const id = request.id
+        this.httpBridge = {
+          send: (call) => blockingHttp((message) => this.post(message, [message.port]), id, callIndex++, call, (ns) => this.call.excludeWait(ns))
         }
-        // The tick is charged; the state copy kept for a replay (SPEC §12) is not.
-        const elapsedNs = this.call.elapsedNs()
-        const observed = this.observation.endTick(failed, thrown, () => this.snapshot(agent))
-        if (observed === null) throw thrown as Error
-        return { more: typeof result === 'number' && result !== 0, elapsedNs, ...observed }
+        try {
+          this.observation.beginTick()
+          let result: unknown
+          let thrown: unknown
+          let failed = false
+          try {
+            result = agent.agent_tick()
+          } catch (error) {
+            thrown = error
+            failed = true
+          }
+          // The tick is charged; the state copy kept for a replay (SPEC §12) is not.
+          const elapsedNs = this.call.elapsedNs()
+          const observed = this.observation.endTick(failed, thrown, () => this.snapshot(agent))
+          if (observed === null) throw thrown as Error
+          return { more: typeof result === 'number' && result !== 0, elapsedNs, ...observed }
+        } finally {
+          this.httpBridge = null
+        }
       }
       case 'tick-record':
         return { record: this.observation.lastTick() }
@@ -123,7 +137,8 @@ export class AgentRuntime {
       output: this.output,
       stdout: this.stdout,
       stderr: this.stderr,
-      budget: () => this.budget
+      budget: () => this.budget,
+      http: () => this.httpBridge
     })
     this.observation = new WorkerObservation(setup.observe)
     let linear: WebAssembly.Memory | null = null

@@ -22,6 +22,8 @@ export class CallState {
   private stamps: BigInt64Array | null = null
   private startedAtNs = 0n
   private deadlineAtNs = 0n
+  /** Time spent blocked on the node (HTTP, SPEC §13): neither charged nor counted against the deadline. */
+  private waitedNs = 0n
   /** Set by `proc_exit` even if the agent catches the unwinding exception. */
   exit: ProcExit | null = null
   /** Set when the agent asked to wait past its deadline. */
@@ -35,6 +37,7 @@ export class CallState {
     this.exit = null
     this.overran = null
     this.startedAtNs = monotonicNs()
+    this.waitedNs = 0n
     this.deadlineAtNs = this.startedAtNs + BigInt(Math.max(0, Math.floor(deadlineMs * 1e6)))
     if (this.stamps !== null) {
       Atomics.store(this.stamps, CALL_STAMPS.startedAtNs, this.startedAtNs)
@@ -42,14 +45,21 @@ export class CallState {
     }
   }
 
-  /** Nanoseconds since `begin`. */
+  /** Nanoseconds since `begin`, less the time blocked on the node (`excludeWait`). */
   elapsedNs(): bigint {
-    return monotonicNs() - this.startedAtNs
+    return monotonicNs() - this.startedAtNs - this.waitedNs
+  }
+
+  /** A wait on the node (SPEC §13 HTTP) is not compute: not charged, and the deadline moves back by as much. */
+  excludeWait(ns: bigint): void {
+    if (ns <= 0n) return
+    this.waitedNs += ns
+    this.deadlineAtNs += ns
   }
 
   /** The full deadline, charged when the call overran it. */
   deadlineNs(): bigint {
-    return this.deadlineAtNs - this.startedAtNs
+    return this.deadlineAtNs - this.startedAtNs - this.waitedNs
   }
 
   /** Nanoseconds left before the deadline (0 when passed). */

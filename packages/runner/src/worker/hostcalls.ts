@@ -9,6 +9,7 @@
 import type { WorkerSetup } from '../sandbox/messages.js'
 import { IGOR_MODULE, WASI_MODULE } from '../wasm/abi.js'
 import type { CallState } from './call-state.js'
+import type { HttpBridge } from './http-hostcall.js'
 import { IGOR_HOSTCALLS } from './igor-hostcalls.js'
 import type { AgentMemory } from './memory.js'
 import type { LineAssembler, OutputCaps } from './output-caps.js'
@@ -24,6 +25,8 @@ export interface HostcallContext {
   readonly stderr: LineAssembler
   /** The budget the node sent with the current call (microcents). */
   readonly budget: () => bigint
+  /** The way to the node for `http_request` (SPEC §13), or null outside `agent_tick`. */
+  readonly http: () => HttpBridge | null
 }
 
 export function buildImports(setup: Pick<WorkerSetup, 'capabilities' | 'usesWasi'>, context: HostcallContext): WebAssembly.Imports {

@@ -1,10 +1,11 @@
 /**
- * SPEC §5 `igor` hostcalls, one group per capability. Only the groups whose
+ * SPEC §5 (and §13 `http`) `igor` hostcalls, one group per capability. Only the groups whose
  * capability the manifest declares are linked at all.
  */
 import { randomFillSync } from 'node:crypto'
 import type { CapabilityName } from '../manifest/capabilities.js'
 import type { HostcallContext } from './hostcalls.js'
+import { httpHostcalls } from './http-hostcall.js'
 
 /** SPEC §5: `rand_bytes` longer than 64 MiB answers -2. */
 export const MAX_RAND_BYTES = 64 * 1024 * 1024
@@ -42,5 +43,7 @@ export const IGOR_HOSTCALLS: Readonly<Record<CapabilityName, (context: HostcallC
   }),
   wallet: ({ budget }) => ({
     wallet_balance: (): bigint => budget()
-  })
+  }),
+  // SPEC §13: blocks the worker while the node performs the request.
+  http: httpHostcalls
 }
