@@ -158,7 +158,8 @@ describe('http_request under igord (SPEC §13)', () => {
 
   it('a node whose lease ran out while it was paused sends nothing after it resumes', async () => {
     const wasm = await buildDemo('pricewatcher', { PRICE_PORT: server.port, FETCH_EVERY: 1 })
-    const node = await nodes.start(dir.path, ['--run-agent', wasm, '--lease-duration', '2s', '--lease-grace', '1s']).ready()
+    // Manual recovery: the agent stays RECOVERY_REQUIRED (assisted recovery would take the lease back at a new epoch).
+    const node = await nodes.start(dir.path, ['--run-agent', wasm, '--lease-duration', '2s', '--lease-grace', '1s', '--recovery', 'manual']).ready()
     await waitFor('two requests', () => server.keys('GET').length >= 2, 60_000)
     node.signal('SIGSTOP')
     await sleep(4500)
