@@ -33,11 +33,6 @@ export class ReplayFeed {
     return this.entries[this.position]?.hostcallId ?? -1
   }
 
-  /** The next entry without taking it (SPEC §13: an HTTP response that does not fit is answered −5 and stays). */
-  peek(): ObservationEntry | undefined {
-    return this.entries[this.position]
-  }
-
   /** Fails the replay with `reason` (throws `ReplayAbort`). */
   failWith(reason: string): never {
     return this.fail(reason)

@@ -10,7 +10,6 @@
  * - `record` + `deterministicSeed` (`igord simulate --deterministic`).
  * - `replay`: recorded values served in order; `agent_init` is not run.
  */
-import { replayingHttp } from '../effects/http-replay.js'
 import { TickRecorder } from './event-log.js'
 import {
   DeterministicSources,
@@ -86,7 +85,7 @@ export class WorkerObservation {
     const out: WebAssembly.Imports = { ...imports }
     if (this.feed !== null) {
       // Nothing live is reachable on replay: every igor hostcall is served from the log.
-      out[IGOR] = replayingIgor(capabilities, this.feed, memory, { http_request: replayingHttp(this.feed, memory) })
+      out[IGOR] = replayingIgor(capabilities, this.feed, memory)
       if (wasi !== undefined) out[WASI] = replayingWasi(wasi, this.feed, memory)
       return out
     }
