@@ -57,6 +57,8 @@ export interface StartOptions {
   readonly peers: readonly string[]
   /** SPEC §12 `--replay-mode`, `--verify-interval`, `--replay-on-divergence`. */
   readonly replay: ReplaySettings
+  /** `igord resume` (SPEC §12): import this copied checkpoint (validated first) before the agent starts. */
+  readonly resume?: { readonly checkpointPath: string, readonly identityPath?: string }
 }
 
 export type Command =
@@ -71,6 +73,8 @@ export type Command =
   | { readonly kind: 'help', readonly subcommand: string | null }
   | { readonly kind: 'version' }
   | SimulateCommand
+  /** `igord verify <dir>…` (SPEC §12). */
+  | { readonly kind: 'verify', readonly dirs: readonly string[] }
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean'
@@ -124,7 +128,11 @@ export const FLAGS = {
   ticks: { type: 'string', value: '<n>', default: '100', help: 'ticks to run back to back; 0 = until the budget is exhausted' },
   verify: { type: 'boolean', help: 'replay every tick in a fresh sandbox and compare the state' },
   deterministic: { type: 'boolean', help: 'clock_now from 1s plus 1s per call, rand_bytes from Go\'s PCG(seed, seed)' },
-  seed: { type: 'string', value: '<n>', default: '0', help: 'the PCG seed for --deterministic' }
+  seed: { type: 'string', value: '<n>', default: '0', help: 'the PCG seed for --deterministic' },
+  // SPEC §12: igord resume / inspect (the reference's flag names).
+  wasm: { type: 'string', value: '<wasm>', help: 'the agent binary (resume: required; inspect: check its hash)' },
+  checkpoint: { type: 'string', value: '<file>', help: 'the checkpoint to resume (or give it as the argument)' },
+  identity: { type: 'string', value: '<file>', default: '<data-dir>/checkpoints/<agentId>.identity', help: 'the agent\'s 68-byte identity file' }
 } as const satisfies Record<string, FlagSpec>
 
 export type FlagName = keyof typeof FLAGS
@@ -195,6 +203,35 @@ const START_FLAGS: readonly FlagName[] = [
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
+/** `igord run` / `igord resume`: `start`'s flags for one agent, without the multi-agent and inspect ones. */
+const RUN_FLAGS: readonly FlagName[] = START_FLAGS.filter((flag) => !['run-agent', 'run-agents', 'inspect-checkpoint', 'inspect-wasm', 'json'].includes(flag))
+
+/** `igord run <wasm>`: `start --run-agent <wasm>` (SPEC §12, the reference's newest CLI). */
+function parseRun(args: ParsedArgs, wasmPath: string | null): StartOptions {
+  const wasm = wasmPath ?? args.positionals[0]
+  if (wasm === undefined) throw args.usage('run needs the agent: igord run <wasm> [flags]')
+  const options = parseStart(args) as StartOptions
+  const manifest = args.string('manifest')
+  const agentId = args.string('agent-id')
+  return {
+    ...options,
+    agents: [{ wasmPath: wasm, ...(manifest !== undefined ? { manifestPath: manifest } : {}), ...(agentId !== undefined ? { agentId: checkedId(args, agentId) } : {}) }]
+  }
+}
+
+/** `igord resume <checkpoint> --wasm <wasm>` (also `--checkpoint <file>`, the reference's form). */
+function parseResume(args: ParsedArgs): StartOptions {
+  const positional = args.positionals[0]
+  const flag = args.string('checkpoint')
+  if (positional !== undefined && flag !== undefined) throw args.usage('give the checkpoint once: as the argument or with --checkpoint')
+  const checkpointPath = positional ?? flag
+  if (checkpointPath === undefined) throw args.usage('resume needs a checkpoint: igord resume <checkpoint> --wasm <wasm>')
+  const wasm = args.string('wasm')
+  if (wasm === undefined) throw args.usage('resume needs --wasm <wasm> (the binary the checkpoint was taken from)')
+  const identityPath = args.string('identity')
+  return { ...parseRun(args, wasm), resume: { checkpointPath, ...(identityPath !== undefined ? { identityPath } : {}) } }
+}
+
 /** Every subcommand. `start` is also what a command line without a subcommand means. */
 export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
   start: {
@@ -223,6 +260,44 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       const to = args.string('to')
       if (to === undefined) throw args.usage('migrate needs --to <multiaddr> (the target node\'s address, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3Koo…)')
       return { kind: 'migrate', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), to, timeoutMs: timeoutOf(args) }
+    }
+  },
+  // The reference's newest CLI (SPEC §12), beside ours.
+  run: {
+    summary: 'run one agent (same as start --run-agent <wasm>)',
+    synopsis: '<wasm>',
+    maxPositionals: 1,
+    flags: RUN_FLAGS,
+    parse: (args) => parseRun(args, null)
+  },
+  resume: {
+    summary: 'resume an agent from a copied checkpoint (hash, signature and identity checked first)',
+    synopsis: '<checkpoint> --wasm <wasm>',
+    maxPositionals: 1,
+    flags: [...RUN_FLAGS, 'wasm', 'checkpoint', 'identity'],
+    notes: 'A signed (v0x04) checkpoint needs the agent\'s identity: --identity <file>, or the one in the data directory.',
+    parse: parseResume
+  },
+  verify: {
+    summary: 'check that checkpoint histories form one signed, unbroken chain (exit 0 valid, 1 invalid)',
+    synopsis: '<history-dir>...',
+    maxPositionals: Number.MAX_SAFE_INTEGER,
+    flags: [],
+    notes: 'Give every node\'s <data-dir>/checkpoints/history/<agentId>; for one file name the higher epoch wins.',
+    parse: (args) => {
+      if (args.positionals.length === 0) throw args.usage('verify needs a history directory: igord verify <history-dir>...')
+      return { kind: 'verify', dirs: [...args.positionals] }
+    }
+  },
+  inspect: {
+    summary: 'print a checkpoint report (same as igor-inspect)',
+    synopsis: '<checkpoint>',
+    maxPositionals: 1,
+    flags: ['wasm', 'json'],
+    parse: (args) => {
+      const checkpointPath = args.positionals[0]
+      if (checkpointPath === undefined) throw args.usage('inspect needs a checkpoint file: igord inspect <checkpoint> [--wasm <wasm>] [--json]')
+      return { kind: 'inspect', checkpointPath, wasmPath: args.string('wasm') ?? null, json: args.boolean('json') }
     }
   },
   simulate: {

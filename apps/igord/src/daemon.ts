@@ -10,6 +10,7 @@ import { createLogger } from './logging.js'
 import type { NodeNetwork } from './network.js'
 import { OperatorSurface } from './operator-routes.js'
 import { startAgents } from './startup.js'
+import { importForResume } from './resume.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -116,6 +117,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       leaseGraceMs: options.lease?.gracePeriodMs ?? 0,
       pricePerSecond: options.pricePerSecond.toString()
     }, options.lease === null ? 'igord starting (leases disabled)' : 'igord starting')
+    await importForResume(runtime, options) // SPEC §12 igord resume: validated before anything is written
     // SPEC §14: the listen address is bound before any agent starts, so a port in use fails fast;
     // the agents then load in parallel while the network already answers.
     const { startNetwork } = await networkModule

@@ -65,10 +65,14 @@ export class Igord {
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })))
   }
 
-  /** Starts `igord` on `dataDir`, listening on a random loopback port unless `--listen` is given. */
+  /**
+   * Starts `igord` on `dataDir`, listening on a random loopback port unless
+   * `--listen` is given. A leading word (`run`, `resume`) stays the subcommand.
+   */
   static start(dataDir: string, args: string[] = []): Igord {
     const listen = args.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0']
-    return new Igord(dataDir, ['--data-dir', dataDir, ...listen, ...args])
+    const subcommand = args[0] !== undefined && !args[0].startsWith('-') ? [args[0]] : []
+    return new Igord(dataDir, [...subcommand, '--data-dir', dataDir, ...listen, ...args.slice(subcommand.length)])
   }
 
   get pid(): number {
