@@ -9,6 +9,7 @@
  * The decorators wrap whatever the worker's live implementation is, so the
  * rules for refused calls (lengths, bounds, errno) stay in one place.
  */
+import { checkHttpInputSizes } from '../effects/http-abi.js'
 import { HostcallId, type TickRecorder } from './event-log.js'
 import type { GoPcg } from './pcg.js'
 import type { ReplayFeed } from './replayer.js'
@@ -165,7 +166,7 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
       feed.takeEqual(HostcallId.LogEmit, bytes)
     },
     wallet_balance: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.WalletBalance)),
-    http_request: (...args: number[]): number => replayHttp(feed, memory, args[8] ?? 0, args[9] ?? 0),
+    http_request: (...args: number[]): number => replayHttp(feed, memory, args),
     ...extra
   }
   const byCapability: Record<string, readonly string[]> = {
@@ -186,11 +187,17 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
 }
 
 /**
- * `http_request` on replay: nothing is sent. A recorded response (id 8) is
- * written back as `[len u32][body]` and its status returned; a recorded error
- * (id 12) is returned with its size hint. Anything else fails the replay.
+ * `http_request` on replay: nothing is sent. A recorded error (ours, id 12) is
+ * returned with its size hint. A recorded response (id 8) is written back as
+ * `[len u32][body]` and its status returned. For logs from the reference,
+ * which record only completed calls: a response that does not fit `resp_cap`
+ * answers -5 with the size hint and stays in the log for the retry, as live,
+ * and a call with no HTTP entry next answers -1 and consumes nothing (an agent
+ * that acted on a different code diverges, and the state comparison says so).
  */
-function replayHttp(feed: ReplayFeed, memory: MemoryRef, respPtr: number, respCap: number): number {
+function replayHttp(feed: ReplayFeed, memory: MemoryRef, args: readonly number[]): number {
+  const respPtr = args[8] ?? 0
+  const respCap = args[9] ?? 0
   const kind = feed.peekId()
   if (kind === HostcallId.HttpFailure) {
     const payload = feed.take(HostcallId.HttpFailure)
@@ -203,12 +210,23 @@ function replayHttp(feed: ReplayFeed, memory: MemoryRef, respPtr: number, respCa
     }
     return result
   }
+  if (kind !== HostcallId.HttpRequest) {
+    // SPEC §13 step 1 is deterministic: over-long inputs answer -2 before anything else.
+    const tooLong = checkHttpInputSizes(args[1] ?? 0, args[3] ?? 0, args[5] ?? 0, args[7] ?? 0)
+    return tooLong !== 0 ? tooLong : -1
+  }
   const payload = feed.take(HostcallId.HttpRequest)
   if (payload.byteLength < 4) return feed.failWith(`http_request payload length ${payload.byteLength}, expected at least 4`)
   const status = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0, true)
   const body = payload.subarray(4)
+  if ((respCap >>> 0) < 4 + body.byteLength) {
+    feed.untake()
+    const hint = view(memory, respPtr, 4)
+    if ((respCap >>> 0) >= 4 && hint !== null) new DataView(hint.buffer, hint.byteOffset, 4).setUint32(0, body.byteLength, true)
+    return -5
+  }
   const target = view(memory, respPtr, 4 + body.byteLength)
-  if ((respCap >>> 0) < 4 + body.byteLength || target === null) return feed.failWith('http_request response no longer fits where the live call wrote it')
+  if (target === null) return feed.failWith('http_request response outside the agent memory')
   new DataView(target.buffer, target.byteOffset, 4).setUint32(0, body.byteLength, true)
   target.set(body, 4)
   return status

@@ -227,4 +227,16 @@ describe('http_request observations (SPEC §13 step 9; failures ours, id 12)', (
     expect(hex(new Uint8Array(fresh.buffer, 0, 4))).toBe('28230000')
     expect(feed.finish()).toBeNull()
   })
+
+  it('reference logs (completed calls only): a response that does not fit answers -5 and stays for the retry; no entry answers -1', () => {
+    const body = text(BODY)
+    const feed = new ReplayFeed([{ hostcallId: 8, payload: Uint8Array.of(0xc8, 0, 0, 0, ...body) }])
+    const fresh = new WebAssembly.Memory({ initial: 1 })
+    const rep = replayingIgor(['http'], feed, () => fresh)
+    expect(call(rep, 0, 16)).toBe(-5)
+    expect(hex(new Uint8Array(fresh.buffer, 0, 4))).toBe('37000000')
+    expect(call(rep, 0, 4096)).toBe(200)
+    expect(call(rep, 0, 4096)).toBe(-1)
+    expect(feed.finish()).toBeNull()
+  })
 })

@@ -33,6 +33,11 @@ export class ReplayFeed {
     return this.entries[this.position]?.hostcallId ?? -1
   }
 
+  /** Puts the last taken entry back (an HTTP response that did not fit stays for the retry, SPEC §13). */
+  untake(): void {
+    if (this.position > 0 && this.firstFailure === null) this.position--
+  }
+
   /** Fails the replay with `reason` (throws `ReplayAbort`). */
   failWith(reason: string): never {
     return this.fail(reason)

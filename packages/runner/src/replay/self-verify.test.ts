@@ -174,3 +174,44 @@ describe('wasip1 agents (ours: WASI clock_time_get id 10, random_get id 11)', ()
     expect(logger.lines.some((l) => l.msg === 'no ReplayData in the package: the last tick used hostcall id 11, which the reference cannot replay')).toBe(true)
   })
 })
+
+describe('http_request agents (SPEC §13 observations)', () => {
+  it('responses (id 8) and failed calls (ours, id 12) replay, so self-verification passes', async () => {
+    const { createServer } = await import('node:http')
+    const server = createServer((_req, res) => { res.end('hello-world-1234') })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (server.address() as { port: number }).port
+      const good = `http://127.0.0.1:${port}/x`
+      const blocked = 'http://blocked.example/x'
+      const path = join(dir.path, 'fetcher.wasm')
+      // Each tick: one allowed request (200 + body) and one to a host outside the allow-list (-3);
+      // the state folds both results and the body's first 8 bytes into a u64.
+      await writeFile(path, await wat(agentWat({
+        imports: '(import "igor" "http_request" (func $http (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))',
+        omit: ['agent_tick', 'agent_checkpoint', 'agent_checkpoint_ptr', 'agent_resume'],
+        extra: `(data (i32.const 2048) "${good}")
+  (data (i32.const 3072) "${blocked}")
+  (func (export "agent_tick") (result i32)
+    (local $a i32) (local $b i32)
+    (local.set $a (call $http (i32.const 0) (i32.const 0) (i32.const 2048) (i32.const ${good.length}) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 4096) (i32.const 1024)))
+    (local.set $b (call $http (i32.const 0) (i32.const 0) (i32.const 3072) (i32.const ${blocked.length}) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 8192) (i32.const 1024)))
+    (i64.store (i32.const 1024) (i64.add (i64.load (i32.const 1024))
+      (i64.add (i64.extend_i32_s (i32.add (local.get $a) (local.get $b))) (i64.load (i32.const 4100)))))
+    (i32.const 0))
+  (func (export "agent_checkpoint") (result i32) (i32.const 8))
+  (func (export "agent_checkpoint_ptr") (result i32) (i32.const 1024))
+  (func (export "agent_resume") (param i32 i32) (i64.store (i32.const 1024) (i64.load (local.get 0))))`
+      })))
+      await writeFile(join(dir.path, 'fetcher.manifest.json'), JSON.stringify({ capabilities: { http: { version: 1, options: { allowed_hosts: ['127.0.0.1'], timeout_ms: 5000 } } } }))
+      const rt = await runtime('A', { replay: parseReplaySettings({ verifyInterval: '1', replayOnDivergence: 'pause' }) })
+      await rt.startAgent({ wasmPath: path, budget: 1_000_000n })
+      const host = rt.host('fetcher')!
+      await waitFor('verified replays', () => host.verification!.verified >= 3, 30_000)
+      expect(host.verification!.failed).toBe(0)
+      expect(host.ticking).toBe(true)
+    } finally {
+      server.close()
+    }
+  })
+})
