@@ -106,6 +106,28 @@ describe('identity and history across migrations', () => {
   })
 })
 
+describe('refused hand-offs', () => {
+  it('a refusal reverts the source at (M,G+1) with its chain whole, and the refusing target keeps no identity or history', async () => {
+    // survivor's manifest allows at most 100000 microcents/s: B's price makes it refuse.
+    const A = await nodes.start(data('A'), ['--run-agent', agentPath('survivor'), '--price-per-second', '90000']).ready()
+    const B = await nodes.start(data('B'), ['--price-per-second', '200000']).ready()
+    const C = await nodes.start(data('C'), ['--price-per-second', '90000']).ready()
+    const before = await ticking(A, 'survivor', 1n)
+    const did = await didOf(data('A'), 'survivor')
+    const refused = await runCli(['migrate', 'survivor', '--to', B.address(), '--data-dir', A.dataDir])
+    expect(refused.code).not.toBe(0)
+    const reverted = await ticking(A, 'survivor', BigInt(before.tickNumber) + 1n)
+    expect(reverted.majorVersion).toBe('0')
+    expect(await exists(identityFile(data('B'), 'survivor'))).toBe(false)
+    expect(await exists(history(data('B'), 'survivor'))).toBe(false)
+    const moved = await runCli(['migrate', 'survivor', '--to', C.address(), '--data-dir', A.dataDir])
+    expect(moved.code).toBe(0)
+    await ticking(C, 'survivor', BigInt(reverted.tickNumber) + 1n)
+    await C.stop()
+    expectValid(await verify(history(data('A'), 'survivor'), history(data('C'), 'survivor')), did)
+  })
+})
+
 describe('igord verify on damaged copies', () => {
   it('says INVALID with the right lines for tampered, reordered, gapped and re-keyed histories; Error for a bad directory', async () => {
     const node = data('A')

@@ -227,6 +227,23 @@ describe('NodeRuntime identity and history', () => {
     }
   })
 
+  it('a refused hand-off reverts at (M,G+1) at the same tick and the chain stays whole; a failed one keeps the identity', async () => {
+    const rt = await runtime()
+    await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1_000_000n })
+    await waitFor('ticks', async () => ((await rt.status())[0]?.tickNumber ?? 0n) >= 2n)
+    const snapshot = await rt.beginHandoff('counter', 'peer-b')
+    await snapshot.persisted
+    const reverted = await rt.revertHandoff('counter', 'target refused')
+    expect(reverted.leaseGeneration).toBe(snapshot.epoch.leaseGeneration + 1n)
+    await waitFor('ticks after the revert', async () => ((await rt.status())[0]?.tickNumber ?? 0n) >= snapshot.tickNumber + 2n)
+    const again = await rt.beginHandoff('counter', 'peer-b')
+    await again.persisted
+    await rt.failHandoff('counter', 'no reply')
+    expect(await stat(identityPath(join(dir.path, 'checkpoints'), 'counter')).then(() => true)).toBe(true) // not RETIRED: the key stays
+    await stop(rt)
+    await expectValid([historyOf(dir.path, 'counter')])
+  })
+
   it('an arrival without an identity (a v0x03 sender) gets a new identity and a new chain', async () => {
     const b = await tempDir('igor-runner-b-')
     try {
