@@ -113,9 +113,11 @@ export class Checker {
 
   finish() {
     for (const [agentId, e] of this.final ?? []) {
-      if (e.owners.length === 0) this.violation('agent-lost', `${agentId}: no node owns it at the end${e.stale.length > 0 ? ` (stale: ${e.stale.join(', ')})` : ''}`)
+      const halted = e.stale.filter((s) => s.includes(':ACTIVE_OWNER ('))
+      if (e.owners.length === 0 && halted.length > 0) this.violation('agent-halted', `${agentId}: its owner halted it and no node ticks it at the end (${halted.join(', ')})`)
+      else if (e.owners.length === 0) this.violation('agent-lost', `${agentId}: no node owns it at the end${e.stale.length > 0 ? ` (stale: ${e.stale.join(', ')})` : ''}`)
       if (e.owners.length > 1) this.violation('owned-twice-at-end', `${agentId}: owned by ${e.owners.join(', ')}`)
-      if (e.owners.length === 1 && e.stale.length > 0) this.violation('stale-copy', `${agentId}: owner ${e.owners[0]}, stale ${e.stale.join(', ')}`)
+      if (e.owners.length === 1 && e.stale.length > 0 && halted.length === 0) this.violation('stale-copy', `${agentId}: owner ${e.owners[0]}, stale ${e.stale.join(', ')}`)
     }
   }
 }

@@ -67,6 +67,21 @@ export class ChaosNode {
     this.log = createWriteStream(join(workDir, 'logs', `${name}.log`), { flags: 'a' })
     this.partial = ''
     this.exited = Promise.resolve()
+    this.waiters = new Set()
+  }
+
+  /** Resolves with the first log line (from now on) that matches, or null after `timeoutMs`. */
+  async nextLog(match, timeoutMs) {
+    return new Promise((resolve) => {
+      const waiter = (line) => {
+        if (!match(line)) return
+        this.waiters.delete(waiter)
+        clearTimeout(timer)
+        resolve(line)
+      }
+      const timer = setTimeout(() => { this.waiters.delete(waiter); resolve(null) }, timeoutMs)
+      this.waiters.add(waiter)
+    })
   }
 
   get address() { return `/ip4/127.0.0.1/tcp/${this.port}/p2p/${this.peerId}` }
@@ -93,6 +108,7 @@ export class ChaosNode {
           ready(true)
         }
         this.onLog(this, line)
+        for (const waiter of [...this.waiters]) waiter(line)
       }
     })
     child.stderr.setEncoding('utf8').on('data', (chunk) => { this.log.write(`# stderr: ${chunk}`) })

@@ -81,7 +81,9 @@ const { dir: agentsDir, ids } = await agentDir(work, agentCount)
 const checker = new Checker(ids)
 const ops = { migrations: 0, migrated: 0, migrateRefused: 0, migrateUnknown: 0, migrateOther: 0, statusReads: 0 }
 const otherErrors = []
-const faults = { kill: 0, killMidHandoff: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, restart: 0 }
+const faults = { kill: 0, killMidHandoff: 0, killMidHandoffNotStarted: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, pauseMidHandoffNotStarted: 0, restart: 0 }
+// 0–300 ms after the package started to leave; half of them in the first 30 ms, where a small agent's hand-off still is.
+const intoHandoff = () => (random() < 0.5 ? between(0, 30) : between(0, 300))
 const nodes = []
 for (let i = 0; i < nodeCount; i++) nodes.push(new ChaosNode(`n${i}`, work, await freePort(), (node, line) => checker.logLine(node, line)))
 
@@ -131,6 +133,8 @@ function startMigration() {
   if (targets.length === 0) return null
   const to = pick(targets)
   ops.migrations++
+  // "Into the hand-off" is measured from the source's own log line, not from the CLI's start.
+  const sending = from.nextLog((l) => l.msg === 'hand-off: sending package' && l.agentId === agentId, 15_000)
   const done = cli(['migrate', agentId, '--to', to.address, '--data-dir', from.dataDir, '--timeout', '10s'], 60_000).then((r) => {
     if (r.code === 0) ops.migrated++
     else if (/refused|REJECTED|FENCED|busy|being loaded|admitted right now/i.test(r.stderr)) ops.migrateRefused++
@@ -141,7 +145,7 @@ function startMigration() {
     }
     return r
   })
-  return { agentId, from, to, done }
+  return { agentId, from, to, done, sending }
 }
 
 async function restartLater(node, ms) {
@@ -176,7 +180,8 @@ async function act(kind) {
       const victim = random() < 0.5 ? m.from : m.to
       busy.add(victim)
       faults.killMidHandoff++
-      await sleep(between(0, 300))
+      if (await Promise.race([m.sending, m.done.then(() => null)]) === null) faults.killMidHandoffNotStarted++
+      await sleep(intoHandoff())
       await victim.kill()
       await m.done
       await checker.decodeAll([victim])
@@ -202,7 +207,8 @@ async function act(kind) {
       const victim = random() < 0.5 ? m.from : m.to
       busy.add(victim)
       faults.pauseMidHandoff++
-      await sleep(between(0, 300))
+      if (await Promise.race([m.sending, m.done.then(() => null)]) === null) faults.pauseMidHandoffNotStarted++
+      await sleep(intoHandoff())
       victim.signal('SIGSTOP')
       await sleep(between(500, LEASE_MS + GRACE_MS + 3000))
       victim.signal('SIGCONT')
