@@ -128,6 +128,31 @@ describe('refused hand-offs', () => {
   })
 })
 
+describe('kill -9 during hand-offs', () => {
+  it('a source killed at a random moment of a hand-off, then restarted: the histories of both nodes verify VALID', async () => {
+    for (let round = 0; round < 3; round++) {
+      const a = data(`A${round}`)
+      const b = data(`B${round}`)
+      const lease = ['--lease-duration', '2s', '--lease-renewal-window', '0.8']
+      const A = await nodes.start(a, ['--run-agent', agentPath('counter'), ...lease]).ready()
+      const B = await nodes.start(b, lease).ready()
+      await ticking(A, 'counter', 1n)
+      const did = await didOf(a)
+      const migration = runCli(['migrate', 'counter', '--to', B.address(), '--data-dir', a])
+      await sleep(Math.floor(Math.random() * 400))
+      await A.kill()
+      await migration
+      const again = await nodes.start(a, lease).ready()
+      await sleep(1500)
+      await again.stop()
+      await B.stop()
+      const dirs = [history(a)]
+      if (await exists(history(b))) dirs.push(history(b))
+      expectValid(await verify(...dirs), did)
+    }
+  })
+})
+
 describe('igord verify on damaged copies', () => {
   it('says INVALID with the right lines for tampered, reordered, gapped and re-keyed histories; Error for a bad directory', async () => {
     const node = data('A')
