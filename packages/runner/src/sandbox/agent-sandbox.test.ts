@@ -84,6 +84,21 @@ describe('AgentSandbox (SPEC §11)', () => {
     await box.terminate()
   })
 
+  it('terminate() interrupts a worker sleeping in poll_oneoff', async () => {
+    const { box } = await sandbox(agentWat({
+      imports: '(import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))',
+      omit: ['agent_tick'],
+      extra: `(func (export "agent_tick") (result i32)
+        (i32.store8 (i32.const 408) (i32.const 0)) (i32.store (i32.const 416) (i32.const 1))
+        (i64.store (i32.const 424) (i64.const 50000000000))
+        (drop (call $poll (i32.const 400) (i32.const 500) (i32.const 1) (i32.const 600))) (i32.const 0))`
+    }), EMPTY_MANIFEST, { tickTimeoutMs: 60_000 })
+    const ticking = failure(box.tick(1000n))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await box.terminate() // a 50 s sleep would outlast the test's timeout if it held this up
+    expect((await ticking).kind).toBe('terminated')
+  })
+
   it('terminate() returns even for a worker stuck in a call', async () => {
     const { box } = await sandbox(agentWat({ omit: ['agent_tick'], extra: SPIN }), EMPTY_MANIFEST, { tickTimeoutMs: 60_000 })
     const ticking = failure(box.tick(1000n))
