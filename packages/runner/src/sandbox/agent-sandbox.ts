@@ -8,6 +8,8 @@ import type { FailureKind, HttpAnswer, WorkerHttpCall, WorkerMessage, WorkerRepl
 import { TICK_WALL_LIMIT_MS } from './messages.js'
 import { deadlineVerdict, processStallClock } from './stall-watch.js'
 import type { StallClock } from './stall-watch.js'
+import { MAX_STARVATION_FORGIVEN_MS, PROBE_MS, sampleThread, starvedDuring } from './thread-stats.js'
+import type { ThreadSample } from './thread-stats.js'
 import { workerPool } from './worker-pool.js'
 import type { LastTickRecord } from '../replay/worker-observe.js'
 
@@ -73,6 +75,9 @@ interface Pending {
   /** Time the worker spent blocked on HTTP in this call (SPEC §13: forgiven by the deadline), and the start of a wait in progress. */
   httpWaitNs: bigint
   httpSince: bigint | null
+  /** Last scheduler sample of the agent's thread while probing for starvation, and how much was forgiven. */
+  probe: ThreadSample | null
+  starvationForgivenMs: number
   lines: number
   bytes: number
   dropped: number
@@ -203,6 +208,8 @@ export class AgentSandbox {
         graceUntilNs: null,
         httpWaitNs: 0n,
         httpSince: null,
+        probe: null,
+        starvationForgivenMs: 0,
         lines: 0,
         bytes: 0,
         dropped: 0
@@ -232,9 +239,38 @@ export class AgentSandbox {
         return
       }
     }
+    if (verdict.action === 'expired' && this.starved(pending)) {
+      pending.timer = setTimeout(() => this.onTimer(pending), PROBE_MS)
+      return
+    }
     const ms = Number(pending.deadlineNs / 1_000_000n)
+    // The operator's view of why: how long the call ran and what was forgiven.
+    this.log.warn({
+      src: 'sandbox',
+      started,
+      replied,
+      ranMs: Number(now - startedAtNs) / 1e6,
+      stalledMs: Number(this.clock.stalledNs() - pending.stalledAtPost) / 1e6,
+      postedMsAgo: Number(now - pending.postedAtNs) / 1e6,
+      starvationForgivenMs: pending.starvationForgivenMs
+    }, `call over its ${ms} ms deadline; stopping the agent's worker`)
     this.die(new SandboxError('timeout', `agent did not finish within ${ms} ms; stopped`, pending.deadlineNs))
     void this.worker.terminate()
+  }
+
+  /**
+   * Past the deadline: probe the agent's thread (see thread-stats.ts). True =
+   * it is starved of CPU, or this is the first sample: look again in PROBE_MS.
+   */
+  private starved(pending: Pending): boolean {
+    const sample = sampleThread(Atomics.load(this.stamps, CALL_STAMPS.threadId))
+    if (sample === null) return false
+    const previous = pending.probe
+    pending.probe = sample
+    if (previous === null) return true
+    if (!starvedDuring(previous, sample, BigInt(PROBE_MS) * 1_000_000n)) return false
+    pending.starvationForgivenMs += PROBE_MS
+    return pending.starvationForgivenMs <= MAX_STARVATION_FORGIVEN_MS
   }
 
   private onMessage(message: WorkerMessage): void {

@@ -10,9 +10,25 @@
  * reply is already on its way when its timer fires late. Only this worker's
  * own code writes them; the agent cannot reach them.
  */
+import { readlinkSync } from 'node:fs'
 import { DeadlineExceeded, ProcExit } from './errors.js'
 
-export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, length: 3 } as const
+export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, threadId: 3, length: 4 } as const
+
+/**
+ * The OS thread id of the calling thread (Linux: from /proc/thread-self), or
+ * 0 when unknown. The node reads that thread's scheduler statistics to tell a
+ * starved call from a running one (see `sandbox/thread-stats.ts`).
+ */
+function osThreadId(): bigint {
+  try {
+    const link = readlinkSync('/proc/thread-self')
+    const tid = /\/task\/(\d+)$/.exec(link)?.[1]
+    return tid === undefined ? 0n : BigInt(tid)
+  } catch {
+    return 0n
+  }
+}
 
 export function monotonicNs(): bigint {
   return process.hrtime.bigint()
@@ -31,6 +47,7 @@ export class CallState {
 
   attachStamps(buffer: SharedArrayBuffer | null): void {
     this.stamps = buffer === null ? null : new BigInt64Array(buffer)
+    if (this.stamps !== null && this.stamps.length > CALL_STAMPS.threadId) Atomics.store(this.stamps, CALL_STAMPS.threadId, osThreadId())
   }
 
   begin(id: number, deadlineMs: number): void {
