@@ -60,6 +60,8 @@ export type HttpHandler = (call: HttpCall, callIndex: number, maxWaitMs: number)
 
 /** No await on a worker that will not exit may hold up shutdown or other agents longer than this. */
 const TERMINATE_WAIT_MS = 2_000
+/** How long a call the worker has not even begun may wait (the worker is unresponsive after that). */
+const UNSTARTED_WAIT_MS = 10_000
 /** After the worker marked its reply as posted, how long the node waits for it before giving up. */
 const REPLY_GRACE_MS = 1_000
 
@@ -227,7 +229,16 @@ export class AgentSandbox {
     const replied = Atomics.load(this.stamps, CALL_STAMPS.doneId) === BigInt(pending.id)
     // Time the worker waited on the network is not compute (SPEC §13); requests are bounded separately.
     const httpWaitNs = pending.httpWaitNs + (pending.httpSince === null ? 0n : now - pending.httpSince)
-    const verdict = deadlineVerdict({ nowNs: now, startedAtNs, deadlineNs: pending.deadlineNs, stalledNs: this.clock.stalledNs() - pending.stalledAtPost + httpWaitNs, replied })
+    const verdict = deadlineVerdict({ nowNs: now, startedAtNs, deadlineNs: pending.deadlineNs, stalledNs: this.clock.stalledNs() - pending.stalledAtPost + httpWaitNs, replied, started })
+    if (verdict.action === 'not-started') {
+      if (now - pending.postedAtNs < BigInt(UNSTARTED_WAIT_MS) * 1_000_000n) {
+        pending.timer = setTimeout(() => this.onTimer(pending), 10)
+        return
+      }
+      this.die(new SandboxError('crashed', `agent worker did not start the call within ${UNSTARTED_WAIT_MS} ms; stopped`))
+      void this.worker.terminate()
+      return
+    }
     if (verdict.action === 'wait') {
       pending.timer = setTimeout(() => this.onTimer(pending), verdict.ms)
       return

@@ -21,6 +21,11 @@ describe('deadlineVerdict (SPEC §11: nothing the agent does can postpone its de
     expect(deadlineVerdict({ ...base, nowNs: 1_200n * MS, stalledNs: -5n })).toEqual({ action: 'expired' })
   })
 
+  it('a call the worker has not started is waited for: no agent code has run', () => {
+    expect(deadlineVerdict({ ...base, nowNs: 9_000n * MS, started: false })).toEqual({ action: 'not-started' })
+    expect(deadlineVerdict({ ...base, nowNs: 9_000n * MS, started: true })).toEqual({ action: 'expired' })
+  })
+
   it('a reply already posted by the worker is waited for, not killed', () => {
     expect(deadlineVerdict({ ...base, nowNs: 9_000n * MS, replied: true })).toEqual({ action: 'reply-pending' })
   })

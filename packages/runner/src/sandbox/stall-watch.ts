@@ -98,14 +98,20 @@ export type DeadlineVerdict =
   | { readonly action: 'expired' }
   /** The worker already posted its reply; it is on its way. */
   | { readonly action: 'reply-pending' }
+  /** The worker has not begun the call: nothing of the agent has run yet. */
+  | { readonly action: 'not-started' }
 
 /**
  * What to do when a call's timer fires. `startedAtNs` is when the worker
  * started the call (or when it was posted, if it has not started);
  * `stalledNs` is the stall time measured inside the call's window.
  */
-export function deadlineVerdict(input: { nowNs: bigint, startedAtNs: bigint, deadlineNs: bigint, stalledNs: bigint, replied: boolean }): DeadlineVerdict {
+export function deadlineVerdict(input: { nowNs: bigint, startedAtNs: bigint, deadlineNs: bigint, stalledNs: bigint, replied: boolean, started?: boolean }): DeadlineVerdict {
   if (input.replied) return { action: 'reply-pending' }
+  // No agent code runs between calls, so a call the worker has not started yet
+  // is the node's or the OS's delay, never the agent's: wait for it (the
+  // sandbox bounds how long, as an unresponsive worker).
+  if (input.started === false) return { action: 'not-started' }
   const elapsed = input.nowNs - input.startedAtNs - (input.stalledNs > 0n ? input.stalledNs : 0n)
   if (elapsed >= input.deadlineNs) return { action: 'expired' }
   return { action: 'wait', ms: Math.max(1, Math.ceil(Number(input.deadlineNs - elapsed) / 1e6)) }
