@@ -10,7 +10,7 @@ import { agentsDir } from '@igor/agents'
 import { decodeCheckpoint } from '@igor/checkpoint-codec'
 import { buildAgent } from '@igor/sdk'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Nodes, sleep, tempDir, waitFor } from './harness.js'
+import { Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
 
 let dir: { path: string, remove: () => Promise<void> }
 const nodes = new Nodes()
@@ -189,5 +189,23 @@ describe('http_request under igord (SPEC §13)', () => {
     expect(server.payments.get('pay-1')).toEqual({ status: 'settled', posts: 1 })
     for (const [id, payment] of server.payments) expect({ id, posts: payment.posts }).toEqual({ id, posts: 1 })
     await second.stop()
+  }, 120_000)
+
+  it('treasury: migrated while a payment is InFlight, the target reconciles it; nobody pays twice', async () => {
+    const wasm = await buildDemo('treasury', { PAY_PORT: server.port, PAY_EVERY_TICKS: 3, WAIT_BEFORE_PAY: 2 })
+    const A = nodes.start(join(dir.path, 'A'), ['--run-agent', wasm])
+    const B = nodes.start(join(dir.path, 'B'))
+    await Promise.all([A.ready(), B.ready()])
+    await waitFor('the POST of pay-1', () => server.seen.find((s) => s.method === 'POST'), 60_000)
+    const moved = await runCli(['migrate', 'treasury', '--to', B.address(), '--data-dir', A.dataDir])
+    expect(moved.stderr).toBe('')
+    expect(moved.code).toBe(0)
+    const seenAtHandOff = server.seen.length
+    server.settleAll()
+    // The package carries the live state: pay-1 InFlight, which the target loads as Unresolved.
+    await B.waitForLog('reconciled on the target', (l) => l.agentId === 'treasury' && /reconciled pay-1: settled, paid 100 cents in 1 payments/.test(l.msg), 60_000)
+    expect(server.payments.get('pay-1')).toEqual({ status: 'settled', posts: 1 })
+    expect((await A.agent('treasury'))?.state ?? 'RETIRED').toBe('RETIRED')
+    expect(server.seen.length).toBeGreaterThan(seenAtHandOff)
   }, 120_000)
 })
