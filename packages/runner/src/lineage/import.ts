@@ -62,6 +62,11 @@ export async function importCheckpoint(store: CheckpointStore, request: ImportRe
     throw new RunnerError('IDENTITY_MISSING', `${checkpointPath} is signed (v0x04) but agent ${agentId} has no identity file ${identityPath(store.dir, agentId)}; copy it there or pass --identity <file> (a new key would break the agent's lineage)`)
   }
   checkSignedCheckpoint(checkpointPath, request.checkpoint, checkpoint, identity)
+  // A retired agent is never started again here (SPEC §7): refuse before writing, not after.
+  const authority = await store.readAuthority(agentId)
+  if (authority?.state === 'RETIRED') {
+    throw new RunnerError('AGENT_RETIRED', `agent ${agentId} was handed off from this node${authority.peer !== undefined ? ` to ${authority.peer}` : ''}; a retired agent is never resumed here`)
+  }
   // Validated: now the writes. The identity first, so a stored v0x04 is never without its key.
   if (identity !== null && given) await writeIdentity(store.dir, agentId, identity)
   await store.save(agentId, request.checkpoint)

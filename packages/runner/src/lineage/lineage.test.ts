@@ -291,6 +291,11 @@ describe('importCheckpoint (igord resume)', () => {
       expect((await refusal(rtC.importCheckpoint({ ...base, checkpoint: tampered, identity }))).code).toBe('SIGNATURE_INVALID')
       await expect(stat(join(other.path, 'checkpoints', 'counter.checkpoint'))).rejects.toThrow()
 
+      await rtC.store.writeAuthority('counter', { state: 'RETIRED', epoch: decodeCheckpoint(copy).epoch, updatedAtNs: 1n, peer: 'elsewhere' })
+      expect((await refusal(rtC.importCheckpoint({ ...base, identity }))).code).toBe('AGENT_RETIRED')
+      await rtC.store.deleteAuthority('counter')
+      await expect(stat(join(other.path, 'checkpoints', 'counter.checkpoint'))).rejects.toThrow()
+
       await rtC.importCheckpoint({ ...base, identity })
       await rtC.startAgent({ wasmPath: agentPath('counter'), budget: 1n })
       await waitFor('ticks on C', async () => ((await rtC.status())[0]?.tickNumber ?? 0n) >= decodeCheckpoint(copy).tickNumber + 2n)
