@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { agentPath } from '@igor/agents'
+import { agentPath, manifestPath } from '@igor/agents'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { controlRequest } from '../src/control/client.js'
 import { SUBCOMMANDS } from '../src/args.js'
@@ -99,6 +99,23 @@ describe('igord for operators (SPEC §14)', () => {
     } finally {
       holder.close()
     }
+  })
+
+  it('runs every *.wasm of a directory with --run-agents, loading them in parallel', async () => {
+    const agents = join(dir.path, 'agents')
+    await mkdir(agents)
+    for (const id of ['c1', 'c2', 'c3']) {
+      await copyFile(agentPath('counter'), join(agents, `${id}.wasm`))
+      await copyFile(manifestPath('counter'), join(agents, `${id}.manifest.json`))
+    }
+    await writeFile(join(agents, 'README.txt'), 'not an agent')
+    const node = await nodes.start(join(dir.path, 'data'), ['--run-agents', agents]).ready()
+    expect(node.logs.find((l) => l.msg === '3 agent(s) started')).toBeDefined()
+    await waitFor('all three ticking', async () => {
+      const rows = (await node.status()).agents
+      return rows.length === 3 && rows.every((a) => BigInt(a.tickNumber) >= 1n)
+    })
+    expect((await node.status()).agents.map((a) => a.agentId)).toEqual(['c1', 'c2', 'c3'])
   })
 
   it('runs from the repository root with pnpm --filter igord start -- <args>, paths relative to the root', async () => {

@@ -1,0 +1,161 @@
+// Many agents on one node (issue 11, point 5): 100 and 1000 `counter` agents
+// started with `igord --run-agents <dir>`, measured from spawn:
+//   - time until every agent has ticked (target: 1000 within 20 s);
+//   - resident memory per idle agent, (RSS N − RSS 0) / N (target ≤ 5 MiB at 1000),
+//     split into anonymous and file-backed memory, next to the same number of
+//     bare worker threads with igord's resourceLimits (what one isolate costs);
+//   - threads, and CPU share of the whole process at 1 tick/s per agent.
+// Baseline in the same run: 100 agents loaded one at a time (IGORD_LOAD_CONCURRENCY=1).
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { agentPath, manifestPath } from '@igor/agents'
+import { killAll, memoryDetail, rssKiB, sleep, spawnIgord, spawnTracked, waitForStatus } from '../lib/igord-process.mjs'
+
+export const name = 'many-agents'
+
+const LISTEN = '/ip4/127.0.0.1/tcp/0'
+const ALL_TICKING_MAX_S = 20
+const MEMORY_PER_AGENT_MAX_MIB = 5
+const CPU_WINDOW_MS = 10_000
+const CLOCK_TICKS_PER_S = 100 // Linux USER_HZ
+
+const row = (name, value, unit, extra = {}) => ({ name, value, unit, ratio: null, target: null, ok: null, ...extra })
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+async function tempDir(temps, label) {
+  const dir = await mkdtemp(join(process.env.IGOR_BENCH_DIR ?? tmpdir(), `igor-bench-many-${label}-`))
+  temps.push(dir)
+  return dir
+}
+
+/** N copies of counter with sidecar manifests, as an operator would lay out a directory for --run-agents. */
+async function agentsDir(temps, count) {
+  const dir = await tempDir(temps, `agents${count}`)
+  const width = String(count - 1).length
+  for (let i = 0; i < count; i++) {
+    const id = `counter-${String(i).padStart(width, '0')}`
+    await copyFile(agentPath('counter'), join(dir, `${id}.wasm`))
+    await copyFile(manifestPath('counter'), join(dir, `${id}.manifest.json`))
+  }
+  return dir
+}
+
+/** utime + stime of a process, in seconds. */
+async function cpuSeconds(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+}
+
+async function settledRss(pid, settleMs) {
+  await sleep(settleMs)
+  const values = []
+  for (let i = 0; i < 5; i++) {
+    values.push(await rssKiB(pid))
+    if (i < 4) await sleep(400)
+  }
+  return { rssKiB: median(values), detail: await memoryDetail(pid) }
+}
+
+function describeNotReady(status) {
+  const notReady = status.agents.filter((a) => a.halted !== null || BigInt(a.tickNumber) < 1n)
+  return `${status.agents.length} listed, ${notReady.length} not ticking yet`
+}
+
+/** One igord with `count` agents: time to all ticking, memory once idle, CPU over a window. */
+async function runNode(ctx, temps, count, { env = {}, measureCpu = true } = {}) {
+  const dataDir = await tempDir(temps, `data${count}`)
+  const args = ['--data-dir', dataDir, '--listen', LISTEN]
+  if (count > 0) args.push('--run-agents', await agentsDir(temps, count))
+  Object.assign(process.env, env) // spawnIgord inherits the environment
+  const node = spawnIgord(args)
+  for (const key of Object.keys(env)) delete process.env[key]
+  try {
+    await waitForStatus(dataDir, (s) => s.agents.length === count && s.agents.every((a) => a.halted === null && BigInt(a.tickNumber) >= 1n),
+      `${count} agents ticking`, { timeoutMs: 600_000, intervalMs: count >= 500 ? 500 : 100, describe: describeNotReady })
+    const readyS = Number(process.hrtime.bigint() - node.startedAt) / 1e9
+    const listening = node.lines.find((l) => l.json?.msg?.startsWith('listening on'))
+    const loaded = node.lines.find((l) => /agent\(s\) started$/.test(l.json?.msg ?? ''))
+    const memory = await settledRss(node.pid, ctx.quick ? 1500 : 4000)
+    let cpuShare = null
+    if (measureCpu) {
+      const before = await cpuSeconds(node.pid)
+      await sleep(CPU_WINDOW_MS)
+      cpuShare = (await cpuSeconds(node.pid) - before) / (CPU_WINDOW_MS / 1000)
+    }
+    ctx.log(`  ${count} agents: all ticking ${readyS.toFixed(1)} s after spawn (loaded in ${loaded?.json?.ms ?? '?'} ms), RSS ${(memory.rssKiB / 1024).toFixed(0)} MiB, ${memory.detail.Threads} threads${cpuShare === null ? '' : `, CPU ${(cpuShare * 100).toFixed(1)} % of one core`}`)
+    return { readyS, memory, cpuShare, listeningS: listening === undefined ? null : Number(listening.at - node.startedAt) / 1e9 }
+  } finally {
+    await node.stop(60_000)
+  }
+}
+
+// What one agent's worker costs before any agent code: N idle workers with igord's resourceLimits.
+const BARE_WORKERS = `
+const { Worker } = require('node:worker_threads')
+const n = Number(process.argv[1])
+let online = 0
+for (let i = 0; i < n; i++) {
+  const w = new Worker('setInterval(() => {}, 1000)', { eval: true, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4, stackSizeMb: 4 } })
+  w.once('online', () => { if (++online === n) console.log('ready') })
+}
+if (n === 0) console.log('ready')
+setInterval(() => {}, 1000)`
+
+async function bareWorkers(ctx, count) {
+  const proc = spawnTracked(process.execPath, ['-e', BARE_WORKERS, String(count)])
+  try {
+    await proc.waitForLine((l) => l.text === 'ready', `${count} bare workers`, 300_000)
+    return await settledRss(proc.pid, ctx.quick ? 1000 : 3000)
+  } finally {
+    proc.child.kill('SIGKILL')
+    await proc.exited
+  }
+}
+
+export async function run(ctx) {
+  const temps = []
+  const rows = []
+  const counts = ctx.quick ? [100] : [100, 1000]
+  try {
+    ctx.log(`many agents: ${counts.join(' and ')} counters on one igord (${availableParallelism()} cores), and one with none`)
+    const empty = await runNode(ctx, temps, 0, { measureCpu: false })
+    const sequential = await runNode(ctx, temps, 100, { env: { IGORD_LOAD_CONCURRENCY: '1' }, measureCpu: false })
+    rows.push(row('many-agents 100 all ticking, sequential loads', sequential.readyS, 's', { note: 'baseline: IGORD_LOAD_CONCURRENCY=1, the load order before issue 11' }))
+    const bare0 = await bareWorkers(ctx, 0)
+    for (const count of counts) {
+      const result = await runNode(ctx, temps, count)
+      const perAgent = (result.memory.rssKiB - empty.memory.rssKiB) / 1024 / count
+      const anon = (result.memory.detail.RssAnon - empty.memory.detail.RssAnon) / 1024 / count
+      const file = (result.memory.detail.RssFile - empty.memory.detail.RssFile) / 1024 / count
+      const bare = await bareWorkers(ctx, count)
+      const barePerWorker = (bare.rssKiB - bare0.rssKiB) / 1024 / count
+      const timed = count === 1000
+      rows.push({
+        ...row(`many-agents ${count} all ticking`, result.readyS, 's', {
+          note: `spawn → every agent ticked at least once (status polled); "listening on" at ${result.listeningS?.toFixed(1) ?? '?'} s${count === 100 ? `; ratio vs sequential loads` : ''}`
+        }),
+        ...(count === 100 ? { ratio: result.readyS / sequential.readyS } : {}),
+        ...(timed ? { target: `≤ ${ALL_TICKING_MAX_S} s`, ok: result.readyS <= ALL_TICKING_MAX_S } : {})
+      })
+      rows.push({
+        ...row(`many-agents ${count} memory per idle agent`, perAgent, 'MiB/agent', {
+          note: `(RSS ${count} − RSS 0) / ${count}: anonymous ${anon.toFixed(2)}, file-backed ${file.toFixed(2)}; a bare worker thread with the same resourceLimits costs ${barePerWorker.toFixed(2)} MiB (ratio = agent / bare worker)`
+        }),
+        ratio: perAgent / barePerWorker,
+        ...(timed ? { target: `≤ ${MEMORY_PER_AGENT_MAX_MIB} MiB`, ok: perAgent <= MEMORY_PER_AGENT_MAX_MIB } : {})
+      })
+      rows.push(row(`many-agents ${count} threads`, result.memory.detail.Threads, 'threads', { note: `igord with no agents: ${empty.memory.detail.Threads}` }))
+      rows.push(row(`many-agents ${count} CPU at 1 tick/s`, result.cpuShare * 100, '% of a core', { note: `utime+stime over ${CPU_WINDOW_MS / 1000} s once all agents tick, whole process; ${(result.cpuShare * 1e6 / count).toFixed(0)} µs of CPU per agent per second` }))
+    }
+  } finally {
+    await killAll()
+    for (const dir of temps) await rm(dir, { recursive: true, force: true })
+  }
+  return rows
+}
