@@ -57,7 +57,7 @@ describe('igord runs an agent and survives restarts', () => {
   })
 
   it('a node paused past expiry + grace never ticks again until `igord recover`', async () => {
-    const node = await nodes.start(dir.path, ['--run-agent', agentPath('counter'), '--lease-duration', '2s', '--lease-grace', '1s']).ready()
+    const node = await nodes.start(dir.path, ['--run-agent', agentPath('counter'), '--lease-duration', '2s', '--lease-grace', '1s', '--recovery', 'manual']).ready()
     await waitFor('two ticks', async () => BigInt((await node.agent('counter'))!.tickNumber) >= 2n)
     node.signal('SIGSTOP')
     await sleep(4500)
