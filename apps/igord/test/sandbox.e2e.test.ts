@@ -44,7 +44,8 @@ const EXPECTED: Record<string, RegExp | null> = {
   'log-flood-forever': /^tick failed: agent did not finish within 100 ms; stopped$/,
   'proc-exit-in-tick': /^tick failed: agent called proc_exit\(3\)$/,
   'spin-checkpoint': /agent did not finish within 5000 ms; stopped$/,
-  'slow-checkpoint': /^tick failed: agent did not finish within 100 ms; stopped$/
+  // SPEC §12: the state copy a tick keeps for replay runs under the checkpoint deadline, not the tick's.
+  'slow-checkpoint': null
 }
 
 let dir: { path: string, remove: () => Promise<void> }
@@ -133,8 +134,9 @@ describe('the hostile corpus cannot hurt the node (SPEC §11)', () => {
     const counterAt = BigInt(ended.counter!.tickNumber)
     await waitFor('counter ticking on', async () => BigInt((await agentsById(data)).counter!.tickNumber) > counterAt + 1n, 60_000)
 
-    // Start-up and checkpoint time is charged: the start-up checkpoints of slow-checkpoint spin 300 ms each at 1000 µ¢/s.
-    expect(BigInt(ended['slow-checkpoint']!.budget)).toBeLessThanOrEqual(1_000_000n - 300n)
+    // Start-up and checkpoint time is charged: slow-checkpoint's checkpoints (and the state copy each tick keeps
+    // for replay) spin 300 ms each at 1000 µ¢/s.
+    expect(BigInt((await agentsById(data))['slow-checkpoint']!.budget)).toBeLessThanOrEqual(1_000_000n - 300n)
 
     // Output caps: the flood reached the log as at most 64 lines per tick plus one summary line.
     const summaries = node.logs.filter((l) => l.agentId === 'stdout-flood' && l.src === 'sandbox')

@@ -1,6 +1,5 @@
-;; expect: halted: tick failed: agent did not finish within 100 ms — agent_checkpoint busy-waits 300 ms each time.
-;; Its start-up checkpoints are charged to its budget (SPEC §11); the state copy a tick keeps for replay (SPEC §12)
-;; runs inside the tick's deadline, so its first tick is stopped.
+;; expect: harmless, but charged — agent_checkpoint busy-waits 300 ms each time; that time comes off its budget.
+;; The state copy each tick keeps for replay (SPEC §12) runs under the checkpoint deadline, not the tick's.
 (module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
   (memory (export "memory") 1)

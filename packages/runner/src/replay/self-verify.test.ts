@@ -58,7 +58,7 @@ describe('self-verification on the running node (SPEC §12)', () => {
     expect(line?.fields).toMatchObject({ agentId: 'forgetful', policy: 'pause' })
     // The halt wrote a final checkpoint, like any halt with a live instance.
     expect((await rt.store.load('forgetful'))!.tickNumber).toBe(halted.tickNumber)
-  })
+  }, 60_000)
 
   it('log: the divergence is logged and the agent keeps ticking; intensify: every observing tick is verified from then on', async () => {
     const logger = recordingLogger()
@@ -69,7 +69,7 @@ describe('self-verification on the running node (SPEC §12)', () => {
     await waitFor('more ticks', async () => (await rt.status())[0]!.tickNumber >= 12n)
     expect(host.ticking).toBe(true)
     expect(logger.lines.some((l) => l.msg === 'replay divergence: verifying every observing tick from now on')).toBe(true)
-  })
+  }, 60_000)
 
   it('a deterministic agent verifies, with nothing failed', async () => {
     const rt = await runtime('A', { replay: parseReplaySettings({ verifyInterval: '1', replayOnDivergence: 'pause' }) })
@@ -78,14 +78,14 @@ describe('self-verification on the running node (SPEC §12)', () => {
     await waitFor('verified replays', () => host.verification!.verified >= 5)
     expect(host.verification!.failed).toBe(0)
     expect(host.ticking).toBe(true)
-  })
+  }, 60_000)
 
   it('off: nothing is replayed', async () => {
     const rt = await runtime('A', { replay: parseReplaySettings({ replayMode: 'off' }) })
     await rt.startAgent({ wasmPath: await forgetful(), budget: 1_000_000n })
     await waitFor('ticks', async () => (await rt.status())[0]!.tickNumber >= 5n)
     expect(rt.host('forgetful')!.verification).toBeNull()
-  })
+  }, 60_000)
 })
 
 describe('ReplayData in a hand-off (SPEC §12)', () => {
@@ -120,7 +120,7 @@ describe('ReplayData in a hand-off (SPEC §12)', () => {
     const admitted = await admit
     expect(admitted.epoch.toString()).toBe(new Epoch(1n, 0n).toString())
     expect(logger.lines.some((l) => l.msg === `replay verified at tick ${checkpoint.tickNumber}`)).toBe(true)
-  })
+  }, 60_000)
 
   it('the target refuses a package whose ReplayData does not reproduce its checkpoint, leaving nothing behind', async () => {
     const target = await runtime('B')
@@ -133,13 +133,13 @@ describe('ReplayData in a hand-off (SPEC §12)', () => {
     // A definite rejection: the source takes the agent back at (M,G+1).
     const epoch = await source.revertHandoff('forgetful', error.message)
     expect(epoch.toString()).toBe(checkpoint.epoch.renewed().toString())
-  })
+  }, 60_000)
 
   it('a target in mode off (or periodic) accepts without replaying', async () => {
     const target = await runtime('B', { replay: parseReplaySettings({ replayMode: 'periodic' }) })
     const { admit } = await handOff(await forgetful(), target)
     expect((await admit).agentId).toBe('forgetful')
-  })
+  }, 60_000)
 })
 
 describe('wasip1 agents (ours: WASI clock_time_get id 10, random_get id 11)', () => {
@@ -172,7 +172,7 @@ describe('wasip1 agents (ours: WASI clock_time_get id 10, random_get id 11)', ()
     await snapshot.persisted
     expect(snapshot.replayData).toBeNull()
     expect(logger.lines.some((l) => l.msg === 'no ReplayData in the package: the last tick used hostcall id 11, which the reference cannot replay')).toBe(true)
-  })
+  }, 60_000)
 })
 
 describe('http_request agents (SPEC §13 observations)', () => {
@@ -213,5 +213,5 @@ describe('http_request agents (SPEC §13 observations)', () => {
     } finally {
       server.close()
     }
-  })
+  }, 60_000)
 })

@@ -148,7 +148,7 @@ export class AgentSandbox {
     if (deadline !== null && process.hrtime.bigint() > deadline) {
       throw new SandboxError('deadline', 'lease ended before the tick was dispatched; tick refused')
     }
-    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline }, this.limits.tickTimeoutMs)
+    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline, snapshotDeadlineMs: this.limits.checkpointTimeoutMs }, this.limits.tickTimeoutMs)
     return {
       more: reply.more === true,
       elapsedNs: reply.elapsedNs,
@@ -229,7 +229,9 @@ export class AgentSandbox {
     const replied = Atomics.load(this.stamps, CALL_STAMPS.doneId) === BigInt(pending.id)
     // Time the worker waited on the network is not compute (SPEC §13); requests are bounded separately.
     const httpWaitNs = pending.httpWaitNs + (pending.httpSince === null ? 0n : now - pending.httpSince)
-    const verdict = deadlineVerdict({ nowNs: now, startedAtNs, deadlineNs: pending.deadlineNs, stalledNs: this.clock.stalledNs() - pending.stalledAtPost + httpWaitNs, replied, started })
+    // A later phase of the call (SPEC §12 post-tick state copy) carries its own deadline in the stamps.
+    const phaseDeadlineNs = started ? Atomics.load(this.stamps, CALL_STAMPS.deadlineNs) : 0n
+    const verdict = deadlineVerdict({ nowNs: now, startedAtNs, deadlineNs: phaseDeadlineNs > 0n ? phaseDeadlineNs : pending.deadlineNs, stalledNs: this.clock.stalledNs() - pending.stalledAtPost + httpWaitNs, replied, started })
     if (verdict.action === 'not-started') {
       if (now - pending.postedAtNs < BigInt(UNSTARTED_WAIT_MS) * 1_000_000n) {
         pending.timer = setTimeout(() => this.onTimer(pending), 10)

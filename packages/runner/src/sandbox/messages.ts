@@ -43,7 +43,7 @@ export type WorkerRequest =
    * (issue 12); the worker refuses the tick, without running it, when it is
    * already past (reply kind `deadline`; the worker stays usable).
    */
-  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly deadline?: bigint | null }
+  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number }
   /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. */
   | RequestBase & { readonly op: 'checkpoint' }
   /** SPEC §12: the last tick's states before and after it, and its event log (kept in the worker; no call into the agent). */

@@ -26,6 +26,9 @@ interface AgentExports {
   malloc: (size: number) => unknown
 }
 
+/** SPEC §11 checkpoint deadline, when the request does not say. */
+const DEFAULT_SNAPSHOT_DEADLINE_MS = 5_000
+
 export type Post = (message: WorkerMessage, transfer?: TransferListItem[]) => void
 
 export class AgentRuntime {
@@ -109,11 +112,14 @@ export class AgentRuntime {
             thrown = error
             failed = true
           }
-          // The tick is charged; the state copy kept for a replay (SPEC §12) is not.
-          const elapsedNs = this.call.elapsedNs()
-          const observed = this.observation.endTick(failed, thrown, () => this.snapshot(agent))
+          // SPEC §12: the state copy kept for a replay is a call into the agent
+          // like a checkpoint: its own deadline (the checkpoint's), charged.
+          const observed = this.observation.endTick(failed, thrown, () => {
+            this.call.phase(request.snapshotDeadlineMs ?? DEFAULT_SNAPSHOT_DEADLINE_MS)
+            return this.snapshot(agent)
+          })
           if (observed === null) throw thrown as Error
-          return { more: typeof result === 'number' && result !== 0, elapsedNs, ...observed }
+          return { more: typeof result === 'number' && result !== 0, ...observed }
         } finally {
           this.httpBridge = null
         }

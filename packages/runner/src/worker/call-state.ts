@@ -13,7 +13,7 @@
 import { readlinkSync } from 'node:fs'
 import { DeadlineExceeded, ProcExit } from './errors.js'
 
-export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, threadId: 3, length: 4 } as const
+export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, threadId: 3, deadlineNs: 4, length: 5 } as const
 
 /**
  * The OS thread id of the calling thread (Linux: from /proc/thread-self), or
@@ -57,8 +57,25 @@ export class CallState {
     this.waitedNs = 0n
     this.deadlineAtNs = this.startedAtNs + BigInt(Math.max(0, Math.floor(deadlineMs * 1e6)))
     if (this.stamps !== null) {
+      if (this.stamps.length > CALL_STAMPS.deadlineNs) Atomics.store(this.stamps, CALL_STAMPS.deadlineNs, 0n)
       Atomics.store(this.stamps, CALL_STAMPS.startedAtNs, this.startedAtNs)
       Atomics.store(this.stamps, CALL_STAMPS.startedId, BigInt(id))
+    }
+  }
+
+  /**
+   * A second phase of the current call with a deadline of its own, counted
+   * from now (SPEC §12: the state copy kept after a tick runs under the
+   * checkpoint deadline, not the tick's). The node reads the new start and
+   * deadline from the stamps; the time stays charged to the call.
+   */
+  phase(deadlineMs: number): void {
+    const now = monotonicNs()
+    const deadlineNs = BigInt(Math.max(0, Math.floor(deadlineMs * 1e6)))
+    this.deadlineAtNs = now + deadlineNs
+    if (this.stamps !== null && this.stamps.length > CALL_STAMPS.deadlineNs) {
+      Atomics.store(this.stamps, CALL_STAMPS.deadlineNs, deadlineNs)
+      Atomics.store(this.stamps, CALL_STAMPS.startedAtNs, now)
     }
   }
 
