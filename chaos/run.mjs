@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm chaos`: a Jepsen-style run against real igord processes on 127.0.0.1 (issue 12 item 5).
 // See chaos/README.md. Exits 1 on any violation, 2 on bad arguments.
+import { createWriteStream } from 'node:fs'
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -85,6 +86,9 @@ const faults = { kill: 0, killMidHandoff: 0, killMidHandoffNotStarted: 0, pause:
 // 0–300 ms after the package started to leave; half of them in the first 30 ms, where a small agent's hand-off still is.
 const intoHandoff = () => (random() < 0.5 ? between(0, 30) : between(0, 300))
 const nodes = []
+// Every fault, timestamped, beside the node logs (to line a violation up with what was done).
+const events = createWriteStream(join(work, 'logs', 'faults.jsonl'), { flags: 'a' })
+const note = (kind, node, extra = {}) => events.write(`${JSON.stringify({ time: new Date().toISOString(), kind, node: node.name, ...extra })}\n`)
 for (let i = 0; i < nodeCount; i++) nodes.push(new ChaosNode(`n${i}`, work, await freePort(), (node, line) => checker.logLine(node, line)))
 
 const peersOf = (node) => nodes.filter((n) => n !== node).flatMap((n) => ['--peer', n.address])
@@ -167,6 +171,7 @@ async function act(kind) {
       if (node === undefined) return
       busy.add(node)
       faults[kind]++
+      note(kind, node)
       if (kind === 'kill') await node.kill()
       else await node.stop()
       if (kind === 'kill') await checker.decodeAll([node])
@@ -182,6 +187,7 @@ async function act(kind) {
       faults.killMidHandoff++
       if (await Promise.race([m.sending, m.done.then(() => null)]) === null) faults.killMidHandoffNotStarted++
       await sleep(intoHandoff())
+      note('killMidHandoff', victim, { agentId: m.agentId, role: victim === m.from ? 'source' : 'target' })
       await victim.kill()
       await m.done
       await checker.decodeAll([victim])
@@ -195,6 +201,7 @@ async function act(kind) {
       if (node === undefined) return
       busy.add(node)
       faults[kind]++
+      note(kind, node)
       node.signal('SIGSTOP')
       await sleep(kind === 'pause' ? between(300, 2000) : between(LEASE_MS + GRACE_MS + 500, LEASE_MS + GRACE_MS + 3000))
       node.signal('SIGCONT')
@@ -209,6 +216,7 @@ async function act(kind) {
       faults.pauseMidHandoff++
       if (await Promise.race([m.sending, m.done.then(() => null)]) === null) faults.pauseMidHandoffNotStarted++
       await sleep(intoHandoff())
+      note('pauseMidHandoff', victim, { agentId: m.agentId, role: victim === m.from ? 'source' : 'target' })
       victim.signal('SIGSTOP')
       await sleep(between(500, LEASE_MS + GRACE_MS + 3000))
       victim.signal('SIGCONT')
