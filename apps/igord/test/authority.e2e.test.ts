@@ -44,8 +44,10 @@ async function ticking(node: Igord, agentId: string) {
  * hand-off to `peer`: the checkpoint of before the hand-off, and an authority
  * record HANDOFF_PENDING naming the peer (SPEC §5 durable record).
  */
-async function strandAsPending(dataDir: string, agentId: string, checkpoint: Uint8Array, module: Uint8Array, record: string, peer: string): Promise<void> {
+async function strandAsPending(dataDir: string, agentId: string, checkpoint: Uint8Array, module: Uint8Array, record: string, peer: string, identity?: Uint8Array): Promise<void> {
   const at = (suffix: string): string => join(dataDir, 'checkpoints', `${agentId}${suffix}`)
+  // SPEC §12: a source that crashed before it learned the outcome still has the agent's identity (deleted only when RETIRED).
+  if (identity !== undefined) await writeFile(at('.identity'), identity, { mode: 0o600 })
   await writeFile(at('.checkpoint'), checkpoint)
   await writeFile(at('.module'), module)
   await writeFile(at('.authority.json'), JSON.stringify({ ...JSON.parse(record) as object, state: 'HANDOFF_PENDING', peer }))
@@ -65,6 +67,7 @@ describe('stale copies and network-assisted recovery (issue 12)', () => {
     await A.stop()
     const saved = new Uint8Array(await readFile(join(data('A'), 'checkpoints', 'counter.checkpoint')))
     const savedModule = new Uint8Array(await readFile(join(data('A'), 'checkpoints', 'counter.module')))
+    const savedIdentity = new Uint8Array(await readFile(join(data('A'), 'checkpoints', 'counter.identity')))
     const savedRecord = await readFile(join(data('A'), 'checkpoints', 'counter.authority.json'), 'utf8')
     A = await nodes.start(data('A'), ['--recovery', recovery]).ready()
     await ticking(A, 'counter')
@@ -72,7 +75,7 @@ describe('stale copies and network-assisted recovery (issue 12)', () => {
     expect(moved.code).toBe(0)
     await ticking(B, 'counter')
     await A.stop()
-    await strandAsPending(data('A'), 'counter', saved, savedModule, savedRecord, B.address())
+    await strandAsPending(data('A'), 'counter', saved, savedModule, savedRecord, B.address(), savedIdentity)
     A = await nodes.start(data('A'), ['--recovery', recovery]).ready()
     const before = JSON.parse(savedRecord) as { epoch: { majorVersion: string, leaseGeneration: string } }
     return { A, B, before: `(${before.epoch.majorVersion},${before.epoch.leaseGeneration})` }
