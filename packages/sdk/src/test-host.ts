@@ -503,3 +503,49 @@ export class TestAgent {
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
+
+/**
+ * Reads agent state the way the SDK's `Decoder` does (SPEC §13 formats), for
+ * assertions on `checkpoint()` bytes: little-endian, `bytes` = u32 length ‖
+ * bytes, `string` = UTF-8 bytes. Unlike the in-wasm Decoder it throws on a
+ * short read, with the offset.
+ */
+export class StateReader {
+  private pos = 0
+  private readonly view: DataView
+  constructor(private readonly data: Uint8Array) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+  }
+
+  get remaining(): number {
+    return this.data.length - this.pos
+  }
+
+  private need(n: number): number {
+    if (n > this.remaining) throw new TestHostError('SHORT_STATE', `state too short: ${n} bytes wanted at offset ${this.pos}, ${this.remaining} left`)
+    const at = this.pos
+    this.pos += n
+    return at
+  }
+
+  uint64(): bigint { return this.view.getBigUint64(this.need(8), true) }
+  int64(): bigint { return this.view.getBigInt64(this.need(8), true) }
+  uint32(): number { return this.view.getUint32(this.need(4), true) }
+  int32(): number { return this.view.getInt32(this.need(4), true) }
+  uint8(): number { return this.view.getUint8(this.need(1)) }
+  bool(): boolean { return this.uint8() !== 0 }
+  fixedBytes(n: number): Uint8Array { const at = this.need(n); return this.data.slice(at, at + n) }
+  bytes(): Uint8Array { return this.fixedBytes(this.uint32()) }
+  string(): string { return utf8.decode(this.bytes()) }
+
+  /** An EffectLog written with `encode` (u32 count, then state ‖ id ‖ data per intent). */
+  effectLog(): Array<{ id: string, state: number, data: Uint8Array }> {
+    const count = this.uint32()
+    const out: Array<{ id: string, state: number, data: Uint8Array }> = []
+    for (let i = 0; i < count; i++) {
+      const state = this.uint8()
+      out.push({ id: utf8.decode(this.bytes()), state, data: this.bytes() })
+    }
+    return out
+  }
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BuildError, buildAgent } from '../src/build.js'
-import { HOSTCALL, TestHostError, loadAgent, toHex } from '../src/test-host.js'
+import { HOSTCALL, StateReader, TestHostError, loadAgent, toHex } from '../src/test-host.js'
 import type { HttpRequest, ManifestJson } from '../src/test-host.js'
 
 const here = import.meta.dirname
@@ -116,6 +116,11 @@ describe('hostcall wrappers through the test host', () => {
     expect(t9.logs).toEqual(['tick 9 -5'])
     expect(t9.requests).toHaveLength(2)
     expect(toHex(again.checkpoint()).slice(0, 16)).toBe('0900000000000000')
+    const reader = new StateReader(again.checkpoint())
+    expect(reader.uint64()).toBe(9n)
+    expect(reader.effectLog()).toEqual([{ id: 'boot', state: 4, data: new TextEncoder().encode('init') }])
+    expect(reader.remaining).toBe(0)
+    expect(() => reader.uint32()).toThrow(/state too short: 4 bytes wanted at offset/)
   })
 
   it('refuses an agent whose imports its manifest does not declare', () => {
