@@ -29,7 +29,10 @@ function pnpm(args: string[]): Pnpm {
     if (!/^(npm_|INIT_CWD$|TURBO_|VITEST|PNPM_SCRIPT_SRC_DIR$)/.test(key)) env[key] = value
   }
   env.TURBO_TELEMETRY_DISABLED = '1'
-  const child = spawn('pnpm', args, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  // The pnpm running these tests (CI runs it from npx, not from PATH), else the one on PATH.
+  const execPath = process.env.npm_execpath
+  const [command, ...prefix] = execPath !== undefined && /pnpm/.test(execPath) ? (/\.c?js$/.test(execPath) ? [process.execPath, execPath] : [execPath]) : ['pnpm']
+  const child = spawn(command, [...prefix, ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { output += d })
   child.stderr.setEncoding('utf8').on('data', (d: string) => { output += d })
