@@ -59,7 +59,7 @@ class WatchdogStallClock implements StallClock {
       this.worker = new Worker(WATCHDOG_SOURCE, {
         eval: true,
         workerData: { buffer: this.slots.buffer, periodMs: PERIOD_MS, thresholdMs: GAP_THRESHOLD_MS },
-        resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1, stackSizeMb: 1 },
+        resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 1, stackSizeMb: 1 }, // 4 MiB cannot hold Node's worker bootstrap: ERR_WORKER_OUT_OF_MEMORY at every start
         stdout: false,
         stderr: false
       })
