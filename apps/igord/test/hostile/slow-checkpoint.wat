@@ -1,5 +1,5 @@
-;; expect: harmless, but charged — agent_checkpoint busy-waits 300 ms each time; that time comes off its budget.
-;; The state copy each tick keeps for replay (SPEC §12) runs under the checkpoint deadline, not the tick's.
+;; expect: harmless, but charged — agent_checkpoint busy-waits 300 ms each time (also the state copy each tick
+;; keeps for replay, SPEC §12, which runs under the checkpoint deadline, not the tick's); that time comes off its budget
 (module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
   (memory (export "memory") 1)
