@@ -196,7 +196,8 @@ export class NodeRuntime {
           results.push({ agentId, error: oneLine(error) })
         } else if (!(error instanceof RunnerError && error.code === 'AGENT_RETIRED')) {
           const authority = await this.store.readAuthority(agentId).catch(() => null)
-          this.failed.set(agentId, { state: AuthorityState.RECOVERY_REQUIRED, epoch: authority?.epoch ?? Epoch.ZERO, reason })
+          // Issue 12 item 3: status shows the state the authority record holds (the reason says why it is halted).
+          this.failed.set(agentId, { state: authority?.state ?? AuthorityState.RECOVERY_REQUIRED, epoch: authority?.epoch ?? Epoch.ZERO, reason })
           this.log.error({ agentId }, `agent not started: ${reason}`)
           results.push({ agentId, error: reason })
         }

@@ -233,3 +233,23 @@ describe('item 4: the answering side of /igor/authority/1.0.0', () => {
     }
   })
 })
+
+describe('item 3: status of an agent that could not be loaded', () => {
+  it('shows the state its authority record holds, halted with the reason', async () => {
+    const options = { dataDir: dir.path, lease: { durationMs: 60_000, renewalWindow: 0.5, gracePeriodMs: 10_000 }, pricePerSecond: 1000n }
+    const rt = await NodeRuntime.open(options)
+    await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1_000_000n })
+    await rt.shutdown()
+    const { writeFile } = await import('node:fs/promises')
+    await writeFile(rt.store.checkpointPath('counter'), new Uint8Array([1, 2, 3]))
+    const again = await NodeRuntime.open(options)
+    try {
+      await again.resumeStoredAgents()
+      const row = (await again.status()).find((r) => r.agentId === 'counter')!
+      expect(row.state).toBe((await again.store.readAuthority('counter'))!.state)
+      expect(row.halted).not.toBeNull()
+    } finally {
+      await again.shutdown()
+    }
+  })
+})
