@@ -9,7 +9,7 @@ import type { StatusJson } from './control/protocol.js'
 import { createLogger } from './logging.js'
 import type { NodeNetwork } from './network.js'
 import { OperatorSurface } from './operator-routes.js'
-import { startAgents } from './startup.js'
+import { loadConcurrency, startAgents } from './startup.js'
 import { importForResume } from './resume.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
@@ -128,7 +128,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     }
     network = started
     await startAgents(runtime, options.agents, options.budget, log)
-    for (const result of await runtime.resumeStoredAgents()) {
+    for (const result of await runtime.resumeStoredAgents(loadConcurrency())) {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
     log.info({ peerId: network.peerId, addresses: network.addresses() }, `listening on ${network.addresses().join(' ')}`)

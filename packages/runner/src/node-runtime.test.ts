@@ -69,6 +69,17 @@ describe('NodeRuntime: run, stop, resume', () => {
     expect((await row(again, 'counter')).epoch.toString()).toBe('(0,1)')
   })
 
+  it('resumes several stored agents in parallel lanes, results in the store\'s order (issue 11)', async () => {
+    const rt = await runtime()
+    for (const agentId of ['c1', 'c2', 'c3', 'c4']) await rt.startAgent({ wasmPath: agentPath('counter'), agentId, budget: 1_000_000n })
+    await waitFor('every agent ticks', async () => (await rt.status()).every((s) => s.tickNumber >= 1n))
+    await stopAll()
+    const again = await runtime()
+    expect(await again.resumeStoredAgents(3)).toEqual([{ agentId: 'c1' }, { agentId: 'c2' }, { agentId: 'c3' }, { agentId: 'c4' }])
+    for (const agentId of ['c1', 'c2', 'c3', 'c4']) expect((await row(again, agentId)).epoch.toString()).toBe('(0,1)')
+    expect(await again.resumeStoredAgents(3)).toEqual([]) // already running: not started twice
+  })
+
   it('keeps epoch (0,0) with leases disabled', async () => {
     const rt = await runtime({ lease: null })
     const started = await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1_000_000n })

@@ -167,43 +167,55 @@ export class NodeRuntime {
    * running (agents that arrived by migration, or ran here before). Failures
    * are reported per agent and never stop the others.
    */
-  async resumeStoredAgents(): Promise<Array<{ agentId: string, error?: string }>> {
-    const results: Array<{ agentId: string, error?: string }> = []
-    for (const agentId of await this.store.listAgents()) {
-      // An agent already running, or one that already failed in this run (e.g. a --run-agent that trapped), is not retried.
-      if (this.hosts.has(agentId) || this.failed.has(agentId)) continue
-      if (this.quarantined.has(agentId)) {
-        results.push({ agentId, error: (await this.quarantineStatus(agentId, true)).halted ?? 'quarantined' })
-        continue
-      }
-      try {
-        const status = await this.exclusive(agentId, async () => {
-          const stored = await this.store.loadModule(agentId)
-          if (stored === null) return null
-          this.refuseIfFull(agentId)
-          const manifest = stored.manifest.byteLength === 0
-            ? EMPTY_MANIFEST
-            : parseManifest(stored.manifest, { source: `${agentId} (stored manifest)` })
-          const host = await this.load(agentId, { wasm: stored.wasm, manifest, path: `${agentId}.wasm (stored)`, budget: 0n, mustResume: true })
-          host.start()
-          return host.status()
-        })
-        if (status !== null) results.push({ agentId })
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error)
-        if (isAgentFault(error) || (error instanceof RunnerError && error.code === 'NODE_FULL')) {
-          await this.haltedAtStart(agentId, error)
-          results.push({ agentId, error: oneLine(error) })
-        } else if (!(error instanceof RunnerError && error.code === 'AGENT_RETIRED')) {
-          const authority = await this.store.readAuthority(agentId).catch(() => null)
-          // Issue 12 item 3: status shows the state the authority record holds (the reason says why it is halted).
-          this.failed.set(agentId, { state: authority?.state ?? AuthorityState.RECOVERY_REQUIRED, epoch: authority?.epoch ?? Epoch.ZERO, reason })
-          this.log.error({ agentId }, `agent not started: ${reason}`)
-          results.push({ agentId, error: reason })
-        }
+  async resumeStoredAgents(concurrency = 1): Promise<Array<{ agentId: string, error?: string }>> {
+    // Issue 11: a restart with many stored agents loads them in parallel (bounded), like --run-agent;
+    // each agent's own steps still run under its exclusive lock. Results keep the store's order.
+    const ids = await this.store.listAgents()
+    const slots: Array<{ agentId: string, error?: string } | null> = ids.map(() => null)
+    let next = 0
+    const lane = async (): Promise<void> => {
+      while (next < ids.length) {
+        const index = next++
+        slots[index] = await this.resumeStoredAgent(ids[index] as string)
       }
     }
-    return results
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, ids.length)) }, lane))
+    return slots.filter((slot): slot is { agentId: string, error?: string } => slot !== null)
+  }
+
+  private async resumeStoredAgent(agentId: string): Promise<{ agentId: string, error?: string } | null> {
+    // An agent already running, or one that already failed in this run (e.g. a --run-agent that trapped), is not retried.
+    if (this.hosts.has(agentId) || this.failed.has(agentId)) return null
+    if (this.quarantined.has(agentId)) {
+      return { agentId, error: (await this.quarantineStatus(agentId, true)).halted ?? 'quarantined' }
+    }
+    try {
+      const status = await this.exclusive(agentId, async () => {
+        const stored = await this.store.loadModule(agentId)
+        if (stored === null) return null
+        this.refuseIfFull(agentId)
+        const manifest = stored.manifest.byteLength === 0
+          ? EMPTY_MANIFEST
+          : parseManifest(stored.manifest, { source: `${agentId} (stored manifest)` })
+        const host = await this.load(agentId, { wasm: stored.wasm, manifest, path: `${agentId}.wasm (stored)`, budget: 0n, mustResume: true })
+        host.start()
+        return host.status()
+      })
+      return status !== null ? { agentId } : null
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      if (isAgentFault(error) || (error instanceof RunnerError && error.code === 'NODE_FULL')) {
+        await this.haltedAtStart(agentId, error)
+        return { agentId, error: oneLine(error) }
+      } else if (!(error instanceof RunnerError && error.code === 'AGENT_RETIRED')) {
+        const authority = await this.store.readAuthority(agentId).catch(() => null)
+        // Issue 12 item 3: status shows the state the authority record holds (the reason says why it is halted).
+        this.failed.set(agentId, { state: authority?.state ?? AuthorityState.RECOVERY_REQUIRED, epoch: authority?.epoch ?? Epoch.ZERO, reason })
+        this.log.error({ agentId }, `agent not started: ${reason}`)
+        return { agentId, error: reason }
+      }
+      return null
+    }
   }
 
   /** SPEC §6 status: live agents, agents that failed to load, and tombstones (RETIRED). */
