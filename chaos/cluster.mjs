@@ -56,8 +56,11 @@ export async function cli(args, timeoutMs = 60_000) {
 
 /** One node: a data dir, a fixed port (so its address survives restarts), one log file across restarts. */
 export class ChaosNode {
-  constructor(name, workDir, port, onLog) {
+  /** `host`/`wrap`: the address to listen on and a command prefix (e.g. `ip netns exec <ns>`) for the partition scenario. */
+  constructor(name, workDir, port, onLog, { host = '127.0.0.1', wrap = [] } = {}) {
     this.name = name
+    this.host = host
+    this.wrap = wrap
     this.dataDir = join(workDir, name)
     this.port = port
     this.peerId = null
@@ -84,13 +87,15 @@ export class ChaosNode {
     })
   }
 
-  get address() { return `/ip4/127.0.0.1/tcp/${this.port}/p2p/${this.peerId}` }
+  get address() { return `/ip4/${this.host}/tcp/${this.port}/p2p/${this.peerId}` }
   get alive() { return this.child !== null }
 
   /** Starts igord; resolves once it listens (its agents are loaded then). */
   async start(extra = []) {
-    const args = [IGORD, '--data-dir', this.dataDir, '--listen', `/ip4/127.0.0.1/tcp/${this.port}`, ...extra]
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const args = [IGORD, '--data-dir', this.dataDir, '--listen', `/ip4/${this.host}/tcp/${this.port}`, ...extra]
+    // `ip netns exec` execs the program itself, so the child's pid is igord's (signals reach it).
+    const [cmd, ...pre] = this.wrap.length > 0 ? [...this.wrap, process.execPath] : [process.execPath]
+    const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     this.stopped = false
     let ready

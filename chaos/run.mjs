@@ -8,13 +8,16 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Checker } from './checker.mjs'
 import { ChaosNode, agentDir, cli, freePort, readStatus } from './cluster.mjs'
+import { Netns, netnsUnavailable } from './netns.mjs'
 
 const SCENARIOS = {
   // weights of each action per step
   mixed: { migrate: 6, kill: 1, killMidHandoff: 2, pause: 1, pausePastLease: 1, pauseMidHandoff: 1, restart: 1 },
   kill: { migrate: 5, kill: 2, killMidHandoff: 4, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, restart: 1 },
   pause: { migrate: 5, kill: 0, killMidHandoff: 0, pause: 2, pausePastLease: 3, pauseMidHandoff: 3, restart: 0 },
-  handoff: { migrate: 4, kill: 0, killMidHandoff: 4, pause: 0, pausePastLease: 0, pauseMidHandoff: 4, restart: 0 }
+  handoff: { migrate: 4, kill: 0, killMidHandoff: 4, pause: 0, pausePastLease: 0, pauseMidHandoff: 4, restart: 0 },
+  // Needs network namespaces (netns.mjs): every node in its own, partitions by link down / a second bridge.
+  partition: { migrate: 5, kill: 1, killMidHandoff: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, restart: 1, isolate: 3, split: 2, isolateMidHandoff: 3 }
 }
 
 function usage(message) {
@@ -53,6 +56,15 @@ const weights = SCENARIOS[scenarioName]
 if (weights === undefined) usage(`unknown scenario ${JSON.stringify(scenarioName)}`)
 const durationMs = duration(values.duration ?? (values.smoke ? '2m' : '10m'))
 const nodeCount = Number(values.nodes ?? 3)
+// The partition scenario needs root and `ip netns`; without them it is skipped, never failed.
+const partitioned = scenarioName === 'partition'
+if (partitioned) {
+  const reason = netnsUnavailable()
+  if (reason !== null) {
+    process.stdout.write(`partition scenario skipped: ${reason}\n`)
+    process.exit(0)
+  }
+}
 const agentCount = Number(values.agents ?? 6)
 if (!(nodeCount >= 2 && nodeCount <= 9)) usage('--nodes must be 2…9')
 if (!(agentCount >= 1 && agentCount <= 50)) usage('--agents must be 1…50')
@@ -81,15 +93,36 @@ await mkdir(join(work, 'logs'), { recursive: true })
 const { dir: agentsDir, ids } = await agentDir(work, agentCount)
 const checker = new Checker(ids)
 const ops = { migrations: 0, migrated: 0, migrateRefused: 0, migrateUnknown: 0, migrateOther: 0, statusReads: 0 }
+if (scenarioName === 'partition') Object.assign(ops, { acrossPartition: 0, acrossPartitionMigrated: 0, acrossPartitionFailed: 0 })
 const otherErrors = []
 const faults = { kill: 0, killMidHandoff: 0, killMidHandoffNotStarted: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, pauseMidHandoffNotStarted: 0, restart: 0 }
+if (partitioned) Object.assign(faults, { partitions: 0, isolate: 0, isolatePastLease: 0, split: 0, splitPastLease: 0, isolateMidHandoff: 0, isolateMidHandoffNotStarted: 0 })
 // 0–300 ms after the package started to leave; half of them in the first 30 ms, where a small agent's hand-off still is.
 const intoHandoff = () => (random() < 0.5 ? between(0, 30) : between(0, 300))
 const nodes = []
 // Every fault, timestamped, beside the node logs (to line a violation up with what was done).
 const events = createWriteStream(join(work, 'logs', 'faults.jsonl'), { flags: 'a' })
 const note = (kind, node, extra = {}) => events.write(`${JSON.stringify({ time: new Date().toISOString(), kind, node: node.name, ...extra })}\n`)
-for (let i = 0; i < nodeCount; i++) nodes.push(new ChaosNode(`n${i}`, work, await freePort(), (node, line) => checker.logLine(node, line)))
+let net = null
+if (partitioned) {
+  net = new Netns(nodeCount)
+  const removed = net.removeLeftovers()
+  if (removed > 0) process.stdout.write(`chaos: removed ${removed} namespace(s)/link(s) left by earlier runs\n`)
+  // Torn down on every way out: normal end, failure, SIGINT/SIGTERM (nodes first, then the namespaces).
+  process.on('exit', () => {
+    for (const node of nodes) node.signal('SIGKILL')
+    net.tearDown()
+  })
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { process.stdout.write(`chaos: ${sig}, cleaning up\n`); process.exit(130) })
+  net.setUp()
+}
+for (let i = 0; i < nodeCount; i++) {
+  const opts = net === null ? {} : { host: net.address(i), wrap: net.wrap(i) }
+  nodes.push(new ChaosNode(`n${i}`, work, net === null ? await freePort() : 4001, (node, line) => checker.logLine(node, line), opts))
+}
+const indexOf = (node) => nodes.indexOf(node)
+/** A partition lasts 0.5 s … lease + grace + 5 s; about half of them past lease + grace. */
+const partitionMs = () => (random() < 0.5 ? between(500, LEASE_MS + GRACE_MS) : between(LEASE_MS + GRACE_MS + 500, LEASE_MS + GRACE_MS + 5000))
 
 const peersOf = (node) => nodes.filter((n) => n !== node).flatMap((n) => ['--peer', n.address])
 const busy = new Set() // nodes under a fault right now (not picked for another)
@@ -137,9 +170,13 @@ function startMigration() {
   if (targets.length === 0) return null
   const to = pick(targets)
   ops.migrations++
+  // Drawn while source and target cannot reach each other (the partition may heal before it ends).
+  const across = net !== null && net.separated(indexOf(from), indexOf(to))
+  if (across) ops.acrossPartition++
   // "Into the hand-off" is measured from the source's own log line, not from the CLI's start.
   const sending = from.nextLog((l) => l.msg === 'hand-off: sending package' && l.agentId === agentId, 15_000)
   const done = cli(['migrate', agentId, '--to', to.address, '--data-dir', from.dataDir, '--timeout', '10s'], 60_000).then((r) => {
+    if (across) ops[r.code === 0 ? 'acrossPartitionMigrated' : 'acrossPartitionFailed']++
     if (r.code === 0) ops.migrated++
     else if (/refused|REJECTED|FENCED|busy|being loaded|admitted right now/i.test(r.stderr)) ops.migrateRefused++
     else if (/RECOVERY_REQUIRED|may hold/.test(r.stderr)) ops.migrateUnknown++
@@ -222,6 +259,60 @@ async function act(kind) {
       victim.signal('SIGCONT')
       await m.done
       busy.delete(victim)
+      return
+    }
+    case 'isolate': {
+      // One node cut off from all others (it keeps running; the CLI still reaches it over its Unix socket).
+      const node = pick(free.filter((n) => !net.isolated.has(indexOf(n))))
+      if (node === undefined) return
+      busy.add(node)
+      const ms = partitionMs()
+      faults.partitions++
+      faults.isolate++
+      if (ms > LEASE_MS + GRACE_MS) faults.isolatePastLease++
+      note('isolate', node, { ms })
+      net.isolate(indexOf(node))
+      await sleep(ms)
+      net.rejoin(indexOf(node))
+      note('rejoin', node)
+      busy.delete(node)
+      return
+    }
+    case 'split': {
+      // Two groups that each see only themselves; migrations keep being drawn by the other actors meanwhile.
+      if (net.split !== null) return
+      const shuffled = [...nodes].sort(() => random() - 0.5)
+      const group = shuffled.slice(0, between(1, nodes.length - 1))
+      const ms = partitionMs()
+      faults.partitions++
+      faults.split++
+      if (ms > LEASE_MS + GRACE_MS) faults.splitPastLease++
+      events.write(`${JSON.stringify({ time: new Date().toISOString(), kind: 'split', group: group.map((n) => n.name), ms })}\n`)
+      // The nodes stay free for the other actors: migrations drawn across the split must fail safely.
+      net.splitOff(group.map(indexOf))
+      await sleep(ms)
+      net.mend()
+      events.write(`${JSON.stringify({ time: new Date().toISOString(), kind: 'mend' })}\n`)
+      return
+    }
+    case 'isolateMidHandoff': {
+      const m = startMigration()
+      if (m === null) return
+      const victim = random() < 0.5 ? m.from : m.to
+      if (net.isolated.has(indexOf(victim))) { await m.done; return }
+      busy.add(victim)
+      faults.partitions++
+      faults.isolateMidHandoff++
+      if (await Promise.race([m.sending, m.done.then(() => null)]) === null) faults.isolateMidHandoffNotStarted++
+      await sleep(intoHandoff())
+      const ms = partitionMs()
+      note('isolateMidHandoff', victim, { agentId: m.agentId, role: victim === m.from ? 'source' : 'target', ms })
+      net.isolate(indexOf(victim))
+      await sleep(ms)
+      net.rejoin(indexOf(victim))
+      note('rejoin', victim)
+      await m.done
+      busy.delete(victim)
     }
   }
 }
@@ -243,6 +334,7 @@ const actors = Array.from({ length: Math.max(2, nodeCount - 1) }, async () => {
 await Promise.all(actors)
 
 // Quiesce: everything running and continued, then wait for the network to resolve what is left.
+if (net !== null) net.healAll()
 for (const node of nodes) node.signal('SIGCONT')
 for (const node of nodes) if (!node.alive) await startNode(node)
 const settleBy = Date.now() + 120_000
