@@ -9,9 +9,7 @@ import { encodeAgentTransfer } from '@igor/migration'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { controlRequest } from '../src/control/client.js'
 import type { StatusJson } from '../src/control/protocol.js'
-import { QUARANTINE_AFTER_STARTS } from '@igor/runner'
 import { IGORD, Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
-import type { Igord } from './harness.js'
 import { TestPeer } from './p2p-client.js'
 import { agentWat, writeWat } from './wat.js'
 
@@ -142,40 +140,16 @@ describe('no crash loops: quarantine (point 5)', () => {
     }
   }
 
-  /**
-   * Starts the node with the abort hook set until a start comes up. Agents load in parallel, so a death
-   * while another agent was in a call too names nobody (both become suspects and load alone next time):
-   * reaching the quarantine takes QUARANTINE_AFTER_STARTS deaths that name the agent, plus at most one such.
-   */
-  async function crashUntilUp(data: string, args: string[], abortIn: string): Promise<{ node: Igord, deaths: number }> {
-    let deaths = 0
-    process.env.IGOR_TEST_ABORT_IN = abortIn
-    try {
-      while (deaths <= QUARANTINE_AFTER_STARTS + 1) {
-        const attempt = nodes.start(data, args)
-        const outcome = await Promise.race([attempt.ready().then(() => 'up' as const, () => 'died' as const), attempt.exited.then(() => 'died' as const)])
-        // Up is not enough: a node whose agent is not quarantined dies at that agent's first tick.
-        if (outcome === 'up') {
-          const agentId = abortIn.split(':')[0] as string
-          const halted = await attempt.agent(agentId).then((row) => row?.halted ?? null, () => null)
-          if (halted !== null && halted.startsWith('quarantined: ')) return { node: attempt, deaths }
-          await attempt.exited
-        }
-        deaths++
-      }
-    } finally {
-      delete process.env.IGOR_TEST_ABORT_IN
-    }
-    throw new Error(`the node still died after ${deaths} starts`)
-  }
-
   it('a node that dies inside the same agent\'s tick on 3 consecutive starts comes up with that agent quarantined and the others running; release resumes it', async () => {
     const data = join(dir.path, 'data')
     const args = ['--run-agent', agentPath('counter'), '--run-agent', agentPath('survivor')]
-    // The hook stays set: without the quarantine every start would die.
-    const { node, deaths } = await crashUntilUp(data, args, 'survivor:agent_tick')
-    expect(deaths).toBeGreaterThanOrEqual(QUARANTINE_AFTER_STARTS)
-    expect(deaths).toBeLessThanOrEqual(QUARANTINE_AFTER_STARTS + 1)
+    for (let start = 0; start < 3; start++) await crashOnce(data, args, 'survivor:agent_tick')
+
+    // The hook is still set: without the quarantine this start would die as well.
+    process.env.IGOR_TEST_ABORT_IN = 'survivor:agent_tick'
+    const node = nodes.start(data, args)
+    delete process.env.IGOR_TEST_ABORT_IN
+    await node.ready()
     const survivor = await node.agent('survivor')
     expect(survivor!.halted).toBe('quarantined: node died while in agent_tick on 3 consecutive starts; release with `igord release`')
     await ticksPast(data, 'counter', 1n)
@@ -214,11 +188,12 @@ describe('no crash loops: quarantine (point 5)', () => {
     const notYet = await nodes.start(data, args).ready()
     expect((await notYet.agent('survivor'))!.halted).toBeNull()
     await notYet.kill()
-    const { node, deaths } = await crashUntilUp(data, args, 'survivor:loading')
-    expect(deaths).toBeGreaterThanOrEqual(QUARANTINE_AFTER_STARTS)
-    expect(deaths).toBeLessThanOrEqual(QUARANTINE_AFTER_STARTS + 1)
+    await crashOnce(data, args, 'survivor:loading')
+    await crashOnce(data, args, 'survivor:loading')
+    await crashOnce(data, args, 'survivor:loading')
+    const node = await nodes.start(data, args).ready()
     expect((await node.agent('survivor'))!.halted).toMatch(/^quarantined: node died while loading on 3 consecutive starts/)
-    expect((await node.agent('counter'))!.halted).toBeNull() // the innocent agent that loaded beside it is never blamed
+    expect((await node.agent('counter'))!.halted).toBeNull()
   })
 
   it('an operator\'s kill -9 of a node whose agents behave, many times at random moments, never quarantines any of them', async () => {

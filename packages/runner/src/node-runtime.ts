@@ -25,7 +25,6 @@ import { CheckpointStore, validateAgentId } from './store/index.js'
 import type { AuthorityRecord, QuarantineRecord, Tombstone } from './store/index.js'
 import { markCalls } from './containment/call-marker.js'
 import type { CallMarker } from './containment/call-marker.js'
-import { LoadGate } from './containment/load-gate.js'
 import { clearStrikes, openContainment, quarantineReason } from './containment/quarantine.js'
 import { prepareAgentModule, readWasmFile } from './wasm/index.js'
 import type { AgentLineage } from './lineage/agent-lineage.js'
@@ -107,9 +106,8 @@ export class NodeRuntime {
   private closed = false
   /** SPEC §11: agents this node will not start until an operator releases them. */
   private readonly quarantined = new Map<string, QuarantineRecord>()
-  private readonly loadGate = new LoadGate()
 
-  private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions, private readonly marker: CallMarker, private readonly suspects: ReadonlySet<string> = new Set()) {
+  private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions, private readonly marker: CallMarker) {
     this.store = store
     this.fences = new FenceStore(options.dataDir)
     this.log = options.logger ?? silentLogger
@@ -122,8 +120,8 @@ export class NodeRuntime {
     workerPool.prewarm()
     const store = await CheckpointStore.open(options.dataDir)
     const clock = options.clock ?? systemClock
-    const { marker, suspects } = await openContainment(options.dataDir, store, () => clock.nowNs(), options.logger ?? silentLogger)
-    const runtime = new NodeRuntime(store, options, marker, suspects)
+    const marker = await openContainment(options.dataDir, store, () => clock.nowNs(), options.logger ?? silentLogger)
+    const runtime = new NodeRuntime(store, options, marker)
     for (const agentId of await store.listAgents()) {
       const record = await store.readQuarantine(agentId).catch(() => null)
       if (record !== null) runtime.quarantined.set(agentId, record)
@@ -626,8 +624,7 @@ export class NodeRuntime {
 
   /** SPEC §11: loading is marked, so a node that dies while loading this agent knows it at the next start. */
   private async instantiate(agentId: string, source: Parameters<NodeRuntime['instantiateMarked']>[1]): Promise<AgentHost> {
-    // A suspect (the node died in its call last time) loads alone, so a new death names only it.
-    return this.loadGate.run(this.suspects.has(agentId), async () => this.marker.around(agentId, 'loading', async () => this.instantiateMarked(agentId, source)))
+    return this.marker.around(agentId, 'loading', async () => this.instantiateMarked(agentId, source))
   }
 
   private async instantiateMarked(agentId: string, source: {

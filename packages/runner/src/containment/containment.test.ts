@@ -51,22 +51,6 @@ describe('CallMarker (SPEC §11)', () => {
 })
 
 describe('countStrikes: quarantine only after consecutive deaths in the same agent', () => {
-  it('a death inside several agents\' calls at once names nobody: counts stay, all become suspects, none is quarantined', () => {
-    const one = countStrikes({}, [{ agentId: 'bad', call: 'loading' }]).strikes
-    const both = countStrikes(one, [{ agentId: 'bad', call: 'loading' }, { agentId: 'innocent', call: 'loading' }])
-    expect(both.strikes).toEqual({ bad: { call: 'loading', starts: 1 }, innocent: { call: 'loading', starts: 0 } })
-    let strikes = both.strikes
-    for (let i = 0; i < 5; i++) {
-      const next = countStrikes(strikes, [{ agentId: 'bad', call: 'loading' }, { agentId: 'innocent', call: 'loading' }])
-      expect(next.quarantine).toEqual([])
-      strikes = next.strikes
-    }
-    // Loaded alone, the culprit is named and reaches the limit; the innocent one drops out.
-    const alone1 = countStrikes(strikes, [{ agentId: 'bad', call: 'loading' }])
-    expect(alone1.strikes).toEqual({ bad: { call: 'loading', starts: 2 } })
-    expect(countStrikes(alone1.strikes, [{ agentId: 'bad', call: 'loading' }]).quarantine).toEqual([{ agentId: 'bad', call: 'loading', starts: QUARANTINE_AFTER_STARTS }])
-  })
-
   it(`quarantines at the ${QUARANTINE_AFTER_STARTS}rd consecutive death, not before`, () => {
     let strikes = {}
     for (let start = 1; start < QUARANTINE_AFTER_STARTS; start++) {

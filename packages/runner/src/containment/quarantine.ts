@@ -30,19 +30,12 @@ export interface Strike { readonly call: AgentCall, readonly starts: number }
  * The rule, without I/O: the previous counts and the calls the last process
  * died in give the new counts and the agents to quarantine now. An agent not
  * in `died` drops to 0 (the deaths must be consecutive).
- *
- * A death inside the calls of several agents at once (agents load in
- * parallel) names no culprit: nobody's count grows, but every one of them
- * stays a suspect (an entry, possibly at 0) and the next start loads each
- * suspect alone (`LoadGate`), so the next death names one agent. An innocent
- * agent that loaded beside a crasher is therefore never quarantined for it.
  */
 export function countStrikes(previous: Readonly<Record<string, Strike>>, died: readonly DiedInCall[], after = QUARANTINE_AFTER_STARTS): { strikes: Record<string, Strike>, quarantine: Array<{ agentId: string, call: AgentCall, starts: number }> } {
   const strikes: Record<string, Strike> = {}
   const quarantine: Array<{ agentId: string, call: AgentCall, starts: number }> = []
-  const ambiguous = new Set(died.map((d) => d.agentId)).size > 1
   for (const { agentId, call } of died) {
-    const starts = (previous[agentId]?.starts ?? 0) + (ambiguous ? 0 : 1)
+    const starts = (previous[agentId]?.starts ?? 0) + 1
     if (starts >= after) quarantine.push({ agentId, call, starts })
     else strikes[agentId] = { call, starts }
   }
@@ -59,7 +52,7 @@ export function quarantineReason(record: Pick<QuarantineRecord, 'call' | 'starts
  * quarantine record for every agent that reached the limit, and opens a fresh
  * marker for this process.
  */
-export async function openContainment(dataDir: string, store: CheckpointStore, nowNs: () => bigint, log: Logger): Promise<{ marker: CallMarker, suspects: ReadonlySet<string> }> {
+export async function openContainment(dataDir: string, store: CheckpointStore, nowNs: () => bigint, log: Logger): Promise<CallMarker> {
   const { marker, died } = CallMarker.open(dataDir)
   const previous = await readStrikes(store)
   const { strikes, quarantine } = countStrikes(previous, died)
@@ -74,7 +67,7 @@ export async function openContainment(dataDir: string, store: CheckpointStore, n
   if (JSON.stringify(previous) !== JSON.stringify(strikes)) {
     await writeFileAtomic(store.dir, STRIKES_FILE, Buffer.from(`${JSON.stringify(strikes)}\n`, 'utf8'))
   }
-  return { marker, suspects: new Set(Object.keys(strikes)) }
+  return marker
 }
 
 /** `igord release`: the agent's count starts again from 0. */
