@@ -27,7 +27,6 @@ export const WASI_RANDOM_MAX = 1024 * 1024
 
 const WASI_ESUCCESS = 0
 const WASI_EFAULT = 21
-const WASI_EINVAL = 28
 
 function view(memory: MemoryRef, ptr: number, len: number): Uint8Array | null {
   const mem = memory()
@@ -117,15 +116,28 @@ export function recordingIgor(live: HostFunctions, recorder: TickRecorder, memor
 
 /** Wraps WASI `clock_time_get` and `random_get` so that successful calls inside a tick are recorded (ids 10, 11; ours). */
 export function recordingWasi(live: HostFunctions, recorder: TickRecorder, memory: MemoryRef): HostFunctions {
+  return afterWasiSuccess(live, memory, {
+    clock: (bytes) => { if (recorder.recording) recorder.record(HostcallId.WasiClockTimeGet, bytes) },
+    random: (bytes) => { if (recorder.recording) recorder.record(HostcallId.WasiRandomGet, bytes) }
+  })
+}
+
+/**
+ * The one shape of every WASI observation wrapper (record, replay,
+ * deterministic): the live virtual implementation decides every errno (bounds,
+ * lengths, clock ids); after a successful `clock_time_get` or a non-empty
+ * `random_get`, `after` sees the bytes it wrote and may overwrite them.
+ */
+function afterWasiSuccess(live: HostFunctions, memory: MemoryRef, after: { clock: (bytes: Uint8Array) => void, random: (bytes: Uint8Array) => void }): HostFunctions {
   const out: HostFunctions = { ...live }
   const clockTimeGet = live.clock_time_get as Fn<[number, bigint, number], number> | undefined
   if (clockTimeGet !== undefined) {
     out.clock_time_get = (id: number, precision: bigint, timePtr: number): number => {
       const errno = clockTimeGet(id, precision, timePtr)
-      if (errno === WASI_ESUCCESS && recorder.recording) {
-        const bytes = view(memory, timePtr, 8)
-        if (bytes !== null) recorder.record(HostcallId.WasiClockTimeGet, bytes)
-      }
+      if (errno !== WASI_ESUCCESS) return errno
+      const bytes = view(memory, timePtr, 8)
+      if (bytes === null) return WASI_EFAULT
+      after.clock(bytes)
       return errno
     }
   }
@@ -133,10 +145,10 @@ export function recordingWasi(live: HostFunctions, recorder: TickRecorder, memor
   if (randomGet !== undefined) {
     out.random_get = (buf: number, len: number): number => {
       const errno = randomGet(buf, len)
-      if (errno === WASI_ESUCCESS && len !== 0 && recorder.recording) {
-        const bytes = view(memory, buf, len)
-        if (bytes !== null) recorder.record(HostcallId.WasiRandomGet, bytes)
-      }
+      if (errno !== WASI_ESUCCESS || len === 0) return errno
+      const bytes = view(memory, buf, len)
+      if (bytes === null) return WASI_EFAULT
+      after.random(bytes)
       return errno
     }
   }
@@ -238,30 +250,10 @@ function replayHttp(feed: ReplayFeed, memory: MemoryRef, args: readonly number[]
  * then gets the recorded value written over the live one.
  */
 export function replayingWasi(live: HostFunctions, feed: ReplayFeed, memory: MemoryRef): HostFunctions {
-  const out: HostFunctions = { ...live }
-  const clockTimeGet = live.clock_time_get as Fn<[number, bigint, number], number> | undefined
-  if (clockTimeGet !== undefined) {
-    out.clock_time_get = (id: number, precision: bigint, timePtr: number): number => {
-      const errno = clockTimeGet(id, precision, timePtr)
-      if (errno !== WASI_ESUCCESS) return errno
-      const target = view(memory, timePtr, 8)
-      if (target === null) return WASI_EFAULT
-      target.set(feed.takeSized(HostcallId.WasiClockTimeGet, 8))
-      return errno
-    }
-  }
-  const randomGet = live.random_get as Fn<[number, number], number> | undefined
-  if (randomGet !== undefined) {
-    out.random_get = (buf: number, len: number): number => {
-      const errno = randomGet(buf, len)
-      if (errno !== WASI_ESUCCESS || len === 0) return errno
-      const target = view(memory, buf, len)
-      if (target === null) return WASI_EFAULT
-      target.set(feed.takeSized(HostcallId.WasiRandomGet, len >>> 0))
-      return errno
-    }
-  }
-  return out
+  return afterWasiSuccess(live, memory, {
+    clock: (bytes) => bytes.set(feed.takeSized(HostcallId.WasiClockTimeGet, 8)),
+    random: (bytes) => bytes.set(feed.takeSized(HostcallId.WasiRandomGet, bytes.byteLength))
+  })
 }
 
 /**
@@ -306,27 +298,8 @@ export function deterministicIgor(live: HostFunctions, sources: DeterministicSou
 
 /** WASI `clock_time_get`/`random_get` backed by `DeterministicSources`; other calls are the live ones. */
 export function deterministicWasi(live: HostFunctions, sources: DeterministicSources, memory: MemoryRef): HostFunctions {
-  const out: HostFunctions = { ...live }
-  const clockTimeGet = live.clock_time_get as Fn<[number, bigint, number], number> | undefined
-  if (clockTimeGet !== undefined) {
-    out.clock_time_get = (id: number, precision: bigint, timePtr: number): number => {
-      // The live implementation decides whether the clock id is valid.
-      const errno = clockTimeGet(id, precision, timePtr)
-      if (errno !== WASI_ESUCCESS) return errno
-      const target = view(memory, timePtr, 8)
-      if (target === null) return WASI_EFAULT
-      new DataView(target.buffer, target.byteOffset, 8).setBigUint64(0, sources.clockNow(), true)
-      return errno
-    }
-  }
-  if (live.random_get !== undefined) {
-    out.random_get = (buf: number, len: number): number => {
-      if ((len >>> 0) > WASI_RANDOM_MAX) return WASI_EINVAL
-      const target = view(memory, buf, len)
-      if (target === null) return WASI_EFAULT
-      sources.fillRandom(target)
-      return WASI_ESUCCESS
-    }
-  }
-  return out
+  return afterWasiSuccess(live, memory, {
+    clock: (bytes) => new DataView(bytes.buffer, bytes.byteOffset, 8).setBigUint64(0, sources.clockNow(), true),
+    random: (bytes) => sources.fillRandom(bytes)
+  })
 }
