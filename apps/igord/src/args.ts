@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_LEASE_CONFIG, validateLeaseConfig } from '@igor/lease'
 import type { LeaseConfig } from '@igor/lease'
-import { CAPABILITIES, parseReplaySettings, unitsToMicrocents, validateAgentId } from '@igor/runner'
+import { CAPABILITIES, DEFAULT_AGENTS_PER_WORKER, parseReplaySettings, unitsToMicrocents, validateAgentId } from '@igor/runner'
 import type { CapabilityName, ReplaySettings } from '@igor/runner'
 import { parseSimulate } from './simulate.js'
 import type { SimulateCommand } from './simulate.js'
@@ -45,6 +45,8 @@ export interface StartOptions {
   readonly maxTransferBytes: number
   /** `--max-agents`: null for no limit. */
   readonly maxAgents: number | null
+  /** `--agents-per-worker`: agents sharing one worker thread (issue 11). */
+  readonly agentsPerWorker: number
   /** `--peer-admissions-per-minute`: hand-offs one peer may send per minute. */
   readonly peerAdmissionsPerMinute: number
   readonly logFormat: 'json' | 'pretty'
@@ -114,6 +116,7 @@ export const FLAGS = {
   'transfer-timeout': { type: 'string', value: '<dur>', default: '30s', help: 'limit for one migration transfer' },
   'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },
   'max-agents': { type: 'string', value: '<n>', default: 'no limit', help: 'refuse loads and arrivals beyond this many agents' },
+  'agents-per-worker': { type: 'string', value: '<n>', default: String(DEFAULT_AGENTS_PER_WORKER), help: 'agents sharing one worker thread (1..256; 1 = a thread each; http agents always get their own)' },
   'peer-admissions-per-minute': { type: 'string', value: '<n>', default: '30', help: 'hand-offs one peer may send per minute' },
   'metrics-listen': { type: 'string', value: '<host:port>', default: 'off', help: 'also serve /metrics and /healthz over TCP here' },
   'log-format': { type: 'string', value: '<json|pretty>', default: 'json', help: 'log format' },
@@ -199,7 +202,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'peer-admissions-per-minute', 'metrics-listen',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
@@ -479,6 +482,13 @@ function parseCount(text: string): number {
   return value
 }
 
+/** 1..256 agents per worker thread (issue 11). */
+function parseAgentsPerWorker(text: string): number {
+  const value = parseCount(text)
+  if (value > 256) throw new RangeError(`must be at most 256, got ${value}`)
+  return value
+}
+
 export function parseBudget(text: string): bigint {
   if (text.trim().startsWith('-')) throw new RangeError(`must not be negative, got ${text}`)
   const value = unitsToMicrocents(text)
@@ -554,6 +564,7 @@ function parseStart(args: ParsedArgs): Command {
     transferTimeoutMs: args.duration('transfer-timeout', 30_000),
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
     maxAgents: args.read('max-agents', null, parseCount),
+    agentsPerWorker: args.read('agents-per-worker', DEFAULT_AGENTS_PER_WORKER, parseAgentsPerWorker),
     peerAdmissionsPerMinute: args.read('peer-admissions-per-minute', 30, parseCount),
     logFormat,
     logLevel: logLevelOf(args),

@@ -108,6 +108,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       pricePerSecond: options.pricePerSecond,
       capabilities: options.capabilities,
       ...(options.maxAgents !== null ? { maxAgents: options.maxAgents } : {}),
+      agentsPerWorker: options.agentsPerWorker,
       replay: options.replay,
       logger: log
     })

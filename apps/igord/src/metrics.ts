@@ -68,6 +68,7 @@ export class NodeMetrics {
       registers
     })
     const renewals = new Counter({ name: 'igor_lease_renewals_total', help: 'Lease renewals made durable (SPEC §3)', registers })
+    const evictions = new Counter({ name: 'igor_agent_evictions_total', help: 'Agents restarted from their last checkpoint because a worker they shared was stopped for another agent', registers })
     this.unsubscribe.push(observeRuntime({
       onTick: (_agentId, elapsedNs) => {
         ticks.inc()
@@ -77,7 +78,8 @@ export class NodeMetrics {
         checkpointBytes.observe(bytes)
         checkpointSeconds.observe(ms / 1000)
       },
-      onRenewal: () => renewals.inc()
+      onRenewal: () => renewals.inc(),
+      onEviction: () => evictions.inc()
     }))
 
     this.migrations = new Counter({ name: 'igor_migrations_total', help: 'Hand-offs this node started as the source, by outcome', labelNames: ['outcome'], registers })

@@ -74,7 +74,17 @@ export interface AgentHostInit {
   readonly replay?: ReplaySettings
   /** Limits for the replay sandboxes (the same as the live one's). */
   readonly sandboxLimits?: Partial<SandboxLimits>
+  /**
+   * Issue 11: starts a new sandbox for this agent from a state, when a shared
+   * worker was stopped for another agent's fault (`solo`: a worker of its
+   * own). Without it an evicted agent halts.
+   */
+  readonly restartSandbox?: (state: Uint8Array, budget: bigint, solo: boolean) => Promise<AgentSandbox>
 }
+
+/** An agent evicted this often within EVICTION_WINDOW_MS gets a worker of its own. */
+const EVICTIONS_BEFORE_SOLO = 3
+const EVICTION_WINDOW_MS = 60_000
 
 /** SPEC §12 `Package.ReplayData`: the last tick, when it produced exactly the state in the package. */
 export interface HandoffReplayData {
@@ -151,6 +161,9 @@ export class AgentHost {
   /** The raw state of the last `encodeLive`, to compare with the last tick's post-state. */
   private lastLiveState: Uint8Array | null = null
   private readonly lineage: AgentLineage | undefined
+  private readonly restartSandbox: AgentHostInit['restartSandbox']
+  /** When this agent's shared worker was lost lately (performance.now()). */
+  private evictions: number[] = []
 
   constructor(init: AgentHostInit) {
     this.agentId = init.agentId
@@ -183,7 +196,16 @@ export class AgentHost {
       })
       : null
     this.lineage = init.lineage
-    const http = init.module.manifest.http ?? null
+    this.restartSandbox = init.restartSandbox
+    this.attachHttp()
+    if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
+      this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
+    }
+  }
+
+  /** Gives the live sandbox this agent's HTTP handler (SPEC §13), when the manifest declares `http`. */
+  private attachHttp(): void {
+    const http = this.module.manifest.http ?? null
     if (http !== null) {
       // SPEC §13: the node performs the agent's requests. The Idempotency-Key
       // carries the number of the tick in progress (the stored count + 1), so a
@@ -198,9 +220,32 @@ export class AgentHost {
         return { ...result, maxResponseBytes: http.maxResponseBytes }
       })
     }
-    if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
-      this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
-    }
+  }
+
+  /**
+   * Issue 11: the instance was lost with a shared worker stopped for another
+   * agent's fault. The agent restarts from its last durable checkpoint, as
+   * after a crash of the node: that checkpoint's state and tick number (ticks
+   * after it run again and repeat their Idempotency-Keys, SPEC §13); the
+   * budget already charged stays charged. True when a live instance is there.
+   */
+  private async ensureInstance(): Promise<boolean> {
+    if (this.sandbox.alive) return true
+    if (this.sandbox.evicted !== true || this.restartSandbox === undefined || this.stopped) return false
+    const reason = this.sandbox.failure ?? 'worker lost'
+    const stored = await this.store.load(this.agentId)
+    if (stored === null) throw new RunnerError('AGENT_HALTED', `agent ${this.agentId} lost its worker and has no checkpoint to restart from`)
+    const now = performance.now()
+    this.evictions = [...this.evictions.filter((at) => now - at < EVICTION_WINDOW_MS), now]
+    const solo = this.evictions.length >= EVICTIONS_BEFORE_SOLO
+    this.sandbox = await this.restartSandbox(stored.state, this.budget, solo)
+    this.attachHttp()
+    this.tickNumber = stored.tickNumber
+    this.lastRecorded = null
+    this.lastLiveState = stored.state
+    runtimeEvents.eviction(this.agentId)
+    this.log.warn({ tickNumber: this.tickNumber.toString(), solo }, `agent restarted from its last checkpoint: ${reason}`)
+    return true
   }
 
   get state(): AuthorityState {
@@ -213,7 +258,7 @@ export class AgentHost {
 
   /** True while the instance is alive, so `recover()` can let it tick again. */
   get recoverable(): boolean {
-    return !this.stopped && this.sandbox.alive
+    return !this.stopped && (this.sandbox.alive || this.sandbox.evicted === true)
   }
 
   /** The peer of the hand-off in progress or interrupted (as in the authority record), if any. */
@@ -282,7 +327,7 @@ export class AgentHost {
       if (this.lease.state !== AuthorityState.RECOVERY_REQUIRED) {
         throw new AuthorityError('INVALID_TRANSITION', `agent ${this.agentId} is ${this.lease.state}, not RECOVERY_REQUIRED; nothing to recover`)
       }
-      if (!this.sandbox.alive) {
+      if (!await this.ensureInstance()) {
         throw new RunnerError('AGENT_HALTED', `agent ${this.agentId} has no live instance (${this.halted ?? 'stopped'}); restart the node to reload its last checkpoint`)
       }
       this.lease.recover()
@@ -494,6 +539,7 @@ export class AgentHost {
   /** One pass of the SPEC §5 loop; returns the delay to the next pass, or null to stop. */
   private async step(): Promise<number | null> {
     if (this.stopped || this.halted !== null || !canTick(this.lease.state)) return null
+    await this.ensureInstance()
     if (!await this.leaseHolds()) return null
     if (this.lease.needsRenewal()) {
       this.lease.renew()
@@ -522,6 +568,11 @@ export class AgentHost {
         await this.leaseHolds()
         if (this.halted === null) await this.expire()
         return null
+      }
+      if (error instanceof SandboxError && error.kind === 'evicted') {
+        // Not this agent's fault: the tick did not complete; restart from the last checkpoint and go on.
+        await this.ensureInstance()
+        return this.timing.busyIntervalMs
       }
       if (error instanceof SandboxError) {
         // The instance is gone or suspect; its last good checkpoint stays on disk.
@@ -631,6 +682,7 @@ export class AgentHost {
 
   /** The live state, copied out of the worker and encoded at the live epoch. */
   private async encodeLive(): Promise<Uint8Array> {
+    await this.ensureInstance()
     const state = await this.sandbox.checkpoint()
     this.charge(this.sandbox.takeUncharged()) // SPEC §11: checkpoint and start-up time is charged too
     this.lastLiveState = state

@@ -20,7 +20,7 @@ import { CAPABILITIES, EMPTY_MANIFEST, loadManifest, parseManifest } from './man
 import type { CapabilityName, Manifest } from './manifest/index.js'
 import { AgentSandbox, SandboxError } from './sandbox/agent-sandbox.js'
 import type { SandboxLimits } from './sandbox/agent-sandbox.js'
-import { workerPool } from './sandbox/worker-pool.js'
+import { DEFAULT_AGENTS_PER_WORKER, workerPool } from './sandbox/worker-pool.js'
 import { CheckpointStore, validateAgentId } from './store/index.js'
 import type { AuthorityRecord, QuarantineRecord, Tombstone } from './store/index.js'
 import { markCalls } from './containment/call-marker.js'
@@ -48,6 +48,12 @@ export interface NodeRuntimeOptions {
   readonly capabilities?: readonly CapabilityName[]
   /** Most agents this node holds at once (`--max-agents`); loads and admissions beyond it are refused (`NODE_FULL`). */
   readonly maxAgents?: number
+  /**
+   * Issue 11: agents per worker thread (default `DEFAULT_AGENTS_PER_WORKER`;
+   * 1 = every agent has a thread of its own). Agents that declare `http` always
+   * get their own: a request blocks its thread for up to 15 s.
+   */
+  readonly agentsPerWorker?: number
   /** SPEC §12 `--replay-mode`, `--verify-interval`, `--replay-on-divergence` (default full, 5, log). */
   readonly replay?: ReplaySettings
 }
@@ -650,7 +656,7 @@ export class NodeRuntime {
     const budget = source.checkpoint?.budget ?? source.budget ?? 0n
     const tickNumber = source.checkpoint?.tickNumber ?? 0n
     const logger = this.log.child({ agentId })
-    const sandboxStarting = AgentSandbox.start({
+    const startSandbox = async (state: Uint8Array | null, startBudget: bigint, solo: boolean): Promise<AgentSandbox> => AgentSandbox.start({
       agentId,
       module: prepared.module,
       capabilities: [...prepared.capabilities],
@@ -658,7 +664,14 @@ export class NodeRuntime {
       entry: prepared.entry,
       // SPEC §12: every live agent records its observations (for self-verification and ReplayData).
       observe: { mode: 'record' }
-    }, { budget, state: source.checkpoint?.state ?? null, logger, ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {}) })
+    }, {
+      budget: startBudget,
+      state,
+      logger,
+      agentsPerWorker: solo ? 1 : this.agentsPerWorker(source.manifest),
+      ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {})
+    })
+    const sandboxStarting = startSandbox(source.checkpoint?.state ?? null, budget, false)
       .catch((error: unknown) => {
         throw new RunnerError('AGENT_INIT_FAILED', `${source.path}: ${source.checkpoint === null ? 'agent_init' : 'resume'} failed: ${(error as Error).message}`, { cause: error })
       })
@@ -707,7 +720,10 @@ export class NodeRuntime {
       ...(source.peer !== undefined ? { peer: source.peer } : {}),
       replay: this.options.replay ?? DEFAULT_REPLAY_SETTINGS,
       ...(this.options.sandboxLimits !== undefined ? { sandboxLimits: this.options.sandboxLimits } : {}),
-      ...(source.lineage !== undefined ? { lineage: source.lineage } : {})
+      ...(source.lineage !== undefined ? { lineage: source.lineage } : {}),
+      // Issue 11: evicted from a shared worker, the agent restarts in a new sandbox (its loading is marked, SPEC §11).
+      restartSandbox: async (state, restartBudget, solo) => markCalls(
+        await this.marker.around(agentId, 'loading', async () => startSandbox(state, restartBudget, solo)), agentId, this.marker)
     })
     this.hosts.set(agentId, host)
     if (source.checkpoint === null) {
@@ -723,6 +739,13 @@ export class NodeRuntime {
       }
     }
     return host
+  }
+
+  /** Issue 11: how many agents the worker this agent is placed in may host. */
+  private agentsPerWorker(manifest: Manifest): number {
+    // SPEC §13: an HTTP request blocks its thread for up to 15 s; a neighbour must not wait on it.
+    if (manifest.http !== null) return 1
+    return Math.max(1, this.options.agentsPerWorker ?? DEFAULT_AGENTS_PER_WORKER)
   }
 
   /** Capabilities this node offers, then the module checks and compile (SPEC §5, §7 target 2). */

@@ -15,6 +15,8 @@ export interface RuntimeObserver {
   onCheckpoint?(agentId: string, bytes: number, ms: number): void
   /** A lease renewal made durable (SPEC §3). */
   onRenewal?(agentId: string): void
+  /** The agent's shared worker was stopped for another agent's fault; it restarted from its last checkpoint (issue 11). */
+  onEviction?(agentId: string): void
 }
 
 const observers = new Set<RuntimeObserver>()
@@ -39,5 +41,6 @@ function each(call: (observer: RuntimeObserver) => void): void {
 export const runtimeEvents = {
   tick: (agentId: string, elapsedNs: bigint): void => { if (observers.size > 0) each((o) => o.onTick?.(agentId, elapsedNs)) },
   checkpoint: (agentId: string, bytes: number, ms: number): void => { if (observers.size > 0) each((o) => o.onCheckpoint?.(agentId, bytes, ms)) },
-  renewal: (agentId: string): void => { if (observers.size > 0) each((o) => o.onRenewal?.(agentId)) }
+  renewal: (agentId: string): void => { if (observers.size > 0) each((o) => o.onRenewal?.(agentId)) },
+  eviction: (agentId: string): void => { if (observers.size > 0) each((o) => o.onEviction?.(agentId)) }
 }

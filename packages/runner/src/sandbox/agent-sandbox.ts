@@ -1,16 +1,17 @@
-import type { MessagePort, Worker } from 'node:worker_threads'
+import type { MessagePort } from 'node:worker_threads'
 import { HTTP_ERR_TRANSPORT } from '../effects/http-abi.js'
 import type { HttpCall, HttpCallResult } from '../effects/http.js'
 import type { Logger } from '../logger.js'
 import { CALL_STAMPS } from '../worker/call-state.js'
 import { OUTPUT_LIMITS } from '../worker/output-caps.js'
-import type { FailureKind, HttpAnswer, WorkerHttpCall, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
+import type { FailureKind, HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
 import { TICK_WALL_LIMIT_MS } from './messages.js'
 import { deadlineVerdict, processStallClock } from './stall-watch.js'
 import type { StallClock } from './stall-watch.js'
 import { MAX_STARVATION_FORGIVEN_MS, PROBE_MS, sampleThread, starvedDuring } from './thread-stats.js'
 import type { ThreadSample } from './thread-stats.js'
 import { workerPool } from './worker-pool.js'
+import type { SlotClient, WorkerHost, WorkerLoss } from './worker-host.js'
 import type { LastTickRecord } from '../replay/worker-observe.js'
 
 /** One tick's outcome as the node sees it. */
@@ -27,7 +28,12 @@ export interface TickResult {
   readonly replayFailure?: string | null
 }
 
-export type SandboxFailure = FailureKind | 'crashed' | 'out-of-memory' | 'terminated'
+/**
+ * `evicted`: the agent did nothing wrong; the worker it shared with another
+ * agent had to be stopped (issue 11). Its instance is gone; the node restarts
+ * it from its last checkpoint.
+ */
+export type SandboxFailure = FailureKind | 'crashed' | 'out-of-memory' | 'terminated' | 'evicted'
 
 /** A tick, init or checkpoint that did not complete; the sandbox is unusable afterwards. */
 export class SandboxError extends Error {
@@ -58,8 +64,6 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { tickTimeoutMs: 100, initT
  */
 export type HttpHandler = (call: HttpCall, callIndex: number, maxWaitMs: number) => Promise<HttpCallResult & { maxResponseBytes?: number }>
 
-/** No await on a worker that will not exit may hold up shutdown or other agents longer than this. */
-const TERMINATE_WAIT_MS = 2_000
 /** How long a call the worker has not even begun may wait (the worker is unresponsive after that). */
 const UNSTARTED_WAIT_MS = 10_000
 /** After the worker marked its reply as posted, how long the node waits for it before giving up. */
@@ -86,7 +90,8 @@ interface Pending {
 }
 
 /**
- * The node-side handle of one agent running in its own worker thread.
+ * The node-side handle of one agent running in a worker thread (its own, or
+ * a slot in one shared with other agents: `worker-host.ts`).
  *
  * SPEC §11: an agent that loops, traps, sleeps or floods must never hang or
  * crash the node. Every call carries a deadline measured from when the worker
@@ -95,35 +100,32 @@ interface Pending {
  * is terminated and the sandbox reports the failure, never a half-finished
  * state. Output is capped in the worker and counted again here.
  */
-export class AgentSandbox {
-  private readonly worker: Worker
+export class AgentSandbox implements SlotClient {
+  readonly agentId: string
+  private readonly host: WorkerHost
+  private readonly slot: number
   private pending: Pending | null = null
   private nextId = 1
   private dead: SandboxError | null = null
-  private readonly exited: Promise<void>
   private readonly stamps = new BigInt64Array(new SharedArrayBuffer(CALL_STAMPS.length * 8))
   private uncharged = 0n
   private httpHandler: HttpHandler | null = null
 
-  private constructor(private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock) {
-    this.worker = workerPool.take()
-    this.worker.on('message', (message: WorkerMessage) => this.onMessage(message))
-    this.worker.on('error', (error: Error & { code?: string }) => {
-      const kind: SandboxFailure = error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out-of-memory' : 'crashed'
-      this.die(new SandboxError(kind, `agent worker ${kind === 'out-of-memory' ? 'ran out of memory' : 'crashed'}: ${firstLine(error.message)}`))
-    })
-    this.exited = new Promise((resolve) => {
-      this.worker.once('exit', (code) => {
-        this.die(new SandboxError('crashed', `agent worker exited with code ${code}`))
-        resolve()
-      })
-    })
+  private constructor(agentId: string, private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock, perWorker: number) {
+    this.agentId = agentId
+    this.host = workerPool.place(perWorker)
+    this.slot = this.host.attach(this)
   }
 
-  /** Starts the worker, instantiates the agent, runs `agent_init` and, when given, `agent_resume(state)`. */
-  static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock }): Promise<AgentSandbox> {
+  /**
+   * Places the agent in a worker, instantiates it, runs `agent_init` and,
+   * when given, `agent_resume(state)`. `agentsPerWorker` > 1 lets it share a
+   * worker thread with other agents started the same way (issue 11; see
+   * `worker-host.ts` for what sharing costs); the default gives it its own.
+   */
+  static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock, agentsPerWorker?: number }): Promise<AgentSandbox> {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
-    const sandbox = new AgentSandbox(limits, options.logger, options.stallClock ?? processStallClock())
+    const sandbox = new AgentSandbox(setup.agentId, limits, options.logger, options.stallClock ?? processStallClock(), options.agentsPerWorker ?? 1)
     try {
       const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs: limits.initTimeoutMs, setup, budget: options.budget, state: options.state, stamps: sandbox.stamps.buffer })
       sandbox.uncharged += reply.elapsedNs
@@ -136,6 +138,28 @@ export class AgentSandbox {
 
   get alive(): boolean {
     return this.dead === null
+  }
+
+  /** True when the instance is gone through no fault of its own (a shared worker was stopped): restart it from its checkpoint. */
+  get evicted(): boolean {
+    return this.dead?.kind === 'evicted'
+  }
+
+  /** Why the sandbox is unusable, null while it is alive. */
+  get failure(): string | null {
+    return this.dead?.message ?? null
+  }
+
+  /** SlotClient: the worker has started this sandbox's call and not answered it yet. */
+  get running(): boolean {
+    const pending = this.pending
+    if (pending === null) return false
+    return Atomics.load(this.stamps, CALL_STAMPS.startedId) === BigInt(pending.id) && Atomics.load(this.stamps, CALL_STAMPS.doneId) !== BigInt(pending.id)
+  }
+
+  /** SlotClient: the worker thread is gone. */
+  onWorkerLost(loss: WorkerLoss): void {
+    this.die(new SandboxError(loss.kind, loss.message))
   }
 
   /**
@@ -188,13 +212,24 @@ export class AgentSandbox {
     this.httpHandler = handler
   }
 
-  /** Stops the worker. Never waits longer than a bound, even for a worker that does not exit. */
+  /**
+   * Stops the agent: its slot is given up (a request still queued is never
+   * run) and a worker of its own is terminated. A call still running in a
+   * shared worker can only be stopped with the thread. Never waits longer
+   * than a bound, even for a worker that does not exit.
+   */
   async terminate(): Promise<void> {
+    const running = this.running
     this.die(new SandboxError('terminated', 'agent stopped'))
-    await bounded(this.worker.terminate().then(() => this.exited), TERMINATE_WAIT_MS)
+    Atomics.store(this.stamps, CALL_STAMPS.cancelled, 1n)
+    if (running && this.host.capacity > 1) {
+      this.host.kill(this.slot, `${this.agentId} was stopped during a call`)
+      return
+    }
+    await this.host.release(this.slot)
   }
 
-  private request(request: WorkerRequest, timeoutMs: number = request.deadlineMs): Promise<WorkerReply & { ok: true }> {
+  private request(request: SlotlessRequest, timeoutMs: number = request.deadlineMs): Promise<WorkerReply & { ok: true }> {
     if (this.dead !== null) return Promise.reject(this.dead)
     if (this.pending !== null) return Promise.reject(new SandboxError('crashed', 'sandbox is busy (one request at a time)'))
     const id = this.nextId++
@@ -217,7 +252,7 @@ export class AgentSandbox {
         dropped: 0
       }
       this.pending = pending
-      this.worker.postMessage({ ...request, id })
+      this.host.post({ ...request, id, slot: this.slot } as WorkerRequest)
     })
   }
 
@@ -233,12 +268,14 @@ export class AgentSandbox {
     const phaseDeadlineNs = started ? Atomics.load(this.stamps, CALL_STAMPS.deadlineNs) : 0n
     const verdict = deadlineVerdict({ nowNs: now, startedAtNs, deadlineNs: phaseDeadlineNs > 0n ? phaseDeadlineNs : pending.deadlineNs, stalledNs: this.clock.stalledNs() - pending.stalledAtPost + httpWaitNs, replied, started })
     if (verdict.action === 'not-started') {
-      if (now - pending.postedAtNs < BigInt(UNSTARTED_WAIT_MS) * 1_000_000n) {
+      // Queued behind another agent's call in a shared worker is not late: that call has its own deadline.
+      const unstarted = BigInt(UNSTARTED_WAIT_MS) * 1_000_000n
+      if (this.host.busyElsewhere(this.slot) || now - pending.postedAtNs < unstarted || process.hrtime.bigint() - this.host.lastProgressNs < unstarted) {
         pending.timer = setTimeout(() => this.onTimer(pending), 10)
         return
       }
       this.die(new SandboxError('crashed', `agent worker did not start the call within ${UNSTARTED_WAIT_MS} ms; stopped`))
-      void this.worker.terminate()
+      this.host.kill(this.slot, `${this.agentId}'s call was never started`)
       return
     }
     if (verdict.action === 'wait') {
@@ -268,7 +305,7 @@ export class AgentSandbox {
       starvationForgivenMs: pending.starvationForgivenMs
     }, `call over its ${ms} ms deadline; stopping the agent's worker`)
     this.die(new SandboxError('timeout', `agent did not finish within ${ms} ms; stopped`, pending.deadlineNs))
-    void this.worker.terminate()
+    this.host.kill(this.slot, `${this.agentId}'s call passed its ${ms} ms deadline`)
   }
 
   /**
@@ -286,7 +323,8 @@ export class AgentSandbox {
     return pending.starvationForgivenMs <= MAX_STARVATION_FORGIVEN_MS
   }
 
-  private onMessage(message: WorkerMessage): void {
+  /** SlotClient: a message from the worker for this slot. */
+  onMessage(message: WorkerMessage): void {
     const pending = this.pending
     if (message.type === 'http') {
       this.onHttp(message)
@@ -320,7 +358,8 @@ export class AgentSandbox {
       const text = message.kind === 'trap' ? `agent trapped: ${message.message}` : message.message
       const error = new SandboxError(message.kind, text, message.kind === 'timeout' ? pending.deadlineNs : message.elapsedNs)
       this.die(error)
-      void this.worker.terminate()
+      // The failure unwound inside the worker: the thread is sound, only this instance is dropped.
+      void this.host.release(this.slot)
       pending.reject(error)
     }
   }
@@ -372,15 +411,3 @@ export class AgentSandbox {
   }
 }
 
-async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([
-    promise.then(() => undefined, () => undefined),
-    new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); timer.unref() })
-  ])
-  clearTimeout(timer)
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? ''
-}

@@ -1,7 +1,7 @@
 /**
  * Messages between the node (main thread) and an agent's worker thread.
  *
- * Protocol: the node posts one `WorkerRequest` at a time; the worker answers
+ * Protocol: the node posts one `WorkerRequest` at a time per slot; the worker answers
  * with at most `OUTPUT_LIMITS.maxLinesPerCall` `WorkerLog` lines plus one
  * summary line, then exactly one `WorkerReply` carrying the same `id`.
  * Every reply reports `elapsedNs`, the time spent inside the agent for that
@@ -31,6 +31,12 @@ export interface WorkerSetup {
 
 interface RequestBase {
   readonly id: number
+  /**
+   * The agent's slot in its worker (issue 11: a worker may host several
+   * agents, each with its own instance; see `sandbox/worker-host.ts`).
+   * Every message the worker posts back carries the slot of its request.
+   */
+  readonly slot: number
   /** The call's deadline, from when the worker starts it (SPEC §11: tick 100 ms, init/resume 10 s, checkpoint 5 s). */
   readonly deadlineMs: number
 }
@@ -48,6 +54,11 @@ export type WorkerRequest =
   | RequestBase & { readonly op: 'checkpoint' }
   /** SPEC §12: the last tick's states before and after it, and its event log (kept in the worker; no call into the agent). */
   | RequestBase & { readonly op: 'tick-record' }
+  /** Drop the slot's instance (no reply): the agent stopped, failed, or left the node. */
+  | RequestBase & { readonly op: 'dispose' }
+
+/** A request as an `AgentSandbox` builds it; its slot is added when it is posted. */
+export type SlotlessRequest = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'slot'> : never) : never
 
 /**
  * `trap`: the agent trapped (or a hostcall failed unexpectedly); `abi`: a bad
@@ -58,13 +69,14 @@ export type WorkerRequest =
 export type FailureKind = 'trap' | 'abi' | 'exit' | 'timeout' | 'deadline'
 
 export type WorkerReply =
-  | { readonly type: 'reply', readonly id: number, readonly ok: true, readonly elapsedNs: bigint, readonly more?: boolean, readonly state?: Uint8Array, readonly observations?: number, readonly highestId?: number, readonly recorded?: boolean, readonly replayFailure?: string | null, readonly record?: LastTickRecord | null }
-  | { readonly type: 'reply', readonly id: number, readonly ok: false, readonly kind: FailureKind, readonly message: string, readonly elapsedNs: bigint }
+  | { readonly type: 'reply', readonly id: number, readonly slot?: number, readonly ok: true, readonly elapsedNs: bigint, readonly more?: boolean, readonly state?: Uint8Array, readonly observations?: number, readonly highestId?: number, readonly recorded?: boolean, readonly replayFailure?: string | null, readonly record?: LastTickRecord | null }
+  | { readonly type: 'reply', readonly id: number, readonly slot?: number, readonly ok: false, readonly kind: FailureKind, readonly message: string, readonly elapsedNs: bigint }
 
 export interface WorkerLog {
   readonly type: 'log'
   /** The request during which the line was produced. */
   readonly id: number
+  readonly slot?: number
   /** `agent` for `igor.log_emit`, `stdout`/`stderr` for WASI fd 1/2, `sandbox` for the over-the-cap summary. */
   readonly stream: 'agent' | 'stdout' | 'stderr' | 'sandbox'
   readonly line: string
@@ -80,6 +92,7 @@ export interface WorkerHttpCall {
   readonly type: 'http'
   /** The request (tick) during which the call was made. */
   readonly id: number
+  readonly slot?: number
   /** n of the Idempotency-Key: the call's index within the tick. */
   readonly callIndex: number
   readonly call: { readonly method: string, readonly url: string, readonly headers: string, readonly body: Uint8Array }

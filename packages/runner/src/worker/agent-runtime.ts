@@ -54,6 +54,8 @@ export class AgentRuntime {
   handle(request: WorkerRequest): void {
     this.requestId = request.id
     if (request.op === 'init') this.call.attachStamps(request.stamps ?? null)
+    // A request queued behind another agent's call after the node gave this slot up: nobody waits for it.
+    if (request.op === 'dispose' || this.call.cancelled()) return
     this.call.begin(request.id, request.deadlineMs)
     let reply: WorkerReply
     let transfer: ArrayBuffer[] | undefined
@@ -128,6 +130,8 @@ export class AgentRuntime {
         return { record: this.observation.lastTick() }
       case 'checkpoint':
         return { state: this.snapshot(this.require('checkpoint')) }
+      case 'dispose':
+        return {}
     }
   }
 

@@ -13,7 +13,7 @@
 import { readlinkSync } from 'node:fs'
 import { DeadlineExceeded, ProcExit } from './errors.js'
 
-export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, threadId: 3, deadlineNs: 4, length: 5 } as const
+export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, threadId: 3, deadlineNs: 4, cancelled: 5, length: 6 } as const
 
 /**
  * The OS thread id of the calling thread (Linux: from /proc/thread-self), or
@@ -44,6 +44,15 @@ export class CallState {
   exit: ProcExit | null = null
   /** Set when the agent asked to wait past its deadline. */
   overran: DeadlineExceeded | null = null
+
+  /**
+   * True once the node has given the slot up (`AgentSandbox.terminate`): a
+   * request still queued behind another agent's call in a shared worker is
+   * then dropped, never run (issue 11).
+   */
+  cancelled(): boolean {
+    return this.stamps !== null && this.stamps.length > CALL_STAMPS.cancelled && Atomics.load(this.stamps, CALL_STAMPS.cancelled) !== 0n
+  }
 
   attachStamps(buffer: SharedArrayBuffer | null): void {
     this.stamps = buffer === null ? null : new BigInt64Array(buffer)
