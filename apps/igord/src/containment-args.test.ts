@@ -12,6 +12,15 @@ describe('containment flags', () => {
     }
   })
 
+  it('--agents-per-worker (issue 11): default 16, 1..256, anything else refused with the flag named', () => {
+    expect(parseCommand([])).toMatchObject({ kind: 'start', agentsPerWorker: 16 })
+    expect(parseCommand(['--agents-per-worker', '1'])).toMatchObject({ agentsPerWorker: 1 })
+    expect(parseCommand(['--agents-per-worker', '256'])).toMatchObject({ agentsPerWorker: 256 })
+    for (const bad of ['0', '257', '-1', '1.5', 'x', '9007199254740993']) {
+      expect(() => parseCommand(['--agents-per-worker', bad])).toThrow(/--agents-per-worker/)
+    }
+  })
+
   it('release <agentId>', () => {
     expect(parseCommand(['release', 'victim', '--data-dir', 'd'])).toMatchObject({ kind: 'release', agentId: 'victim', dataDir: 'd' })
     expect(() => parseCommand(['release'])).toThrow('release needs an agent id: igord release <agentId>')

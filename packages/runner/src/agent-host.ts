@@ -79,7 +79,7 @@ export interface AgentHostInit {
    * worker was stopped for another agent's fault (`solo`: a worker of its
    * own). Without it an evicted agent halts.
    */
-  readonly restartSandbox?: (state: Uint8Array, budget: bigint, solo: boolean) => Promise<AgentSandbox>
+  readonly restartSandbox?: (state: Uint8Array | null, budget: bigint, solo: boolean) => Promise<AgentSandbox>
 }
 
 /** An agent evicted this often within EVICTION_WINDOW_MS gets a worker of its own. */
@@ -233,16 +233,16 @@ export class AgentHost {
     if (this.sandbox.alive) return true
     if (this.sandbox.evicted !== true || this.restartSandbox === undefined || this.stopped) return false
     const reason = this.sandbox.failure ?? 'worker lost'
+    // No checkpoint yet (evicted before its first one was written): it starts over, as a crash would have it.
     const stored = await this.store.load(this.agentId)
-    if (stored === null) throw new RunnerError('AGENT_HALTED', `agent ${this.agentId} lost its worker and has no checkpoint to restart from`)
     const now = performance.now()
     this.evictions = [...this.evictions.filter((at) => now - at < EVICTION_WINDOW_MS), now]
     const solo = this.evictions.length >= EVICTIONS_BEFORE_SOLO
-    this.sandbox = await this.restartSandbox(stored.state, this.budget, solo)
+    this.sandbox = await this.restartSandbox(stored?.state ?? null, this.budget, solo)
     this.attachHttp()
-    this.tickNumber = stored.tickNumber
+    this.tickNumber = stored?.tickNumber ?? 0n
     this.lastRecorded = null
-    this.lastLiveState = stored.state
+    this.lastLiveState = stored?.state ?? null
     runtimeEvents.eviction(this.agentId)
     this.log.warn({ tickNumber: this.tickNumber.toString(), solo }, `agent restarted from its last checkpoint: ${reason}`)
     return true
@@ -682,8 +682,18 @@ export class AgentHost {
 
   /** The live state, copied out of the worker and encoded at the live epoch. */
   private async encodeLive(): Promise<Uint8Array> {
-    await this.ensureInstance()
-    const state = await this.sandbox.checkpoint()
+    let state: Uint8Array
+    for (let attempt = 1; ; attempt++) {
+      await this.ensureInstance()
+      try {
+        state = await this.sandbox.checkpoint()
+        break
+      } catch (error) {
+        // Evicted during the copy (issue 11): restarted, the state to save is the restarted one.
+        if (attempt < 3 && error instanceof SandboxError && error.kind === 'evicted') continue
+        throw error
+      }
+    }
     this.charge(this.sandbox.takeUncharged()) // SPEC §11: checkpoint and start-up time is charged too
     this.lastLiveState = state
     const input = {

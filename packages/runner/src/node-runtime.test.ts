@@ -156,6 +156,36 @@ describe('NodeRuntime: isolation and halts', () => {
     expect((await row(rt, 'counter')).halted).toBeNull()
   })
 
+  it('an agent whose shared worker is stopped for a looping neighbour restarts from its last checkpoint and ticks on (issue 11)', async () => {
+    const logger = recordingLogger()
+    const rt = await runtime({ logger, agentsPerWorker: 4 })
+    await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1_000_000n })
+    await waitFor('counter checkpointed past tick 3', async () => (await onDisk(rt, 'counter')).tickNumber >= 3n)
+    await rt.startAgent({ wasmPath: agentPath('looper'), budget: 1_000_000n })
+    await waitFor('looper halted', async () => (await row(rt, 'looper')).halted)
+    expect((await row(rt, 'looper')).halted).toMatch(/did not finish within 100 ms/)
+    const restarted = await waitFor('counter restarted', () => logger.lines.find((l) => l.fields.agentId === 'counter' && l.msg.startsWith('agent restarted from its last checkpoint')))
+    expect(restarted.msg).toMatch(/shared with looper, was stopped/)
+    const after = (await row(rt, 'counter')).tickNumber
+    await waitFor('counter ticks on', async () => (await row(rt, 'counter')).tickNumber > after + 3n)
+    expect((await row(rt, 'counter')).halted).toBeNull()
+    // State and tick number stay one: the restart took both from the same checkpoint.
+    await rt.shutdown()
+    const final = await onDisk(rt, 'counter')
+    expect(new DataView(final.state.buffer, final.state.byteOffset, final.state.byteLength).getBigUint64(0, true)).toBe(final.tickNumber)
+  })
+
+  it('with --agents-per-worker 1 a looping agent never touches another agent', async () => {
+    const logger = recordingLogger()
+    const rt = await runtime({ logger, agentsPerWorker: 1 })
+    await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1_000_000n })
+    await rt.startAgent({ wasmPath: agentPath('looper'), budget: 1_000_000n })
+    await waitFor('looper halted', async () => (await row(rt, 'looper')).halted)
+    const counter = (await row(rt, 'counter')).tickNumber
+    await waitFor('counter ticks on', async () => (await row(rt, 'counter')).tickNumber > counter + 3n)
+    expect(logger.lines.filter((l) => l.msg.startsWith('agent restarted'))).toEqual([])
+  })
+
   it('halts with a final checkpoint when the budget runs out', async () => {
     const rt = await runtime({ pricePerSecond: 1_000_000_000_000n })
     await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1n })

@@ -4,7 +4,7 @@ import type { HttpCall, HttpCallResult } from '../effects/http.js'
 import type { Logger } from '../logger.js'
 import { CALL_STAMPS } from '../worker/call-state.js'
 import { OUTPUT_LIMITS } from '../worker/output-caps.js'
-import type { FailureKind, HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
+import type { FailureKind, HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerMessage, WorkerReply, WorkerSetup } from './messages.js'
 import { TICK_WALL_LIMIT_MS } from './messages.js'
 import { deadlineVerdict, processStallClock } from './stall-watch.js'
 import type { StallClock } from './stall-watch.js'
@@ -125,15 +125,24 @@ export class AgentSandbox implements SlotClient {
    */
   static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock, agentsPerWorker?: number }): Promise<AgentSandbox> {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
-    const sandbox = new AgentSandbox(setup.agentId, limits, options.logger, options.stallClock ?? processStallClock(), options.agentsPerWorker ?? 1)
-    try {
-      const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs: limits.initTimeoutMs, setup, budget: options.budget, state: options.state, stamps: sandbox.stamps.buffer })
-      sandbox.uncharged += reply.elapsedNs
-    } catch (error) {
-      await sandbox.terminate()
-      throw error
+    let perWorker = options.agentsPerWorker ?? 1
+    for (let attempt = 1; ; attempt++) {
+      const sandbox = new AgentSandbox(setup.agentId, limits, options.logger, options.stallClock ?? processStallClock(), perWorker)
+      try {
+        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs: limits.initTimeoutMs, setup, budget: options.budget, state: options.state, stamps: sandbox.stamps.buffer })
+        sandbox.uncharged += reply.elapsedNs
+        return sandbox
+      } catch (error) {
+        await sandbox.terminate()
+        // Evicted while starting (a neighbour's call took the thread): not this agent's failure.
+        // Start again in another slot; the third attempt gets a thread of its own.
+        if (error instanceof SandboxError && error.kind === 'evicted' && attempt < 3) {
+          if (attempt === 2) perWorker = 1
+          continue
+        }
+        throw error
+      }
     }
-    return sandbox
   }
 
   get alive(): boolean {
@@ -143,6 +152,11 @@ export class AgentSandbox implements SlotClient {
   /** True when the instance is gone through no fault of its own (a shared worker was stopped): restart it from its checkpoint. */
   get evicted(): boolean {
     return this.dead?.kind === 'evicted'
+  }
+
+  /** The OS thread the agent runs on (Linux; 0 when unknown): agents sharing a worker share it. */
+  get threadId(): bigint {
+    return Atomics.load(this.stamps, CALL_STAMPS.threadId)
   }
 
   /** Why the sandbox is unusable, null while it is alive. */
@@ -252,7 +266,7 @@ export class AgentSandbox implements SlotClient {
         dropped: 0
       }
       this.pending = pending
-      this.host.post({ ...request, id, slot: this.slot } as WorkerRequest)
+      this.host.post({ ...request, id, slot: this.slot })
     })
   }
 

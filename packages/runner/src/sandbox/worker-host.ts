@@ -94,7 +94,11 @@ export class WorkerHost {
    * slot out stops the thread. Never waits longer than a bound.
    */
   async release(slot: number): Promise<void> {
-    if (!this.slots.delete(slot)) return
+    if (!this.slots.delete(slot)) {
+      // Already lost with the thread: still wait (bounded) for the thread to be gone.
+      if (this.gone && this.slots.size === 0) await this.stop()
+      return
+    }
     if (!this.gone) this.post({ op: 'dispose', id: 0, slot, deadlineMs: 0 })
     if (this.slots.size > 0) return
     this.worker.unref()
