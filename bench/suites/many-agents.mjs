@@ -5,7 +5,8 @@
 //     split into anonymous and file-backed memory, next to the same number of
 //     bare worker threads with igord's resourceLimits (what one isolate costs);
 //   - threads, and CPU share of the whole process at 1 tick/s per agent.
-// Baseline in the same run: 100 agents loaded one at a time (IGORD_LOAD_CONCURRENCY=1).
+// Baselines in the same run: 100 agents loaded one at a time (IGORD_LOAD_CONCURRENCY=1), and 100 agents
+// with a worker thread each (--agents-per-worker 1, the sandbox model before shared workers).
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,10 +69,11 @@ function describeNotReady(status) {
 }
 
 /** One igord with `count` agents: time to all ticking, memory once idle, CPU over a window. */
-async function runNode(ctx, temps, count, { env = {}, measureCpu = true } = {}) {
+async function runNode(ctx, temps, count, { env = {}, measureCpu = true, extraArgs = [] } = {}) {
   const dataDir = await tempDir(temps, `data${count}`)
   const args = ['--data-dir', dataDir, '--listen', LISTEN]
   if (count > 0) args.push('--run-agents', await agentsDir(temps, count))
+  args.push(...extraArgs)
   Object.assign(process.env, env) // spawnIgord inherits the environment
   const node = spawnIgord(args)
   for (const key of Object.keys(env)) delete process.env[key]
@@ -134,6 +136,11 @@ export async function run(ctx) {
     const empty = await runNode(ctx, temps, 0, { measureCpu: false })
     const sequential = await runNode(ctx, temps, 100, { env: { IGORD_LOAD_CONCURRENCY: '1' }, measureCpu: false })
     rows.push(row('many-agents 100 all ticking, sequential loads', sequential.readyS, 's', { note: 'baseline: IGORD_LOAD_CONCURRENCY=1, the load order before issue 11' }))
+    // The model before shared workers: a worker thread per agent (--agents-per-worker 1).
+    const threadEach = await runNode(ctx, temps, 100, { measureCpu: false, extraArgs: ['--agents-per-worker', '1'] })
+    const threadEachMiB = (threadEach.memory.rssKiB - empty.memory.rssKiB) / 1024 / (100 - threadEach.halted)
+    rows.push(row('many-agents 100 all ticking, a thread per agent', threadEach.readyS, 's', { note: '--agents-per-worker 1: one worker thread per agent, the sandbox model before shared workers' }))
+    rows.push(row('many-agents 100 memory per idle agent, a thread per agent', threadEachMiB, 'MiB/agent', { note: '--agents-per-worker 1' }))
     const bare0 = await bareWorkers(ctx, 0)
     for (const count of counts) {
       const result = await runNode(ctx, temps, count)
@@ -154,7 +161,7 @@ export async function run(ctx) {
       })
       rows.push({
         ...row(`many-agents ${count} memory per idle agent`, perAgent, 'MiB/agent', {
-          note: `(RSS with ${count} − RSS 0) / ${live} live agents (${result.halted} halted, their workers gone): anonymous ${anon.toFixed(2)}, file-backed ${file.toFixed(2)}; a bare worker thread with the same resourceLimits costs ${barePerWorker.toFixed(2)} MiB (ratio = agent / bare worker)`
+          note: `(RSS with ${count} − RSS 0) / ${live} live agents (${result.halted} halted): anonymous ${anon.toFixed(2)}, file-backed ${file.toFixed(2)}; a bare worker thread with the same resourceLimits costs ${barePerWorker.toFixed(2)} MiB (ratio = agent / bare worker)${count === 100 ? `; a thread per agent: ${threadEachMiB.toFixed(2)} MiB` : ''}`
         }),
         ratio: perAgent / barePerWorker,
         ...(timed ? { target: `≤ ${MEMORY_PER_AGENT_MAX_MIB} MiB`, ok: perAgent <= MEMORY_PER_AGENT_MAX_MIB } : {})

@@ -26,6 +26,8 @@ const LONG = agentWat({
 const started: AgentSandbox[] = []
 afterEach(async () => {
   for (const box of started.splice(0)) await box.terminate()
+  // The last agent out of a worker stops its thread: nothing is left running.
+  expect(workerPool.hosts).toBe(0)
   await workerPool.close()
 })
 

@@ -84,8 +84,14 @@ export class WorkerPool {
     this.refill = null
     const spare = this.spare
     this.spare = null
-    const hosts = [...this.all]
-    await Promise.all([spare?.terminate(), ...hosts.map(async (host) => host.stop())])
+    // Hosts are not stopped here: the pool is process-wide (tests run several nodes in one process),
+    // and a host stops its thread itself when its last agent is released.
+    if (spare !== null) await spare.terminate()
+  }
+
+  /** Threads hosting agents now (tests, diagnostics). */
+  get hosts(): number {
+    return this.all.size
   }
 
   /** A started worker thread; the caller owns it from now on. */
