@@ -539,7 +539,7 @@ export class AgentHost {
   /** One pass of the SPEC §5 loop; returns the delay to the next pass, or null to stop. */
   private async step(): Promise<number | null> {
     if (this.stopped || this.halted !== null || !canTick(this.lease.state)) return null
-    await this.ensureInstance()
+    if (!this.sandbox.alive) await this.ensureInstance() // no await on the live path
     if (!await this.leaseHolds()) return null
     if (this.lease.needsRenewal()) {
       this.lease.renew()
@@ -684,7 +684,7 @@ export class AgentHost {
   private async encodeLive(): Promise<Uint8Array> {
     let state: Uint8Array
     for (let attempt = 1; ; attempt++) {
-      await this.ensureInstance()
+      if (!this.sandbox.alive) await this.ensureInstance()
       try {
         state = await this.sandbox.checkpoint()
         break
