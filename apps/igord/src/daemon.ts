@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { NodeRuntime, RunnerError } from '@igor/runner'
+import { agentIdFor, NodeRuntime, RunnerError } from '@igor/runner'
 import type { StartOptions } from './args.js'
 import { ControlServer } from './control/server.js'
 import { authorityRoute } from './control/authority-routes.js'
@@ -128,8 +128,21 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       return await stopped
     }
     network = started
-    await startAgents(runtime, options.agents, options.budget, log)
-    for (const result of await runtime.resumeStoredAgents(loadConcurrency())) {
+    // SPEC §11: agents the last death was counted against load after all the others, one at a time,
+    // each held until its first tick, so another death names them alone (runtime.suspects).
+    const suspects = runtime.suspects
+    const suspect = (agent: StartOptions['agents'][number]): boolean => {
+      try {
+        return suspects.has(agentIdFor(agent))
+      } catch {
+        return false // a bad id is refused by startAgent with its own message
+      }
+    }
+    await startAgents(runtime, options.agents.filter((agent) => !suspect(agent)), options.budget, log)
+    const resumed = await runtime.resumeStoredAgents(loadConcurrency(), { skipSuspects: true })
+    await startAgents(runtime, options.agents.filter(suspect), options.budget, log, 1)
+    resumed.push(...await runtime.resumeStoredAgents(1))
+    for (const result of resumed) {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
     log.info({ peerId: network.peerId, addresses: network.addresses() }, `listening on ${network.addresses().join(' ')}`)

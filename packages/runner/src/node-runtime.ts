@@ -86,6 +86,14 @@ export interface IncomingAgent {
 /** What a node held for an agent before an arrival touched its files. */
 interface PriorFiles { authority: AuthorityRecord | null, checkpoint: boolean, module: boolean, tombstone: boolean }
 
+/** How long a suspect's first tick is waited for before the next load starts (SPEC §11). */
+const SUSPECT_SETTLE_MS = 3_000
+
+/** The id an agent given by file gets: `--agent-id`, else the file name without `.wasm`. */
+export function agentIdFor(options: { agentId?: string | undefined, wasmPath: string }): string {
+  return validateAgentId(options.agentId ?? basename(options.wasmPath).replace(/\.wasm$/i, ''))
+}
+
 const HANDOFF_STATES: ReadonlySet<string> = new Set([AuthorityState.HANDOFF_INITIATED, AuthorityState.HANDOFF_PENDING, AuthorityState.RECOVERY_REQUIRED])
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
@@ -113,7 +121,7 @@ export class NodeRuntime {
   /** SPEC §11: agents this node will not start until an operator releases them. */
   private readonly quarantined = new Map<string, QuarantineRecord>()
 
-  private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions, private readonly marker: CallMarker) {
+  private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions, private readonly marker: CallMarker, private readonly suspectIds: ReadonlySet<string> = new Set()) {
     this.store = store
     this.fences = new FenceStore(options.dataDir)
     this.log = options.logger ?? silentLogger
@@ -126,8 +134,8 @@ export class NodeRuntime {
     workerPool.prewarm()
     const store = await CheckpointStore.open(options.dataDir)
     const clock = options.clock ?? systemClock
-    const marker = await openContainment(options.dataDir, store, () => clock.nowNs(), options.logger ?? silentLogger)
-    const runtime = new NodeRuntime(store, options, marker)
+    const { marker, suspects } = await openContainment(options.dataDir, store, () => clock.nowNs(), options.logger ?? silentLogger)
+    const runtime = new NodeRuntime(store, options, marker, suspects)
     for (const agentId of await store.listAgents()) {
       const record = await store.readQuarantine(agentId).catch(() => null)
       if (record !== null) runtime.quarantined.set(agentId, record)
@@ -147,9 +155,20 @@ export class NodeRuntime {
     return this.hosts.get(agentId)
   }
 
+  /**
+   * SPEC §11 containment: the agents that were inside a call when the last
+   * process died (and are not quarantined). Callers load them after every
+   * other agent and one at a time; each is held until its first tick, so a
+   * death while one of them loads or first ticks is counted against it
+   * alone, not against an innocent agent loading beside it.
+   */
+  get suspects(): ReadonlySet<string> {
+    return this.suspectIds
+  }
+
   /** `--run-agent`: load a new agent, or resume it from its checkpoint (SPEC §5 restart). */
   async startAgent(options: StartAgentOptions): Promise<AgentStatus> {
-    const agentId = validateAgentId(options.agentId ?? basename(options.wasmPath).replace(/\.wasm$/i, ''))
+    const agentId = agentIdFor(options)
     return this.exclusive(agentId, async () => {
       if (this.quarantined.has(agentId)) return this.quarantineStatus(agentId, true)
       this.refuseIfFull(agentId)
@@ -164,6 +183,7 @@ export class NodeRuntime {
         throw error
       }
       host.start()
+      await this.settleSuspect(host)
       return host.status()
     })
   }
@@ -173,20 +193,40 @@ export class NodeRuntime {
    * running (agents that arrived by migration, or ran here before). Failures
    * are reported per agent and never stop the others.
    */
-  async resumeStoredAgents(concurrency = 1): Promise<Array<{ agentId: string, error?: string }>> {
+  async resumeStoredAgents(concurrency = 1, options: { skipSuspects?: boolean } = {}): Promise<Array<{ agentId: string, error?: string }>> {
     // Issue 11: a restart with many stored agents loads them in parallel (bounded), like --run-agent;
     // each agent's own steps still run under its exclusive lock. Results keep the store's order.
+    // SPEC §11: suspects come last, one at a time (`suspects`), or not at all with skipSuspects.
     const ids = await this.store.listAgents()
     const slots: Array<{ agentId: string, error?: string } | null> = ids.map(() => null)
-    let next = 0
-    const lane = async (): Promise<void> => {
-      while (next < ids.length) {
-        const index = next++
-        slots[index] = await this.resumeStoredAgent(ids[index] as string)
+    const run = async (indexes: number[], lanes: number): Promise<void> => {
+      let next = 0
+      const lane = async (): Promise<void> => {
+        while (next < indexes.length) {
+          const index = indexes[next++] as number
+          slots[index] = await this.resumeStoredAgent(ids[index] as string)
+        }
       }
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, indexes.length)) }, lane))
     }
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, ids.length)) }, lane))
+    const all = ids.map((_, index) => index)
+    await run(all.filter((index) => !this.suspectIds.has(ids[index] as string)), concurrency)
+    if (options.skipSuspects !== true) await run(all.filter((index) => this.suspectIds.has(ids[index] as string)), 1)
     return slots.filter((slot): slot is { agentId: string, error?: string } => slot !== null)
+  }
+
+  /**
+   * SPEC §11: a suspect is held (its load lock kept, the caller waiting)
+   * until its first tick here completes, it halts, or SUSPECT_SETTLE_MS
+   * pass; the next load starts only then.
+   */
+  private async settleSuspect(host: AgentHost): Promise<void> {
+    if (!this.suspectIds.has(host.agentId)) return
+    const from = host.status().tickNumber
+    const until = performance.now() + SUSPECT_SETTLE_MS
+    while (performance.now() < until && host.ticking && host.status().tickNumber === from) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
   }
 
   private async resumeStoredAgent(agentId: string): Promise<{ agentId: string, error?: string } | null> {
@@ -205,6 +245,7 @@ export class NodeRuntime {
           : parseManifest(stored.manifest, { source: `${agentId} (stored manifest)` })
         const host = await this.load(agentId, { wasm: stored.wasm, manifest, path: `${agentId}.wasm (stored)`, budget: 0n, mustResume: true })
         host.start()
+        await this.settleSuspect(host)
         return host.status()
       })
       return status !== null ? { agentId } : null

@@ -50,9 +50,10 @@ export function quarantineReason(record: Pick<QuarantineRecord, 'call' | 'starts
  * At node start, before any agent loads: reads the call marker the previous
  * process left, updates the consecutive-death counts (durable), writes a
  * quarantine record for every agent that reached the limit, and opens a fresh
- * marker for this process.
+ * marker for this process. `suspects`: the agents the last death was counted
+ * against and not quarantined; they load last and alone (`NodeRuntime`).
  */
-export async function openContainment(dataDir: string, store: CheckpointStore, nowNs: () => bigint, log: Logger): Promise<CallMarker> {
+export async function openContainment(dataDir: string, store: CheckpointStore, nowNs: () => bigint, log: Logger): Promise<{ marker: CallMarker, suspects: Set<string> }> {
   const { marker, died } = CallMarker.open(dataDir)
   const previous = await readStrikes(store)
   const { strikes, quarantine } = countStrikes(previous, died)
@@ -67,7 +68,7 @@ export async function openContainment(dataDir: string, store: CheckpointStore, n
   if (JSON.stringify(previous) !== JSON.stringify(strikes)) {
     await writeFileAtomic(store.dir, STRIKES_FILE, Buffer.from(`${JSON.stringify(strikes)}\n`, 'utf8'))
   }
-  return marker
+  return { marker, suspects: new Set(Object.keys(strikes)) }
 }
 
 /** `igord release`: the agent's count starts again from 0. */
