@@ -4,6 +4,7 @@ import { recordingLogger } from '../test-support/helpers.js'
 import { prepareAgentModule } from '../wasm/prepare.js'
 import { agentWat, wat } from '../wasm/wat.test-helper.js'
 import { AgentSandbox, SandboxError } from './agent-sandbox.js'
+import { OUTPUT_RATE } from './output-rate.js'
 
 const LOG = parseManifest('{"capabilities": {"log": {"version": 1}}}', { source: 'x.manifest.json' })
 
@@ -81,6 +82,24 @@ describe('AgentSandbox (SPEC §11)', () => {
       'agent output over the per-call cap (64 lines, 65536 bytes): dropped 4936 lines, 493600 bytes',
       'agent output over the per-call cap (64 lines, 65536 bytes): dropped 4936 lines, 493600 bytes'
     ])
+    await box.terminate()
+  })
+
+  it('an agent that floods every call is held to the node\'s output rate across calls, with a summary', async () => {
+    const { box, logger } = await sandbox(agentWat({
+      imports: '(import "igor" "log_emit" (func $log (param i32 i32)))',
+      omit: ['agent_tick'],
+      extra: `(func (export "agent_tick") (result i32) (local $i i32)
+        (loop $l (call $log (i32.const 0) (i32.const 100)) (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 64)))) (i32.const 1))`
+    }), LOG, { tickTimeoutMs: 10_000 })
+    const started = performance.now()
+    for (let i = 0; i < 40; i++) await box.tick(1000n) // 2560 lines, far over the burst
+    const seconds = (performance.now() - started) / 1000
+    const logged = logger.lines.filter((l) => l.fields.src === 'agent').length
+    expect(logged).toBeGreaterThanOrEqual(OUTPUT_RATE.burstLines)
+    expect(logged).toBeLessThanOrEqual(OUTPUT_RATE.burstLines + Math.ceil(seconds * OUTPUT_RATE.linesPerSecond) + 1)
+    expect(logger.lines.filter((l) => l.fields.src === 'sandbox' && /over the rate limit/.test(l.msg)).length).toBeGreaterThan(0)
     await box.terminate()
   })
 

@@ -11,6 +11,7 @@ import type { StallClock } from './stall-watch.js'
 import { MAX_STARVATION_FORGIVEN_MS, PROBE_MS, sampleThread, starvedDuring } from './thread-stats.js'
 import type { ThreadSample } from './thread-stats.js'
 import { workerPool } from './worker-pool.js'
+import { OUTPUT_RATE, OutputRate } from './output-rate.js'
 import type { SlotClient, WorkerHost, WorkerLoss } from './worker-host.js'
 import type { LastTickRecord } from '../replay/worker-observe.js'
 
@@ -110,6 +111,10 @@ export class AgentSandbox implements SlotClient {
   private readonly stamps = new BigInt64Array(new SharedArrayBuffer(CALL_STAMPS.length * 8))
   private uncharged = 0n
   private httpHandler: HttpHandler | null = null
+  /** Output over time (SPEC §11): lines dropped by the rate limit since the last report, and when that was. */
+  private readonly outputRate = new OutputRate()
+  private rateDropped = 0
+  private rateReportedAt = 0
 
   private constructor(agentId: string, private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock, perWorker: number) {
     this.agentId = agentId
@@ -355,6 +360,10 @@ export class AgentSandbox implements SlotClient {
       }
       pending.lines += 1
       pending.bytes += message.line.length
+      if (!this.outputRate.take(message.line.length)) {
+        this.rateDropped += 1
+        return
+      }
       const fields = { src: message.stream }
       if (message.stream === 'stderr' || message.stream === 'sandbox') this.log.warn(fields, message.line)
       else this.log.info(fields, message.line)
@@ -364,6 +373,7 @@ export class AgentSandbox implements SlotClient {
     this.pending = null
     clearTimeout(pending.timer)
     if (pending.dropped > 0) this.log.warn({ src: 'sandbox' }, `node dropped ${pending.dropped} more agent output lines over the per-call cap`)
+    this.reportRateDrops()
     if (message.ok) {
       pending.resolve(message)
     } else if (message.kind === 'deadline') {
@@ -376,6 +386,15 @@ export class AgentSandbox implements SlotClient {
       void this.host.release(this.slot)
       pending.reject(error)
     }
+  }
+
+  /** At most one line a second says how much output the rate limit dropped. */
+  private reportRateDrops(): void {
+    const now = performance.now()
+    if (this.rateDropped === 0 || now - this.rateReportedAt < 1000) return
+    this.log.warn({ src: 'sandbox' }, `node dropped ${this.rateDropped} agent output lines over the rate limit (${OUTPUT_RATE.linesPerSecond} lines/s, ${OUTPUT_RATE.bytesPerSecond / 1024} KiB/s)`)
+    this.rateDropped = 0
+    this.rateReportedAt = now
   }
 
   /** SPEC §13: perform the request off the worker, answer on its port, wake it. Never throws. */
