@@ -1,32 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { EMPTY_MANIFEST, parseManifest } from '../manifest/manifest.js'
-import { recordingLogger } from '../test-support/helpers.js'
-import { prepareAgentModule } from '../wasm/prepare.js'
-import { agentWat, wat } from '../wasm/wat.test-helper.js'
-import { AgentSandbox, SandboxError } from './agent-sandbox.js'
+import { agentWat } from '../wasm/wat.test-helper.js'
+import { sandboxFailure, startWatSandbox } from './sandbox.test-helper.js'
 import { OUTPUT_RATE } from './output-rate.js'
 
 const LOG = parseManifest('{"capabilities": {"log": {"version": 1}}}', { source: 'x.manifest.json' })
 
-async function sandbox(source: string, manifest = EMPTY_MANIFEST, limits = {}) {
-  const prepared = await prepareAgentModule(await wat(source), { path: 'x.wasm', manifest })
-  const logger = recordingLogger()
-  const box = await AgentSandbox.start(
-    { agentId: 'x', module: prepared.module, capabilities: [...prepared.capabilities], usesWasi: prepared.usesWasi, entry: prepared.entry },
-    { budget: 1000n, state: null, logger, limits }
-  )
-  return { box, logger }
-}
-
-async function failure(promise: Promise<unknown>): Promise<SandboxError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SandboxError)
-    return error as SandboxError
-  }
-  throw new Error('expected a sandbox failure')
-}
+const sandbox = async (source: string, manifest = EMPTY_MANIFEST, limits = {}) => startWatSandbox(source, { manifest, limits })
+const failure = sandboxFailure
 
 const SPIN = '(func (export "agent_tick") (result i32) (loop $l (br $l)) (i32.const 0))'
 

@@ -4,12 +4,19 @@
  * could still push ~6 500 lines a second into the node's log. This bucket
  * bounds an agent's output over time, on the node's side.
  */
-export const OUTPUT_RATE = {
+export interface OutputRateLimits {
+  readonly linesPerSecond: number
+  readonly burstLines: number
+  readonly bytesPerSecond: number
+  readonly burstBytes: number
+}
+
+export const OUTPUT_RATE: OutputRateLimits = {
   linesPerSecond: 200,
   burstLines: 1_000,
   bytesPerSecond: 256 * 1024,
   burstBytes: 1024 * 1024
-} as const
+}
 
 /** Two token buckets (lines, bytes) refilled continuously; `take` spends from both or from neither. */
 export class OutputRate {
@@ -17,7 +24,7 @@ export class OutputRate {
   private bytes: number
   private at: number
 
-  constructor(private readonly limits: typeof OUTPUT_RATE = OUTPUT_RATE, private readonly now: () => number = () => performance.now()) {
+  constructor(private readonly limits: OutputRateLimits = OUTPUT_RATE, private readonly now: () => number = () => performance.now()) {
     this.lines = limits.burstLines
     this.bytes = limits.burstBytes
     this.at = now()

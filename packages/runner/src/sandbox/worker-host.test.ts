@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { EMPTY_MANIFEST } from '../manifest/manifest.js'
-import { recordingLogger } from '../test-support/helpers.js'
-import { prepareAgentModule } from '../wasm/prepare.js'
-import { agentWat, wat } from '../wasm/wat.test-helper.js'
-import { AgentSandbox, SandboxError } from './agent-sandbox.js'
-import type { SandboxLimits } from './agent-sandbox.js'
+import { agentWat } from '../wasm/wat.test-helper.js'
+import type { AgentSandbox, SandboxLimits } from './agent-sandbox.js'
+import { sandboxFailure, startWatSandbox } from './sandbox.test-helper.js'
 import { workerPool } from './worker-pool.js'
 
 // A counter: an i64 at address 0, +1 per tick; the state is those 8 bytes.
@@ -32,24 +29,12 @@ afterEach(async () => {
 })
 
 async function sandbox(agentId: string, source: string, agentsPerWorker: number, limits: Partial<SandboxLimits> = {}): Promise<AgentSandbox> {
-  const prepared = await prepareAgentModule(await wat(source), { path: `${agentId}.wasm`, manifest: EMPTY_MANIFEST })
-  const box = await AgentSandbox.start(
-    { agentId, module: prepared.module, capabilities: [...prepared.capabilities], usesWasi: prepared.usesWasi, entry: prepared.entry },
-    { budget: 1000n, state: null, logger: recordingLogger(), limits, agentsPerWorker }
-  )
+  const { box } = await startWatSandbox(source, { agentId, agentsPerWorker, limits })
   started.push(box)
   return box
 }
 
-async function failure(promise: Promise<unknown>): Promise<SandboxError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(SandboxError)
-    return error as SandboxError
-  }
-  throw new Error('expected a sandbox failure')
-}
+const failure = sandboxFailure
 
 const count = (state: Uint8Array): bigint => new DataView(state.buffer, state.byteOffset, state.byteLength).getBigUint64(0, true)
 
