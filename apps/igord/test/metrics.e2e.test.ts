@@ -1,6 +1,8 @@
+import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import { agentPath } from '@igor/agents'
+import { agentPath, manifestPath } from '@igor/agents'
+import { decodeCheckpoint } from '@igor/checkpoint-codec'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Nodes, runCli, tempDir, waitFor } from './harness.js'
 import type { Igord } from './harness.js'
@@ -121,5 +123,45 @@ describe('metrics and health (SPEC §14)', () => {
     const refuser = await scrape(C)
     expect(sample(refuser, 'igor_admissions_refused_total{reason="MANIFEST_INVALID"}')).toBe(1)
     await waitFor('the agent listed as retired on A', async () => sample(await scrape(A), 'igor_agents{state="RETIRED"}') === 1)
+  })
+
+  it('agents sharing a worker with a looping agent restart from their last checkpoints and tick on; the evictions are counted (issue 11)', async () => {
+    const agents = join(dir.path, 'agents')
+    await mkdir(agents)
+    const counters = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5']
+    for (const id of counters) {
+      await copyFile(agentPath('counter'), join(agents, `${id}.wasm`))
+      await copyFile(manifestPath('counter'), join(agents, `${id}.manifest.json`))
+    }
+    // looper never returns from its 3rd tick: its call is stopped with the thread it shares with all six.
+    await copyFile(agentPath('looper'), join(agents, 'looper.wasm'))
+    await copyFile(manifestPath('looper'), join(agents, 'looper.manifest.json'))
+    const data = join(dir.path, 'data')
+    const node = await nodes.start(data, ['--run-agents', agents, '--agents-per-worker', '8']).ready()
+
+    await waitFor('looper halted', async () => (await node.agent('looper'))?.halted, 30_000)
+    expect((await node.agent('looper'))!.halted).toMatch(/did not finish within 100 ms/)
+    const restarts = await waitFor('six restarts logged', () => {
+      const lines = node.logs.filter((l) => l.msg.startsWith('agent restarted from its last checkpoint'))
+      return lines.length >= counters.length ? lines : undefined
+    })
+    expect(restarts.map((l) => l.agentId).sort()).toEqual(counters)
+    for (const line of restarts) expect(line.msg).toMatch(/shared with looper, was stopped \(looper's call passed its 100 ms deadline\)/)
+    expect(sample(await scrape(node), 'igor_agent_evictions_total')).toBe(counters.length)
+
+    // Every counter ticks on after its restart, and none is halted.
+    const after = await node.status()
+    for (const id of counters) {
+      const at = BigInt(after.agents.find((a) => a.agentId === id)!.tickNumber)
+      await waitFor(`${id} ticking on`, async () => BigInt((await node.agent(id))!.tickNumber) > at + 1n, 30_000)
+      expect((await node.agent(id))!.halted).toBeNull()
+    }
+    expect(await node.stop()).toEqual({ code: 0, signal: null })
+    // State and tick number stay one: each restart took both from the same checkpoint.
+    for (const id of counters) {
+      const checkpoint = decodeCheckpoint(new Uint8Array(await readFile(join(data, 'checkpoints', `${id}.checkpoint`))))
+      expect(checkpoint.tickNumber).toBeGreaterThan(1n)
+      expect(new DataView(checkpoint.state.buffer, checkpoint.state.byteOffset, checkpoint.state.byteLength).getBigUint64(0, true)).toBe(checkpoint.tickNumber)
+    }
   })
 })
