@@ -656,8 +656,11 @@ export class AgentHost {
   }
 
   private async haltWithCheckpoint(reason: string): Promise<void> {
-    this.halted = reason
+    // The final checkpoint is on disk before status shows the halt: a reader who sees "halted" finds it there.
+    // Nothing ticks meanwhile: this runs under the mutex and the timer is cancelled.
+    this.cancelTimer()
     await this.trySaveCheckpoint(reason)
+    this.halted = reason
     this.log.warn({ tickNumber: this.tickNumber.toString(), budget: this.budget.toString() }, `agent halted: ${reason}`)
   }
 
