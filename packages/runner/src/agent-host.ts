@@ -80,6 +80,12 @@ export interface AgentHostInit {
    * own). Without it an evicted agent halts.
    */
   readonly restartSandbox?: (state: Uint8Array | null, budget: bigint, solo: boolean) => Promise<AgentSandbox>
+  /**
+   * Issue 11: the sandbox is a worker of its own for probation (an arrival
+   * from a peer, so a package whose start loops evicts nobody); at its first
+   * periodic checkpoint here the agent moves to a shared worker.
+   */
+  readonly probation?: boolean
 }
 
 /** An agent evicted this often within EVICTION_WINDOW_MS gets a worker of its own. */
@@ -164,6 +170,7 @@ export class AgentHost {
   private readonly restartSandbox: AgentHostInit['restartSandbox']
   /** When this agent's shared worker was lost lately (performance.now()). */
   private evictions: number[] = []
+  private probation: boolean
 
   constructor(init: AgentHostInit) {
     this.agentId = init.agentId
@@ -197,10 +204,35 @@ export class AgentHost {
       : null
     this.lineage = init.lineage
     this.restartSandbox = init.restartSandbox
+    this.probation = init.probation === true
     this.attachHttp()
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
       this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
     }
+  }
+
+  /**
+   * Issue 11: the end of an arrival's probation. Right after a checkpoint the
+   * live state is the saved one, so the agent starts again from it in a
+   * shared worker with nothing lost, and the probation thread is stopped. A
+   * failure leaves it where it is (correct, only not sharing).
+   */
+  private async graduate(): Promise<void> {
+    const state = this.lastLiveState
+    if (!this.probation || this.restartSandbox === undefined || state === null) return
+    this.probation = false
+    const previous = this.sandbox
+    try {
+      this.sandbox = await this.restartSandbox(state, this.budget, false)
+    } catch (error) {
+      this.log.warn({}, `agent stays in its own worker: ${error instanceof Error ? error.message : String(error)}`)
+      return
+    }
+    this.attachHttp()
+    this.lastRecorded = null
+    this.charge(previous.takeUncharged())
+    await previous.terminate()
+    this.log.info({ tickNumber: this.tickNumber.toString() }, 'agent moved from its probation worker to a shared one')
   }
 
   /** Gives the live sandbox this agent's HTTP handler (SPEC §13), when the manifest declares `http`. */
@@ -600,6 +632,7 @@ export class AgentHost {
     }
     if (performance.now() - this.lastCheckpointAt >= this.timing.checkpointIntervalMs) {
       await this.saveCheckpoint()
+      await this.graduate()
     }
     return result.more ? this.timing.busyIntervalMs : this.timing.tickIntervalMs
   }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { agentPath } from '@igor/agents'
+import { encodeCheckpoint } from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
 import { AuthorityState, ManualClock } from '@igor/lease'
 import type { LeaseConfig } from '@igor/lease'
@@ -170,6 +172,29 @@ describe('NodeRuntime: isolation and halts', () => {
     await waitFor('counter ticks on', async () => (await row(rt, 'counter')).tickNumber > after + 3n)
     expect((await row(rt, 'counter')).halted).toBeNull()
     // State and tick number stay one: the restart took both from the same checkpoint.
+    await rt.shutdown()
+    const final = await onDisk(rt, 'counter')
+    expect(new DataView(final.state.buffer, final.state.byteOffset, final.state.byteLength).getBigUint64(0, true)).toBe(final.tickNumber)
+  })
+
+  it('an agent arriving by migration runs alone until its first checkpoint here, then moves to a shared worker with nothing lost (issue 11)', async () => {
+    const logger = recordingLogger()
+    const rt = await runtime({ logger, agentsPerWorker: 4 })
+    const wasm = new Uint8Array(await readFile(agentPath('counter')))
+    const wasmHash = new Uint8Array(createHash('sha256').update(wasm).digest())
+    const state = new Uint8Array(8)
+    new DataView(state.buffer).setBigUint64(0, 7n, true)
+    const epoch = new Epoch(0n, 3n)
+    await rt.admitAgent({
+      agentId: 'counter', wasm, wasmHash, manifestData: new Uint8Array(0), sourceEpoch: epoch, sourceNodeId: '12D3KooWsource',
+      checkpoint: encodeCheckpoint({ budget: 1_000_000n, pricePerSecond: 1000n, tickNumber: 7n, wasmHash, epoch, leaseExpiry: 0n, state })
+    })
+    rt.startAdmitted('counter') // the target starts ticking once its reply is sent (SPEC §7)
+    const moved = await waitFor('moved to a shared worker', () => logger.lines.find((l) => l.msg === 'agent moved from its probation worker to a shared one'))
+    const at = BigInt(moved.fields.tickNumber as string)
+    expect(at).toBeGreaterThan(7n)
+    await waitFor('ticking on from there', async () => (await row(rt, 'counter')).tickNumber > at + 2n)
+    expect((await row(rt, 'counter')).halted).toBeNull()
     await rt.shutdown()
     const final = await onDisk(rt, 'counter')
     expect(new DataView(final.state.buffer, final.state.byteOffset, final.state.byteLength).getBigUint64(0, true)).toBe(final.tickNumber)

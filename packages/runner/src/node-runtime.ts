@@ -712,7 +712,10 @@ export class NodeRuntime {
       agentsPerWorker: solo ? 1 : this.agentsPerWorker(source.manifest),
       ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {})
     })
-    const sandboxStarting = startSandbox(source.checkpoint?.state ?? null, budget, false)
+    // Issue 11: an arrival from a peer starts in a worker of its own (probation) and moves to a shared one
+    // at its first checkpoint here, so a package whose start loops cannot evict the agents it would share with.
+    const probation = source.loadBeforeWriting === true && this.agentsPerWorker(source.manifest) > 1
+    const sandboxStarting = startSandbox(source.checkpoint?.state ?? null, budget, probation)
       .catch((error: unknown) => {
         throw new RunnerError('AGENT_INIT_FAILED', `${source.path}: ${source.checkpoint === null ? 'agent_init' : 'resume'} failed: ${(error as Error).message}`, { cause: error })
       })
@@ -764,7 +767,8 @@ export class NodeRuntime {
       ...(source.lineage !== undefined ? { lineage: source.lineage } : {}),
       // Issue 11: evicted from a shared worker, the agent restarts in a new sandbox (its loading is marked, SPEC §11).
       restartSandbox: async (state, restartBudget, solo) => markCalls(
-        await this.marker.around(agentId, 'loading', async () => startSandbox(state, restartBudget, solo)), agentId, this.marker)
+        await this.marker.around(agentId, 'loading', async () => startSandbox(state, restartBudget, solo)), agentId, this.marker),
+      probation
     })
     this.hosts.set(agentId, host)
     if (source.checkpoint === null) {
