@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import { observeMigrations } from '@igor/migration'
-import { observeRuntime } from '@igor/runner'
+import { observeRuntime, workerPool } from '@igor/runner'
 import type { AgentStatus } from '@igor/runner'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { versionLine } from './args.js'
@@ -46,6 +46,12 @@ export class NodeMetrics {
     }
     const agents = new Gauge({ name: 'igor_agents', help: 'Agents this node holds, by authority state (RETIRED: tombstones)', labelNames: ['state'], registers, collect: refresh })
     const halted = new Gauge({ name: 'igor_agents_halted', help: 'Agents that may not tick now, by reason class', labelNames: ['reason'], registers, collect: refresh })
+    new Gauge({
+      name: 'igor_worker_threads',
+      help: 'Worker threads hosting agents (several agents share one, see --agents-per-worker)',
+      registers,
+      collect() { this.set(workerPool.hosts) }
+    })
     this.halts = new Counter({ name: 'igor_halts_total', help: 'Agents seen halted, by reason class (counted once per halt, when a scrape first sees it)', labelNames: ['reason'], registers })
 
     const ticks = new Counter({ name: 'igor_ticks_total', help: 'Ticks completed on this node', registers })

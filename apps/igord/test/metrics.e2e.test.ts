@@ -147,7 +147,10 @@ describe('metrics and health (SPEC §14)', () => {
     })
     expect(restarts.map((l) => l.agentId).sort()).toEqual(counters)
     for (const line of restarts) expect(line.msg).toMatch(/shared with looper, was stopped \(looper's call passed its 100 ms deadline\)/)
-    expect(sample(await scrape(node), 'igor_agent_evictions_total')).toBe(counters.length)
+    const text = await scrape(node)
+    expect(sample(text, 'igor_agent_evictions_total')).toBe(counters.length)
+    // The looper's thread is gone; the six restarted in one shared thread again.
+    expect(sample(text, 'igor_worker_threads')).toBe(1)
 
     // Every counter ticks on after its restart, and none is halted.
     const after = await node.status()
