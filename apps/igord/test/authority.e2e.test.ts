@@ -2,21 +2,14 @@ import { createServer } from 'node:net'
 import { access, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Nodes, runCli, tempDir, waitFor } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { runCli, useNodes, waitFor } from './harness.js'
 import type { Igord } from './harness.js'
 
 // Issue 12: stale copies, `igord retire`, `igord recover --ask`, and
 // network-assisted recovery through /igor/authority/1.0.0, with real igord processes.
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => {
-  await nodes.killAll()
-  await dir.remove()
-})
+const { nodes, dir } = useNodes()
 
 const data = (name: string): string => join(dir.path, name)
 const exists = async (path: string): Promise<boolean> => access(path).then(() => true, () => false)

@@ -1,15 +1,11 @@
 import { access, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Nodes, runCli, tempDir } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { runCli, useNodes } from './harness.js'
 import { agentWat, writeWat } from './wat.js'
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => { await nodes.killAll(); await dir.remove() })
+const { nodes, dir } = useNodes()
 
 /** SPEC §10: one line naming the problem, non-zero exit, no stack trace. */
 function expectOneLine(stderr: string, pattern: RegExp): void {

@@ -5,19 +5,15 @@ import type { AddressInfo } from 'node:net'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { agentPath, manifestPath } from '@igor/agents'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { controlRequest } from '../src/control/client.js'
 import { SUBCOMMANDS } from '../src/args.js'
-import { Nodes, runCli, tempDir, waitFor } from './harness.js'
+import { runCli, useNodes, waitFor } from './harness.js'
 
 /** The repository root: SPEC §14 says `pnpm --filter igord start -- <args>` works from there. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => { await nodes.killAll(); await dir.remove() })
+const { nodes, dir } = useNodes()
 
 interface Pnpm { code: Promise<number | null>, output: () => string, stop: () => void }
 

@@ -6,21 +6,17 @@ import { agentPath } from '@igor/agents'
 import { encodeCheckpoint } from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
 import { encodeAgentTransfer } from '@igor/migration'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { controlRequest } from '../src/control/client.js'
 import type { StatusJson } from '../src/control/protocol.js'
-import { IGORD, Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
+import { IGORD, runCli, sleep, useNodes, waitFor } from './harness.js'
 import { TestPeer } from './p2p-client.js'
 import { agentWat, writeWat } from './wat.js'
 
 // Issue 8 (SPEC §11 failure containment), points 7 and 8: one agent's failure at
 // start stays with that agent, and the node's own I/O cannot kill it.
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => { await nodes.killAll(); await dir.remove() })
+const { nodes, dir } = useNodes()
 
 const exists = async (path: string): Promise<boolean> => access(path).then(() => true, () => false)
 

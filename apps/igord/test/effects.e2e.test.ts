@@ -10,10 +10,9 @@ import { agentsDir } from '@igor/agents'
 import { decodeCheckpoint } from '@igor/checkpoint-codec'
 import { buildAgent } from '@igor/sdk'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
+import { runCli, sleep, useNodes, waitFor } from './harness.js'
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
+const { nodes, dir } = useNodes()
 
 interface Seen { method: string, url: string, key: string, order: number }
 
@@ -86,15 +85,8 @@ class DemoServer {
 
 let server: DemoServer
 
-beforeEach(async () => {
-  dir = await tempDir()
-  server = await new DemoServer().start()
-})
-afterEach(async () => {
-  await nodes.killAll()
-  await server.stop()
-  await dir.remove()
-})
+beforeEach(async () => { server = await new DemoServer().start() })
+afterEach(async () => { await server.stop() })
 
 /** Builds a demo agent from agents/demos with the test server's port, into the test's folder. */
 async function buildDemo(name: 'pricewatcher' | 'treasury', constants: Record<string, number>): Promise<string> {

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach } from 'vitest'
 import { controlRequest } from '../src/control/client.js'
 import type { AgentStatusJson, StatusJson } from '../src/control/protocol.js'
 
@@ -155,4 +156,27 @@ export class Nodes {
   async killAll(): Promise<void> {
     await Promise.all(this.all.splice(0).map(async (n) => n.kill()))
   }
+}
+
+/**
+ * Per test: a fresh temporary directory (`dir.path`), and a `Nodes` whose
+ * processes are killed, and the directory removed, after each test.
+ * Registers the hooks, so call it at the top of a test file.
+ */
+export function useNodes(): { nodes: Nodes, dir: { readonly path: string } } {
+  const nodes = new Nodes()
+  let current: { path: string, remove: () => Promise<void> } | null = null
+  beforeEach(async () => { current = await tempDir() })
+  afterEach(async () => {
+    await nodes.killAll()
+    await current?.remove()
+    current = null
+  })
+  const dir = {
+    get path(): string {
+      if (current === null) throw new Error('useNodes().dir is only there inside a test')
+      return current.path
+    }
+  }
+  return { nodes, dir }
 }

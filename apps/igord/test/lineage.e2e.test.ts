@@ -7,17 +7,11 @@ import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
 import { checkpointContentHash, decodeCheckpoint, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
 import { AgentIdentity, decodeIdentity } from '@igor/identity'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { runCli, sleep, useNodes, waitFor } from './harness.js'
 import type { Igord } from './harness.js'
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => {
-  await nodes.killAll()
-  await dir.remove()
-})
+const { nodes, dir } = useNodes()
 
 const data = (name: string): string => join(dir.path, name)
 const history = (dataDir: string, agentId = 'counter'): string => join(dataDir, 'checkpoints', 'history', agentId)

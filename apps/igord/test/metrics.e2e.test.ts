@@ -3,15 +3,11 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { agentPath, manifestPath } from '@igor/agents'
 import { decodeCheckpoint } from '@igor/checkpoint-codec'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Nodes, runCli, tempDir, waitFor } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { runCli, useNodes, waitFor } from './harness.js'
 import type { Igord } from './harness.js'
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => { await nodes.killAll(); await dir.remove() })
+const { nodes, dir } = useNodes()
 
 /** GET over the control socket (`socketPath`) or TCP (`host`/`port`): status, content type and text. */
 async function get(where: { socketPath: string } | { host: string, port: number }, path: string): Promise<{ status: number, type: string, text: string }> {

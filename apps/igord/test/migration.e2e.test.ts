@@ -4,22 +4,19 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { agentPath } from '@igor/agents'
 import { encodeAgentTransfer } from '@igor/migration'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runCli, sleep, useNodes, waitFor } from './harness.js'
 import type { Igord } from './harness.js'
 import { SingleInstanceObserver, survivorTicks } from './observer.js'
 import { TestPeer } from './p2p-client.js'
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
+const { nodes, dir } = useNodes()
 let observer: SingleInstanceObserver | null = null
 
-beforeEach(async () => { dir = await tempDir() })
+// Registered after useNodes' hook, so it runs first: the observer stops before the nodes are killed.
 afterEach(async () => {
   await observer?.stop()
   observer = null
-  await nodes.killAll()
-  await dir.remove()
 })
 
 const data = (name: string): string => join(dir.path, name)

@@ -2,16 +2,12 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
 import { decodeCheckpoint } from '@igor/checkpoint-codec'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { StatusJson } from '../src/control/protocol.js'
-import { Nodes, runCli, sleep, tempDir, waitFor } from './harness.js'
+import { runCli, sleep, useNodes, waitFor } from './harness.js'
 import { WASI_AGENT_WAT, writeWat } from './wat.js'
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => { await nodes.killAll(); await dir.remove() })
+const { nodes, dir } = useNodes()
 
 const checkpointFile = (agentId: string): string => join(dir.path, 'checkpoints', `${agentId}.checkpoint`)
 

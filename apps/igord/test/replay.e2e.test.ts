@@ -1,19 +1,12 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Nodes, runCli, tempDir, waitFor } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { runCli, useNodes, waitFor } from './harness.js'
 import type { Igord } from './harness.js'
 import { agentWat, writeWat } from './wat.js'
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => {
-  await nodes.killAll()
-  await dir.remove()
-})
+const { nodes, dir } = useNodes()
 
 /**
  * A deliberately non-deterministic agent (SPEC §12): it keeps a counter in a

@@ -6,9 +6,9 @@ import { agentPath } from '@igor/agents'
 import { decodeCheckpoint } from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
 import { CheckpointStore } from '@igor/runner'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AgentStatusJson, StatusJson } from '../src/control/protocol.js'
-import { Nodes, runCli, tempDir, waitFor } from './harness.js'
+import { runCli, useNodes, waitFor } from './harness.js'
 import { writeWat } from './wat.js'
 
 // Issue 8 / SPEC §11: the hostile corpus (test/hostile/*.wat) next to a healthy
@@ -48,11 +48,7 @@ const EXPECTED: Record<string, RegExp | null> = {
   'slow-checkpoint': null
 }
 
-let dir: { path: string, remove: () => Promise<void> }
-const nodes = new Nodes()
-
-beforeEach(async () => { dir = await tempDir() })
-afterEach(async () => { await nodes.killAll(); await dir.remove() })
+const { nodes, dir } = useNodes()
 
 /** Every file under `root` except `skip`, with its size and content hash. */
 async function snapshot(root: string, skip: string): Promise<Record<string, string>> {
