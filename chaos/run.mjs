@@ -194,6 +194,23 @@ async function restartLater(node, ms) {
   if (!node.alive) await startNode(node)
 }
 
+/**
+ * A migration under way and one of its two nodes (busy from now on), reached
+ * `intoHandoff()` after the source began sending: where the mid-hand-off faults
+ * strike. Null when no migration could start.
+ */
+async function midHandoff(kind) {
+  const m = startMigration()
+  if (m === null) return null
+  const victim = random() < 0.5 ? m.from : m.to
+  busy.add(victim)
+  faults[kind]++
+  if (await Promise.race([m.sending, m.done.then(() => null)]) === null) faults[`${kind}NotStarted`]++
+  await sleep(intoHandoff())
+  note(kind, victim, { agentId: m.agentId, role: victim === m.from ? 'source' : 'target' })
+  return { m, victim }
+}
+
 async function act(kind) {
   const free = nodes.filter((n) => !busy.has(n))
   switch (kind) {
@@ -217,14 +234,9 @@ async function act(kind) {
       return
     }
     case 'killMidHandoff': {
-      const m = startMigration()
-      if (m === null) return
-      const victim = random() < 0.5 ? m.from : m.to
-      busy.add(victim)
-      faults.killMidHandoff++
-      if (await Promise.race([m.sending, m.done.then(() => null)]) === null) faults.killMidHandoffNotStarted++
-      await sleep(intoHandoff())
-      note('killMidHandoff', victim, { agentId: m.agentId, role: victim === m.from ? 'source' : 'target' })
+      const at = await midHandoff(kind)
+      if (at === null) return
+      const { m, victim } = at
       await victim.kill()
       await m.done
       await checker.decodeAll([victim])
@@ -246,14 +258,9 @@ async function act(kind) {
       return
     }
     case 'pauseMidHandoff': {
-      const m = startMigration()
-      if (m === null) return
-      const victim = random() < 0.5 ? m.from : m.to
-      busy.add(victim)
-      faults.pauseMidHandoff++
-      if (await Promise.race([m.sending, m.done.then(() => null)]) === null) faults.pauseMidHandoffNotStarted++
-      await sleep(intoHandoff())
-      note('pauseMidHandoff', victim, { agentId: m.agentId, role: victim === m.from ? 'source' : 'target' })
+      const at = await midHandoff(kind)
+      if (at === null) return
+      const { m, victim } = at
       victim.signal('SIGSTOP')
       await sleep(between(500, LEASE_MS + GRACE_MS + 3000))
       victim.signal('SIGCONT')
