@@ -1,3 +1,5 @@
+import { ObserverRegistry } from '@igor/runner'
+
 /**
  * Hand-off events for a node's metrics and progress display (issue 11),
  * without coupling this package to a metrics library. Process-wide, like
@@ -15,23 +17,15 @@ export interface MigrationObserver {
   onArrival?(agentId: string, refusal: string | null): void
 }
 
-const observers = new Set<MigrationObserver>()
+const observers = new ObserverRegistry<MigrationObserver>()
 
 /** Registers `observer`; returns the function that removes it. */
 export function observeMigrations(observer: MigrationObserver): () => void {
-  observers.add(observer)
-  return () => { observers.delete(observer) }
+  return observers.add(observer)
 }
 
-function each(call: (observer: MigrationObserver) => void): void {
-  for (const observer of observers) {
-    try {
-      call(observer)
-    } catch {
-      // an observer's failure never changes a hand-off
-    }
-  }
-}
+// An observer's failure never changes a hand-off.
+const each = (call: (observer: MigrationObserver) => void): void => { observers.each(call) }
 
 /** The call sites' side: one line each in handoff/source.ts and handoff/target.ts. */
 export const migrationEvents = {

@@ -17,5 +17,5 @@ export { CallMarker, MARKER_FILE, type AgentCall } from './containment/call-mark
 export { QUARANTINE_AFTER_STARTS, countStrikes, quarantineReason } from './containment/quarantine.js'
 export { FenceStore } from './authority/fences.js'
 export type { AuthorityHolding } from './authority/holdings.js'
-export { observeRuntime, type RuntimeObserver } from './observer.js'
+export { ObserverRegistry, observeRuntime, type RuntimeObserver } from './observer.js'
 export * from './lineage/index.js'

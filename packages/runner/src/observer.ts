@@ -19,23 +19,43 @@ export interface RuntimeObserver {
   onEviction?(agentId: string): void
 }
 
-const observers = new Set<RuntimeObserver>()
+/**
+ * A process-wide set of observers (this file's and `@igor/migration`'s
+ * events). `each` calls every observer; one that throws is skipped, never
+ * the caller's problem.
+ */
+export class ObserverRegistry<T> {
+  private readonly observers = new Set<T>()
 
-/** Registers `observer`; returns the function that removes it. */
-export function observeRuntime(observer: RuntimeObserver): () => void {
-  observers.add(observer)
-  return () => { observers.delete(observer) }
-}
+  get size(): number {
+    return this.observers.size
+  }
 
-function each(call: (observer: RuntimeObserver) => void): void {
-  for (const observer of observers) {
-    try {
-      call(observer)
-    } catch {
-      // an observer's failure is never the agent's
+  /** Registers `observer`; returns the function that removes it. */
+  add(observer: T): () => void {
+    this.observers.add(observer)
+    return () => { this.observers.delete(observer) }
+  }
+
+  each(call: (observer: T) => void): void {
+    for (const observer of this.observers) {
+      try {
+        call(observer)
+      } catch {
+        // an observer's failure is never the caller's
+      }
     }
   }
 }
+
+const observers = new ObserverRegistry<RuntimeObserver>()
+
+/** Registers `observer`; returns the function that removes it. */
+export function observeRuntime(observer: RuntimeObserver): () => void {
+  return observers.add(observer)
+}
+
+const each = (call: (observer: RuntimeObserver) => void): void => { observers.each(call) }
 
 /** The call sites' side: one line each in agent-host.ts. */
 export const runtimeEvents = {
