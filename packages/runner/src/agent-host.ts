@@ -223,16 +223,21 @@ export class AgentHost {
     this.probation = false
     const previous = this.sandbox
     try {
-      this.sandbox = await this.restartSandbox(state, this.budget, false)
+      this.adopt(await this.restartSandbox(state, this.budget, false))
     } catch (error) {
       this.log.warn({}, `agent stays in its own worker: ${error instanceof Error ? error.message : String(error)}`)
       return
     }
-    this.attachHttp()
-    this.lastRecorded = null
     this.charge(previous.takeUncharged())
     await previous.terminate()
     this.log.info({ tickNumber: this.tickNumber.toString() }, 'agent moved from its probation worker to a shared one')
+  }
+
+  /** A new live sandbox (issue 11: after an eviction, or at the end of probation): no record of a last tick in it yet. */
+  private adopt(sandbox: AgentSandbox): void {
+    this.sandbox = sandbox
+    this.attachHttp()
+    this.lastRecorded = null
   }
 
   /** Gives the live sandbox this agent's HTTP handler (SPEC §13), when the manifest declares `http`. */
@@ -270,10 +275,8 @@ export class AgentHost {
     const now = performance.now()
     this.evictions = [...this.evictions.filter((at) => now - at < EVICTION_WINDOW_MS), now]
     const solo = this.evictions.length >= EVICTIONS_BEFORE_SOLO
-    this.sandbox = await this.restartSandbox(stored?.state ?? null, this.budget, solo)
-    this.attachHttp()
+    this.adopt(await this.restartSandbox(stored?.state ?? null, this.budget, solo))
     this.tickNumber = stored?.tickNumber ?? 0n
-    this.lastRecorded = null
     this.lastLiveState = stored?.state ?? null
     runtimeEvents.eviction(this.agentId)
     this.log.warn({ tickNumber: this.tickNumber.toString(), solo }, `agent restarted from its last checkpoint: ${reason}`)
