@@ -158,9 +158,10 @@ export class NodeRuntime {
   /**
    * SPEC §11 containment: the agents that were inside a call when the last
    * process died (and are not quarantined). Callers load them after every
-   * other agent and one at a time; each is held until its first tick, so a
-   * death while one of them loads or first ticks is counted against it
-   * alone, not against an innocent agent loading beside it.
+   * other agent and one at a time; each is held until its first tick, and
+   * while it loads and first ticks no other agent is inside a call, so a
+   * death there is counted against it alone, not against an innocent agent
+   * loading or ticking beside it.
    */
   get suspects(): ReadonlySet<string> {
     return this.suspectIds
@@ -174,18 +175,28 @@ export class NodeRuntime {
       this.refuseIfFull(agentId)
       const wasm = await readWasmFile(options.wasmPath)
       const manifest = await loadManifest(options.wasmPath, options.manifestPath)
-      let host: AgentHost
-      try {
-        host = await this.load(agentId, { wasm, manifest, path: options.wasmPath, budget: options.budget })
-      } catch (error) {
-        // SPEC §11 failure containment: the agent's own code failing at start halts that agent only.
-        if (isAgentFault(error)) return this.haltedAtStart(agentId, error)
-        throw error
-      }
-      host.start()
-      await this.settleSuspect(host)
-      return host.status()
+      return this.asSuspect(agentId, async () => {
+        let host: AgentHost
+        try {
+          host = await this.load(agentId, { wasm, manifest, path: options.wasmPath, budget: options.budget })
+        } catch (error) {
+          // SPEC §11 failure containment: the agent's own code failing at start halts that agent only.
+          if (isAgentFault(error)) return this.haltedAtStart(agentId, error)
+          throw error
+        }
+        host.start()
+        await this.settleSuspect(host)
+        return host.status()
+      })
     })
+  }
+
+  /**
+   * SPEC §11: a suspect loads and first ticks in a window with no other agent
+   * inside a call (`CallMarker.alone`), so a death there names it alone.
+   */
+  private async asSuspect<T>(agentId: string, run: () => Promise<T>): Promise<T> {
+    return this.suspectIds.has(agentId) ? this.marker.alone(agentId, run) : run()
   }
 
   /**
@@ -243,10 +254,12 @@ export class NodeRuntime {
         const manifest = stored.manifest.byteLength === 0
           ? EMPTY_MANIFEST
           : parseManifest(stored.manifest, { source: `${agentId} (stored manifest)` })
-        const host = await this.load(agentId, { wasm: stored.wasm, manifest, path: `${agentId}.wasm (stored)`, budget: 0n, mustResume: true })
-        host.start()
-        await this.settleSuspect(host)
-        return host.status()
+        return this.asSuspect(agentId, async () => {
+          const host = await this.load(agentId, { wasm: stored.wasm, manifest, path: `${agentId}.wasm (stored)`, budget: 0n, mustResume: true })
+          host.start()
+          await this.settleSuspect(host)
+          return host.status()
+        })
       })
       return status !== null ? { agentId } : null
     } catch (error) {

@@ -54,6 +54,10 @@ export class CallMarker {
   private readonly one = Buffer.alloc(1)
   private readonly abortIn = testAbortHook()
   private silenced = false
+  /** Calls in flight per agent (`around`), and the open `alone` window. */
+  private readonly busy = new Map<string, number>()
+  private window: { readonly agentId: string, readonly closed: Promise<void>, readonly close: () => void } | null = null
+  private drained: (() => void) | null = null
 
   private constructor(private fd: number | null) {}
 
@@ -91,14 +95,54 @@ export class CallMarker {
     this.set(agentId, slot, before)
   }
 
-  /** Runs `call` with the marker set around it. */
+  /**
+   * Runs `call` with the marker set around it. While another agent's `alone`
+   * window is open, the call waits for it to close first.
+   */
   async around<T>(agentId: string, call: AgentCall, run: () => Promise<T>): Promise<T> {
+    while (!this.silenced && this.window !== null && this.window.agentId !== agentId) await this.window.closed
+    this.busy.set(agentId, (this.busy.get(agentId) ?? 0) + 1)
     const before = this.enter(agentId, call)
     try {
       return await run()
     } finally {
       this.leave(agentId, before)
+      const left = (this.busy.get(agentId) ?? 1) - 1
+      if (left === 0) this.busy.delete(agentId)
+      else this.busy.set(agentId, left)
+      if (this.drained !== null && !this.othersBusy()) this.drained()
     }
+  }
+
+  /**
+   * SPEC §11 suspects: runs `run` (a suspect's load and first tick) with no
+   * other agent inside a call. The window opens once the other agents' calls
+   * in flight have returned, and their new calls wait until it closes, so a
+   * death inside it is marked against `agentId` alone — exact evidence, not a
+   * guess. One window at a time; the others' calls are bounded by their own
+   * deadlines, so the wait is too.
+   */
+  async alone<T>(agentId: string, run: () => Promise<T>): Promise<T> {
+    while (!this.silenced && this.window !== null) await this.window.closed
+    if (this.silenced) return run()
+    let close = (): void => undefined
+    const closed = new Promise<void>((resolve) => { close = resolve })
+    const window = { agentId, closed, close }
+    this.window = window
+    try {
+      if (this.othersBusy()) await new Promise<void>((resolve) => { this.drained = resolve })
+      return await run()
+    } finally {
+      this.drained = null
+      if (this.window === window) this.window = null
+      close()
+    }
+  }
+
+  /** Whether an agent other than the open window's is inside a call. */
+  private othersBusy(): boolean {
+    for (const agentId of this.busy.keys()) if (agentId !== this.window?.agentId) return true
+    return false
   }
 
   /** The agent is gone from this node: its slot is cleared and reused. */
@@ -119,6 +163,7 @@ export class CallMarker {
    */
   silence(): void {
     this.silenced = true
+    this.window?.close() // the final checkpoints do not wait for a suspect's window
     for (const slot of this.slots.values()) {
       this.one[0] = 0
       this.write(this.one, slot * SLOT_BYTES)

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -6,6 +6,16 @@ import { CallMarker, MARKER_FILE } from './call-marker.js'
 import { QUARANTINE_AFTER_STARTS, countStrikes } from './quarantine.js'
 
 let dir: string
+/** What the next process would read had this one been killed now (read from a copy: open() truncates). */
+function diedIfKilledNow(): ReturnType<typeof CallMarker.open>['died'] {
+  const copy = mkdtempSync(join(tmpdir(), 'igor-marker-copy-'))
+  try {
+    copyFileSync(join(dir, MARKER_FILE), join(copy, MARKER_FILE))
+    return CallMarker.open(copy).died
+  } finally {
+    rmSync(copy, { recursive: true, force: true })
+  }
+}
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'igor-marker-')) })
 afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
 
@@ -39,6 +49,51 @@ describe('CallMarker (SPEC §11)', () => {
     marker.silence()
     marker.enter('b', 'agent_checkpoint')
     expect(CallMarker.open(dir).died).toEqual([])
+  })
+
+  it('alone(): the window opens after the other agents\' calls in flight return, holds their new calls, and a death inside it names the suspect alone', async () => {
+    const { marker } = CallMarker.open(dir)
+    const events: string[] = []
+    let finishTick = (): void => undefined
+    const tick = marker.around('counter', 'agent_tick', async () => new Promise<void>((resolve) => { finishTick = resolve }))
+    let died: ReturnType<typeof CallMarker.open>['died'] | null = null
+    const window = marker.alone('survivor', async () => {
+      events.push('window open')
+      await marker.around('survivor', 'loading', async () => {
+        // The suspect's own calls pass; the neighbour's new call waits for the window.
+        const next = marker.around('counter', 'agent_tick', () => Promise.resolve(events.push('counter ticks again')))
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        died = diedIfKilledNow()
+        events.push('survivor loaded')
+        return { next }
+      })
+      return 'settled'
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(events).toEqual([]) // counter's tick is still in flight
+    finishTick()
+    await tick
+    expect(await window).toBe('settled')
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(events).toEqual(['window open', 'survivor loaded', 'counter ticks again'])
+    expect(died).toEqual([{ agentId: 'survivor', call: 'loading' }])
+  })
+
+  it('alone(): one window at a time; silence() (shutdown) lets held calls through', async () => {
+    const { marker } = CallMarker.open(dir)
+    const order: string[] = []
+    let release = (): void => undefined
+    const first = marker.alone('a', async () => { order.push('a open'); await new Promise<void>((resolve) => { release = resolve }); order.push('a close') })
+    const second = marker.alone('b', () => Promise.resolve(order.push('b open')))
+    const held = marker.around('c', 'agent_checkpoint', () => Promise.resolve(order.push('c checkpoint')))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(order).toEqual(['a open'])
+    marker.silence()
+    await Promise.all([held, second])
+    expect(order).toEqual(['a open', 'b open', 'c checkpoint'])
+    release()
+    await first
+    expect(order).toEqual(['a open', 'b open', 'c checkpoint', 'a close'])
   })
 
   it('the longest agent id fits its slot', () => {
