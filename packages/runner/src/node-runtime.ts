@@ -466,7 +466,6 @@ export class NodeRuntime {
         this.fences.refuseIfFenced(agentId, incoming.sourceEpoch).then(async () => this.refuseIfStale(agentId, incoming.sourceEpoch)),
         this.marker.around(agentId, 'loading', async () => this.prepare(incoming.wasm, path, manifest))
       ])
-      await this.verifyArrivalReplay(agentId, incoming, prepared, checkpoint)
       const epoch = incoming.sourceEpoch.transferred()
       const lease = this.options.lease === null ? Lease.unbounded(epoch, this.clock) : Lease.fromMigration(incoming.sourceEpoch.majorVersion, this.options.lease, this.clock)
       let host: AgentHost | null = null
@@ -487,7 +486,10 @@ export class NodeRuntime {
           // Issue 8 point 6: nothing is written before the agent loaded and resumed in its sandbox.
           loadBeforeWriting: true,
           // SPEC §12: the identity file is written with the other records, before the checkpoint it signs.
-          writeIdentity: true
+          writeIdentity: true,
+          // SPEC §12: the package's last tick is replayed once the agent loaded, before anything is written,
+          // in the worker the agent loaded in (no second thread to start on the hand-off's critical path).
+          verifyLoaded: async (sandbox) => this.verifyArrivalReplay(agentId, incoming, prepared, checkpoint, sandbox)
         })
         // SPEC §7 target 3: instantiate() made the checkpoint at the new epoch durable; the reply comes after.
       } catch (error) {
@@ -517,7 +519,7 @@ export class NodeRuntime {
    * its checkpoint; otherwise the arrival is refused with the reference's text.
    * Nothing has been written yet, so a refusal leaves nothing behind.
    */
-  private async verifyArrivalReplay(agentId: string, incoming: IncomingAgent, prepared: PreparedAgent, checkpoint: Checkpoint): Promise<void> {
+  private async verifyArrivalReplay(agentId: string, incoming: IncomingAgent, prepared: PreparedAgent, checkpoint: Checkpoint, beside: AgentSandbox): Promise<void> {
     const data = incoming.replayData
     const settings = this.options.replay ?? DEFAULT_REPLAY_SETTINGS
     if (data === undefined || data === null || !verifiesOnMigrate(settings)) {
@@ -530,6 +532,7 @@ export class NodeRuntime {
       preState: data.preTickState,
       log: encodeEntries(data.entries),
       expectedState: checkpoint.state,
+      beside,
       ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {})
     })
     const text = describeReplayOutcome(outcome)
@@ -702,6 +705,8 @@ export class NodeRuntime {
     lineage?: AgentLineage
     /** Write the lineage's identity file first (an arrival's identity, SPEC §12). */
     writeIdentity?: boolean
+    /** With loadBeforeWriting: checks the loaded agent before anything is written; throwing refuses it. */
+    verifyLoaded?: (sandbox: AgentSandbox) => Promise<void>
   }): Promise<AgentHost> {
     const prepared = source.prepared ?? await this.prepare(source.wasm, source.path, source.manifest)
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
@@ -735,27 +740,36 @@ export class NodeRuntime {
     // With a checkpoint in hand its state is the agent's state, so the starting
     // records (module copy, authority record, checkpoint at the new or renewed
     // epoch) are written while the worker loads the agent, not after.
+    const checkpointInput = source.checkpoint === null
+      ? null
+      : {
+          budget,
+          pricePerSecond: source.pricePerSecond,
+          tickNumber,
+          wasmHash: prepared.wasmHash,
+          epoch: source.lease.epoch,
+          leaseExpiry: source.lease.expiry,
+          state: source.checkpoint.state
+        }
+    // SPEC §12: at the same tick as the checkpoint it resumes, so it takes that one's place in the chain.
+    // Sealed (signed) now, while the worker loads the agent; sealing does not move the chain's head.
+    const sealed = checkpointInput !== null && source.lineage !== undefined ? source.lineage.seal(checkpointInput) : null
     const persist = async (): Promise<void> => {
       await this.store.saveModule(agentId, source.wasm, source.manifest.raw)
-      if (source.checkpoint === null) return
+      if (checkpointInput === null) return
       if (source.writeIdentity === true && source.lineage !== undefined) await writeIdentity(this.store.dir, agentId, source.lineage.identity)
       await this.store.writeAuthority(agentId, authorityRecord(source.lease, this.clock.nowNs(), source.peer))
-      const input = {
-        budget,
-        pricePerSecond: source.pricePerSecond,
-        tickNumber,
-        wasmHash: prepared.wasmHash,
-        epoch: source.lease.epoch,
-        leaseExpiry: source.lease.expiry,
-        state: source.checkpoint.state
-      }
-      // SPEC §12: at the same tick as the checkpoint it resumes, so it takes that one's place in the chain.
-      if (source.lineage !== undefined) await source.lineage.persist(this.store, agentId, source.lineage.seal(input))
-      else await this.store.save(agentId, input)
+      if (sealed !== null && source.lineage !== undefined) await source.lineage.persist(this.store, agentId, sealed)
+      else await this.store.save(agentId, checkpointInput)
     }
-    // An arrival writes only after its sandbox loaded and resumed it: a package
+    // An arrival writes only after its sandbox loaded and resumed it (and passed verifyLoaded): a package
     // that cannot load (or kills the process while loading) leaves no file (issue 8 point 6).
-    const persisting = source.loadBeforeWriting === true ? sandboxStarting.then(persist) : persist()
+    const persisting = source.loadBeforeWriting === true
+      ? sandboxStarting.then(async (sandbox) => {
+          await source.verifyLoaded?.(sandbox)
+          await persist()
+        })
+      : persist()
     const [started, persisted] = await Promise.allSettled([sandboxStarting, persisting])
     if (started.status === 'rejected' || persisted.status === 'rejected') {
       if (started.status === 'fulfilled') await started.value.terminate()

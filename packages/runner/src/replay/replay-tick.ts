@@ -1,7 +1,8 @@
 /**
  * Replay of one tick in a fresh sandbox (SPEC §12 "Replay of one tick").
  *
- * Same isolation and limits as a live tick: its own worker thread, the start
+ * Same isolation and limits as a live tick: its own instance in a worker
+ * thread (a thread of its own, or `beside` a given sandbox), the start
  * function and `_initialize`, but **not** `agent_init`; the state is restored
  * with `malloc` + `agent_resume`; `agent_tick` runs under the tick deadline
  * with the recorded values served in order (`log_emit` prints nothing, WASI
@@ -25,6 +26,8 @@ export interface ReplayTickInput {
   /** The state the live tick produced. */
   readonly expectedState: Uint8Array
   readonly limits?: Partial<SandboxLimits>
+  /** Run in this live sandbox's worker (its own slot and instance) instead of a thread of its own. */
+  readonly beside?: AgentSandbox
 }
 
 export type ReplayOutcome =
@@ -52,7 +55,7 @@ export async function replayTick(input: ReplayTickInput): Promise<ReplayOutcome>
   try {
     sandbox = await AgentSandbox.start(
       { ...input.setup, observe: { mode: 'replay', log: input.log } },
-      { budget: 0n, state: input.preState, logger: silentLogger, ...(input.limits !== undefined ? { limits: input.limits } : {}) }
+      { budget: 0n, state: input.preState, logger: silentLogger, ...(input.limits !== undefined ? { limits: input.limits } : {}), ...(input.beside !== undefined ? { beside: input.beside } : {}) }
     )
   } catch (error) {
     return done({ failure: `resume: ${reason(error)}` })

@@ -116,9 +116,9 @@ export class AgentSandbox implements SlotClient {
   private rateDropped = 0
   private rateReportedAt = 0
 
-  private constructor(agentId: string, private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock, perWorker: number) {
+  private constructor(agentId: string, private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock, perWorker: number, beside?: AgentSandbox) {
     this.agentId = agentId
-    this.host = workerPool.place(perWorker)
+    this.host = beside !== undefined && beside.alive ? beside.host : workerPool.place(perWorker)
     this.slot = this.host.attach(this)
   }
 
@@ -127,12 +127,15 @@ export class AgentSandbox implements SlotClient {
    * when given, `agent_resume(state)`. `agentsPerWorker` > 1 lets it share a
    * worker thread with other agents started the same way (issue 11; see
    * `worker-host.ts` for what sharing costs); the default gives it its own.
+   * `beside` places it in that live sandbox's worker instead, whatever its
+   * capacity: a migration's arrival replays its last tick in the worker it
+   * is on probation in, with no second thread to start (SPEC §12).
    */
-  static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock, agentsPerWorker?: number }): Promise<AgentSandbox> {
+  static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock, agentsPerWorker?: number, beside?: AgentSandbox }): Promise<AgentSandbox> {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
     let perWorker = options.agentsPerWorker ?? 1
     for (let attempt = 1; ; attempt++) {
-      const sandbox = new AgentSandbox(setup.agentId, limits, options.logger, options.stallClock ?? processStallClock(), perWorker)
+      const sandbox = new AgentSandbox(setup.agentId, limits, options.logger, options.stallClock ?? processStallClock(), perWorker, options.beside)
       try {
         const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs: limits.initTimeoutMs, setup, budget: options.budget, state: options.state, stamps: sandbox.stamps.buffer })
         sandbox.uncharged += reply.elapsedNs

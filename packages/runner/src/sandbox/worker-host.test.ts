@@ -28,8 +28,8 @@ afterEach(async () => {
   await workerPool.close()
 })
 
-async function sandbox(agentId: string, source: string, agentsPerWorker: number, limits: Partial<SandboxLimits> = {}): Promise<AgentSandbox> {
-  const { box } = await startWatSandbox(source, { agentId, agentsPerWorker, limits })
+async function sandbox(agentId: string, source: string, agentsPerWorker: number, limits: Partial<SandboxLimits> = {}, beside?: AgentSandbox): Promise<AgentSandbox> {
+  const { box } = await startWatSandbox(source, { agentId, agentsPerWorker, limits, ...(beside !== undefined ? { beside } : {}) })
   started.push(box)
   return box
 }
@@ -124,5 +124,26 @@ describe('shared workers (issue 11)', () => {
     await longTick
     expect(long.alive).toBe(true)
     await long.tick(1000n)
+  })
+
+  it('beside: a sandbox started beside another shares its thread even when that worker is full; leaving keeps the thread, and a gone worker means a new one', async () => {
+    const solo = await sandbox('arrival', COUNTER, 1)
+    const replay = await sandbox('arrival-replay', COUNTER, 1, {}, solo)
+    expect(replay.threadId).toBe(solo.threadId)
+    await replay.tick(1000n)
+    await replay.terminate()
+    expect(workerPool.hosts).toBe(1) // the arrival's thread stays
+    await solo.tick(1000n)
+    expect(count(await solo.checkpoint())).toBe(1n)
+    // A full solo worker is still not offered to placement.
+    const other = await sandbox('other', COUNTER, 1)
+    expect(other.threadId).not.toBe(solo.threadId)
+    // Beside a sandbox whose thread is gone: a thread of its own.
+    const spinner = await sandbox('spinner', SPIN, 1)
+    await failure(spinner.tick(1000n))
+    const after = await sandbox('after', COUNTER, 1, {}, spinner)
+    expect(after.alive).toBe(true)
+    expect(after.threadId).not.toBe(spinner.threadId)
+    await after.tick(1000n)
   })
 })
