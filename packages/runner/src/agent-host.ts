@@ -419,10 +419,20 @@ export class AgentHost {
       let checkpoint: Uint8Array
       let replayData: HandoffReplayData | null = null
       try {
-        await this.writeAuthority(undefined, peer)
-        checkpoint = await this.encodeLive()
-        // Replay data is an extra: without it the target simply does not replay.
-        replayData = await this.replayDataForHandoff().catch(() => null)
+        // The final state is copied out and signed while HANDOFF_INITIATED is made durable: nothing
+        // leaves this node before both are done, and the fsync no longer sits in front of the copy.
+        const [written, snapshot] = await Promise.allSettled([
+          this.writeAuthority(undefined, peer),
+          (async () => {
+            const encoded = await this.encodeLive()
+            // Replay data is an extra: without it the target simply does not replay.
+            return { encoded, replay: await this.replayDataForHandoff().catch(() => null) }
+          })()
+        ])
+        if (written.status === 'rejected') throw written.reason
+        if (snapshot.status === 'rejected') throw snapshot.reason
+        checkpoint = snapshot.value.encoded
+        replayData = snapshot.value.replay
       } catch (error) {
         // Nothing has left this node: take authority back at (M,G+1) and tick on.
         await this.revertLocally(`could not prepare the hand-off: ${(error as Error).message}`)
