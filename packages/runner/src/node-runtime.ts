@@ -196,7 +196,14 @@ export class NodeRuntime {
    * inside a call (`CallMarker.alone`), so a death there names it alone.
    */
   private async asSuspect<T>(agentId: string, run: () => Promise<T>): Promise<T> {
-    return this.suspectIds.has(agentId) ? this.marker.alone(agentId, run) : run()
+    if (!this.suspectIds.has(agentId)) return run()
+    // The others' calls wait during the window, lease renewals among them: it stays short of a lease
+    // (an agent renews with at least duration × renewalWindow left, plus the grace).
+    const lease = this.options.lease
+    const maxMs = lease === null
+      ? SUSPECT_SETTLE_MS
+      : Math.min(SUSPECT_SETTLE_MS, (lease.durationMs * lease.renewalWindow + lease.gracePeriodMs) / 2)
+    return this.marker.alone(agentId, run, maxMs)
   }
 
   /**

@@ -119,23 +119,33 @@ export class CallMarker {
    * other agent inside a call. The window opens once the other agents' calls
    * in flight have returned, and their new calls wait until it closes, so a
    * death inside it is marked against `agentId` alone — exact evidence, not a
-   * guess. One window at a time; the others' calls are bounded by their own
-   * deadlines, so the wait is too.
+   * guess. One window at a time. It closes after `maxMs` even if `run` has
+   * not finished (the others' calls go on, and a death after that counts
+   * against them too, as without a window): held calls include lease
+   * renewals, so the caller keeps the pause well inside a lease.
    */
-  async alone<T>(agentId: string, run: () => Promise<T>): Promise<T> {
+  async alone<T>(agentId: string, run: () => Promise<T>, maxMs = Number.POSITIVE_INFINITY): Promise<T> {
     while (!this.silenced && this.window !== null) await this.window.closed
     if (this.silenced) return run()
     let close = (): void => undefined
     const closed = new Promise<void>((resolve) => { close = resolve })
     const window = { agentId, closed, close }
     this.window = window
+    const end = (): void => {
+      if (this.window === window) {
+        this.window = null
+        this.drained = null
+      }
+      close()
+    }
+    const timer = Number.isFinite(maxMs) ? setTimeout(end, maxMs) : null
+    timer?.unref()
     try {
-      if (this.othersBusy()) await new Promise<void>((resolve) => { this.drained = resolve })
+      if (this.othersBusy()) await Promise.race([new Promise<void>((resolve) => { this.drained = resolve }), closed])
       return await run()
     } finally {
-      this.drained = null
-      if (this.window === window) this.window = null
-      close()
+      if (timer !== null) clearTimeout(timer)
+      end()
     }
   }
 

@@ -96,6 +96,19 @@ describe('CallMarker (SPEC §11)', () => {
     expect(order).toEqual(['a open', 'b open', 'c checkpoint', 'a close'])
   })
 
+  it('alone(): the window closes after maxMs even while the suspect is still loading; held calls then run', async () => {
+    const { marker } = CallMarker.open(dir)
+    let finishLoad = (): void => undefined
+    const window = marker.alone('slow', async () => marker.around('slow', 'loading', async () => new Promise<void>((resolve) => { finishLoad = resolve })), 30)
+    let ticked = false
+    await marker.around('counter', 'agent_tick', () => Promise.resolve(ticked = true))
+    expect(ticked).toBe(true) // held until the 30 ms cap, not until the load ends
+    finishLoad()
+    await window
+    // The next window opens at once.
+    expect(await marker.alone('next', () => Promise.resolve('open'), 30)).toBe('open')
+  })
+
   it('the longest agent id fits its slot', () => {
     const id = 'x'.repeat(128)
     const { marker } = CallMarker.open(dir)
