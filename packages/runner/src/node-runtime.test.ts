@@ -8,7 +8,7 @@ import type { LeaseConfig } from '@igor/lease'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { NodeRuntime } from './node-runtime.js'
 import type { NodeRuntimeOptions } from './node-runtime.js'
-import { recordingLogger, tempDir, waitFor } from './test-support/helpers.js'
+import { counterValue, recordingLogger, tempDir, waitFor } from './test-support/helpers.js'
 
 const LEASE: LeaseConfig = { durationMs: 60_000, renewalWindow: 0.5, gracePeriodMs: 10_000 }
 const FAST = { tickIntervalMs: 20, busyIntervalMs: 5, checkpointIntervalMs: 200 }
@@ -174,7 +174,7 @@ describe('NodeRuntime: isolation and halts', () => {
     // State and tick number stay one: the restart took both from the same checkpoint.
     await rt.shutdown()
     const final = await onDisk(rt, 'counter')
-    expect(new DataView(final.state.buffer, final.state.byteOffset, final.state.byteLength).getBigUint64(0, true)).toBe(final.tickNumber)
+    expect(counterValue(final.state)).toBe(final.tickNumber)
   })
 
   it('an agent arriving by migration runs alone until its first checkpoint here, then moves to a shared worker with nothing lost (issue 11)', async () => {
@@ -197,7 +197,7 @@ describe('NodeRuntime: isolation and halts', () => {
     expect((await row(rt, 'counter')).halted).toBeNull()
     await rt.shutdown()
     const final = await onDisk(rt, 'counter')
-    expect(new DataView(final.state.buffer, final.state.byteOffset, final.state.byteLength).getBigUint64(0, true)).toBe(final.tickNumber)
+    expect(counterValue(final.state)).toBe(final.tickNumber)
   })
 
   it('with --agents-per-worker 1 a looping agent never touches another agent', async () => {

@@ -3,6 +3,7 @@ import { agentWat } from '../wasm/wat.test-helper.js'
 import type { AgentSandbox, SandboxLimits } from './agent-sandbox.js'
 import { sandboxFailure, startWatSandbox } from './sandbox.test-helper.js'
 import { workerPool } from './worker-pool.js'
+import { counterValue } from '../test-support/helpers.js'
 
 // A counter: an i64 at address 0, +1 per tick; the state is those 8 bytes.
 const COUNTER = agentWat({
@@ -36,7 +37,6 @@ async function sandbox(agentId: string, source: string, agentsPerWorker: number,
 
 const failure = sandboxFailure
 
-const count = (state: Uint8Array): bigint => new DataView(state.buffer, state.byteOffset, state.byteLength).getBigUint64(0, true)
 
 describe('shared workers (issue 11)', () => {
   it('agents placed with agentsPerWorker share one thread, each with its own instance and memory', async () => {
@@ -48,8 +48,8 @@ describe('shared workers (issue 11)', () => {
     expect(solo.threadId).not.toBe(a.threadId)
     for (let i = 0; i < 3; i++) await a.tick(1000n)
     await b.tick(1000n)
-    expect(count(await a.checkpoint())).toBe(3n)
-    expect(count(await b.checkpoint())).toBe(1n)
+    expect(counterValue(await a.checkpoint())).toBe(3n)
+    expect(counterValue(await b.checkpoint())).toBe(1n)
   })
 
   it('a full worker is not given more agents: the next one gets a new thread', async () => {
@@ -67,7 +67,7 @@ describe('shared workers (issue 11)', () => {
     expect(bad.alive).toBe(false)
     await good.tick(1000n)
     expect(good.alive).toBe(true)
-    expect(count(await good.checkpoint())).toBe(1n)
+    expect(counterValue(await good.checkpoint())).toBe(1n)
     // The freed slot is reused, in the same thread.
     const next = await sandbox('next', COUNTER, 4)
     expect(next.threadId).toBe(good.threadId)
@@ -134,7 +134,7 @@ describe('shared workers (issue 11)', () => {
     await replay.terminate()
     expect(workerPool.hosts).toBe(1) // the arrival's thread stays
     await solo.tick(1000n)
-    expect(count(await solo.checkpoint())).toBe(1n)
+    expect(counterValue(await solo.checkpoint())).toBe(1n)
     // A full solo worker is still not offered to placement.
     const other = await sandbox('other', COUNTER, 1)
     expect(other.threadId).not.toBe(solo.threadId)

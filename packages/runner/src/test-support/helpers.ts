@@ -45,3 +45,8 @@ export async function refusal(promise: Promise<unknown>): Promise<RunnerError> {
   }
   throw new Error('expected a refusal')
 }
+
+/** The `counter` fixture's state: an i64 count, little-endian (its state equals its tick number). */
+export function counterValue(state: Uint8Array): bigint {
+  return new DataView(state.buffer, state.byteOffset, state.byteLength).getBigUint64(0, true)
+}
