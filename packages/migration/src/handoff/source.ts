@@ -10,6 +10,7 @@ import { encodeAgentTransfer } from '../wire/agent-transfer.js'
 import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
 import { MIGRATE_PROTOCOL } from '../wire/types.js'
 import type { HandoffRuntime } from './runtime.js'
+import { packageFromSnapshot } from './package.js'
 
 export interface MigrateResult {
   readonly agentId: string
@@ -52,32 +53,7 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
     throw error
   }
   const started = performance.now()
-  const bytes = encodeAgentTransfer({
-    Package: {
-      AgentID: agentId,
-      WASMBinary: snapshot.module.wasm,
-      WASMHash: snapshot.module.prepared.wasmHash,
-      Checkpoint: snapshot.checkpoint,
-      ManifestData: snapshot.module.manifest.raw,
-      Budget: snapshot.budget,
-      PricePerSecond: snapshot.pricePerSecond,
-      // SPEC §12: the last tick, when it produced exactly this checkpoint's state.
-      ...(snapshot.replayData !== null
-        ? {
-            ReplayData: {
-              PreTickState: snapshot.replayData.preTickState,
-              TickNumber: snapshot.replayData.tickNumber,
-              Entries: snapshot.replayData.entries.map((e) => ({ HostcallID: e.hostcallId, Payload: e.payload }))
-            }
-          }
-        : {}),
-      MajorVersion: snapshot.epoch.majorVersion,
-      LeaseGeneration: snapshot.epoch.leaseGeneration,
-      // SPEC §12: the identity travels with the agent, from the live instance.
-      ...(snapshot.identity !== undefined ? { AgentIdentity: snapshot.identity } : {})
-    },
-    SourceNodeID: self
-  })
+  const bytes = encodeAgentTransfer({ Package: packageFromSnapshot(snapshot), SourceNodeID: self })
   log.info({ epoch: snapshot.epoch.toString(), bytes: bytes.byteLength }, 'hand-off: sending package')
   migrationEvents.sendStart(agentId, bytes.byteLength)
 

@@ -1,4 +1,3 @@
-import { Epoch } from '@igor/epoch'
 import type { IncomingStreamData, StreamHandler } from '@libp2p/interface'
 import type { Logger } from '@igor/runner'
 import { MigrationError, describeCause } from '../errors.js'
@@ -9,6 +8,7 @@ import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
 import { InboundGate } from './inbound-limits.js'
 import type { InboundTicket } from './inbound-limits.js'
 import type { HandoffRuntime } from './runtime.js'
+import { incomingFromTransfer } from './package.js'
 
 export interface TargetContext {
   readonly runtime: HandoffRuntime
@@ -44,25 +44,11 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
       const bytes = await readJsonMessage(ticket.meter(stream.source), { maxBytes: ctx.maxTransferBytes, timeoutMs: ctx.transferTimeoutMs })
       migrationEvents.received(bytes.byteLength)
       const transfer = decodeAgentTransfer(bytes)
-      const pkg = transfer.Package
-      agentId = pkg.AgentID
+      agentId = transfer.Package.AgentID
       if (transfer.SourceNodeID !== remote) {
         throw new MigrationError('BAD_TRANSFER', `SourceNodeID ${transfer.SourceNodeID} is not the sending peer ${remote}`)
       }
-      const status = await ctx.runtime.admitAgent({
-        agentId,
-        wasm: pkg.WASMBinary,
-        wasmHash: pkg.WASMHash,
-        checkpoint: pkg.Checkpoint,
-        manifestData: pkg.ManifestData,
-        sourceEpoch: new Epoch(pkg.MajorVersion, pkg.LeaseGeneration),
-        // SPEC §12: replayed before acceptance in modes on-migrate/full.
-        replayData: pkg.ReplayData === undefined
-          ? null
-          : { preTickState: pkg.ReplayData.PreTickState, tickNumber: pkg.ReplayData.TickNumber, entries: pkg.ReplayData.Entries.map((e) => ({ hostcallId: e.HostcallID, payload: e.Payload })) },
-        sourceNodeId: transfer.SourceNodeID,
-        ...(pkg.AgentIdentity !== undefined ? { identity: pkg.AgentIdentity } : {})
-      })
+      const status = await ctx.runtime.admitAgent(incomingFromTransfer(transfer))
       admitted = true
       migrationEvents.arrival(agentId, null)
       log.info({ agentId, epoch: status.epoch.toString() }, 'hand-off accepted')
