@@ -4,6 +4,8 @@ import { AuthorityError, AuthorityState, canTick } from '@igor/lease'
 import type { Lease } from '@igor/lease'
 import { runtimeEvents } from './observer.js'
 import { performHttpCall } from './effects/http.js'
+import type { EgressPolicy } from './effects/egress-policy.js'
+import { HttpRateLimiter } from './effects/http-rate.js'
 import { RunnerError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { Manifest } from './manifest/index.js'
@@ -86,6 +88,8 @@ export interface AgentHostInit {
    * periodic checkpoint here the agent moves to a shared worker.
    */
   readonly probation?: boolean
+  /** SPEC §13 the node's egress policy and `--http-rate`; absent: only the agent's allow-list applies. */
+  readonly egress?: { readonly policy: EgressPolicy, readonly ratePerSecond: number }
 }
 
 /** An agent evicted this often within EVICTION_WINDOW_MS gets a worker of its own. */
@@ -171,6 +175,9 @@ export class AgentHost {
   /** When this agent's shared worker was lost lately (performance.now()). */
   private evictions: number[] = []
   private probation: boolean
+  /** SPEC §13: the node's egress policy, and this agent's `--http-rate` allowance (kept across sandbox restarts). */
+  private readonly egress: EgressPolicy | null
+  private readonly httpRate: HttpRateLimiter | null
 
   constructor(init: AgentHostInit) {
     this.agentId = init.agentId
@@ -205,6 +212,8 @@ export class AgentHost {
     this.lineage = init.lineage
     this.restartSandbox = init.restartSandbox
     this.probation = init.probation === true
+    this.egress = init.egress?.policy ?? null
+    this.httpRate = init.egress !== undefined ? new HttpRateLimiter(init.egress.ratePerSecond) : null
     this.attachHttp()
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
       this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
@@ -251,7 +260,8 @@ export class AgentHost {
       // (`?.`: test fakes of the sandbox need not implement effects.)
       this.sandbox.setHttpHandler?.(async (call, callIndex, maxWaitMs) => {
         const result = await performHttpCall(call, {
-          options: http, agentId: this.agentId, tickNumber: this.tickNumber + 1n, callIndex, maxWaitMs, isOwner: () => this.mayAct()
+          options: http, agentId: this.agentId, tickNumber: this.tickNumber + 1n, callIndex, maxWaitMs, isOwner: () => this.mayAct(),
+          egress: this.egress, rate: this.httpRate
         })
         if (!result.ok) this.log.warn({ code: result.code, url: call.url }, `http_request refused or failed: ${result.reason}`)
         return { ...result, maxResponseBytes: http.maxResponseBytes }
@@ -359,8 +369,8 @@ export class AgentHost {
   /** `igord recover`: the explicit action that lets a RECOVERY_REQUIRED agent tick again, at a higher generation. */
   async recover(): Promise<AgentStatus> {
     return this.mutex.run(async () => {
-      if (this.lease.state !== AuthorityState.RECOVERY_REQUIRED) {
-        throw new AuthorityError('INVALID_TRANSITION', `agent ${this.agentId} is ${this.lease.state}, not RECOVERY_REQUIRED; nothing to recover`)
+      if (this.stopped || this.lease.state !== AuthorityState.RECOVERY_REQUIRED) {
+        throw new AuthorityError('INVALID_TRANSITION', `agent ${this.agentId} is ${this.stopped ? 'stopped here' : this.lease.state}, not RECOVERY_REQUIRED; nothing to recover`)
       }
       if (!await this.ensureInstance()) {
         throw new RunnerError('AGENT_HALTED', `agent ${this.agentId} has no live instance (${this.halted ?? 'stopped'}); restart the node to reload its last checkpoint`)
@@ -401,6 +411,30 @@ export class AgentHost {
       await this.sandbox.terminate()
       this.log.warn({ epoch: epoch.toString(), movedTo }, `stale copy retired: ${why}`)
       return epoch
+    })
+  }
+
+  /**
+   * SPEC §7 "A held copy yields only to a proven successor": runs the
+   * successor's admission with this copy held still (its mutex: no tick,
+   * recovery or retirement of it in between). The admission writes the
+   * successor's files over this copy's; only when it succeeded does this copy
+   * stop for good, writing nothing more. If it fails, this copy is untouched.
+   */
+  async yieldToSuccessor<T>(why: string, admit: () => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      if (this.stopped || this.lease.state === AuthorityState.ACTIVE_OWNER || this.lease.state === AuthorityState.RETIRED) {
+        throw new AuthorityError('INVALID_TRANSITION', `agent ${this.agentId} is ${this.lease.state} at ${this.lease.epoch} here; only a RECOVERY_REQUIRED or HANDOFF_* copy can be superseded`)
+      }
+      const result = await admit()
+      this.stopped = true
+      this.cancelTimer()
+      this.verifier?.close()
+      this.shown = { ...this.shown, state: AuthorityState.RETIRED }
+      this.halted = `retired: ${why}`
+      await this.sandbox.terminate().catch(() => undefined)
+      this.log.warn({ epoch: this.lease.epoch.toString() }, `stale copy retired: ${why}`)
+      return result
     })
   }
 

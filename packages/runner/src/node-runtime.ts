@@ -22,14 +22,14 @@ import { AgentSandbox, SandboxError } from './sandbox/agent-sandbox.js'
 import type { SandboxLimits } from './sandbox/agent-sandbox.js'
 import { DEFAULT_AGENTS_PER_WORKER, workerPool } from './sandbox/worker-pool.js'
 import { CheckpointStore, validateAgentId } from './store/index.js'
-import type { AuthorityRecord, QuarantineRecord, Tombstone } from './store/index.js'
+import type { AuthorityRecord, QuarantineRecord, StoredModule, Tombstone } from './store/index.js'
 import { markCalls } from './containment/call-marker.js'
 import type { CallMarker } from './containment/call-marker.js'
 import { clearStrikes, openContainment, quarantineReason } from './containment/quarantine.js'
 import { prepareAgentModule, readWasmFile } from './wasm/index.js'
 import type { AgentLineage } from './lineage/agent-lineage.js'
 import { HistoryArchive } from './lineage/history.js'
-import { lineageForArrival, openLineage, readIdentityBytes, restoreIdentity, writeIdentity } from './lineage/open.js'
+import { lineageForArrival, openLineage, readIdentityBytes, requireHeldIdentity, restoreIdentity, writeIdentity } from './lineage/open.js'
 import { importCheckpoint } from './lineage/import.js'
 import type { ImportRequest } from './lineage/import.js'
 import type { PreparedAgent } from './wasm/index.js'
@@ -83,8 +83,8 @@ export interface IncomingAgent {
   readonly identity?: Uint8Array
 }
 
-/** What a node held for an agent before an arrival touched its files. */
-interface PriorFiles { authority: AuthorityRecord | null, checkpoint: boolean, module: boolean, tombstone: boolean }
+/** What this node held for an agent before an arrival, so a failed arrival puts it back exactly (SPEC §7). */
+interface PriorFiles { authority: AuthorityRecord | null, checkpoint: Uint8Array | null, module: StoredModule | null, tombstone: boolean }
 
 /** How long a suspect's first tick is waited for before the next load starts (SPEC §11). */
 const SUSPECT_SETTLE_MS = 3_000
@@ -461,61 +461,63 @@ export class NodeRuntime {
       }
       // SPEC §12: the package's identity must match its checkpoint's key and the signature verify.
       const { lineage, created } = lineageForArrival(this.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity)
-      const path = `${agentId}.wasm (from ${incoming.sourceNodeId})`
-      if (staleCopy !== undefined) {
-        // Tombstone first, durably, then admit: a crash in between leaves a node
-        // that holds a tombstone (never a stale state under the new epoch).
-        await staleCopy.retireStale(incoming.sourceNodeId, `superseded by a package at ${incoming.sourceEpoch} from ${incoming.sourceNodeId}`)
-        this.hosts.delete(agentId)
-      }
-      // The disk checks and the compile do not depend on each other.
-      const [prior, prepared] = await Promise.all([
-        this.fences.refuseIfFenced(agentId, incoming.sourceEpoch).then(async () => this.refuseIfStale(agentId, incoming.sourceEpoch)),
-        this.marker.around(agentId, 'loading', async () => this.prepare(incoming.wasm, path, manifest))
-      ])
-      const epoch = incoming.sourceEpoch.transferred()
-      const lease = this.options.lease === null ? Lease.unbounded(epoch, this.clock) : Lease.fromMigration(incoming.sourceEpoch.majorVersion, this.options.lease, this.clock)
-      let host: AgentHost | null = null
+      // SPEC §7: a copy held here yields only to the same agent (the key held here) at a higher epoch.
       const priorIdentity = await readIdentityBytes(this.store.dir, agentId)
-      const restoreHistory = await new HistoryArchive(this.store.dir, agentId).capture(checkpoint.tickNumber)
-      try {
-        if (created) this.log.warn({ agentId, did: lineage.identity.did }, 'package carried no identity: a new identity and a new chain start here')
-        host = await this.instantiate(agentId, {
-          lineage,
-          wasm: incoming.wasm,
-          manifest,
-          path,
-          prepared,
-          lease,
-          checkpoint,
-          // SPEC §7 target 3: from now on the agent pays this node's price.
-          pricePerSecond: this.options.pricePerSecond,
-          // Issue 8 point 6: nothing is written before the agent loaded and resumed in its sandbox.
-          loadBeforeWriting: true,
-          // SPEC §12: the identity file is written with the other records, before the checkpoint it signs.
-          writeIdentity: true,
-          // SPEC §12: the package's last tick is replayed once the agent loaded, before anything is written,
-          // in the worker the agent loaded in (no second thread to start on the hand-off's critical path).
-          verifyLoaded: async (sandbox) => this.verifyArrivalReplay(agentId, incoming, prepared, checkpoint, sandbox)
-        })
-        // SPEC §7 target 3: instantiate() made the checkpoint at the new epoch durable; the reply comes after.
-      } catch (error) {
-        if (host !== null) {
-          this.hosts.delete(agentId)
-          await host.stop().catch(() => undefined)
+      requireHeldIdentity(agentId, priorIdentity, checkpoint)
+      const path = `${agentId}.wasm (from ${incoming.sourceNodeId})`
+      let prior: PriorFiles | undefined
+      const admit = async (): Promise<AgentHost> => {
+        // The disk checks and the compile do not depend on each other.
+        const [priorFiles, prepared] = await Promise.all([
+          this.fences.refuseIfFenced(agentId, incoming.sourceEpoch, checkpoint.lineage?.agentPubKey ?? null).then(async () => this.refuseIfStale(agentId, incoming.sourceEpoch)),
+          this.marker.around(agentId, 'loading', async () => this.prepare(incoming.wasm, path, manifest))
+        ])
+        prior = priorFiles
+        const epoch = incoming.sourceEpoch.transferred()
+        const lease = this.options.lease === null ? Lease.unbounded(epoch, this.clock) : Lease.fromMigration(incoming.sourceEpoch.majorVersion, this.options.lease, this.clock)
+        const restoreHistory = await new HistoryArchive(this.store.dir, agentId).capture(checkpoint.tickNumber)
+        try {
+          if (created) this.log.warn({ agentId, did: lineage.identity.did }, 'package carried no identity: a new identity and a new chain start here')
+          return await this.instantiate(agentId, {
+            lineage,
+            wasm: incoming.wasm,
+            manifest,
+            path,
+            prepared,
+            lease,
+            checkpoint,
+            // SPEC §7 target 3: from now on the agent pays this node's price.
+            pricePerSecond: this.options.pricePerSecond,
+            // Issue 8 point 6: nothing is written before the agent loaded and resumed in its sandbox.
+            loadBeforeWriting: true,
+            // SPEC §12: the identity file is written with the other records, before the checkpoint it signs.
+            writeIdentity: true,
+            // SPEC §12: the package's last tick is replayed once the agent loaded, before anything is written,
+            // in the worker the agent loaded in (no second thread to start on the hand-off's critical path).
+            verifyLoaded: async (sandbox) => this.verifyArrivalReplay(agentId, incoming, prepared, checkpoint, sandbox)
+          })
+          // SPEC §7 target 3: instantiate() made the checkpoint at the new epoch durable; the reply comes after.
+        } catch (error) {
+          if (staleCopy !== undefined) this.hosts.set(agentId, staleCopy)
+          else this.hosts.delete(agentId)
+          await this.restoreAfterFailedAdmission(agentId, priorFiles)
+          await restoreIdentity(this.store.dir, agentId, priorIdentity).catch(() => undefined)
+          await restoreHistory().catch(() => undefined)
+          throw error
         }
-        await this.restoreAfterFailedAdmission(agentId, prior)
-        await restoreIdentity(this.store.dir, agentId, priorIdentity).catch(() => undefined)
-        await restoreHistory().catch(() => undefined)
-        throw error
       }
+      // SPEC §7: a stale copy is retired only once its successor passed every check, loaded, replayed and
+      // was written — in that step, with the copy held still (no recovery or tick of it in between).
+      const host = staleCopy === undefined
+        ? await admit()
+        : await staleCopy.yieldToSuccessor(`superseded by a package at ${incoming.sourceEpoch} from ${incoming.sourceNodeId}`, admit)
       this.failed.delete(agentId)
-      if (prior.tombstone) {
+      if (prior?.tombstone === true) {
         // An old tombstone is harmless next to a newer authority record (a restart resumes the agent and
         // drops it), so it is removed off the reply's critical path.
         this.store.deleteTombstone(agentId).catch((error: unknown) => this.log.warn({ agentId }, `old tombstone not removed: ${(error as Error).message}`))
       }
-      this.log.info({ agentId, epoch: lease.epoch.toString(), from: incoming.sourceNodeId }, 'agent arrived by migration')
+      this.log.info({ agentId, epoch: host.epoch.toString(), from: incoming.sourceNodeId }, 'agent arrived by migration')
       return host.status()
     })
   }
@@ -621,14 +623,17 @@ export class NodeRuntime {
    * Returns what was there, so a failed arrival can put it back.
    */
   private async refuseIfStale(agentId: string, sourceEpoch: Epoch): Promise<PriorFiles> {
-    const [tombstone, authority, stored, module] = await Promise.all([
+    const [tombstone, authority, storedBytes, module] = await Promise.all([
       this.store.readTombstone(agentId),
       this.store.readAuthority(agentId),
-      this.store.storedEpoch(agentId).catch((error: unknown) => {
+      this.store.loadBytes(agentId).catch((error: unknown) => {
         throw new RunnerError('FENCED', `this node holds an unreadable checkpoint for ${agentId}; refusing to replace it (${(error as Error).message})`)
       }),
-      this.store.hasModule(agentId)
+      this.store.loadModule(agentId).catch((error: unknown) => {
+        throw new RunnerError('FENCED', `this node holds an unreadable module for ${agentId}; refusing to replace it (${(error as Error).message})`)
+      })
     ])
+    const stored = storedBytes?.checkpoint.epoch ?? null
     const held: Array<{ what: string, epoch: Epoch }> = []
     if (tombstone !== null) held.push({ what: 'tombstone', epoch: tombstone.epoch })
     if (authority !== null) held.push({ what: `authority record (${authority.state})`, epoch: authority.epoch })
@@ -638,7 +643,7 @@ export class NodeRuntime {
         throw new RunnerError('FENCED', `stale package: this node's ${what} for ${agentId} is at ${epoch}, not superseded by ${sourceEpoch}`)
       }
     }
-    return { authority, checkpoint: stored !== null, module, tombstone: tombstone !== null }
+    return { authority, checkpoint: storedBytes?.bytes ?? null, module, tombstone: tombstone !== null }
   }
 
   /** Loads an agent given by the operator or stored on disk, resuming from its checkpoint when there is one. */
@@ -863,8 +868,9 @@ export class NodeRuntime {
   /** SPEC §7 target 4: a refused or failed arrival leaves no orphan files and restores what was there. */
   private async restoreAfterFailedAdmission(agentId: string, prior: PriorFiles): Promise<void> {
     const quietly = async (op: () => Promise<void>): Promise<void> => { await op().catch(() => undefined) }
-    if (!prior.checkpoint) await quietly(async () => this.store.delete(agentId))
-    if (!prior.module) await quietly(async () => this.store.deleteModule(agentId))
+    // A copy held here (a stale one an arrival tried to supersede) gets its own bytes back.
+    await quietly(async () => prior.checkpoint === null ? this.store.delete(agentId) : this.store.save(agentId, prior.checkpoint))
+    await quietly(async () => prior.module === null ? this.store.deleteModule(agentId) : this.store.saveModule(agentId, prior.module.wasm, prior.module.manifest))
     await quietly(async () => prior.authority === null ? this.store.deleteAuthority(agentId) : this.store.writeAuthority(agentId, prior.authority))
   }
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
-import { decodeCheckpoint, encodeCheckpoint } from '@igor/checkpoint-codec'
+import { GENESIS_PREV_HASH, decodeCheckpoint, encodeCheckpoint, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
+import { AgentIdentity, readIdentityFile } from '@igor/identity'
 import { Epoch } from '@igor/epoch'
 import { AuthorityState, Lease, ManualClock } from '@igor/lease'
 import type { LeaseConfig } from '@igor/lease'
@@ -146,18 +148,30 @@ describe('item 2: higher epochs supersede stale copies', () => {
     return rt
   }
 
-  async function packageAt(epoch: Epoch, rt: NodeRuntime) {
+  /** A package for counter at `epoch`, its checkpoint signed by `signer` (default: the key held here), or unsigned. */
+  async function packageAt(epoch: Epoch, rt: NodeRuntime, signer: AgentIdentity | 'unsigned' | 'held' = 'held') {
     const wasm = new Uint8Array(await readFile(agentPath('counter')))
     const stored = await rt.store.load('counter') ?? decodeCheckpoint(new Uint8Array(0))
+    const key = signer === 'held' ? await readIdentityFile(join(dir.path, 'checkpoints', 'counter.identity')) : signer
+    const input = { ...stored, epoch }
     return {
       agentId: 'counter',
       wasm,
       wasmHash: createHash('sha256').update(wasm).digest(),
-      checkpoint: encodeCheckpoint({ ...stored, epoch }),
+      checkpoint: key === 'unsigned' ? encodeCheckpoint(input) : encodeSignedCheckpoint(input, GENESIS_PREV_HASH, key),
       manifestData: new Uint8Array(0),
       sourceEpoch: epoch,
-      sourceNodeId: '12D3KooWnewer'
+      sourceNodeId: '12D3KooWnewer',
+      ...(key === 'unsigned' ? {} : { identity: key.toBytes() })
     }
+  }
+
+  /** Every file the node holds for counter, to prove a refused arrival left them byte for byte. */
+  async function filesOf(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {}
+    const names = (await readdir(join(dir.path, 'checkpoints'))).filter((n) => n.startsWith('counter.')).sort()
+    for (const name of names) out[name] = createHash('sha256').update(await readFile(join(dir.path, 'checkpoints', name))).digest('hex')
+    return out
   }
 
   it('a restart never raises a RECOVERY_REQUIRED copy\'s generation, and keeps the hand-off peer on record', async () => {
@@ -175,7 +189,7 @@ describe('item 2: higher epochs supersede stale copies', () => {
     }
   })
 
-  it('admits a package whose epoch supersedes a local RECOVERY_REQUIRED copy; the stale copy is a tombstone first', async () => {
+  it('admits a package signed by the held key whose epoch supersedes a local RECOVERY_REQUIRED copy; the copy is retired only after the arrival is written', async () => {
     const rt = await strandedCopy()
     const order: string[] = []
     const tomb = rt.store.writeTombstone.bind(rt.store)
@@ -187,9 +201,68 @@ describe('item 2: higher epochs supersede stale copies', () => {
     const admitted = await rt.admitAgent(await packageAt(new Epoch(3n, 4n), rt))
     expect(admitted.state).toBe('ACTIVE_OWNER')
     expect(admitted.epoch.toString()).toBe('(4,0)')
-    expect(order.indexOf('tombstone')).toBeLessThan(order.lastIndexOf('checkpoint'))
+    // SPEC §7: no tombstone first any more — the arrival's own records replace the copy's in one step.
+    expect(order).not.toContain('tombstone')
     expect((await rt.store.readAuthority('counter'))?.state).toBe('ACTIVE_OWNER')
     rt.startAdmitted('counter')
+    await expect(rt.recover('counter')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' })
+  })
+
+  // Issue 16 attack 2: each of these deleted the only copy before the fix.
+  it('a garbage package at a higher epoch from a stranger is refused and the RECOVERY_REQUIRED copy stays exactly as it was, recoverable', async () => {
+    const rt = await strandedCopy()
+    const before = await filesOf()
+    const garbage = { ...await packageAt(new Epoch(1n, 0n), rt), checkpoint: new TextEncoder().encode('not a checkpoint at all') }
+    expect((await refusal(rt.admitAgent(garbage))).code).toBe('CHECKPOINT_CORRUPT')
+    // The attack as found: a module that is not WASM, with a consistent unsigned checkpoint (refused at the identity
+    // now) — and the same module under the held key, which gets as far as compiling it.
+    const notWasm = new TextEncoder().encode('\0asx garbage')
+    for (const signer of ['unsigned', 'held'] as const) {
+      const pkg = await packageAt(new Epoch(1n, 0n), rt, signer)
+      const stored = (await rt.store.load('counter'))!
+      const hash = createHash('sha256').update(notWasm).digest()
+      const checkpointInput = { ...stored, epoch: new Epoch(1n, 0n), wasmHash: hash }
+      const key = signer === 'held' ? await readIdentityFile(join(dir.path, 'checkpoints', 'counter.identity')) : null
+      const refused = await refusal(rt.admitAgent({
+        ...pkg,
+        wasm: notWasm,
+        wasmHash: hash,
+        checkpoint: key === null ? encodeCheckpoint(checkpointInput) : encodeSignedCheckpoint(checkpointInput, GENESIS_PREV_HASH, key)
+      }))
+      expect(refused.code).toBe(signer === 'unsigned' ? 'IDENTITY_MISMATCH' : 'WASM_INVALID')
+    }
+    expect(await filesOf()).toEqual(before)
+    expect((await rt.status())[0]?.state).toBe('RECOVERY_REQUIRED')
+    const recovered = await rt.recover('counter')
+    expect(recovered.state).toBe('ACTIVE_OWNER')
+  })
+
+  it('a well-formed package signed by another key, or unsigned (v0x03), never supersedes the copy held here', async () => {
+    const rt = await strandedCopy()
+    const before = await filesOf()
+    const foreign = await refusal(rt.admitAgent(await packageAt(new Epoch(5n, 0n), rt, AgentIdentity.generate())))
+    expect(foreign.code).toBe('IDENTITY_MISMATCH')
+    expect(foreign.message).toMatch(/^identity mismatch with the copy held here: counter is did:key:z\S+ here, the package is signed by did:key:z/)
+    const unsigned = await refusal(rt.admitAgent(await packageAt(new Epoch(5n, 0n), rt, 'unsigned')))
+    expect(unsigned.code).toBe('IDENTITY_MISMATCH')
+    expect(unsigned.message).toMatch(/unsigned \(v0x03\)/)
+    expect(await filesOf()).toEqual(before)
+    expect((await rt.status())[0]?.state).toBe('RECOVERY_REQUIRED')
+    expect((await rt.recover('counter')).state).toBe('ACTIVE_OWNER')
+  })
+
+  it('a package by the right key that fails after loading (its replay diverges) leaves the copy exactly as it was', async () => {
+    const rt = await strandedCopy()
+    const before = await filesOf()
+    const pkg = await packageAt(new Epoch(2n, 0n), rt)
+    const stored = (await rt.store.load('counter'))!
+    // A replay of "the last tick" from the stored state cannot reproduce that same state (the counter counts).
+    const diverging = { ...pkg, replayData: { preTickState: stored.state, tickNumber: stored.tickNumber, entries: [] } }
+    const refused = await refusal(rt.admitAgent(diverging))
+    expect(refused.code).toBe('REPLAY_FAILED')
+    expect(await filesOf()).toEqual(before)
+    expect((await rt.status())[0]?.state).toBe('RECOVERY_REQUIRED')
+    expect((await rt.recover('counter')).state).toBe('ACTIVE_OWNER')
   })
 
   it('`retire` drops a stale copy durably and is refused for the live owner', async () => {

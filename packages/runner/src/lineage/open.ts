@@ -161,6 +161,29 @@ export function lineageForArrival(
   }
 }
 
+/**
+ * SPEC §7 "A held copy yields only to a proven successor": when this node
+ * holds an identity for the agent, an arrival must be that same agent — a
+ * v0x04 checkpoint signed by the key held here. A package with another key,
+ * or with no lineage at all (a v0x03 sender), never replaces a signed copy.
+ * The signature itself is checked by `lineageForArrival`.
+ */
+export function requireHeldIdentity(agentId: string, heldIdentity: Uint8Array | null, checkpoint: Checkpoint): void {
+  if (heldIdentity === null) return
+  let held: AgentIdentity
+  try {
+    held = decodeIdentity(heldIdentity)
+  } catch (error) {
+    throw new RunnerError('IDENTITY_INVALID', `this node holds an unreadable identity for ${agentId}; refusing to replace it (${(error as Error).message})`, { cause: error })
+  }
+  if (checkpoint.lineage === null) {
+    throw new RunnerError('IDENTITY_MISMATCH', `identity mismatch with the copy held here: ${agentId} is ${held.did} here, the package's checkpoint is unsigned (v0x03)`)
+  }
+  if (!held.hasPublicKey(checkpoint.lineage.agentPubKey)) {
+    throw new RunnerError('IDENTITY_MISMATCH', `identity mismatch with the copy held here: ${agentId} is ${held.did} here, the package is signed by ${didKey(checkpoint.lineage.agentPubKey)}`)
+  }
+}
+
 /** Writes the identity an arrival brought (or was given), 0600 and atomic. */
 export async function writeIdentity(checkpointsDir: string, agentId: string, identity: AgentIdentity): Promise<void> {
   try {
