@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { HistoryFile, LineageResult } from './verify.js'
 import { mergeHistories, verifyHistory } from './verify.js'
+import { findForks } from './forks.js'
 
 /** A history directory that cannot be verified at all: printed as `Error: <message>` (SPEC §12). */
 export class HistoryError extends Error {
@@ -38,9 +39,9 @@ export async function readHistoryDir(dir: string): Promise<HistoryFile[]> {
   if (names.length === 0) throw new HistoryError('NO_CHECKPOINTS', `no checkpoint files found in ${dir}`)
   return await Promise.all(names.map(async (name): Promise<HistoryFile> => {
     try {
-      return { name, bytes: await readFile(join(dir, name)) }
+      return { name, path: join(dir, name), bytes: await readFile(join(dir, name)) }
     } catch (error) {
-      return { name, bytes: null, readError: reason(error) }
+      return { name, path: join(dir, name), bytes: null, readError: reason(error) }
     }
   }))
 }
@@ -48,12 +49,15 @@ export async function readHistoryDir(dir: string): Promise<HistoryFile[]> {
 /**
  * `igord verify <dir>…`: reads every directory (each must be readable and hold
  * `*.ckpt` files, else `HistoryError`), merges them (higher epoch wins per
- * name) and verifies the result.
+ * name) and verifies the result; forks among all the files read are named.
  */
 export async function verifyHistoryDirs(dirs: readonly string[]): Promise<LineageResult> {
   if (dirs.length === 0) throw new HistoryError('NO_DIRS', 'no history directory given')
   const histories: HistoryFile[][] = []
   // One directory at a time, so the first bad one (in the order given) is the one reported.
   for (const dir of dirs) histories.push(await readHistoryDir(dir))
-  return verifyHistory(mergeHistories(histories))
+  const result = verifyHistory(mergeHistories(histories))
+  // SPEC §12: a fork is named, even where the merge by name would hide one side of it.
+  const forks = findForks(histories)
+  return forks.length === 0 ? result : { ...result, errors: [...result.errors, ...forks], valid: false }
 }

@@ -9,6 +9,8 @@ import { toHex } from '../format.js'
 /** One `*.ckpt` file of a history: its name and either its bytes or why it could not be read. */
 export interface HistoryFile {
   readonly name: string
+  /** Where it was read (directory and name), to name it in a fork line; `name` when absent. */
+  readonly path?: string
   readonly bytes: Uint8Array | null
   /** Set when `bytes` is null: the read failure, e.g. `permission denied`. */
   readonly readError?: string
