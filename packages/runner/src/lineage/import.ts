@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { CheckpointError, decodeCheckpoint } from '@igor/checkpoint-codec'
+import type { Checkpoint } from '@igor/checkpoint-codec'
 import type { AgentIdentity } from '@igor/identity'
 import { IdentityError, decodeIdentity, readIdentityFile } from '@igor/identity'
 import { RunnerError } from '../errors.js'
@@ -31,6 +32,29 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteO
  * made up for a signed agent (the reference's `resume` does; SPEC §12, ours).
  */
 export async function importCheckpoint(store: CheckpointStore, request: ImportRequest, log: Logger): Promise<void> {
+  const { agentId, checkpointPath } = request
+  const { checkpoint, identity, given } = await validateImport(store, request)
+  // Validated: now the writes. The identity first, so a stored v0x04 is never without its key.
+  if (identity !== null && given) await writeIdentity(store.dir, agentId, identity)
+  await store.save(agentId, request.checkpoint)
+  if (checkpoint.lineage !== null) await new HistoryArchive(store.dir, agentId).write(checkpoint.tickNumber, request.checkpoint)
+  log.info({ from: checkpointPath, tickNumber: checkpoint.tickNumber.toString(), epoch: checkpoint.epoch.toString() }, 'checkpoint imported for resume')
+}
+
+/** What `validateImport` found: the decoded checkpoint and the agent's identity (given with `--identity`, or the data directory's). */
+export interface ValidatedImport {
+  readonly checkpoint: Checkpoint
+  readonly identity: AgentIdentity | null
+  /** True when the identity came with the request (not from the data directory). */
+  readonly given: boolean
+}
+
+/**
+ * Every check `importCheckpoint` makes, without writing anything: decodes,
+ * was taken from this binary, a v0x04 has an identity (never a made-up key),
+ * its signature verifies with that identity, and the agent is not retired here.
+ */
+export async function validateImport(store: CheckpointStore, request: ImportRequest): Promise<ValidatedImport> {
   const { agentId, checkpointPath } = request
   let checkpoint
   try {
@@ -67,9 +91,5 @@ export async function importCheckpoint(store: CheckpointStore, request: ImportRe
   if (authority?.state === 'RETIRED') {
     throw new RunnerError('AGENT_RETIRED', `agent ${agentId} was handed off from this node${authority.peer !== undefined ? ` to ${authority.peer}` : ''}; a retired agent is never resumed here`)
   }
-  // Validated: now the writes. The identity first, so a stored v0x04 is never without its key.
-  if (identity !== null && given) await writeIdentity(store.dir, agentId, identity)
-  await store.save(agentId, request.checkpoint)
-  if (checkpoint.lineage !== null) await new HistoryArchive(store.dir, agentId).write(checkpoint.tickNumber, request.checkpoint)
-  log.info({ from: checkpointPath, tickNumber: checkpoint.tickNumber.toString(), epoch: checkpoint.epoch.toString() }, 'checkpoint imported for resume')
+  return { checkpoint, identity, given }
 }

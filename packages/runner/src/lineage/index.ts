@@ -4,3 +4,4 @@ export {
   IDENTITY_SUFFIX, checkSignedCheckpoint, identityPath, lineageForArrival, openLineage, readIdentityBytes, removeIdentity,
   restoreIdentity, writeIdentity
 } from './open.js'
+export { importCheckpoint, validateImport, type ImportRequest, type ValidatedImport } from './import.js'

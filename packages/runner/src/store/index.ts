@@ -1,4 +1,5 @@
 export { MAX_AGENT_ID_LENGTH, validateAgentId } from './agent-id.js'
+export { writeFileAtomic } from './atomic-write.js'
 export { AUTHORITY_SUFFIX, CHECKPOINT_SUFFIX, CheckpointStore, MODULE_SUFFIX, QUARANTINE_SUFFIX, TOMBSTONE_SUFFIX } from './checkpoint-store.js'
 export type { StoredModule } from './module-file.js'
 export { RECORD_FORMAT } from './records.js'
