@@ -33,6 +33,8 @@ import { lineageForArrival, openLineage, readIdentityBytes, requireHeldIdentity,
 import { importCheckpoint } from './lineage/import.js'
 import type { ImportRequest } from './lineage/import.js'
 import type { PreparedAgent } from './wasm/index.js'
+import { EgressPolicy } from './effects/egress-policy.js'
+import { DEFAULT_HTTP_RATE } from './effects/http-rate.js'
 
 export interface NodeRuntimeOptions {
   readonly dataDir: string
@@ -46,6 +48,15 @@ export interface NodeRuntimeOptions {
   readonly sandboxLimits?: Partial<SandboxLimits>
   /** Capabilities this node offers; an agent that declares another is refused. Default: all. */
   readonly capabilities?: readonly CapabilityName[]
+  /**
+   * SPEC §13: capabilities offered to agents arriving by migration (igord
+   * `--capabilities …,http+arrivals`). Default: `capabilities` without `http`.
+   */
+  readonly arrivalCapabilities?: readonly CapabilityName[]
+  /** SPEC §13 the node's egress policy (`--http-allow`/`--http-deny`). Default: the built-in denials only. */
+  readonly egress?: EgressPolicy
+  /** SPEC §13 `--http-rate`: requests per agent per second (default 20). */
+  readonly httpRatePerSecond?: number
   /** Most agents this node holds at once (`--max-agents`); loads and admissions beyond it are refused (`NODE_FULL`). */
   readonly maxAgents?: number
   /**
@@ -117,6 +128,10 @@ export class NodeRuntime {
   private readonly clock: Clock
   private readonly timing: AgentTiming
   private readonly offered: ReadonlySet<CapabilityName>
+  /** SPEC §13: what an agent arriving by migration may declare. */
+  private readonly offeredToArrivals: ReadonlySet<CapabilityName>
+  /** SPEC §13 the node's egress policy, shared by every agent here. */
+  readonly egress: EgressPolicy
   private closed = false
   /** SPEC §11: agents this node will not start until an operator releases them. */
   private readonly quarantined = new Map<string, QuarantineRecord>()
@@ -128,6 +143,8 @@ export class NodeRuntime {
     this.clock = options.clock ?? systemClock
     this.timing = { ...DEFAULT_TIMING, ...options.timing }
     this.offered = new Set(options.capabilities ?? CAPABILITIES)
+    this.offeredToArrivals = new Set((options.arrivalCapabilities ?? [...this.offered].filter((c) => c !== 'http')).filter((c) => this.offered.has(c)))
+    this.egress = options.egress ?? EgressPolicy.parse()
   }
 
   static async open(options: NodeRuntimeOptions): Promise<NodeRuntime> {
@@ -455,6 +472,7 @@ export class NodeRuntime {
         ? EMPTY_MANIFEST
         : parseManifest(incoming.manifestData, { source: `migration package for ${agentId}` })
       if (!manifest.migration.enabled) throw new RunnerError('MANIFEST_INVALID', `agent ${agentId} does not allow migration (migration_policy.enabled is false)`)
+      this.refuseArrivalCapabilities(agentId, manifest) // SPEC §13: `http` only if offered to arrivals
       const cap = manifest.migration.maxPricePerSecond
       if (cap !== null && this.options.pricePerSecond > cap) {
         throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.options.pricePerSecond} exceeds the agent's max_price_per_second ${cap}`)
@@ -800,6 +818,7 @@ export class NodeRuntime {
       timing: this.timing,
       nowNs: () => this.clock.nowNs(),
       checkpointed: source.checkpoint !== null,
+      egress: { policy: this.egress, ratePerSecond: this.options.httpRatePerSecond ?? DEFAULT_HTTP_RATE },
       ...(source.peer !== undefined ? { peer: source.peer } : {}),
       replay: this.options.replay ?? DEFAULT_REPLAY_SETTINGS,
       ...(this.options.sandboxLimits !== undefined ? { sandboxLimits: this.options.sandboxLimits } : {}),
@@ -830,6 +849,15 @@ export class NodeRuntime {
     // SPEC §13: an HTTP request blocks its thread for up to 15 s; a neighbour must not wait on it.
     if (manifest.http !== null) return 1
     return Math.max(1, this.options.agentsPerWorker ?? DEFAULT_AGENTS_PER_WORKER)
+  }
+
+  /** SPEC §13: an arrival declaring a capability this node keeps for its own agents (`http` by default) is refused. */
+  private refuseArrivalCapabilities(agentId: string, manifest: Manifest): void {
+    for (const capability of manifest.capabilities.keys()) {
+      if (this.offered.has(capability) && !this.offeredToArrivals.has(capability)) {
+        throw new RunnerError('UNDECLARED_CAPABILITY', `agent ${agentId}: capability "${capability}" is not offered to agents arriving by migration (igord --capabilities …,${capability}+arrivals)`)
+      }
+    }
   }
 
   /** Capabilities this node offers, then the module checks and compile (SPEC §5, §7 target 2). */

@@ -11,6 +11,8 @@ import {
   checkHttpInputSizes, httpObservation, httpUrlHost, isAllowedHost, parseHeaderLines, writeHttpResponse
 } from './http-abi.js'
 import { performHttpCall } from './http.js'
+import { EgressPolicy } from './egress-policy.js'
+import { HttpRateLimiter } from './http-rate.js'
 import type { HttpCall, HttpCallContext } from './http.js'
 
 const PRICES = '{"bitcoin":{"usd":83456.78},"ethereum":{"usd":1923.45}}'
@@ -161,6 +163,60 @@ describe('performHttpCall', () => {
   it('reads at most max_response_bytes + 1', async () => {
     const result = await performHttpCall(call('/big?n=5000'), context({ options: options({ maxResponseBytes: 1000 }) }))
     expect(result.ok && result.body.length).toBe(1001)
+  })
+})
+
+describe('the node\'s egress policy and --http-rate (SPEC §13 "The node\'s egress policy")', () => {
+  const port = (): number => Number(new URL(base).port)
+
+  it('loopback allowed by the agent but not by the node → −3, nothing sent; --http-allow 127.0.0.1/32 lets it through', async () => {
+    const before = seen.length
+    const refused = await performHttpCall(call('/prices'), context({ egress: EgressPolicy.parse() }))
+    expect(refused).toMatchObject({ ok: false, code: HTTP_ERR_HOST_BLOCKED, reason: expect.stringContaining('127.0.0.1 is loopback, denied by default') })
+    expect(seen.length).toBe(before)
+    const ok = await performHttpCall(call('/prices'), context({ egress: EgressPolicy.parse({ allow: ['127.0.0.1/32'] }) }))
+    expect(ok.ok && text(ok.body)).toBe(PRICES)
+  })
+
+  it('a name that resolves to loopback is checked on its resolved addresses (localhost → −3)', async () => {
+    const before = seen.length
+    const localhost = call('', { url: `http://localhost:${port()}/prices` })
+    const agentAllows = context({ options: options({ allowedHosts: ['localhost'] }) })
+    expect(await performHttpCall(localhost, { ...agentAllows, egress: EgressPolicy.parse() })).toMatchObject({ ok: false, code: HTTP_ERR_HOST_BLOCKED, reason: expect.stringContaining('(localhost resolved to it)') })
+    expect(await performHttpCall(localhost, { ...agentAllows, egress: EgressPolicy.parse({ deny: ['localhost'] }) })).toMatchObject({ ok: false, code: HTTP_ERR_HOST_BLOCKED })
+    expect(seen.length).toBe(before)
+    // allowed by name, the node connects to whatever localhost resolves to
+    const ok = await performHttpCall(localhost, { ...agentAllows, egress: EgressPolicy.parse({ allow: ['localhost'] }) })
+    expect(ok.ok && text(ok.body)).toBe(PRICES)
+  })
+
+  it('every redirect hop is checked: a hop to an address the node denies → −3 after the first hop only', async () => {
+    const egress = EgressPolicy.parse({ allow: ['127.0.0.1'] })
+    const before = seen.length
+    const away = await performHttpCall(call(`/redirect?to=http://127.0.0.2:${port()}/prices`), context({ egress, options: options({ allowedHosts: ['127.0.0.1', '127.0.0.2'] }) }))
+    expect(away).toMatchObject({ ok: false, code: HTTP_ERR_HOST_BLOCKED, reason: expect.stringContaining('127.0.0.2 is loopback') })
+    expect(seen.length).toBe(before + 1)
+    const mapped = await performHttpCall(call(`/redirect?to=http://[::ffff:169.254.169.254]/latest`), context({ egress, options: options({ allowedHosts: ['127.0.0.1', '::ffff:a9fe:a9fe'] }) }))
+    expect(mapped).toMatchObject({ ok: false, code: HTTP_ERR_HOST_BLOCKED, reason: expect.stringContaining('link-local') })
+  })
+
+  it('the node\'s own listening port is refused even with loopback allowed', async () => {
+    const egress = EgressPolicy.parse({ allow: ['127.0.0.0/8'] })
+    egress.addOwnEndpoint('127.0.0.1', port())
+    const before = seen.length
+    expect(await performHttpCall(call('/prices'), context({ egress }))).toMatchObject({ ok: false, code: HTTP_ERR_HOST_BLOCKED, reason: expect.stringContaining('own listening address') })
+    expect(seen.length).toBe(before)
+  })
+
+  it('over --http-rate → −4, nothing sent; refused by the allow-list or the gate does not count', async () => {
+    const rate = new HttpRateLimiter(2)
+    const egress = EgressPolicy.parse({ allow: ['127.0.0.1'] })
+    expect(await performHttpCall(call('/prices'), context({ rate, egress, isOwner: () => false }))).toMatchObject({ code: HTTP_ERR_NOT_OWNER })
+    expect((await performHttpCall(call('/prices'), context({ rate, egress }))).ok).toBe(true)
+    expect((await performHttpCall(call('/prices'), context({ rate, egress }))).ok).toBe(true)
+    const before = seen.length
+    expect(await performHttpCall(call('/prices'), context({ rate, egress }))).toMatchObject({ ok: false, code: HTTP_ERR_TIMEOUT, reason: expect.stringContaining('--http-rate') })
+    expect(seen.length).toBe(before)
   })
 })
 

@@ -15,12 +15,21 @@
  *   changes;
  * - no proxy (proxy environment variables are never read), no cookie jar, no
  *   connection reuse between calls;
- * - the agent's own `Idempotency-Key` header is replaced by the node's.
+ * - the agent's own `Idempotency-Key` header is replaced by the node's;
+ * - the node's egress policy (SPEC §13 "The node's egress policy") is checked
+ *   on every address the request's host resolves to, in the connection's own
+ *   DNS lookup (an IP literal directly), on the first hop and on every
+ *   redirect: a denied address → −3, nothing sent to it;
+ * - `--http-rate`: over the agent's requests per second → −4, nothing sent.
  */
+import { lookup as dnsLookup } from 'node:dns'
+import type { LookupAddress, LookupAllOptions } from 'node:dns'
+import { isIP } from 'node:net'
 import { request as httpRequest } from 'node:http'
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { HttpOptions } from '../manifest/http-options.js'
+import type { EgressPolicy } from './egress-policy.js'
 import {
   HTTP_ERR_HOST_BLOCKED, HTTP_ERR_NOT_OWNER, HTTP_ERR_TIMEOUT, HTTP_ERR_TRANSPORT, idempotencyKey, isAllowedHost, parseHeaderLines
 } from './http-abi.js'
@@ -50,6 +59,10 @@ export interface HttpCallContext {
    * is tighter than `timeout_ms` (SPEC §13: a tick's total wall time is bounded).
    */
   readonly maxWaitMs?: number
+  /** The node's egress policy (SPEC §13); absent: only the agent's allow-list applies. */
+  readonly egress?: EgressPolicy | null
+  /** The agent's `--http-rate` allowance; absent: no rate limit. */
+  readonly rate?: { take(): boolean } | null
 }
 
 export type HttpCallResult =
@@ -73,6 +86,10 @@ export async function performHttpCall(call: HttpCall, context: HttpCallContext):
   }
   if (!isAllowedHost(url, options.allowedHosts)) return { ok: false, code: HTTP_ERR_HOST_BLOCKED, reason: `host ${JSON.stringify(url.hostname)} is not in allowed_hosts` }
   if (!context.isOwner()) return { ok: false, code: HTTP_ERR_NOT_OWNER, reason: 'not the owner' }
+  if (context.rate !== undefined && context.rate !== null && !context.rate.take()) {
+    return { ok: false, code: HTTP_ERR_TIMEOUT, reason: 'over this node\'s --http-rate for the agent' }
+  }
+  const egress = context.egress ?? null
 
   const headers: OutgoingHttpHeaders = {}
   for (const [name, value] of parseHeaderLines(call.headers)) headers[name] = value
@@ -90,7 +107,7 @@ export async function performHttpCall(call: HttpCall, context: HttpCallContext):
     let method = call.method === '' ? 'GET' : call.method
     let body: Uint8Array | null = call.body.length > 0 || !['GET', 'HEAD'].includes(method.toUpperCase()) ? call.body : null
     for (let hop = 0; ; hop++) {
-      const response = await send(url, method, headers, body, controller.signal)
+      const response = await send(url, method, headers, body, controller.signal, egress)
       const status = response.statusCode ?? 0
       const location = response.headers.location
       if (!REDIRECTS.has(status) || location === undefined) {
@@ -119,6 +136,7 @@ export async function performHttpCall(call: HttpCall, context: HttpCallContext):
       url = next
     }
   } catch (error) {
+    if (error instanceof EgressDenied) return { ok: false, code: HTTP_ERR_HOST_BLOCKED, reason: `denied by this node's egress policy: ${error.message}` }
     if (timedOut) return { ok: false, code: HTTP_ERR_TIMEOUT, reason: `no answer within ${timeoutMs} ms` }
     return { ok: false, code: HTTP_ERR_TRANSPORT, reason: error instanceof Error ? error.message : String(error) }
   } finally {
@@ -127,13 +145,57 @@ export async function performHttpCall(call: HttpCall, context: HttpCallContext):
   }
 }
 
-function send(url: URL, method: string, headers: OutgoingHttpHeaders, body: Uint8Array | null, signal: AbortSignal): Promise<IncomingMessage> {
+/** The node's egress policy refused an address: the request is answered −3. */
+class EgressDenied extends Error {
+  readonly code = 'EGRESS_DENIED'
+}
+
+function portOf(url: URL): number {
+  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
+
+/**
+ * The connection's DNS lookup (SPEC §13): every address the name resolves to
+ * is checked at the moment the socket would connect, and one denied address
+ * refuses the request (no address of it is tried).
+ */
+function guardedLookup(policy: EgressPolicy, url: URL) {
+  const port = portOf(url)
+  return (hostname: string, options: { all?: boolean, family?: number, hints?: number }, callback: LookupCallback): void => {
+    const all: LookupAllOptions = { ...options, all: true }
+    dnsLookup(hostname, all, (error, addresses) => {
+      if (error !== null) { callback(error, []); return }
+      if (addresses.length === 0) { callback(Object.assign(new Error(`${hostname}: no address`), { code: 'ENOTFOUND' }), []); return }
+      for (const { address } of addresses) {
+        const verdict = policy.checkAddress(url.hostname, address, port)
+        if (!verdict.allowed) { callback(new EgressDenied(verdict.reason), []); return }
+      }
+      if (options.all === true) callback(null, addresses)
+      else callback(null, (addresses[0] as LookupAddress).address, (addresses[0] as LookupAddress).family)
+    })
+  }
+}
+
+function send(url: URL, method: string, headers: OutgoingHttpHeaders, body: Uint8Array | null, signal: AbortSignal, egress: EgressPolicy | null): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
+    let lookup: ReturnType<typeof guardedLookup> | undefined
+    if (egress !== null) {
+      // SPEC §13: checked before anything is sent, on this hop's own host.
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+      const verdict = isIP(host) !== 0 ? egress.checkAddress(host, host, portOf(url)) : egress.checkName(host)
+      if (verdict !== null && !verdict.allowed) { reject(new EgressDenied(verdict.reason)); return }
+      lookup = guardedLookup(egress, url)
+    }
     const requestHeaders = { ...headers }
     if (body !== null) requestHeaders['Content-Length'] = String(body.length)
     // agent: false → a fresh connection, nothing shared between agents or calls;
-    // node:http never reads proxy variables.
-    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method, headers: requestHeaders, agent: false, signal })
+    // node:http never reads proxy variables. An IP literal never reaches `lookup`
+    // (node connects to it directly), which is why it is checked above.
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      method, headers: requestHeaders, agent: false, signal, ...(lookup !== undefined ? { lookup: lookup as never } : {})
+    })
     request.once('response', resolve)
     // `on`, not `once`: a late second error (after an abort) must never go unheard and crash the node.
     request.on('error', reject)

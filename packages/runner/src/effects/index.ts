@@ -6,3 +6,6 @@ export {
 export type { HttpErrorCode } from './http-abi.js'
 export { MAX_REDIRECTS, performHttpCall } from './http.js'
 export type { HttpCall, HttpCallContext, HttpCallResult } from './http.js'
+export { DEFAULT_DENIED, EgressPolicy, EgressRuleError, normalizeHostName, splitRules } from './egress-policy.js'
+export type { EgressVerdict } from './egress-policy.js'
+export { DEFAULT_HTTP_RATE, HttpRateLimiter } from './http-rate.js'

@@ -4,6 +4,7 @@ import { agentPath } from '@igor/agents'
 import { Epoch } from '@igor/epoch'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { NodeRuntime } from '../node-runtime.js'
+import { EgressPolicy } from '../effects/egress-policy.js'
 import type { NodeRuntimeOptions } from '../node-runtime.js'
 import { recordingLogger, refusal, tempDir, waitFor } from '../test-support/helpers.js'
 import { agentWat, wat } from '../wasm/wat.test-helper.js'
@@ -204,7 +205,9 @@ describe('http_request agents (SPEC §13 observations)', () => {
   (func (export "agent_resume") (param i32 i32) (i64.store (i32.const 1024) (i64.load (local.get 0))))`
       })))
       await writeFile(join(dir.path, 'fetcher.manifest.json'), JSON.stringify({ capabilities: { http: { version: 1, options: { allowed_hosts: ['127.0.0.1'], timeout_ms: 5000 } } } }))
-      const rt = await runtime('A', { replay: parseReplaySettings({ verifyInterval: '1', replayOnDivergence: 'pause' }) })
+      // SPEC §13: loopback is denied by the node's egress policy unless allowed.
+      const egress = EgressPolicy.parse({ allow: ['127.0.0.1'] })
+      const rt = await runtime('A', { egress, replay: parseReplaySettings({ verifyInterval: '1', replayOnDivergence: 'pause' }) })
       await rt.startAgent({ wasmPath: path, budget: 1_000_000n })
       const host = rt.host('fetcher')!
       await waitFor('verified replays', () => host.verification!.verified >= 3, 30_000)
