@@ -128,6 +128,16 @@ describe('treasury', () => {
     expect([...server.payments.keys()]).toEqual(['pay-1', 'pay-2', 'pay-3'])
   })
 
+  it('restore is not resume (SPEC §12): a replay restores an InFlight intent as it was, a restart applies the resume rule', () => {
+    const server = new Payments()
+    const agent = start(server)
+    agent.ticks(17) // POST at 16, pending at 17: pay-1 InFlight in the state
+    const state = agent.checkpoint()
+    expect(state[32]).toBe(2) // the EffectLog's first intent: InFlight
+    expect(agent.replayFrom(state).checkpoint()).toEqual(state)
+    expect(agent.restart(state).checkpoint()[32]).toBe(4) // Unresolved
+  })
+
   it('a POST that never arrived is compensated and sent again, once', () => {
     const server = new Payments()
     const agent = start(server)

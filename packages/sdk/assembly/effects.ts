@@ -17,6 +17,15 @@ export const UNRESOLVED: u8 = 4;
 export const COMPENSATED: u8 = 5;
 
 /** Results of the transitions: 0 ok, or one of these. */
+// Whether decode applies the resume rule; agent_resume turns it off for a
+// replay's restore (no agent_init before it). SPEC §12 "Restore is not resume".
+let resumeRules = true;
+
+/** @internal Set by the ABI exports around `load`. */
+export function setResumeRules(apply: bool): void {
+  resumeRules = apply;
+}
+
 export const EFFECT_OK: i32 = 0;
 export const EFFECT_EXISTS: i32 = -1;
 export const EFFECT_NOT_FOUND: i32 = -2;
@@ -148,7 +157,9 @@ export class EffectLog {
 
   /**
    * Reads the wire format. THE RESUME RULE: every InFlight intent comes back
-   * Unresolved — the agent cannot know whether the action happened.
+   * Unresolved — the agent cannot know whether the action happened. Not in a
+   * replay's restore (SPEC §12 "Restore is not resume"): there the state is
+   * exactly what the live tick started from.
    * Like the reference, a truncated log keeps the intents read so far.
    */
   decode(d: Decoder): void {
@@ -161,7 +172,7 @@ export class EffectLog {
       const id = d.bytes();
       const data = d.bytes();
       if (d.failed) break;
-      if (state == IN_FLIGHT) state = UNRESOLVED;
+      if (state == IN_FLIGHT && resumeRules) state = UNRESOLVED;
       this.intents.push(new Intent(id, state, data));
     }
   }

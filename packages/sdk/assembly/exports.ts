@@ -2,6 +2,7 @@
 // re-exports them: `export * from "@igor/sdk/exports"`.
 import { registered } from "./agent";
 import { Decoder, Encoder } from "./encoding";
+import { setResumeRules } from "./effects";
 
 // The last checkpoint stays referenced from a global, so the pointer handed
 // out by agent_checkpoint_ptr stays valid (and is not collected) until the
@@ -10,7 +11,13 @@ let checkpointBytes: Uint8Array = new Uint8Array(0);
 // The buffer malloc handed out for agent_resume; freed once resume copied it.
 let resumeBuffer: usize = 0;
 
+// SPEC §12 "Restore is not resume": a live start or restart calls agent_init
+// and then agent_resume; a replay calls agent_resume alone. Only the first is
+// a resume after a crash, where the after-a-crash rules apply.
+let initCalled = false;
+
 export function agent_init(): void {
+  initCalled = true;
   registered().init();
 }
 
@@ -38,7 +45,9 @@ export function agent_resume(ptr: i32, len: i32): void {
     resumeBuffer = 0;
   }
   const d = new Decoder(data);
+  setResumeRules(initCalled);
   registered().load(d);
+  setResumeRules(true);
   // A checkpoint that does not decode exactly (too short, or bytes left over)
   // is not this agent's: trap, never guess.
   if (d.failed || d.remaining != 0) unreachable();

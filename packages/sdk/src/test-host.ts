@@ -362,8 +362,10 @@ export class TestAgent {
 
   /**
    * A fresh instance resumed from `state` (default: a new checkpoint of this
-   * one), as a node does after a restart or a migration: `agent_init` is not
-   * called. The clock, random stream, handler and records carry over.
+   * one), as a node does after a restart or a migration: `agent_init`, then
+   * `agent_resume` (SPEC §12: the order that tells the SDK to apply its
+   * after-a-crash rules; a replay resumes without `agent_init`, see `replayFrom`).
+   * The clock, random stream, handler and records carry over.
    * `tickNumber` is the node's tick count stored with that state (default:
    * this instance's): pass an older one to re-execute ticks after a crash, as
    * a node does when it resumes from its last checkpoint.
@@ -371,7 +373,19 @@ export class TestAgent {
   restart(state?: Uint8Array, tickNumber?: bigint): TestAgent {
     const bytes = state ?? this.checkpoint()
     const next = new TestAgent(this.host, tickNumber ?? this.tickNumber)
+    next.init()
     next.resume(bytes)
+    return next
+  }
+
+  /**
+   * A fresh instance restored from `state` as a replay restores it (SPEC §12):
+   * `agent_resume` with no `agent_init` before it, so the state is exactly the
+   * one given (an EffectLog keeps its InFlight intents).
+   */
+  replayFrom(state: Uint8Array, tickNumber?: bigint): TestAgent {
+    const next = new TestAgent(this.host, tickNumber ?? this.tickNumber)
+    next.resume(state)
     return next
   }
 
