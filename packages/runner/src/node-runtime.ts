@@ -563,6 +563,11 @@ export class NodeRuntime {
       ...(this.options.sandboxLimits !== undefined ? { limits: this.options.sandboxLimits } : {})
     })
     const text = describeReplayOutcome(outcome)
+    if ('skipped' in outcome) {
+      // SPEC §11: the replay ran out of this node's resources, which says nothing against the agent.
+      this.log.warn({ agentId, tickNumber: data.tickNumber.toString() }, text)
+      return
+    }
     if (!outcome.verified) throw new RunnerError('REPLAY_FAILED', text)
     this.log.info({ agentId, tickNumber: data.tickNumber.toString(), entries: data.entries.length, ms: Math.round(outcome.ms) }, text)
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { HostcallId, MAX_TICK_LOG_BYTES, TickRecorder, decodeEntries, encodeEntries, highestHostcallId, u64Payload } from './event-log.js'
+import { HostcallId, MAX_TICK_LOG_BYTES, MAX_TICK_LOG_ENTRIES, TickRecorder, countEntries, decodeEntries, encodeEntries, highestHostcallId, u64Payload } from './event-log.js'
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 
@@ -60,6 +60,17 @@ describe('TickRecorder', () => {
     recorder.begin()
     recorder.recordU64(HostcallId.ClockNow, 7n)
     expect(decodeEntries(recorder.end()!.packed)).toHaveLength(1)
+  })
+
+  it('caps a tick in entries as well as bytes (issue 17: 500 000 clock reads are legal, their replay is not kept)', () => {
+    const recorder = new TickRecorder()
+    recorder.begin()
+    for (let i = 0; i < MAX_TICK_LOG_ENTRIES; i++) recorder.recordU64(HostcallId.ClockNow, BigInt(i))
+    const full = recorder.end()!
+    expect(countEntries(full.packed)).toBe(MAX_TICK_LOG_ENTRIES)
+    recorder.begin()
+    for (let i = 0; i <= MAX_TICK_LOG_ENTRIES; i++) recorder.recordU64(HostcallId.ClockNow, BigInt(i))
+    expect(recorder.end()).toBeNull()
   })
 })
 

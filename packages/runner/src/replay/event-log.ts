@@ -72,13 +72,23 @@ export interface TickLog {
   readonly entries: readonly ObservationEntry[]
 }
 
-const ENTRY_HEADER = 6
+/** `u16 id ‖ u32 length` before each entry's payload. */
+export const ENTRY_HEADER = 6
 /**
- * Ours: a tick whose log would exceed this is marked unrecordable instead of
- * holding the worker's memory hostage (64 MiB `rand_bytes` calls are legal).
- * Such a tick is simply not replayed; it is not the agent's fault.
+ * Ours (SPEC §11 "Resources an agent controls"): a tick whose log would exceed
+ * this is marked unrecordable instead of holding the worker's memory hostage
+ * (64 MiB `rand_bytes` calls are legal). Such a tick is simply not replayed
+ * (counted as skipped, never as diverged); it is not the agent's fault.
  */
 export const MAX_TICK_LOG_BYTES = 16 * 1024 * 1024
+/**
+ * Ours: the same for the number of entries. A tick of 500 000 `clock_now`
+ * calls is legal, but its replay would hold as many entries; past this cap
+ * the tick is unreplayable (skipped), so a replay never fails for its size.
+ */
+export const MAX_TICK_LOG_ENTRIES = 65_536
+/** The arena a recorder keeps between ticks; a bigger one is dropped after the tick that grew it. */
+const KEPT_ARENA_BYTES = 64 * 1024
 
 /** Little-endian u64 payload (`clock_now`, `wallet_balance`, `clock_time_get`). */
 export function u64Payload(value: bigint): Uint8Array {
@@ -99,6 +109,7 @@ export class TickRecorder {
   private active = false
   private overflowed = false
   private highestId = 0
+  private entries = 0
 
   get recording(): boolean {
     return this.active
@@ -109,6 +120,7 @@ export class TickRecorder {
     this.active = true
     this.overflowed = false
     this.highestId = 0
+    this.entries = 0
   }
 
   record(id: number, payload: Uint8Array): void {
@@ -127,14 +139,20 @@ export class TickRecorder {
    */
   end(): { packed: Uint8Array, highestId: number } | null {
     this.active = false
-    if (this.overflowed) return null
-    return { packed: this.arena.slice(0, this.used), highestId: this.highestId }
+    const sealed = this.overflowed ? null : { packed: this.arena.slice(0, this.used), highestId: this.highestId }
+    // One big tick must not pin its arena for the agent's lifetime (issue 17: 16 MiB per agent).
+    if (this.arena.byteLength > KEPT_ARENA_BYTES) {
+      this.arena = new Uint8Array(4096)
+      this.view = new DataView(this.arena.buffer)
+    }
+    this.used = 0
+    return sealed
   }
 
   private reserve(id: number, length: number): number {
     if (!this.active || this.overflowed) return -1
     const needed = this.used + ENTRY_HEADER + length
-    if (needed > MAX_TICK_LOG_BYTES) {
+    if (needed > MAX_TICK_LOG_BYTES || this.entries >= MAX_TICK_LOG_ENTRIES) {
       this.overflowed = true
       return -1
     }
@@ -151,6 +169,7 @@ export class TickRecorder {
     this.used += ENTRY_HEADER
     const at = this.used
     this.used += length
+    this.entries++
     if (id > this.highestId) this.highestId = id
     return at
   }
@@ -187,6 +206,14 @@ export function decodeEntries(packed: Uint8Array): ObservationEntry[] {
     at = start + length
   }
   return entries
+}
+
+/** How many entries a packed log holds (walks the headers, builds nothing). */
+export function countEntries(packed: Uint8Array): number {
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength)
+  let count = 0
+  for (let at = 0; at + ENTRY_HEADER <= packed.byteLength; at += ENTRY_HEADER + view.getUint32(at + 2, true)) count++
+  return count
 }
 
 /** The highest hostcall id a log uses (0 for an empty log). */

@@ -3,6 +3,7 @@ export {
   type HostcallIdName,
   REFERENCE_MAX_HOSTCALL_ID,
   MAX_TICK_LOG_BYTES,
+  MAX_TICK_LOG_ENTRIES,
   type ObservationEntry,
   type TickLog,
   TickRecorder,

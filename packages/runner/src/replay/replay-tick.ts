@@ -34,12 +34,19 @@ export type ReplayOutcome =
   | { readonly verified: true, readonly tickNumber: bigint, readonly ms: number }
   /** The replay could not complete: a hostcall that does not fit, leftover entries, a trap, a missed deadline. */
   | { readonly verified: false, readonly tickNumber: bigint, readonly ms: number, readonly failure: string }
+  /**
+   * The replay ran out of a resource the live tick had (its worker's heap, the deadline on a busy machine,
+   * its thread): nothing is known about the tick, so it counts as skipped — never as a divergence
+   * (SPEC §11 "Resources an agent controls").
+   */
+  | { readonly verified: false, readonly tickNumber: bigint, readonly ms: number, readonly skipped: string }
   /** The replay completed and produced a different state. */
   | { readonly verified: false, readonly tickNumber: bigint, readonly ms: number, readonly firstDiffByte: number, readonly replayedBytes: number, readonly expectedBytes: number }
 
 /** The reference's reply texts (SPEC §12): `replay verification failed: <reason>` / `replay divergence at tick <n>, first diff byte <k>`. */
 export function describeReplayOutcome(outcome: ReplayOutcome): string {
   if (outcome.verified) return `replay verified at tick ${outcome.tickNumber}`
+  if ('skipped' in outcome) return `replay skipped at tick ${outcome.tickNumber}: ${outcome.skipped}`
   if ('failure' in outcome) return `replay verification failed: ${outcome.failure}`
   return `replay divergence at tick ${outcome.tickNumber}, first diff byte ${outcome.firstDiffByte}`
 }
@@ -47,10 +54,14 @@ export function describeReplayOutcome(outcome: ReplayOutcome): string {
 export async function replayTick(input: ReplayTickInput): Promise<ReplayOutcome> {
   const started = performance.now()
   const tickNumber = input.tickNumber
-  const done = (rest: { failure: string } | { firstDiffByte: number, replayedBytes: number, expectedBytes: number } | null): ReplayOutcome => {
+  const done = (rest: { failure: string } | { skipped: string } | { firstDiffByte: number, replayedBytes: number, expectedBytes: number } | null): ReplayOutcome => {
     const ms = performance.now() - started
     return rest === null ? { verified: true, tickNumber, ms } : { verified: false, tickNumber, ms, ...rest }
   }
+  /** A failure of the replay's own resources is a skip; anything else the agent did is a failure. */
+  const failed = (step: string, error: unknown): ReplayOutcome => exhausted(error)
+    ? done({ skipped: `${step}: ${reason(error)}` })
+    : done({ failure: `${step}: ${reason(error)}` })
   let sandbox: AgentSandbox
   try {
     sandbox = await AgentSandbox.start(
@@ -58,27 +69,34 @@ export async function replayTick(input: ReplayTickInput): Promise<ReplayOutcome>
       { budget: 0n, state: input.preState, logger: silentLogger, ...(input.limits !== undefined ? { limits: input.limits } : {}), ...(input.beside !== undefined ? { beside: input.beside } : {}) }
     )
   } catch (error) {
-    return done({ failure: `resume: ${reason(error)}` })
+    return failed('resume', error)
   }
   try {
     let failure: string | null
     try {
       failure = (await sandbox.tick(0n)).replayFailure ?? null
     } catch (error) {
-      return done({ failure: `agent_tick: ${reason(error)}` })
+      return failed('agent_tick', error)
     }
     if (failure !== null) return done({ failure })
     let replayed: Uint8Array
     try {
       replayed = await sandbox.checkpoint()
     } catch (error) {
-      return done({ failure: `checkpoint: ${reason(error)}` })
+      return failed('checkpoint', error)
     }
     const diff = firstDifference(replayed, input.expectedState)
     return done(diff === -1 ? null : { firstDiffByte: diff, replayedBytes: replayed.byteLength, expectedBytes: input.expectedState.byteLength })
   } finally {
     await sandbox.terminate()
   }
+}
+
+/** What a busy or crowded node can cause in a replay that the live tick did not meet (SandboxError kinds). */
+const RESOURCE_FAILURES: ReadonlySet<string> = new Set(['out-of-memory', 'timeout', 'deadline', 'evicted', 'terminated', 'crashed'])
+
+function exhausted(error: unknown): boolean {
+  return error instanceof SandboxError && RESOURCE_FAILURES.has(error.kind)
 }
 
 function reason(error: unknown): string {

@@ -47,7 +47,7 @@ describe('ReplayFeed', () => {
     expect(failureOf(() => empty.take(HostcallId.WalletBalance), empty)).toBe('event log exhausted at position 0, expected wallet_balance (4)')
     const extra = feedOf([1, u64Payload(1n)], [1, u64Payload(2n)], [3, text('x')])
     extra.takeU64(HostcallId.ClockNow)
-    expect(extra.finish()).toBe('2 unconsumed event log entries')
+    expect(extra.finish()).toBe('replay: 2 unconsumed event log entries')
   })
 
   it('keeps the first failure even when the agent carries on (sticky)', () => {
@@ -112,6 +112,20 @@ describe('recording → replaying hostcalls', () => {
     expect(hex(new Uint8Array(replayMemory.buffer, 32, 4))).toBe('aaaaaaaa')
     expect(feed.finish()).toBeNull()
     expect(logged).toEqual(['hi', '']) // replay printed nothing
+  })
+
+  it('serves a packed log in place: 60 000 clock reads, then an untaken leftover counted exactly', () => {
+    const recorder = new TickRecorder()
+    recorder.begin()
+    for (let i = 0; i < 60_000; i++) recorder.recordU64(HostcallId.ClockNow, BigInt(i) * 1_000_000_007n)
+    recorder.recordU64(HostcallId.ClockNow, 1n)
+    const feed = new ReplayFeed(recorder.end()!.packed)
+    for (let i = 0; i < 60_000; i++) expect(feed.takeU64(HostcallId.ClockNow)).toBe(BigInt(i) * 1_000_000_007n)
+    expect(feed.peekId()).toBe(HostcallId.ClockNow)
+    feed.takeU64(HostcallId.ClockNow)
+    feed.untake()
+    expect(feed.remaining).toBe(1)
+    expect(feed.finish()).toBe('replay: 1 unconsumed event log entries')
   })
 
   it('an agent that asks for something else on replay fails it', () => {

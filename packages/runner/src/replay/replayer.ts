@@ -7,7 +7,7 @@
  * agent that catches the exception cannot make the replay pass, because the
  * feed remembers the first failure.
  */
-import { type ObservationEntry, hostcallName } from './event-log.js'
+import { ENTRY_HEADER, type ObservationEntry, countEntries, encodeEntries, hostcallName } from './event-log.js'
 
 /** Thrown inside a replayed hostcall to stop the tick; the reason is in `ReplayFeed.failure`. */
 export class ReplayAbort extends Error {
@@ -15,27 +15,42 @@ export class ReplayAbort extends Error {
 }
 
 export class ReplayFeed {
+  // The packed log is served in place (issue 17): a tick of half a million
+  // clock reads must not become half a million objects in a worker's heap.
+  private readonly packed: Uint8Array
+  private readonly view: DataView
+  private readonly count: number
   private position = 0
+  private offset = 0
+  private previousOffset = 0
   private firstFailure: string | null = null
 
-  constructor(private readonly entries: readonly ObservationEntry[]) {}
+  /** `log`: the packed entries (`encodeEntries` / `TickRecorder.end()`), or the entries themselves. */
+  constructor(log: Uint8Array | readonly ObservationEntry[]) {
+    this.packed = log instanceof Uint8Array ? log : encodeEntries(log)
+    this.view = new DataView(this.packed.buffer, this.packed.byteOffset, this.packed.byteLength)
+    this.count = countEntries(this.packed)
+  }
 
   get failure(): string | null {
     return this.firstFailure
   }
 
   get remaining(): number {
-    return this.entries.length - this.position
+    return this.count - this.position
   }
 
   /** The id of the next entry without taking it (-1 when none is left). */
   peekId(): number {
-    return this.entries[this.position]?.hostcallId ?? -1
+    return this.position < this.count ? this.view.getUint16(this.offset, true) : -1
   }
 
   /** Puts the last taken entry back (an HTTP response that did not fit stays for the retry, SPEC §13). */
   untake(): void {
-    if (this.position > 0 && this.firstFailure === null) this.position--
+    if (this.position > 0 && this.firstFailure === null && this.offset !== this.previousOffset) {
+      this.position--
+      this.offset = this.previousOffset
+    }
   }
 
   /** Fails the replay with `reason` (throws `ReplayAbort`). */
@@ -46,15 +61,19 @@ export class ReplayFeed {
   /** The next entry's payload, which must come from hostcall `id`. */
   take(id: number): Uint8Array {
     if (this.firstFailure !== null) throw new ReplayAbort(this.firstFailure)
-    const entry = this.entries[this.position]
-    if (entry === undefined) {
+    if (this.position >= this.count) {
       return this.fail(`event log exhausted at position ${this.position}, expected ${hostcallName(id)} (${id})`)
     }
-    if (entry.hostcallId !== id) {
-      return this.fail(`hostcall mismatch at position ${this.position}: expected ${id} (${hostcallName(id)}), got ${entry.hostcallId} (${hostcallName(entry.hostcallId)})`)
+    const hostcallId = this.view.getUint16(this.offset, true)
+    if (hostcallId !== id) {
+      return this.fail(`hostcall mismatch at position ${this.position}: expected ${id} (${hostcallName(id)}), got ${hostcallId} (${hostcallName(hostcallId)})`)
     }
+    const length = this.view.getUint32(this.offset + 2, true)
+    const start = this.offset + ENTRY_HEADER
+    this.previousOffset = this.offset
+    this.offset = start + length
     this.position++
-    return entry.payload
+    return this.packed.subarray(start, start + length)
   }
 
   /** The next entry as a u64 LE value (`clock_now`, `wallet_balance`, `clock_time_get`). */
@@ -85,7 +104,7 @@ export class ReplayFeed {
   /** Ends the replay: the first failure, or leftover entries, or `null` when every entry was served. */
   finish(): string | null {
     if (this.firstFailure !== null) return this.firstFailure
-    if (this.remaining > 0) this.firstFailure = `${this.remaining} unconsumed event log entries`
+    if (this.remaining > 0) this.firstFailure = `replay: ${this.remaining} unconsumed event log entries`
     return this.firstFailure
   }
 

@@ -22,7 +22,7 @@ import {
   replayingIgor,
   replayingWasi
 } from './hostcalls.js'
-import { decodeEntries } from './event-log.js'
+import { countEntries } from './event-log.js'
 import { GoPcg } from './pcg.js'
 import { ReplayAbort, ReplayFeed } from './replayer.js'
 
@@ -63,7 +63,7 @@ export class WorkerObservation {
 
   constructor(observe: ObserveSetup | undefined) {
     this.recorder = observe?.mode === 'record' ? new TickRecorder() : null
-    this.feed = observe?.mode === 'replay' ? new ReplayFeed(decodeEntries(observe.log)) : null
+    this.feed = observe?.mode === 'replay' ? new ReplayFeed(observe.log) : null
     this.sources = observe?.mode === 'record' && observe.deterministicSeed !== undefined
       ? new DeterministicSources(new GoPcg(observe.deterministicSeed, observe.deterministicSeed))
       : null
@@ -140,11 +140,4 @@ export class WorkerObservation {
     if (this.pre === null || this.post === null || this.log === null) return null
     return { pre: this.pre, post: this.post, log: this.log }
   }
-}
-
-function countEntries(packed: Uint8Array): number {
-  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength)
-  let count = 0
-  for (let at = 0; at + 6 <= packed.byteLength; at += 6 + view.getUint32(at + 2, true)) count++
-  return count
 }
