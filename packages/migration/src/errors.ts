@@ -39,6 +39,8 @@ export type MigrationErrorCode =
   | 'TARGET_BUSY'
   /** Target: this peer sent more hand-offs in the last minute than the node allows. */
   | 'RATE_LIMITED'
+  /** Target (SPEC §7, §11): admissions from this peer, or of this agent id, killed the node 3 times; refused at the door. */
+  | 'ADMISSION_REFUSED'
   /** Authority query (issue 12): no peer gave a definite answer, or the agent is not RECOVERY_REQUIRED; nothing changed. */
   | 'NO_DEFINITE_ANSWER'
 

@@ -1,22 +1,29 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MigrationError } from '../errors.js'
+import type { MemoryLedger } from '../wire/decode-limits.js'
 
 /**
  * Node-wide limits on what arriving hand-offs may take (issue 8 point 6,
- * SPEC §7 target 1): however many peers send at once, the target holds at
- * most `maxConcurrent` transfers and `maxBufferedBytes` of their bytes, and
- * one peer gets at most `maxPerPeerPerMinute` transfers a minute.
+ * SPEC §7 target 1 and "What a peer can and cannot do"): however many peers
+ * send at once, the target holds at most `maxConcurrent` transfers and
+ * `maxBufferedBytes` of memory for them, each at most `maxAdmissionBytes`,
+ * and one peer gets at most `maxPerPeerPerMinute` transfers a minute.
+ * Memory is what the decoder keeps (decoded fields, replay entries with their
+ * overhead), charged as it is made, not the bytes received.
  */
 export interface InboundLimits {
   readonly maxConcurrent: number
   readonly maxBufferedBytes: number
+  readonly maxAdmissionBytes: number
   readonly maxPerPeerPerMinute: number
 }
 
 export const DEFAULT_INBOUND_LIMITS: InboundLimits = {
   maxConcurrent: 4,
-  // One largest transfer (192 MiB) plus room for small ones beside it.
+  // One largest admission plus room for small ones beside it.
   maxBufferedBytes: 256 * 1024 * 1024,
+  // A largest transfer (192 MiB of base64) decodes to at most 144 MiB: one admission never needs more than 192 MiB.
+  maxAdmissionBytes: 192 * 1024 * 1024,
   maxPerPeerPerMinute: 30
 }
 
@@ -26,6 +33,11 @@ const MINUTE_MS = 60_000
 export interface InboundTicket {
   /** The stream's source, counting every chunk; over the node-wide budget it throws `TARGET_BUSY`. */
   meter<T extends Uint8ArrayList | Uint8Array>(source: AsyncIterable<T>): AsyncIterable<T>
+  /**
+   * Memory the admission's decoder keeps (SPEC §7): over `maxAdmissionBytes` it throws
+   * `TRANSFER_TOO_LARGE`, over the node-wide `maxBufferedBytes` `TARGET_BUSY`.
+   */
+  readonly ledger: MemoryLedger
   release(): void
 }
 
@@ -34,7 +46,12 @@ export class InboundGate {
   private buffered = 0
   private readonly recent = new Map<string, number[]>()
 
-  constructor(readonly limits: InboundLimits = DEFAULT_INBOUND_LIMITS, private readonly now: () => number = Date.now) {}
+  readonly limits: InboundLimits
+
+  /** Limits not given take their default (`DEFAULT_INBOUND_LIMITS`). */
+  constructor(limits: Partial<InboundLimits> = {}, private readonly now: () => number = Date.now) {
+    this.limits = { ...DEFAULT_INBOUND_LIMITS, ...limits }
+  }
 
   /** Admits one transfer from `peer`, or refuses it (`RATE_LIMITED`, `TARGET_BUSY`) before a byte is read. */
   admit(peer: string): InboundTicket {
@@ -54,6 +71,15 @@ export class InboundGate {
     const held = { bytes: 0, released: false }
     return {
       meter: <T extends Uint8ArrayList | Uint8Array>(source: AsyncIterable<T>): AsyncIterable<T> => this.metered(source, held),
+      ledger: {
+        take: (bytes: number): void => this.take(held, bytes),
+        give: (bytes: number): void => {
+          if (held.released) return
+          const freed = Math.min(bytes, held.bytes)
+          held.bytes -= freed
+          this.buffered -= freed
+        }
+      },
       release: (): void => {
         if (held.released) return
         held.released = true
@@ -75,6 +101,18 @@ export class InboundGate {
       held.bytes += size
       yield chunk
     }
+  }
+
+  private take(held: { bytes: number, released: boolean }, bytes: number): void {
+    if (held.released) return
+    if (held.bytes + bytes > this.limits.maxAdmissionBytes) {
+      throw new MigrationError('TRANSFER_TOO_LARGE', `this hand-off needs more than ${this.limits.maxAdmissionBytes} bytes of memory to decode (limit per admission)`)
+    }
+    if (this.buffered + bytes > this.limits.maxBufferedBytes) {
+      throw new MigrationError('TARGET_BUSY', `this node holds ${this.buffered} bytes for hand-offs already (limit ${this.limits.maxBufferedBytes}); try again later`)
+    }
+    this.buffered += bytes
+    held.bytes += bytes
   }
 
   /** Transfers in progress and bytes held for them (tests, metrics). */

@@ -1,5 +1,6 @@
 import { Epoch } from '@igor/epoch'
 import type { HandoffSnapshot, IncomingAgent } from '@igor/runner'
+import { MAX_REPLAY_ENTRIES } from '../wire/decode-limits.js'
 import type { AgentPackage, AgentTransfer } from '../wire/types.js'
 
 /**
@@ -17,8 +18,9 @@ export function packageFromSnapshot(snapshot: HandoffSnapshot): AgentPackage {
     ManifestData: snapshot.module.manifest.raw,
     Budget: snapshot.budget,
     PricePerSecond: snapshot.pricePerSecond,
-    // SPEC §12: the last tick, when it produced exactly this checkpoint's state.
-    ...(snapshot.replayData !== null
+    // SPEC §12: the last tick, when it produced exactly this checkpoint's state; left out past the
+    // target's limit (MAX_REPLAY_ENTRIES), like a tick the reference cannot replay.
+    ...(snapshot.replayData !== null && snapshot.replayData.entries.length <= MAX_REPLAY_ENTRIES
       ? {
           ReplayData: {
             PreTickState: snapshot.replayData.preTickState,

@@ -22,4 +22,25 @@ export interface HandoffRuntime {
   admitAgent(incoming: IncomingAgent): Promise<AgentStatus>
   /** Target 3: start ticking after the reply. */
   startAdmitted(agentId: string): void
+  /** SPEC §7 "What a peer can and cannot do", §11: admissions marked while in progress, and refused at the door (optional). */
+  readonly admissions?: AdmissionDoor
+}
+
+/**
+ * An admission in progress is marked with its peer and, once decoded, its
+ * agent id, so a node that dies while decoding or loading a package counts
+ * it against both; after 3 such deaths both are refused at the door.
+ */
+export interface AdmissionDoor {
+  /** Why admissions from `peer` (or of `agentId`) are refused, or null. */
+  refusal(who: { peer?: string, agentId?: string }): string | null
+  /** Marks an admission from `peer` as in progress until `end()`. */
+  begin(peer: string): AdmissionMark
+}
+
+export interface AdmissionMark {
+  /** The agent id is known (read from the package): the mark names it too. */
+  agent(agentId: string): void
+  /** The admission ended (admitted or refused) without killing the node. */
+  end(): void
 }

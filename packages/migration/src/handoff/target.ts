@@ -2,12 +2,12 @@ import type { IncomingStreamData, StreamHandler } from '@libp2p/interface'
 import type { Logger } from '@igor/runner'
 import { MigrationError, describeCause } from '../errors.js'
 import { migrationEvents } from '../observer.js'
-import { decodeAgentTransfer } from '../wire/agent-transfer.js'
 import { encodeAgentStarted } from '../wire/agent-started.js'
-import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
+import { writeMessage } from '../wire/stream-io.js'
+import { readAgentTransferFrom } from '../wire/transfer-reader.js'
 import { InboundGate } from './inbound-limits.js'
 import type { InboundTicket } from './inbound-limits.js'
-import type { HandoffRuntime } from './runtime.js'
+import type { AdmissionMark, HandoffRuntime } from './runtime.js'
 import { incomingFromTransfer } from './package.js'
 
 export interface TargetContext {
@@ -39,16 +39,34 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
     let agentId = ''
     let admitted = false
     let ticket: InboundTicket | null = null
+    let mark: AdmissionMark | undefined
     try {
+      const door = ctx.runtime.admissions
+      // SPEC §7/§11: a peer whose packages killed this node 3 times is refused before a byte is decoded.
+      const refusedPeer = door?.refusal({ peer: remote }) ?? null
+      if (refusedPeer !== null) throw new MigrationError('ADMISSION_REFUSED', refusedPeer)
       ticket = gate.admit(remote)
-      const bytes = await readJsonMessage(ticket.meter(stream.source), { maxBytes: ctx.maxTransferBytes, timeoutMs: ctx.transferTimeoutMs })
-      migrationEvents.received(bytes.byteLength)
-      const transfer = decodeAgentTransfer(bytes)
-      agentId = transfer.Package.AgentID
+      // SPEC §7 "What a peer can and cannot do": decoded as it arrives, bounded in memory; marked while in progress.
+      mark = door?.begin(remote)
+      const { transfer, bytes } = await readAgentTransferFrom(ticket.meter(stream.source), {
+        maxBytes: ctx.maxTransferBytes,
+        timeoutMs: ctx.transferTimeoutMs,
+        ledger: ticket.ledger,
+        hooks: {
+          onAgentId: (id) => {
+            agentId = id
+            const refusedAgent = door?.refusal({ agentId: id }) ?? null
+            if (refusedAgent !== null) throw new MigrationError('ADMISSION_REFUSED', refusedAgent)
+            mark?.agent(id)
+          }
+        }
+      })
+      migrationEvents.received(bytes)
       if (transfer.SourceNodeID !== remote) {
         throw new MigrationError('BAD_TRANSFER', `SourceNodeID ${transfer.SourceNodeID} is not the sending peer ${remote}`)
       }
       const status = await ctx.runtime.admitAgent(incomingFromTransfer(transfer))
+      mark?.end()
       admitted = true
       migrationEvents.arrival(agentId, null)
       log.info({ agentId, epoch: status.epoch.toString() }, 'hand-off accepted')
@@ -63,6 +81,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
         await refuse(stream, agentId, ctx.nodeId, reason)
       }
     } finally {
+      mark?.end()
       ticket?.release()
       if (admitted) ctx.runtime.startAdmitted(agentId)
     }

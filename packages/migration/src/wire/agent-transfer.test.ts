@@ -31,12 +31,12 @@ function transfer(overrides: Partial<AgentPackage> = {}): AgentTransfer {
   return { Package: pkg(overrides), SourceNodeID: '12D3KooWExample' }
 }
 
-/** Decoding either succeeds or throws MigrationError('BAD_TRANSFER'); nothing else may escape. */
+/** Decoding either succeeds or throws MigrationError('BAD_TRANSFER' or, for a field past its limit, 'TRANSFER_TOO_LARGE'); nothing else may escape. */
 function decodesOrRefuses(input: Uint8Array | string): void {
   try {
     decodeAgentTransfer(input)
   } catch (err) {
-    if (!(err instanceof MigrationError) || err.code !== 'BAD_TRANSFER') throw err
+    if (!(err instanceof MigrationError) || (err.code !== 'BAD_TRANSFER' && err.code !== 'TRANSFER_TOO_LARGE')) throw err
   }
 }
 
@@ -185,12 +185,14 @@ describe('decodeAgentTransfer refusals name the field', () => {
     }
   })
 
-  it('refuses invalid JSON and trailing data, naming the byte', () => {
+  it('refuses invalid JSON and trailing data, naming the byte and the member it is in', () => {
     expect(refusal(() => decodeAgentTransfer('')).message).toBe('AgentTransfer: invalid JSON at byte 0: empty input')
-    expect(refusal(() => decodeAgentTransfer('{"a":1} x')).message).toBe('AgentTransfer: invalid JSON at byte 8: unexpected data after the value')
-    expect(refusal(() => decodeAgentTransfer('{"a":"b\u0001"}')).message).toBe('AgentTransfer: invalid JSON at byte 7: control character in string')
-    expect(refusal(() => decodeAgentTransfer('{"a":"\\x"}')).message).toBe('AgentTransfer: invalid JSON at byte 6: bad escape')
-    expect(refusal(() => decodeAgentTransfer('[' .repeat(600))).message).toContain('nested deeper than 512')
+    const golden = GOLDEN.trim()
+    expect(refusal(() => decodeAgentTransfer(`${golden} x`)).message).toBe(`AgentTransfer: invalid JSON at byte ${golden.length + 1}: unexpected data after the value`)
+    expect(refusal(() => decodeAgentTransfer('{"a":"b\u0001"}')).message).toBe('AgentTransfer.a: invalid JSON at byte 7: control character in string')
+    expect(refusal(() => decodeAgentTransfer('{"a":"\\x"}')).message).toBe('AgentTransfer.a: invalid JSON at byte 6: bad escape')
+    expect(refusal(() => decodeAgentTransfer(`{"a":${'['.repeat(600)}`)).message).toBe('AgentTransfer.a: invalid JSON at byte 516: nested deeper than 512')
+    expect(refusal(() => decodeAgentTransfer('{"Package":{"AgentID":"x"')).message).toBe('AgentTransfer.Package: invalid JSON at byte 25: unexpected end of input')
   })
 })
 

@@ -1,19 +1,15 @@
 import { MigrationError } from '../errors.js'
 import { EncodeChecks } from './encode-checks.js'
-import { FieldReader } from './fields.js'
-import { asBuffer, parseJson } from './json-parse.js'
+import { DEFAULT_DECODE_LIMITS } from './decode-limits.js'
+import type { DecodeLimits } from './decode-limits.js'
+import { asBuffer } from './json-parse.js'
+import { PullJson } from './pull-json.js'
+import { readAgentTransfer } from './transfer-decoder.js'
 import { JsonOutput, goQuote } from './json-write.js'
 import { RawJson } from './raw-json.js'
 import type { AgentPackage, AgentTransfer, ReplayData, ReplayEntry } from './types.js'
 
 const CODE = 'BAD_TRANSFER'
-const TRANSFER_FIELDS = ['Package', 'SourceNodeID']
-const PACKAGE_FIELDS = [
-  'AgentID', 'WASMBinary', 'WASMHash', 'Checkpoint', 'ManifestData', 'Budget', 'PricePerSecond', 'ReplayData', 'Receipts',
-  'MajorVersion', 'LeaseGeneration', 'AgentIdentity'
-]
-const REPLAY_FIELDS = ['PreTickState', 'TickNumber', 'Entries']
-const ENTRY_FIELDS = ['HostcallID', 'Payload']
 const U16_MAX = 0xffff
 
 /**
@@ -87,25 +83,6 @@ function writeReplay(out: JsonOutput, replay: ReplayData): void {
   out.text('}')
 }
 
-function readReplay(src: Buffer, p: FieldReader): ReplayData | undefined {
-  const node = p.optional('ReplayData')
-  if (node === undefined || node.kind === 'null') return undefined
-  const path = 'AgentTransfer.Package.ReplayData'
-  const r = new FieldReader(src, CODE, path, node, REPLAY_FIELDS)
-  const PreTickState = r.bytes('PreTickState')
-  const TickNumber = r.u64('TickNumber')
-  const entriesNode = r.optional('Entries')
-  const Entries: ReplayEntry[] = []
-  if (entriesNode !== undefined && entriesNode.kind !== 'null') {
-    if (entriesNode.kind !== 'array') return r.fail(`${path}.Entries`, 'expected an array')
-    entriesNode.items.forEach((item, i) => {
-      const e = new FieldReader(src, CODE, `${path}.Entries[${i}]`, item, ENTRY_FIELDS)
-      Entries.push({ HostcallID: Number(e.u16('HostcallID')), Payload: e.bytes('Payload') })
-    })
-  }
-  return { PreTickState, TickNumber, Entries }
-}
-
 function receiptsJson(value: unknown): string {
   try {
     return (value instanceof RawJson ? value : RawJson.from(value)).json
@@ -119,32 +96,24 @@ function receiptsJson(value: unknown): string {
  * The bytes (or text) of one `AgentTransfer` → the typed value. Integers are
  * exact over their full range; a `null` byte field (Go nil slice) reads as
  * empty; absent `MajorVersion`/`LeaseGeneration` read as 0n; unknown fields
- * are ignored (as Go does), duplicate fields refused. For any input, the only
- * error is `MigrationError('BAD_TRANSFER')` naming the field path.
+ * are skipped unbuilt (as Go ignores them), duplicate known fields refused.
+ * Per-field limits (`DEFAULT_DECODE_LIMITS`) are those of a transfer arriving
+ * on a stream (`readAgentTransfer`): the same reader serves both. For any
+ * input, the only errors are `MigrationError('BAD_TRANSFER')` naming the
+ * field path and `TRANSFER_TOO_LARGE` naming the field over its limit.
  */
-export function decodeAgentTransfer(input: Uint8Array | string): AgentTransfer {
+export function decodeAgentTransfer(input: Uint8Array | string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AgentTransfer {
   const src = toSource(input, CODE, 'AgentTransfer')
-  const root = new FieldReader(src, CODE, 'AgentTransfer', parseJson(src, CODE, 'AgentTransfer'), TRANSFER_FIELDS)
-  const p = new FieldReader(src, CODE, 'AgentTransfer.Package', root.required('Package'), PACKAGE_FIELDS)
-  const pkg: AgentPackage = {
-    AgentID: p.string('AgentID', { nonEmpty: true }),
-    WASMBinary: p.bytes('WASMBinary'),
-    WASMHash: p.bytes('WASMHash'),
-    Checkpoint: p.bytes('Checkpoint'),
-    ManifestData: p.bytes('ManifestData'),
-    Budget: p.nonNegativeI64('Budget'),
-    PricePerSecond: p.nonNegativeI64('PricePerSecond'),
-    MajorVersion: p.u64('MajorVersion', { optional: true }),
-    LeaseGeneration: p.u64('LeaseGeneration', { optional: true })
-  }
-  const replay = readReplay(src, p)
-  if (replay !== undefined) pkg.ReplayData = replay
-  const receipts = p.raw('Receipts')
-  if (receipts !== undefined) pkg.Receipts = receipts
-  const identity = p.optional('AgentIdentity') === undefined ? undefined : p.bytes('AgentIdentity')
-  // The reference treats an empty identity as none (`len(pkg.AgentIdentity) == 0`).
-  if (identity !== undefined && identity.length > 0) pkg.AgentIdentity = identity
-  return { Package: pkg, SourceNodeID: root.string('SourceNodeID') }
+  const p = new PullJson(CODE, 'AgentTransfer', false)
+  const reader = readAgentTransfer(p, limits, null)
+  let step = reader.next()
+  if (step.done !== true) step = reader.next(src)
+  if (step.done !== true) step = reader.next(null)
+  if (step.done !== true) throw new MigrationError(CODE, 'AgentTransfer: the reader did not finish')
+  const trailing = p.finish('AgentTransfer')
+  let rest = trailing.next()
+  if (rest.done !== true) rest = trailing.next(null)
+  return step.value
 }
 
 /** Normalises decoder input; anything that is not bytes or text is refused with the decoder's code. */

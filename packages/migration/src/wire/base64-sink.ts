@@ -1,0 +1,104 @@
+/**
+ * Strict streaming base64 (a Go `[]byte` field): the text must be exactly
+ * what Go's `StdEncoding` writes for the decoded bytes — padded, standard
+ * alphabet, nothing else. Runs of text arrive in any sizes; every complete
+ * quad but the last four characters is decoded at once (native decoder,
+ * bounded slices), so the field costs its decoded size, never its text.
+ *
+ * Node's decoder skips characters outside the alphabet and stops at the
+ * first `=`, so any of those leaves a slice short of the length its text
+ * promises; it accepts the URL-safe `-` and `_`, which are looked for
+ * natively; `=` may only close the last quad, and the unused bits before it
+ * must be zero.
+ */
+export interface Base64Ledger {
+  /** Counts `bytes` of decoded output against the admission's memory ceilings; throws when over. */
+  take(bytes: number): void
+  give(bytes: number): void
+}
+
+/** Characters decoded per step (a multiple of 4). */
+const SLICE = 4 * 1024 * 1024
+
+export class Base64Sink {
+  private pending = ''
+  private length = 0
+  private readonly pieces: Uint8Array[] = []
+  private size = 0
+
+  constructor(
+    private readonly fail: (reason: string) => never,
+    private readonly maxBytes: number,
+    private readonly tooLarge: (max: number) => never,
+    private readonly ledger: Base64Ledger | null
+  ) {}
+
+  /** Raw bytes of the string's text (ASCII expected; anything else fails). */
+  bytes(run: Uint8Array): void {
+    for (let at = 0; at < run.length; at += SLICE) {
+      this.text(Buffer.from(run.buffer, run.byteOffset + at, Math.min(SLICE, run.length - at)).toString('latin1'))
+    }
+  }
+
+  /** Decoded text of the string (escapes). */
+  text(text: string): void {
+    this.length += text.length
+    // The decoded size is known from the text: refuse before decoding past the cap.
+    if (Math.floor(this.length / 4) * 3 - 2 > this.maxBytes) this.tooLarge(this.maxBytes)
+    const all = this.pending + text
+    const decodable = all.length < 8 ? 0 : (all.length - 4) - ((all.length - 4) % 4)
+    if (decodable === 0) {
+      this.pending = all
+      return
+    }
+    this.decode(all.slice(0, decodable), 0)
+    this.pending = all.slice(decodable)
+  }
+
+  /** The string ended: the last quad (with its padding), and the bytes as one array that owns its memory. */
+  finish(): Uint8Array {
+    if (this.length % 4 !== 0) this.fail(`not base64 (length ${this.length} is not a multiple of 4)`)
+    const last = this.pending
+    this.pending = ''
+    if (last.length > 0) {
+      const padding = last.endsWith('==') ? 2 : last.endsWith('=') ? 1 : 0
+      this.decode(last, padding)
+      if (padding > 0) {
+        const c = sextet(last.charCodeAt(last.length - 1 - padding))
+        if ((c & (padding === 1 ? 0x03 : 0x0f)) !== 0) this.fail('not base64')
+      }
+    }
+    if (this.size > this.maxBytes) this.tooLarge(this.maxBytes)
+    const only = this.pieces.length === 1 ? this.pieces[0] as Uint8Array : null
+    if (only !== null && only.byteOffset === 0 && only.buffer.byteLength === only.byteLength) return only
+    this.ledger?.take(this.size)
+    const out = new Uint8Array(this.size)
+    let at = 0
+    for (const piece of this.pieces) {
+      out.set(piece, at)
+      at += piece.byteLength
+    }
+    this.pieces.length = 0
+    this.ledger?.give(this.size)
+    return out
+  }
+
+  private decode(text: string, padding: number): void {
+    if (text.includes('-') || text.includes('_')) this.fail('not base64')
+    const expected = (text.length / 4) * 3 - padding
+    this.ledger?.take(expected)
+    const out = new Uint8Array(expected)
+    const written = Buffer.from(out.buffer).write(text, 'base64')
+    if (written !== expected) this.fail('not base64')
+    this.pieces.push(out)
+    this.size += expected
+  }
+}
+
+/** Value of one standard-alphabet base64 character. */
+function sextet(c: number): number {
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41
+  if (c >= 0x61 && c <= 0x7a) return c - 0x61 + 26
+  if (c >= 0x30 && c <= 0x39) return c - 0x30 + 52
+  return c === 0x2b ? 62 : 63
+}

@@ -1,0 +1,297 @@
+import { MigrationError } from '../errors.js'
+import { Base64Sink } from './base64-sink.js'
+import { ENTRY_OVERHEAD_BYTES } from './decode-limits.js'
+import type { DecodeLimits, MemoryLedger } from './decode-limits.js'
+import type { Pull, PullJson, Recording } from './pull-json.js'
+import { RawJson } from './raw-json.js'
+import type { AgentPackage, AgentTransfer, ReplayData, ReplayEntry } from './types.js'
+
+/**
+ * `AgentTransfer` read field by field from a `PullJson` (SPEC §7, and "What a
+ * peer can and cannot do"): only the §7 fields are built, each under its
+ * limit; unknown members are validated and skipped unbuilt; duplicate known
+ * fields are refused. Decoded bytes are charged to `ledger` as they are made.
+ */
+export interface DecodeHooks {
+  /** Told the agent id as soon as it is read, before the rest is decoded; may throw to refuse at the door. */
+  readonly onAgentId?: (agentId: string) => void
+}
+
+const ROOT = 'AgentTransfer'
+const PKG = 'AgentTransfer.Package'
+const REPLAY = 'AgentTransfer.Package.ReplayData'
+const U64_MAX = (1n << 64n) - 1n
+const I64_MAX = (1n << 63n) - 1n
+const INTEGER = /^-?(?:0|[1-9][0-9]*)$/
+
+type Ctx = { p: PullJson, limits: DecodeLimits, ledger: MemoryLedger | null, hooks: DecodeHooks }
+
+export function * readAgentTransfer (p: PullJson, limits: DecodeLimits, ledger: MemoryLedger | null, hooks: DecodeHooks = {}): Pull<AgentTransfer> {
+  const ctx: Ctx = { p, limits, ledger, hooks }
+  let pkg: AgentPackage | undefined
+  let source: string | undefined
+  yield * members(ctx, ROOT, function * (key, seen) {
+    if (key === 'Package') {
+      once(seen, ROOT, key)
+      pkg = yield * readPackage(ctx)
+    } else if (key === 'SourceNodeID') {
+      once(seen, ROOT, key)
+      source = yield * readString(ctx, `${ROOT}.SourceNodeID`, limits.maxIdBytes)
+    } else {
+      yield * p.skip(`${ROOT}.${key ?? '…'}`, 1)
+    }
+  })
+  if (pkg === undefined) refuse(`${PKG}: missing`)
+  if (source === undefined) refuse(`${ROOT}.SourceNodeID: missing`)
+  return { Package: pkg, SourceNodeID: source }
+}
+
+const PACKAGE_REQUIRED = ['AgentID', 'WASMBinary', 'WASMHash', 'Checkpoint', 'ManifestData', 'Budget', 'PricePerSecond'] as const
+
+function * readPackage (ctx: Ctx): Pull<AgentPackage> {
+  const { p, limits } = ctx
+  const got: Partial<AgentPackage> = {}
+  let identity: Uint8Array | undefined
+  yield * members(ctx, PKG, function * (key, seen) {
+    const path = `${PKG}.${key ?? '…'}`
+    switch (key) {
+      case 'AgentID': {
+        once(seen, PKG, key)
+        const id = yield * readString(ctx, path, limits.maxIdBytes)
+        if (id === '') refuse(`${path}: must not be empty`)
+        got.AgentID = id
+        ctx.hooks.onAgentId?.(id)
+        return
+      }
+      case 'WASMBinary': once(seen, PKG, key); got.WASMBinary = yield * readBytes(ctx, path, Number.MAX_SAFE_INTEGER); return
+      case 'WASMHash': once(seen, PKG, key); got.WASMHash = yield * readBytes(ctx, path, limits.maxHashBytes); return
+      case 'Checkpoint': once(seen, PKG, key); got.Checkpoint = yield * readBytes(ctx, path, Number.MAX_SAFE_INTEGER); return
+      case 'ManifestData': once(seen, PKG, key); got.ManifestData = yield * readBytes(ctx, path, limits.maxManifestBytes); return
+      case 'Budget': once(seen, PKG, key); got.Budget = yield * readInteger(ctx, path, I64_MAX, 'a non-negative int64 (0 … 2^63-1)'); return
+      case 'PricePerSecond': once(seen, PKG, key); got.PricePerSecond = yield * readInteger(ctx, path, I64_MAX, 'a non-negative int64 (0 … 2^63-1)'); return
+      case 'MajorVersion': once(seen, PKG, key); got.MajorVersion = yield * readInteger(ctx, path, U64_MAX, 'a uint64 (0 … 2^64-1)'); return
+      case 'LeaseGeneration': once(seen, PKG, key); got.LeaseGeneration = yield * readInteger(ctx, path, U64_MAX, 'a uint64 (0 … 2^64-1)'); return
+      case 'ReplayData': {
+        once(seen, PKG, key)
+        const replay = yield * readReplay(ctx)
+        if (replay !== undefined) got.ReplayData = replay
+        return
+      }
+      case 'Receipts': once(seen, PKG, key); got.Receipts = yield * readReceipts(ctx, path); return
+      case 'AgentIdentity': once(seen, PKG, key); identity = yield * readBytes(ctx, path, limits.maxIdentityBytes); return
+      default: yield * p.skip(path, 2)
+    }
+  })
+  for (const name of PACKAGE_REQUIRED) if (got[name] === undefined) refuse(`${PKG}.${name}: missing`)
+  const pkg: AgentPackage = {
+    AgentID: got.AgentID as string,
+    WASMBinary: got.WASMBinary as Uint8Array,
+    WASMHash: got.WASMHash as Uint8Array,
+    Checkpoint: got.Checkpoint as Uint8Array,
+    ManifestData: got.ManifestData as Uint8Array,
+    Budget: got.Budget as bigint,
+    PricePerSecond: got.PricePerSecond as bigint,
+    MajorVersion: got.MajorVersion ?? 0n,
+    LeaseGeneration: got.LeaseGeneration ?? 0n
+  }
+  if (got.ReplayData !== undefined) pkg.ReplayData = got.ReplayData
+  if (got.Receipts !== undefined) pkg.Receipts = got.Receipts
+  // The reference treats an empty identity as none (`len(pkg.AgentIdentity) == 0`).
+  if (identity !== undefined && identity.length > 0) pkg.AgentIdentity = identity
+  return pkg
+}
+
+function * readReplay (ctx: Ctx): Pull<ReplayData | undefined> {
+  const { p } = ctx
+  if ((yield * p.peekValue(REPLAY)) === 0x6e) {
+    yield * p.literal(REPLAY)
+    return undefined
+  }
+  let preTickState: Uint8Array | undefined
+  let tickNumber: bigint | undefined
+  const entries: ReplayEntry[] = []
+  yield * members(ctx, REPLAY, function * (key, seen) {
+    const path = `${REPLAY}.${key ?? '…'}`
+    if (key === 'PreTickState') {
+      once(seen, REPLAY, key)
+      preTickState = yield * readBytes(ctx, path, Number.MAX_SAFE_INTEGER)
+    } else if (key === 'TickNumber') {
+      once(seen, REPLAY, key)
+      tickNumber = yield * readInteger(ctx, path, U64_MAX, 'a uint64 (0 … 2^64-1)')
+    } else if (key === 'Entries') {
+      once(seen, REPLAY, key)
+      yield * readEntries(ctx, entries)
+    } else {
+      yield * p.skip(path, 3)
+    }
+  })
+  if (preTickState === undefined) refuse(`${REPLAY}.PreTickState: missing`)
+  if (tickNumber === undefined) refuse(`${REPLAY}.TickNumber: missing`)
+  return { PreTickState: preTickState, TickNumber: tickNumber, Entries: entries }
+}
+
+function * readEntries (ctx: Ctx, entries: ReplayEntry[]): Pull<void> {
+  const { p, limits } = ctx
+  const path = `${REPLAY}.Entries`
+  const c = yield * p.peekValue(path)
+  if (c === 0x6e) {
+    yield * p.literal(path)
+    return
+  }
+  if (c !== 0x5b) yield * wrongType(ctx, path, 'an array')
+  p.take()
+  let logBytes = 0
+  if ((yield * p.peekValue(path)) === 0x5d) {
+    p.take()
+    return
+  }
+  for (;;) {
+    const index = entries.length
+    if (index >= limits.maxReplayEntries) tooLarge(`${path}: more than ${limits.maxReplayEntries} entries`)
+    const entryPath = `${path}[${index}]`
+    let id: bigint | undefined
+    let payload: Uint8Array | undefined
+    ctx.ledger?.take(ENTRY_OVERHEAD_BYTES)
+    yield * members(ctx, entryPath, function * (key, seen) {
+      const field = `${entryPath}.${key ?? '…'}`
+      if (key === 'HostcallID') {
+        once(seen, entryPath, key)
+        id = yield * readInteger(ctx, field, 0xffffn, 'a uint16 (0 … 65535)')
+      } else if (key === 'Payload') {
+        once(seen, entryPath, key)
+        payload = yield * readBytes(ctx, field, limits.maxReplayLogBytes)
+      } else {
+        yield * p.skip(field, 5)
+      }
+    })
+    if (id === undefined) refuse(`${entryPath}.HostcallID: missing`)
+    if (payload === undefined) refuse(`${entryPath}.Payload: missing`)
+    // The runner's own per-tick cap, in its packed form (6 bytes a header).
+    logBytes += 6 + payload.byteLength
+    if (logBytes > limits.maxReplayLogBytes) tooLarge(`${path}: more than ${limits.maxReplayLogBytes} bytes of observations`)
+    entries.push({ HostcallID: Number(id), Payload: payload })
+    const next = yield * p.peekValue(path)
+    p.take()
+    if (next === 0x5d) return
+    if (next !== 0x2c) p.fail(path, "expected ',' or ']'", p.offset - 1)
+  }
+}
+
+function * readReceipts (ctx: Ctx, path: string): Pull<RawJson> {
+  const { p, limits } = ctx
+  const max = limits.maxReceiptsBytes
+  const record: Recording = { parts: [], size: 0, max, over: () => tooLarge(`${path}: longer than ${max} bytes`) }
+  yield * p.peekValue(path)
+  yield * p.skip(path, 2, record)
+  ctx.ledger?.take(record.size)
+  const text = Buffer.concat(record.parts).toString('utf8')
+  // SPEC §13: the blob (base64) starts with a u32 LE count; refused past the limit before anyone decodes it.
+  if (text.startsWith('"') && text.length >= 10) {
+    const head = Buffer.from(text.slice(1, 9), 'base64')
+    if (head.length === 6 && head.readUInt32LE(0) > limits.maxReceipts) tooLarge(`${path}: more than ${limits.maxReceipts} receipts`)
+  }
+  return RawJson.trusted(text)
+}
+
+/** A Go `[]byte` field: padded standard base64, or `null` (nil slice) for empty. */
+function * readBytes (ctx: Ctx, path: string, max: number): Pull<Uint8Array> {
+  const { p } = ctx
+  const c = yield * p.peekValue(path)
+  if (c === 0x6e) {
+    const word = yield * p.literal(path)
+    if (word === 'null') return new Uint8Array(0)
+  }
+  if (c !== 0x22) yield * wrongType(ctx, path, 'a base64 string')
+  const sink = new Base64Sink(
+    (reason) => refuse(`${path}: ${reason}`),
+    max,
+    (limit) => tooLarge(`${path}: longer than ${limit} bytes`),
+    ctx.ledger
+  )
+  yield * p.stringRuns(path, { bytes: (run) => sink.bytes(run), text: (text) => sink.text(text) })
+  return sink.finish()
+}
+
+function * readString (ctx: Ctx, path: string, max: number): Pull<string> {
+  const { p } = ctx
+  const c = yield * p.peekValue(path)
+  if (c !== 0x22) yield * wrongType(ctx, path, 'a string')
+  const value = yield * p.string(path, max)
+  if (value === null) tooLarge(`${path}: longer than ${max} bytes`)
+  return value
+}
+
+function * readInteger (ctx: Ctx, path: string, max: bigint, what: string): Pull<bigint> {
+  const { p } = ctx
+  const c = yield * p.peekValue(path)
+  if (c !== 0x2d && !(c >= 0x30 && c <= 0x39)) yield * wrongType(ctx, path, what)
+  // 21 characters bound every int64/uint64; longer digit runs are refused before BigInt sees them.
+  const text = yield * p.number(path, 21)
+  if (text === null) refuse(`${path}: expected ${what}, got a longer number`)
+  if (!INTEGER.test(text)) refuse(`${path}: expected ${what}, got ${clip(text)}`)
+  const value = BigInt(text)
+  if (value < 0n || value > max) refuse(`${path}: expected ${what}, got ${text}`)
+  return value
+}
+
+/** Refuses a value of the wrong JSON type, naming what it is (reading at most a short number or a literal). */
+function * wrongType (ctx: Ctx, path: string, expected: string): Pull<never> {
+  const { p } = ctx
+  const c = yield * p.peekValue(path)
+  let got: string
+  if (c === 0x7b) got = 'an object'
+  else if (c === 0x5b) got = 'an array'
+  else if (c === 0x22) got = 'a string'
+  else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) got = `the number ${clip((yield * p.number(path, 25)) ?? '…')}`
+  else if (c === 0x74 || c === 0x66 || c === 0x6e) got = yield * p.literal(path)
+  else return p.fail(path, `unexpected byte 0x${c.toString(16).padStart(2, '0')}`)
+  return refuse(`${path}: expected ${expected}, got ${got}`)
+}
+
+/**
+ * The members of one object, each handed to `onMember` with its name (`null`
+ * for a name longer than `maxKeyBytes`, which no known field has), which must
+ * consume the value.
+ */
+function * members (ctx: Ctx, path: string, onMember: (key: string | null, seen: Set<string>) => Pull<void>): Pull<void> {
+  const { p } = ctx
+  const c = yield * p.peekValue(path)
+  if (c !== 0x7b) yield * wrongType(ctx, path, 'an object')
+  p.take()
+  const seen = new Set<string>()
+  let next = yield * p.peekValue(path)
+  if (next === 0x7d) {
+    p.take()
+    return
+  }
+  for (;;) {
+    if (next !== 0x22) p.fail(path, 'expected a member name')
+    const key = yield * p.string(path, ctx.limits.maxKeyBytes)
+    if ((yield * p.peekValue(path)) !== 0x3a) p.fail(path, "expected ':'")
+    p.take()
+    yield * onMember(key, seen)
+    next = yield * p.peekValue(path)
+    p.take()
+    if (next === 0x7d) return
+    if (next !== 0x2c) p.fail(path, "expected ',' or '}'", p.offset - 1)
+    next = yield * p.peekValue(path)
+  }
+}
+
+/** A known field may appear once: a wire message with two values for one field is ambiguous (Go lets the last win). */
+function once(seen: Set<string>, path: string, key: string): void {
+  if (seen.has(key)) refuse(`${path}.${key}: duplicate field`)
+  seen.add(key)
+}
+
+function refuse(message: string): never {
+  throw new MigrationError('BAD_TRANSFER', message)
+}
+
+function tooLarge(message: string): never {
+  throw new MigrationError('TRANSFER_TOO_LARGE', message)
+}
+
+function clip(text: string): string {
+  return text.length > 24 ? `${text.slice(0, 24)}…` : text
+}
