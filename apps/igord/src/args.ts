@@ -2,11 +2,15 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { DEFAULT_LEASE_CONFIG, validateLeaseConfig } from '@igor/lease'
 import type { LeaseConfig } from '@igor/lease'
-import { CAPABILITIES, DEFAULT_AGENTS_PER_WORKER, parseReplaySettings, unitsToMicrocents, validateAgentId } from '@igor/runner'
+import { CAPABILITIES, DEFAULT_AGENTS_PER_WORKER, DEFAULT_AGENT_DISK_QUOTA_BYTES, DEFAULT_MIN_FREE_DISK_BYTES, DEFAULT_HTTP_RATE, EgressPolicy, parseReplaySettings, splitRules, unitsToMicrocents, validateAgentId } from '@igor/runner'
 import type { CapabilityName, ReplaySettings } from '@igor/runner'
 import { parseSimulate } from './simulate.js'
 import type { SimulateCommand } from './simulate.js'
 import { parseDuration } from './duration.js'
+import type { ExportCommand } from './export.js'
+import { isPackageFile } from './package-sniff.js'
+import type { ImportCommand } from './import.js'
+import { parseSize, parseSizeAtLeast } from './size.js'
 
 /*
  * The igord command line, as data (SPEC §9, §14).
@@ -45,6 +49,10 @@ export interface StartOptions {
   readonly maxTransferBytes: number
   /** `--max-agents`: null for no limit. */
   readonly maxAgents: number | null
+  /** SPEC §11 `--agent-disk-quota`: bytes of history and checkpoint per agent. */
+  readonly agentDiskQuota: number
+  /** SPEC §11 `--min-free-disk`: arrivals are refused below this many free bytes (0: no floor). */
+  readonly minFreeDisk: number
   /** `--agents-per-worker`: agents sharing one worker thread (issue 11). */
   readonly agentsPerWorker: number
   /** `--peer-admissions-per-minute`: hand-offs one peer may send per minute. */
@@ -116,6 +124,8 @@ export const FLAGS = {
   'transfer-timeout': { type: 'string', value: '<dur>', default: '30s', help: 'limit for one migration transfer' },
   'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },
   'max-agents': { type: 'string', value: '<n>', default: 'no limit', help: 'refuse loads and arrivals beyond this many agents' },
+  'agent-disk-quota': { type: 'string', value: '<size>', default: '1GiB', help: 'history and checkpoint per agent; over it the oldest history goes first' },
+  'min-free-disk': { type: 'string', value: '<size>', default: '256MiB', help: 'refuse arrivals (NODE_FULL) when the data dir has less free; 0 for no floor' },
   'agents-per-worker': { type: 'string', value: '<n>', default: String(DEFAULT_AGENTS_PER_WORKER), help: 'agents sharing one worker thread (1..256; 1 = a thread each; http agents always get their own)' },
   'peer-admissions-per-minute': { type: 'string', value: '<n>', default: '30', help: 'hand-offs one peer may send per minute' },
   'metrics-listen': { type: 'string', value: '<host:port>', default: 'off', help: 'also serve /metrics and /healthz over TCP here' },
@@ -202,7 +212,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
@@ -564,6 +574,8 @@ function parseStart(args: ParsedArgs): Command {
     transferTimeoutMs: args.duration('transfer-timeout', 30_000),
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
     maxAgents: args.read('max-agents', null, parseCount),
+    agentDiskQuota: args.read('agent-disk-quota', DEFAULT_AGENT_DISK_QUOTA_BYTES, parseSizeAtLeast(1024 * 1024)),
+    minFreeDisk: args.read('min-free-disk', DEFAULT_MIN_FREE_DISK_BYTES, parseSize),
     agentsPerWorker: args.read('agents-per-worker', DEFAULT_AGENTS_PER_WORKER, parseAgentsPerWorker),
     peerAdmissionsPerMinute: args.read('peer-admissions-per-minute', 30, parseCount),
     logFormat,

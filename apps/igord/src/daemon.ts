@@ -107,7 +107,12 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       lease: options.lease,
       pricePerSecond: options.pricePerSecond,
       capabilities: options.capabilities,
+      arrivalCapabilities: options.arrivalCapabilities,
+      egress,
+      httpRatePerSecond: options.httpRate,
       ...(options.maxAgents !== null ? { maxAgents: options.maxAgents } : {}),
+      agentDiskQuotaBytes: options.agentDiskQuota,
+      minFreeDiskBytes: options.minFreeDisk,
       agentsPerWorker: options.agentsPerWorker,
       replay: options.replay,
       logger: log

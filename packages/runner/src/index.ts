@@ -11,7 +11,7 @@ export type { WorkerSetup, WorkerRequest, WorkerReply, WorkerLog, WorkerMessage,
 export { OUTPUT_LIMITS, type OutputLimits } from './worker/output-caps.js'
 export { deadlineVerdict, type StallClock } from './sandbox/stall-watch.js'
 export { AgentHost, DEFAULT_TIMING, type AgentModule, type HandoffReplayData, type AgentStatus, type AgentTiming, type HandoffSnapshot } from './agent-host.js'
-export { agentIdFor, NodeRuntime, type IncomingAgent, type NodeRuntimeOptions, type StartAgentOptions } from './node-runtime.js'
+export { DEFAULT_MIN_FREE_DISK_BYTES, agentIdFor, NodeRuntime, type IncomingAgent, type NodeRuntimeOptions, type StartAgentOptions } from './node-runtime.js'
 export * from './replay/index.js'
 export { CallMarker, MARKER_FILE, type AgentCall } from './containment/call-marker.js'
 export { QUARANTINE_AFTER_STARTS, countStrikes, quarantineReason } from './containment/quarantine.js'

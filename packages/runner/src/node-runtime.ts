@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { statfs } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { CheckpointError, decodeCheckpoint } from '@igor/checkpoint-codec'
 import type { Checkpoint } from '@igor/checkpoint-codec'
@@ -28,7 +29,8 @@ import type { CallMarker } from './containment/call-marker.js'
 import { clearStrikes, openContainment, quarantineReason } from './containment/quarantine.js'
 import { prepareAgentModule, readWasmFile } from './wasm/index.js'
 import type { AgentLineage } from './lineage/agent-lineage.js'
-import { HistoryArchive } from './lineage/history.js'
+import { DEFAULT_AGENT_DISK_QUOTA_BYTES, HistoryArchive } from './lineage/history.js'
+import type { HistoryOptions } from './lineage/history.js'
 import { lineageForArrival, openLineage, readIdentityBytes, requireHeldIdentity, restoreIdentity, writeIdentity } from './lineage/open.js'
 import { importCheckpoint } from './lineage/import.js'
 import type { ImportRequest } from './lineage/import.js'
@@ -67,7 +69,14 @@ export interface NodeRuntimeOptions {
   readonly agentsPerWorker?: number
   /** SPEC §12 `--replay-mode`, `--verify-interval`, `--replay-on-divergence` (default full, 5, log). */
   readonly replay?: ReplaySettings
+  /** SPEC §11 `--agent-disk-quota`: history and checkpoint per agent, in bytes (default 1 GiB). */
+  readonly agentDiskQuotaBytes?: number
+  /** SPEC §11 `--min-free-disk`: below this many free bytes in the data dir, arrivals are refused (`NODE_FULL`). */
+  readonly minFreeDiskBytes?: number
 }
+
+/** Default `--min-free-disk` (SPEC §11 free-space floor). */
+export const DEFAULT_MIN_FREE_DISK_BYTES = 256 * 1024 * 1024
 
 export interface StartAgentOptions {
   readonly wasmPath: string
@@ -447,6 +456,7 @@ export class NodeRuntime {
     return this.exclusive(agentId, async () => {
       if (this.quarantined.has(agentId)) throw new RunnerError('AGENT_QUARANTINED', `agent ${agentId} is ${quarantineReason(this.quarantined.get(agentId)!)}`)
       this.refuseIfFull(agentId)
+      await this.refuseIfDiskLow(agentId, incoming.wasm.byteLength + 2 * incoming.checkpoint.byteLength)
       const existing = this.hosts.get(agentId)
       // Issue 12 item 2: a newer epoch supersedes a copy stuck here (RECOVERY_REQUIRED, HANDOFF_*).
       const staleCopy = existing !== undefined && supersedesStaleCopy(incoming.sourceEpoch, existing) ? existing : undefined
@@ -478,7 +488,7 @@ export class NodeRuntime {
         throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.options.pricePerSecond} exceeds the agent's max_price_per_second ${cap}`)
       }
       // SPEC §12: the package's identity must match its checkpoint's key and the signature verify.
-      const { lineage, created } = lineageForArrival(this.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity)
+      const { lineage, created } = lineageForArrival(this.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity, this.historyOptions(agentId))
       // SPEC §7: a copy held here yields only to the same agent (the key held here) at a higher epoch.
       const priorIdentity = await readIdentityBytes(this.store.dir, agentId)
       requireHeldIdentity(agentId, priorIdentity, checkpoint)
@@ -615,6 +625,26 @@ export class NodeRuntime {
     return { agentId, state: authority?.state ?? AuthorityState.ACTIVE_OWNER, epoch: authority?.epoch ?? Epoch.ZERO, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: reason }
   }
 
+  /** SPEC §11 per-agent disk quota: the oldest history goes first, logged. */
+  private historyOptions(agentId: string): HistoryOptions {
+    return {
+      quotaBytes: this.options.agentDiskQuotaBytes ?? DEFAULT_AGENT_DISK_QUOTA_BYTES,
+      onPrune: (files, bytes) => this.log.info({ agentId, files, bytes }, 'history pruned to the agent disk quota (oldest first)')
+    }
+  }
+
+  /** SPEC §11 free-space floor: an arrival needs room for its files and leaves the floor free. */
+  private async refuseIfDiskLow(agentId: string, incomingBytes: number): Promise<void> {
+    const floor = this.options.minFreeDiskBytes ?? DEFAULT_MIN_FREE_DISK_BYTES
+    if (floor <= 0) return
+    const fs = await statfs(this.store.dir).catch(() => null)
+    if (fs === null) return
+    const free = fs.bavail * fs.bsize
+    if (free - incomingBytes < floor) {
+      throw new RunnerError('NODE_FULL', `this node's disk is full: ${formatMiB(free)} free in the data dir, the floor is ${formatMiB(floor)} (--min-free-disk); ${agentId} refused`)
+    }
+  }
+
   /** `--max-agents`: every agent held here counts, halted ones too, and so do loads in progress. */
   private refuseIfFull(agentId: string): void {
     const max = this.options.maxAgents
@@ -685,7 +715,7 @@ export class NodeRuntime {
       throw new RunnerError('AGENT_NOT_FOUND', `agent ${agentId} has no checkpoint to resume`)
     }
     // SPEC §12: the agent's identity and chain; refuses a missing or foreign key for a signed checkpoint.
-    const lineage = await openLineage(this.store.dir, agentId, stored?.bytes ?? null, this.log.child({ agentId }))
+    const lineage = await openLineage(this.store.dir, agentId, stored?.bytes ?? null, this.log.child({ agentId }), this.historyOptions(agentId))
     const lease = checkpoint === null ? this.bootstrapLease() : this.resumeLease(checkpoint, authority)
     const host = await this.instantiate(agentId, {
       lineage,
@@ -948,4 +978,8 @@ function tombstoneStatus(tombstone: Tombstone): AgentStatus {
     halted: `retired: handed off to ${tombstone.movedTo}`,
     movedTo: tombstone.movedTo
   }
+}
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 }

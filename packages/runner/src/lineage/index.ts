@@ -1,5 +1,6 @@
 export { AgentLineage, headOf, type ChainHead } from './agent-lineage.js'
-export { HISTORY_DIR, HistoryArchive, historyFileName } from './history.js'
+export { DEFAULT_AGENT_DISK_QUOTA_BYTES, HISTORY_DIR, HistoryArchive, historyFileName } from './history.js'
+export type { HistoryOptions } from './history.js'
 export {
   IDENTITY_SUFFIX, checkSignedCheckpoint, identityPath, lineageForArrival, openLineage, readIdentityBytes, removeIdentity,
   restoreIdentity, writeIdentity

@@ -13,6 +13,7 @@ import { errnoCode } from '../store/fs-errors.js'
 import { AgentLineage, headOf } from './agent-lineage.js'
 import type { ChainHead } from './agent-lineage.js'
 import { HistoryArchive } from './history.js'
+import type { HistoryOptions } from './history.js'
 
 /** `<checkpoints>/<agentId>.identity` (SPEC §12). */
 export const IDENTITY_SUFFIX = '.identity'
@@ -92,7 +93,8 @@ export async function openLineage(
   checkpointsDir: string,
   agentId: string,
   stored: Uint8Array | null,
-  log: Logger
+  log: Logger,
+  history: HistoryOptions = {}
 ): Promise<AgentLineage> {
   const path = identityPath(checkpointsDir, agentId)
   const checkpoint = stored === null ? null : decodeStoredCheckpoint(path, stored)
@@ -121,7 +123,7 @@ export async function openLineage(
     checkSignedCheckpoint(`agent ${agentId}: stored checkpoint`, stored, checkpoint, identity)
     if (checkpoint.lineage !== null) head = headOf(stored)
   }
-  const lineage = new AgentLineage(identity, head, new HistoryArchive(checkpointsDir, agentId))
+  const lineage = new AgentLineage(identity, head, new HistoryArchive(checkpointsDir, agentId, history))
   if (stored !== null && head !== null) await reconcileHistory(lineage, stored, head.tick)
   return lineage
 }
@@ -138,7 +140,8 @@ export function lineageForArrival(
   agentId: string,
   checkpointBytes: Uint8Array,
   checkpoint: Checkpoint,
-  identityBytes: Uint8Array | undefined
+  identityBytes: Uint8Array | undefined,
+  history: HistoryOptions = {}
 ): { lineage: AgentLineage, created: boolean } {
   let identity: AgentIdentity | null = null
   if (identityBytes !== undefined && identityBytes.length > 0) {
@@ -156,7 +159,7 @@ export function lineageForArrival(
   const continues = identity !== null && checkpoint.lineage !== null
   const head = continues ? headOf(checkpointBytes) : null
   return {
-    lineage: new AgentLineage(identity ?? AgentIdentity.generate(), head, new HistoryArchive(checkpointsDir, agentId)),
+    lineage: new AgentLineage(identity ?? AgentIdentity.generate(), head, new HistoryArchive(checkpointsDir, agentId, history)),
     created: identity === null
   }
 }
