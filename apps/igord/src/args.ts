@@ -78,6 +78,9 @@ export type Command =
   | { readonly kind: 'recover', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number, readonly ask: readonly string[] }
   | { readonly kind: 'retire', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
   | { readonly kind: 'release', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
+  /** SPEC §7: `igord fences [--json]` and `igord unfence <id>` (issue 16). */
+  | { readonly kind: 'fences', readonly dataDir: string, readonly json: boolean, readonly timeoutMs: number }
+  | { readonly kind: 'unfence', readonly dataDir: string, readonly agentId: string, readonly json: boolean, readonly timeoutMs: number }
   | { readonly kind: 'inspect', readonly checkpointPath: string, readonly wasmPath: string | null, readonly json: boolean }
   /** `subcommand` null: the top-level help. */
   | { readonly kind: 'help', readonly subcommand: string | null }
@@ -356,6 +359,25 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       const agentId = args.positionals[0]
       if (agentId === undefined) throw args.usage('release needs an agent id: igord release <agentId>')
       return { kind: 'release', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args) }
+    }
+  },
+  fences: {
+    summary: 'list the authority fences this node keeps for peers (SPEC §7)',
+    maxPositionals: 0,
+    flags: ['data-dir', 'timeout', 'json'],
+    notes: 'Asks the running node; with none running, reads the data directory. A fence refuses packages of an agent at or below its epoch.',
+    parse: (args) => ({ kind: 'fences', dataDir: dataDirOf(args), json: args.boolean('json'), timeoutMs: timeoutOf(args) })
+  },
+  unfence: {
+    summary: 'lift every authority fence of an agent on purpose (SPEC §7)',
+    synopsis: '<agentId>',
+    maxPositionals: 1,
+    flags: ['data-dir', 'timeout', 'json'],
+    notes: 'Only when the package the fence guards against can no longer arrive (see packages/migration/README.md). Works on the running node, or on the data directory when none runs.',
+    parse: (args) => {
+      const agentId = args.positionals[0]
+      if (agentId === undefined) throw args.usage('unfence needs an agent id: igord unfence <agentId>')
+      return { kind: 'unfence', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), json: args.boolean('json'), timeoutMs: timeoutOf(args) }
     }
   }
 }

@@ -79,6 +79,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       }
       case 'migrate':
         return await runMigrate(command, io)
+      case 'fences': // SPEC §7 (issue 16)
+      case 'unfence':
+        return await (await import('./fences.js')).runFencesCommand(command, io)
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -9,7 +9,9 @@ import type { Clock, LeaseConfig } from '@igor/lease'
 import { AgentHost, DEFAULT_TIMING } from './agent-host.js'
 import { FenceStore } from './authority/fences.js'
 import { answerHolding } from './authority/holdings.js'
-import type { AuthorityHolding } from './authority/holdings.js'
+import { readStakeSigner } from './authority/stake.js'
+import type { StakeSigner } from './authority/stake.js'
+import type { AuthorityHolding, AuthorityStake } from './authority/holdings.js'
 import type { AgentStatus, AgentTiming, HandoffReplayData, HandoffSnapshot } from './agent-host.js'
 import { encodeEntries } from './replay/event-log.js'
 import { DEFAULT_REPLAY_SETTINGS, type ReplaySettings, verifiesOnMigrate } from './replay/flags.js'
@@ -371,14 +373,19 @@ export class NodeRuntime {
    * after any admission of it in progress has finished; fenced at `asked`
    * (durably, before returning) when it holds nothing newer.
    */
-  async answerAuthorityQuery(agentId: string, asked: Epoch, waitMs = 20_000): Promise<AuthorityHolding> {
+  async answerAuthorityQuery(agentId: string, asked: Epoch, stake: AuthorityStake, waitMs = 20_000): Promise<AuthorityHolding> {
     validateAgentId(agentId)
     const deadline = performance.now() + waitMs
     while (this.busy.has(agentId)) {
       if (performance.now() > deadline) throw new RunnerError('AGENT_EXISTS', `agent ${agentId} is still being admitted; no answer yet`)
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
-    return this.exclusive(agentId, async () => answerHolding(agentId, asked, { host: this.hosts.get(agentId), store: this.store, fences: this.fences }))
+    return this.exclusive(agentId, async () => answerHolding(agentId, asked, stake, { host: this.hosts.get(agentId), store: this.store, fences: this.fences }))
+  }
+
+  /** The asking side's proof of stake (SPEC §7): the agent key and its latest checkpoint header here, or null. */
+  async authorityStake(agentId: string): Promise<StakeSigner | null> {
+    return readStakeSigner(this.store.dir, agentId)
   }
 
   /** Agents this node holds in RECOVERY_REQUIRED with a live instance, with the peer of their interrupted hand-off. */

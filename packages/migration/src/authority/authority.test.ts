@@ -1,6 +1,7 @@
 import { Epoch } from '@igor/epoch'
 import { describe, expect, it } from 'vitest'
 import { decideRecovery } from './decide.js'
+import { AuthorityRateLimiter } from './rate-limit.js'
 import { decodeAuthorityAnswer, decodeAuthorityQuery, encodeAuthorityAnswer, encodeAuthorityQuery } from './wire.js'
 import type { AuthorityAnswer } from './wire.js'
 
@@ -26,6 +27,43 @@ describe('/igor/authority/1.0.0 messages', () => {
     expect(() => decodeAuthorityQuery(enc.encode('{"AgentID":"x"}'))).toThrow(/Epoch is missing/)
     expect(() => decodeAuthorityQuery(enc.encode('{"AgentID":"x","Epoch":{"MajorVersion":1,"LeaseGeneration":"0"}}'))).toThrow(/decimal u64/)
     expect(() => decodeAuthorityAnswer(enc.encode('{"AgentID":"x","NodeID":"p","Held":"maybe"}'))).toThrow(/Held must be/)
+  })
+})
+
+describe('issue 16: the optional proof of stake, `unknown`, and the per-peer rate', () => {
+  it('a query carries its proof compatibly: absent stays absent, present round-trips, malformed is refused', () => {
+    const plain = encodeAuthorityQuery({ AgentID: 'x', Epoch: new Epoch(1n, 0n) })
+    expect(new TextDecoder().decode(plain)).not.toMatch(/Proof/)
+    expect(decodeAuthorityQuery(plain).Proof).toBeUndefined()
+    const Header = new Uint8Array(209).fill(4)
+    const Signature = new Uint8Array(64).fill(9)
+    const back = decodeAuthorityQuery(encodeAuthorityQuery({ AgentID: 'x', Epoch: new Epoch(BIG, BIG), Proof: { Header, Signature } }))
+    expect(Buffer.from(back.Proof!.Header).equals(Buffer.from(Header))).toBe(true)
+    expect(Buffer.from(back.Proof!.Signature).equals(Buffer.from(Signature))).toBe(true)
+    const enc = new TextEncoder()
+    expect(() => decodeAuthorityQuery(enc.encode('{"AgentID":"x","Epoch":{"MajorVersion":"1","LeaseGeneration":"0"},"Proof":{"Header":"!!","Signature":""}}'))).toThrow(/Proof.Header must be base64/)
+    expect(() => decodeAuthorityQuery(enc.encode('{"AgentID":"x","Epoch":{"MajorVersion":"1","LeaseGeneration":"0"},"Proof":[]}'))).toThrow(/Proof must be an object/)
+  })
+
+  it('an `unknown` answer decodes, and the asker waits on it', () => {
+    expect(decodeAuthorityAnswer(encodeAuthorityAnswer(answer({ Held: 'unknown' }))).Held).toBe('unknown')
+    const d = decideRecovery(new Epoch(2n, 5n), [{ address: 'a', answer: answer({ Held: 'unknown' }) }])
+    expect(d).toMatchObject({ action: 'wait', why: /answered unknown/ })
+  })
+
+  it('token buckets: a burst per peer, then the refill rate; a node-wide bucket meets fresh peer keys', () => {
+    let now = 0
+    const limiter = new AuthorityRateLimiter({ perPeerBurst: 3, perPeerPerSecond: 1, nodeBurst: 5, nodePerSecond: 0.001, maxPeers: 2 }, () => now)
+    const taken = Array.from({ length: 10 }, () => limiter.take('p'))
+    expect(taken.filter((t) => t === null)).toHaveLength(3)
+    expect(taken[3]).toMatchObject({ reason: /^RATE_LIMITED/, log: true })
+    expect(taken[4]).toMatchObject({ log: false })
+    now += 1000
+    expect(limiter.take('p')).toBeNull()
+    expect(limiter.take('p')).not.toBeNull()
+    // The node-wide bucket (5) has one token left after p's 4.
+    expect(limiter.take('q')).toBeNull()
+    expect(limiter.take('r')).toMatchObject({ reason: /this node answers at most/ })
   })
 })
 

@@ -16,7 +16,8 @@ export type RecoveryDecision =
  * Issue 12 item 4, the asker's rule (README "Authority protocol", step 3):
  * - any peer holding the agent (copy or tombstone) at an epoch above ours → retire;
  * - else, every peer asked gave a definite answer fenced at ≥ our epoch → recover;
- * - else → wait. With no peer to ask, the caller decides (see AssistedRecovery).
+ * - else (no answer, `error`, `unknown`: SPEC §7, no stake proven there) → wait.
+ *   With no peer to ask, the caller decides (see AssistedRecovery).
  */
 export function decideRecovery(ours: Epoch, replies: readonly PeerReply[]): RecoveryDecision {
   for (const reply of replies) {
@@ -30,6 +31,7 @@ export function decideRecovery(ours: Epoch, replies: readonly PeerReply[]): Reco
   for (const reply of replies) {
     if (!('answer' in reply)) unsure.push(`${reply.address}: ${reply.error}`)
     else if (reply.answer.Held === 'error') unsure.push(`${reply.address}: ${reply.answer.Error}`)
+    else if (reply.answer.Held === 'unknown') unsure.push(`${reply.address}: answered unknown (no stake proven there, or its fence records are full)`)
     else if (reply.answer.Fenced === null || ours.supersedes(reply.answer.Fenced)) unsure.push(`${reply.address}: no fence at ${ours.toString()}`)
   }
   if (unsure.length > 0) return { action: 'wait', why: unsure.join('; ') }

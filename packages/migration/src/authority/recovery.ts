@@ -79,9 +79,11 @@ export class AssistedRecovery {
 
   private async run(agentId: string, epoch: Epoch, asked: readonly string[]): Promise<RecoveryOutcome> {
     const log = this.options.logger.child({ agentId })
+    // SPEC §7: our latest signed checkpoint header and the agent key prove our stake to each peer.
+    const stake = await this.options.runtime.authorityStake?.(agentId).catch(() => null) ?? null
     const replies: PeerReply[] = await Promise.all(asked.map(async (address): Promise<PeerReply> => {
       try {
-        return { address, answer: await askAuthority(this.options.node, address, agentId, epoch, this.options.queryTimeoutMs ?? 30_000) }
+        return { address, answer: await askAuthority(this.options.node, address, agentId, epoch, this.options.queryTimeoutMs ?? 30_000, stake) }
       } catch (error) {
         return { address, error: describeCause(error) }
       }

@@ -4,18 +4,33 @@ import { MigrationError } from '../errors.js'
 /** Issue 12 item 4: "what do you hold for agent X (at epoch E)?" — README "Authority protocol". */
 export const AUTHORITY_PROTOCOL = '/igor/authority/1.0.0'
 
-/** The asker's question: its own epoch for the agent. */
+/**
+ * SPEC §7: the asker's proof of a stake in the agent — its latest checkpoint
+ * header (209 bytes, v0x04) and the agent key's signature of the stake
+ * statement (`stakeStatement` of `@igor/runner`). Base64 on the wire.
+ */
+export interface AuthorityProof {
+  readonly Header: Uint8Array
+  readonly Signature: Uint8Array
+}
+
+/** The asker's question: its own epoch for the agent, and (issue 16, optional) its proof of stake. */
 export interface AuthorityQuery {
   readonly AgentID: string
   readonly Epoch: Epoch
+  readonly Proof?: AuthorityProof
 }
 
 /** What the answering node holds, and the fence it now keeps. */
 export interface AuthorityAnswer {
   readonly AgentID: string
   readonly NodeID: string
-  /** `copy` (live or on disk), `tombstone`, `none`; `error` when the node could not tell (then `Error` says why). */
-  readonly Held: 'copy' | 'tombstone' | 'none' | 'error'
+  /**
+   * `copy` (live or on disk), `tombstone`, `none`; `unknown` when the asker
+   * proved no stake (SPEC §7: nothing said, nothing fenced); `error` when the
+   * node could not tell or would not answer now (then `Error` says why).
+   */
+  readonly Held: 'copy' | 'tombstone' | 'none' | 'unknown' | 'error'
   readonly State: string | null
   readonly Epoch: Epoch | null
   readonly MovedTo: string | null
@@ -24,7 +39,8 @@ export interface AuthorityAnswer {
   readonly Error: string
 }
 
-const HELD = new Set(['copy', 'tombstone', 'none', 'error'])
+const HELD = new Set(['copy', 'tombstone', 'none', 'unknown', 'error'])
+const MAX_PROOF_FIELD = 512
 const enc = new TextEncoder()
 
 function epochJson(epoch: Epoch | null): { MajorVersion: string, LeaseGeneration: string } | null {
@@ -32,7 +48,8 @@ function epochJson(epoch: Epoch | null): { MajorVersion: string, LeaseGeneration
 }
 
 export function encodeAuthorityQuery(query: AuthorityQuery): Uint8Array {
-  return enc.encode(JSON.stringify({ AgentID: query.AgentID, Epoch: epochJson(query.Epoch) }))
+  const proof = query.Proof === undefined ? {} : { Proof: { Header: base64(query.Proof.Header), Signature: base64(query.Proof.Signature) } }
+  return enc.encode(JSON.stringify({ AgentID: query.AgentID, Epoch: epochJson(query.Epoch), ...proof }))
 }
 
 export function encodeAuthorityAnswer(answer: AuthorityAnswer): Uint8Array {
@@ -52,7 +69,20 @@ export function decodeAuthorityQuery(bytes: Uint8Array): AuthorityQuery {
   const json = parse(bytes, 'BAD_TRANSFER')
   const epoch = readEpoch(json.Epoch, 'Epoch', 'BAD_TRANSFER')
   if (epoch === null) throw new MigrationError('BAD_TRANSFER', 'authority query: Epoch is missing')
-  return { AgentID: readString(json.AgentID, 'AgentID', 'BAD_TRANSFER'), Epoch: epoch }
+  const query = { AgentID: readString(json.AgentID, 'AgentID', 'BAD_TRANSFER'), Epoch: epoch }
+  if (json.Proof === undefined || json.Proof === null) return query
+  if (typeof json.Proof !== 'object' || Array.isArray(json.Proof)) throw new MigrationError('BAD_TRANSFER', 'authority query: Proof must be an object')
+  const proof = json.Proof as Record<string, unknown>
+  return { ...query, Proof: { Header: readBase64(proof.Header, 'Proof.Header'), Signature: readBase64(proof.Signature, 'Proof.Signature') } }
+}
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+
+function readBase64(value: unknown, field: string): Uint8Array {
+  if (typeof value !== 'string' || value.length > MAX_PROOF_FIELD || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) {
+    throw new MigrationError('BAD_TRANSFER', `authority query: ${field} must be base64 (at most ${MAX_PROOF_FIELD} characters)`)
+  }
+  return new Uint8Array(Buffer.from(value, 'base64'))
 }
 
 export function decodeAuthorityAnswer(bytes: Uint8Array): AuthorityAnswer {

@@ -285,20 +285,24 @@ describe('item 4: the answering side of /igor/authority/1.0.0', () => {
   it('holding nothing newer, it fences durably before answering, and then refuses a package at or below the fence', async () => {
     const rt = await NodeRuntime.open({ dataDir: dir.path, lease: { durationMs: 60_000, renewalWindow: 0.5, gracePeriodMs: 10_000 }, pricePerSecond: 1000n })
     try {
-      const answer = await rt.answerAuthorityQuery('counter', new Epoch(3n, 2n))
+      // Issue 16: only an asker that proves a stake is answered and fenced for (here: the agent key at (3,2)).
+      const agentKey = AgentIdentity.generate()
+      const stake = { peer: '12D3KooWasker', proven: { agentPubKey: agentKey.publicKey, epoch: new Epoch(3n, 2n) } }
+      expect((await rt.answerAuthorityQuery('counter', new Epoch(3n, 2n), { peer: '12D3KooWasker', proven: null })).held).toBe('unknown')
+      const answer = await rt.answerAuthorityQuery('counter', new Epoch(3n, 2n), stake)
       expect(answer).toMatchObject({ held: 'none', epoch: null })
       expect(answer.fenced?.toString()).toBe('(3,2)')
       const reopened = await NodeRuntime.open({ dataDir: dir.path, lease: null, pricePerSecond: 1000n })
       expect((await reopened.fences.read('counter'))?.toString()).toBe('(3,2)')
       await reopened.shutdown()
       const wasm = new Uint8Array(await readFile(agentPath('counter')))
-      const checkpoint = (epoch: Epoch) => encodeCheckpoint({ budget: 1000n, pricePerSecond: 1000n, tickNumber: 1n, wasmHash: createHash('sha256').update(wasm).digest(), epoch, leaseExpiry: 0n, state: new Uint8Array(8) })
-      const pkg = (epoch: Epoch) => ({ agentId: 'counter', wasm, wasmHash: createHash('sha256').update(wasm).digest(), checkpoint: checkpoint(epoch), manifestData: new Uint8Array(0), sourceEpoch: epoch, sourceNodeId: 'src' })
+      const checkpoint = (epoch: Epoch) => encodeSignedCheckpoint({ budget: 1000n, pricePerSecond: 1000n, tickNumber: 1n, wasmHash: createHash('sha256').update(wasm).digest(), epoch, leaseExpiry: 0n, state: new Uint8Array(8) }, GENESIS_PREV_HASH, agentKey)
+      const pkg = (epoch: Epoch) => ({ agentId: 'counter', wasm, wasmHash: createHash('sha256').update(wasm).digest(), checkpoint: checkpoint(epoch), manifestData: new Uint8Array(0), sourceEpoch: epoch, sourceNodeId: 'src', identity: agentKey.toBytes() })
       expect((await refusal(rt.admitAgent(pkg(new Epoch(3n, 2n))))).code).toBe('FENCED')
       const admitted = await rt.admitAgent(pkg(new Epoch(3n, 3n)))
       expect(admitted.epoch.toString()).toBe('(4,0)')
       // Now it holds something newer than (3,2): a second asker is told so, and no fence is raised.
-      const second = await rt.answerAuthorityQuery('counter', new Epoch(3n, 2n))
+      const second = await rt.answerAuthorityQuery('counter', new Epoch(3n, 2n), stake)
       expect(second).toMatchObject({ held: 'copy', state: 'ACTIVE_OWNER' })
       expect(second.fenced).toBeNull()
     } finally {
