@@ -69,6 +69,12 @@ export type HttpHandler = (call: HttpCall, callIndex: number, maxWaitMs: number)
 const UNSTARTED_WAIT_MS = 10_000
 /** After the worker marked its reply as posted, how long the node waits for it before giving up. */
 const REPLY_GRACE_MS = 1_000
+/**
+ * SPEC §11 "Sharing a thread, fairly": after asking a running call to stop,
+ * how long the node waits for the agent's interruption checks to unwind it
+ * before terminating the thread (the backstop for a hostcall that blocks).
+ */
+export const INTERRUPT_GRACE_MS = 3_000
 
 interface Pending {
   readonly id: number
@@ -115,6 +121,9 @@ export class AgentSandbox implements SlotClient {
   private readonly outputRate = new OutputRate()
   private rateDropped = 0
   private rateReportedAt = 0
+  /** The call asked to stop (SPEC §11 interruption), until the worker has unwound it; and the stop in progress. */
+  private interrupting: number | null = null
+  private stopping: Promise<void> | null = null
 
   private constructor(agentId: string, private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock, perWorker: number, beside?: AgentSandbox) {
     this.agentId = agentId
@@ -174,9 +183,9 @@ export class AgentSandbox implements SlotClient {
 
   /** SlotClient: the worker has started this sandbox's call and not answered it yet. */
   get running(): boolean {
-    const pending = this.pending
-    if (pending === null) return false
-    return Atomics.load(this.stamps, CALL_STAMPS.startedId) === BigInt(pending.id) && Atomics.load(this.stamps, CALL_STAMPS.doneId) !== BigInt(pending.id)
+    const id = this.pending?.id ?? this.interrupting
+    if (id === null) return false
+    return Atomics.load(this.stamps, CALL_STAMPS.startedId) === BigInt(id) && Atomics.load(this.stamps, CALL_STAMPS.doneId) !== BigInt(id)
   }
 
   /** SlotClient: the worker thread is gone. */
@@ -237,17 +246,44 @@ export class AgentSandbox implements SlotClient {
   /**
    * Stops the agent: its slot is given up (a request still queued is never
    * run) and a worker of its own is terminated. A call still running in a
-   * shared worker can only be stopped with the thread. Never waits longer
-   * than a bound, even for a worker that does not exit.
+   * shared worker is interrupted (SPEC §11); only one that does not unwind
+   * takes the thread. Never waits longer than a bound, even for a worker
+   * that does not exit.
    */
   async terminate(): Promise<void> {
-    const running = this.running
+    const runningId = this.running ? this.pending?.id ?? this.interrupting : null
     this.die(new SandboxError('terminated', 'agent stopped'))
     Atomics.store(this.stamps, CALL_STAMPS.cancelled, 1n)
-    if (running && this.host.capacity > 1) {
-      this.host.kill(this.slot, `${this.agentId} was stopped during a call`)
-      return
+    if (this.stopping !== null) return this.stopping
+    if (runningId !== null && runningId !== undefined && this.host.capacity > 1) {
+      this.stopping = this.stopCall(runningId, `${this.agentId} was stopped during a call`)
+      return this.stopping
     }
+    await this.host.release(this.slot)
+  }
+
+  /**
+   * SPEC §11 "Sharing a thread, fairly": the call `id` must stop (its
+   * deadline passed, or the agent is being stopped). The flag in the stamps
+   * makes the agent's next interruption check throw, which unwinds the call
+   * inside the worker: the thread and its other agents go on untouched, and
+   * the slot is released. A call that has not unwound within
+   * INTERRUPT_GRACE_MS (blocked in a hostcall) takes the thread with it.
+   */
+  private async stopCall(id: number, reason: string): Promise<void> {
+    this.interrupting = id
+    Atomics.store(this.stamps, CALL_STAMPS.interrupt, BigInt(id))
+    const until = this.clock.nowNs() + BigInt(INTERRUPT_GRACE_MS) * 1_000_000n
+    while (Atomics.load(this.stamps, CALL_STAMPS.doneId) !== BigInt(id) && !this.host.lost) {
+      if (this.clock.nowNs() >= until) {
+        this.interrupting = null
+        this.log.warn({ src: 'sandbox' }, `the call did not stop within ${INTERRUPT_GRACE_MS} ms of its interrupt; stopping the agent's worker`)
+        this.host.kill(this.slot, `${reason}, and did not stop when interrupted`)
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    this.interrupting = null
     await this.host.release(this.slot)
   }
 
@@ -325,9 +361,10 @@ export class AgentSandbox implements SlotClient {
       stalledMs: Number(this.clock.stalledNs() - pending.stalledAtPost) / 1e6,
       postedMsAgo: Number(now - pending.postedAtNs) / 1e6,
       starvationForgivenMs: pending.starvationForgivenMs
-    }, `call over its ${ms} ms deadline; stopping the agent's worker`)
+    }, `call over its ${ms} ms deadline; interrupting the agent`)
     this.die(new SandboxError('timeout', `agent did not finish within ${ms} ms; stopped`, pending.deadlineNs))
-    this.host.kill(this.slot, `${this.agentId}'s call passed its ${ms} ms deadline`)
+    // SPEC §11: interrupted inside its worker; the thread goes only if the call does not unwind.
+    this.stopping ??= this.stopCall(pending.id, `${this.agentId}'s call passed its ${ms} ms deadline`)
   }
 
   /**

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { agentWat } from '../wasm/wat.test-helper.js'
 import type { AgentSandbox, SandboxLimits } from './agent-sandbox.js'
 import { sandboxFailure, startWatSandbox } from './sandbox.test-helper.js'
+import { parseManifest } from '../manifest/manifest.js'
 import { workerPool } from './worker-pool.js'
 import { counterValue } from '../test-support/helpers.js'
 
@@ -73,32 +74,56 @@ describe('shared workers (issue 11)', () => {
     expect(next.threadId).toBe(good.threadId)
   })
 
-  it('a spinning tick is stopped with its thread: the spinner is charged its deadline, the neighbours are evicted and told why', async () => {
+  it('a spinning tick is interrupted at its deadline (SPEC §11): the spinner is charged its deadline, its neighbour keeps its state, its ticks and its thread', async () => {
     const neighbour = await sandbox('neighbour', COUNTER, 4)
     await neighbour.tick(1000n)
     const spinner = await sandbox('spinner', SPIN, 4)
     const error = await failure(spinner.tick(1000n))
     expect(error.kind).toBe('timeout')
     expect(error.elapsedNs).toBe(100_000_000n)
-    expect(neighbour.alive).toBe(false)
-    expect(neighbour.evicted).toBe(true)
-    expect(neighbour.failure).toMatch(/shared with spinner, was stopped \(spinner's call passed its 100 ms deadline\)/)
-    expect((await failure(neighbour.tick(1000n))).kind).toBe('evicted')
-    // The pool goes on with a new thread.
+    expect(spinner.alive).toBe(false)
+    expect(neighbour.alive).toBe(true)
+    expect(neighbour.evicted).toBe(false)
+    await neighbour.tick(1000n)
+    expect(counterValue(await neighbour.checkpoint())).toBe(2n)
+    // The thread is the same one: nothing was restarted.
     const next = await sandbox('next', COUNTER, 4)
-    expect(next.threadId).not.toBe(spinner.threadId)
+    expect(next.threadId).toBe(neighbour.threadId)
     await next.tick(1000n)
   })
 
-  it('an agent evicted while it starts is started again in another thread, not failed', async () => {
-    const spinner = await sandbox('spinner', SPIN, 4)
-    const spinning = failure(spinner.tick(1000n))
-    const late = sandbox('late', COUNTER, 4) // its init queues behind the spin and is evicted with the thread
-    expect((await spinning).kind).toBe('timeout')
-    const box = await late
-    expect(box.alive).toBe(true)
-    expect(box.threadId).not.toBe(spinner.threadId)
-    await box.tick(1000n)
+  it('deeply nested loops, recursion and a spinning start function are interrupted too, in the same thread', async () => {
+    const neighbour = await sandbox('neighbour', COUNTER, 4)
+    const NESTED = agentWat({ omit: ['agent_tick'], extra: '(func (export "agent_tick") (result i32) (local $i i32) (loop $a (loop $b (local.set $i (i32.const 0)) (loop $c (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $c (i32.lt_u (local.get $i) (i32.const 3)))) (br $b))) (i32.const 0))' })
+    const RECURSE = agentWat({ omit: ['agent_tick'], extra: '(func $f (param i32) (result i32) (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0)) (else (i32.add (call $f (i32.sub (local.get 0) (i32.const 1))) (call $f (i32.sub (local.get 0) (i32.const 2))))))) (func (export "agent_tick") (result i32) (call $f (i32.const 60)))' })
+    for (const [name, source] of [['nested', NESTED], ['recurse', RECURSE]] as const) {
+      const hog = await sandbox(name, source, 4)
+      expect((await failure(hog.tick(1000n))).kind).toBe('timeout')
+    }
+    const startLoop = startWatSandbox(agentWat({ extra: '(func $start (loop $l (br $l))) (start $start)' }), { agentId: 'start-loop', agentsPerWorker: 4, limits: { initTimeoutMs: 300 } })
+    expect((await failure(startLoop)).kind).toBe('timeout')
+    await neighbour.tick(1000n)
+    expect(neighbour.evicted).toBe(false)
+    expect(counterValue(await neighbour.checkpoint())).toBe(1n)
+  })
+
+  it('backstop: a call that cannot be interrupted (blocked in a hostcall) is stopped with its thread, and the neighbours are evicted and told why', async () => {
+    const neighbour = await sandbox('neighbour', COUNTER, 4)
+    const BLOCKED = agentWat({
+      imports: '(import "igor" "http_request" (func $http (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))',
+      omit: ['agent_tick'],
+      extra: '(data (i32.const 2048) "http://example.com/") (func (export "agent_tick") (result i32) (drop (call $http (i32.const 0) (i32.const 0) (i32.const 2048) (i32.const 19) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 4096) (i32.const 1024))) (i32.const 0))'
+    })
+    const manifest = parseManifest(JSON.stringify({ capabilities: { http: { version: 1, options: { allowed_hosts: ['example.com'] } } } }), { source: 'blocked.manifest.json' })
+    const { box: blocked } = await startWatSandbox(BLOCKED, { agentId: 'blocked', agentsPerWorker: 4, manifest })
+    started.push(blocked)
+    blocked.setHttpHandler(async () => new Promise(() => undefined)) // the node never answers
+    const ticking = failure(blocked.tick(1000n))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await blocked.terminate()
+    expect((await ticking).kind).toBe('terminated')
+    expect(neighbour.evicted).toBe(true)
+    expect(neighbour.failure).toMatch(/shared with blocked, was stopped \(blocked was stopped during a call, and did not stop when interrupted\)/)
   })
 
   it('a call queued behind a neighbour\'s long call is timed from its own start, not from when it was sent', async () => {

@@ -28,10 +28,12 @@ const TERMINATE_WAIT_MS = 2_000
  * shared, so calls run one at a time in arrival order and a slot's deadline
  * is measured from when the worker actually started its call (SPEC §11).
  *
- * Containment between slots: a trap, a bad pointer, `proc_exit` or a refused
- * wait unwinds inside the worker and ends that slot only (`release`). A call
- * past its deadline, or a worker that died, takes the thread: the slot whose
- * call was running gets the real reason, every other slot is *evicted*
+ * Containment between slots: a trap, a bad pointer, `proc_exit`, a refused
+ * wait or a call interrupted at its deadline (SPEC §11: the interruption
+ * checks prepared into every module) unwinds inside the worker and ends that
+ * slot only (`release`). A call that does not unwind when interrupted
+ * (blocked in a hostcall), or a worker that died, takes the thread: the slot
+ * whose call was running gets the real reason, every other slot is *evicted*
  * (kind `evicted`) and its `AgentHost` restarts it from its last checkpoint,
  * exactly as after a crash of the node.
  */
@@ -59,6 +61,11 @@ export class WorkerHost {
         resolve()
       })
     })
+  }
+
+  /** The thread is gone (or going): nothing posted to it runs. */
+  get lost(): boolean {
+    return this.gone
   }
 
   /** Slots still free; a host that lost its thread has none. */

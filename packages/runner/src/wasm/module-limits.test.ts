@@ -5,7 +5,7 @@ import { refusal } from '../test-support/helpers.js'
 import { MODULE_LIMITS, checkModuleLimits } from './module-limits.js'
 import type { ModuleLimits } from './module-limits.js'
 import { prepareAgentModule } from './prepare.js'
-import { agentWat, text, wat } from './wat.test-helper.js'
+import { NO_INTERRUPT, agentWat, text, wat } from './wat.test-helper.js'
 
 const PATH = 'agents/bomb.wasm'
 
@@ -38,7 +38,7 @@ describe('module limits (SPEC §11)', () => {
     const source = agentWat({ extra: `(table $t 1 funcref)
       (func (export "grow_table") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))` })
     const agent = await prepareAgentModule(await wat(source), { path: PATH, manifest: EMPTY_MANIFEST })
-    const { exports } = await WebAssembly.instantiate(agent.module)
+    const { exports } = await WebAssembly.instantiate(agent.module, NO_INTERRUPT)
     const grow = exports.grow_table as (n: number) => number
     expect(grow(10_000_000)).toBe(-1)
     expect(grow(99_999)).toBe(1)

@@ -5,7 +5,7 @@ import { EMPTY_MANIFEST, parseManifest } from '../manifest/manifest.js'
 import type { Manifest } from '../manifest/manifest.js'
 import { REQUIRED_EXPORTS } from './abi.js'
 import { memoryCapPages, prepareAgentModule } from './prepare.js'
-import { agentWat, wat } from './wat.test-helper.js'
+import { NO_INTERRUPT, agentWat, wat } from './wat.test-helper.js'
 
 const PATH = 'agents/x.wasm'
 
@@ -40,7 +40,7 @@ describe('prepareAgentModule', () => {
 
   it('caps memory at 64 MiB: memory.grow past it returns -1 inside the agent', async () => {
     const agent = await prepareAgentModule(await wat(agentWat()), { path: PATH, manifest: EMPTY_MANIFEST })
-    const instance = await WebAssembly.instantiate(agent.module)
+    const instance = await WebAssembly.instantiate(agent.module, NO_INTERRUPT)
     const grow = instance.exports.grow as (pages: number) => number
     expect(grow(1023)).toBe(1)
     expect(grow(1)).toBe(-1)

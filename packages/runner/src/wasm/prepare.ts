@@ -8,6 +8,7 @@ import { IGOR_MODULE, REQUIRED_EXPORTS, WASI_MODULE, WASI_PREVIEW1_FUNCTIONS } f
 import { WasmFormatError } from './leb128.js'
 import { WASM32_MAX_PAGES, capModuleMemory } from './memory-cap.js'
 import { checkModuleLimits } from './module-limits.js'
+import { INTERRUPT_IMPORT, INTERRUPT_MODULE, addInterruptChecks } from './interrupt-checks.js'
 import type { CappedModule } from './memory-cap.js'
 
 export interface PreparedAgent {
@@ -56,7 +57,7 @@ export async function prepareAgentModule(wasm: Uint8Array, options: PrepareOptio
   }
 
   const entry = checkExports(path, WebAssembly.Module.exports(module))
-  const { capabilities, usesWasi } = checkImports(path, WebAssembly.Module.imports(module), manifest)
+  const { capabilities, usesWasi } = checkImports(path, withoutInterruptImport(WebAssembly.Module.imports(module)), manifest)
   return {
     module,
     wasmHash: new Uint8Array(createHash('sha256').update(wasm).digest()),
@@ -70,8 +71,10 @@ export async function prepareAgentModule(wasm: Uint8Array, options: PrepareOptio
 
 async function capOrExplain(wasm: Uint8Array, maxPages: number, path: string): Promise<CappedModule> {
   try {
-    // SPEC §11: structure caps first (tables rewritten), then the memory cap; nothing is compiled before both pass.
-    return capModuleMemory(checkModuleLimits(wasm), maxPages)
+    // SPEC §11: structure caps first (tables rewritten), then the memory cap, then the
+    // interruption checks ("Sharing a thread, fairly"); nothing is compiled before all pass.
+    const capped = capModuleMemory(checkModuleLimits(wasm), maxPages)
+    return { ...capped, bytes: addInterruptChecks(capped.bytes) }
   } catch (error) {
     if (error instanceof RunnerError) throw new RunnerError(error.code, `${path}: ${error.message}`, { cause: error })
     if (!(error instanceof WasmFormatError)) throw error
@@ -109,6 +112,12 @@ function checkExports(path: string, exports: WebAssembly.ModuleExportDescriptor[
     throw new RunnerError('WASM_INVALID', `${path}: exports both "_start" and "_initialize"; an agent may have at most one`)
   }
   return entries[0] ?? null
+}
+
+/** The import the interruption pass added (always the last one); an agent's own import of that name is still refused. */
+function withoutInterruptImport(imports: WebAssembly.ModuleImportDescriptor[]): WebAssembly.ModuleImportDescriptor[] {
+  const last = imports.at(-1)
+  return last?.module === INTERRUPT_MODULE && last.name === INTERRUPT_IMPORT ? imports.slice(0, -1) : imports
 }
 
 function checkImports(

@@ -45,3 +45,6 @@ export function agentWat(options: { memory?: string, imports?: string, omit?: st
   ${extra}
 )`
 }
+
+/** The poll a prepared module imports (SPEC §11 interruption checks), never interrupting: for instantiating prepared modules directly. */
+export const NO_INTERRUPT: WebAssembly.Imports = { igor_internal: { interrupt_check: () => undefined } }

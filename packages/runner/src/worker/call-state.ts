@@ -13,7 +13,7 @@
 import { readlinkSync } from 'node:fs'
 import { DeadlineExceeded, ProcExit } from './errors.js'
 
-export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, threadId: 3, deadlineNs: 4, cancelled: 5, length: 6 } as const
+export const CALL_STAMPS = { startedId: 0, startedAtNs: 1, doneId: 2, threadId: 3, deadlineNs: 4, cancelled: 5, interrupt: 6, length: 7 } as const
 
 /**
  * The OS thread id of the calling thread (Linux: from /proc/thread-self), or
@@ -40,6 +40,7 @@ export class CallState {
   private deadlineAtNs = 0n
   /** Time spent blocked on the node (HTTP, SPEC §13): neither charged nor counted against the deadline. */
   private waitedNs = 0n
+  private currentId = 0n
   /** Set by `proc_exit` even if the agent catches the unwinding exception. */
   exit: ProcExit | null = null
   /** Set when the agent asked to wait past its deadline. */
@@ -64,6 +65,7 @@ export class CallState {
     this.overran = null
     this.startedAtNs = monotonicNs()
     this.waitedNs = 0n
+    this.currentId = BigInt(id)
     this.deadlineAtNs = this.startedAtNs + BigInt(Math.max(0, Math.floor(deadlineMs * 1e6)))
     if (this.stamps !== null) {
       if (this.stamps.length > CALL_STAMPS.deadlineNs) Atomics.store(this.stamps, CALL_STAMPS.deadlineNs, 0n)
@@ -114,6 +116,23 @@ export class CallState {
   /** Called just before the reply is posted. */
   end(id: number): void {
     if (this.stamps !== null) Atomics.store(this.stamps, CALL_STAMPS.doneId, BigInt(id))
+  }
+
+  /**
+   * SPEC §11 "Sharing a thread, fairly": the agent's interruption checks call
+   * this (through `igor_internal.interrupt_check`) about every millisecond of
+   * compute. When the node has asked to stop the call in progress (its
+   * deadline passed, measured by the node with stalls and starvation
+   * forgiven) or the agent is being stopped, it throws: the exception unwinds
+   * the agent's frames and the call ends as a missed deadline, in this
+   * worker, without touching the other agents it hosts.
+   */
+  pollInterrupt(): void {
+    const stamps = this.stamps
+    if (stamps === null || stamps.length <= CALL_STAMPS.interrupt) return
+    if (Atomics.load(stamps, CALL_STAMPS.interrupt) === this.currentId || Atomics.load(stamps, CALL_STAMPS.cancelled) !== 0n) {
+      this.overrun('call interrupted: past its deadline')
+    }
   }
 
   procExit(code: number): never {

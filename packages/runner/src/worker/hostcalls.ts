@@ -8,6 +8,7 @@
  */
 import type { WorkerSetup } from '../sandbox/messages.js'
 import { IGOR_MODULE, WASI_MODULE } from '../wasm/abi.js'
+import { INTERRUPT_IMPORT, INTERRUPT_MODULE } from '../wasm/interrupt-checks.js'
 import type { CallState } from './call-state.js'
 import type { HttpBridge } from './http-hostcall.js'
 import { IGOR_HOSTCALLS } from './igor-hostcalls.js'
@@ -35,7 +36,8 @@ export function buildImports(setup: Pick<WorkerSetup, 'capabilities' | 'usesWasi
     const group = IGOR_HOSTCALLS[capability as keyof typeof IGOR_HOSTCALLS]
     if (group !== undefined) Object.assign(igor, group(context))
   }
-  const imports: WebAssembly.Imports = { [IGOR_MODULE]: igor }
+  // SPEC §11: the poll the interruption pass linked into every prepared module.
+  const imports: WebAssembly.Imports = { [IGOR_MODULE]: igor, [INTERRUPT_MODULE]: { [INTERRUPT_IMPORT]: () => context.call.pollInterrupt() } }
   if (setup.usesWasi) {
     imports[WASI_MODULE] = new VirtualWasi({ memory: context.memory, call: context.call, stdout: context.stdout, stderr: context.stderr }).imports()
   }

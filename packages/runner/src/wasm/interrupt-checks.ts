@@ -1,0 +1,549 @@
+/**
+ * SPEC §11 "Sharing a thread, fairly": interruption checks injected when a
+ * module is prepared, so a call can be stopped at its deadline without
+ * terminating the worker thread it shares with other agents (wasmtime's
+ * fuel/epoch interruption, done as a pass over the code section).
+ *
+ * What the pass adds:
+ * - an import `igor_internal.interrupt_check: [] → []` (the worker's poll of
+ *   the node's interrupt flag: it throws when the call must stop);
+ * - a mutable i32 global, the fuel, refilled to `FUEL_REFILL` after each poll;
+ * - a function `$charge(units) → LOOP_QUANTUM` that takes `units` from the
+ *   fuel and polls when it runs out;
+ * - at every function entry: fuel -= the body's weight (inline; `$charge`
+ *   only when it runs out), and in functions with loops a local counter set
+ *   to LOOP_QUANTUM (charged to the fuel up front);
+ * - at every loop header: local -= the loop's weight, and `$charge` when the
+ *   local runs out (a register decrement and a branch on the hot path).
+ *
+ * A weight is the size of the code it stands for (`BYTES_PER_UNIT` bytes a
+ * unit), so the time between polls is bounded by code executed, not by
+ * iterations. Nothing can run forever without passing a check: every cycle
+ * of control goes through a loop header or a function entry. When the poll
+ * throws, the fuel is left negative, so every later check polls again: an
+ * agent that catches the exception (`catch_all`) cannot get past its next
+ * loop header or call.
+ *
+ * Adding an imported function shifts the indices of defined functions by
+ * one: calls, `return_call`, `ref.func` (code, globals, element segments),
+ * exports, the start function and the name section are remapped. Types,
+ * globals and functions the pass adds are appended, so no other index moves.
+ */
+import { RunnerError } from '../errors.js'
+import { ByteWriter } from './byte-writer.js'
+import { OP, skipImmediates, skipValueType } from './instructions.js'
+import { WasmFormatError, readU32 } from './leb128.js'
+
+export const INTERRUPT_MODULE = 'igor_internal'
+export const INTERRUPT_IMPORT = 'interrupt_check'
+
+/** Fuel units between two polls of the interrupt flag (about a millisecond of compute). */
+export const FUEL_REFILL = 1_000_000
+/** Units a function with loops takes from the fuel at entry, then spends locally at its loop headers. */
+export const LOOP_QUANTUM = 256
+/** Bytes of code per unit of weight. */
+export const BYTES_PER_UNIT = 8
+/** V8's limit on one function body; an instrumented body over it is refused here, not by the engine. */
+export const MAX_INSTRUMENTED_BODY_BYTES = 7_654_321
+
+const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, dataCount: 12, tag: 13 } as const
+/** Order of the known sections in a module. */
+const RANK: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 }
+const I32 = 0x7f
+const FUNC_TYPE = 0x60
+const IMPORT_FUNC = 0
+
+interface Section { readonly id: number, readonly start: number, readonly end: number }
+
+interface Layout {
+  sections: Section[]
+  /** Parameter count of each type (function types only). */
+  typeParams: number[]
+  importedFunctions: number
+  importedGlobals: number
+  /** Type index of each defined function. */
+  functionTypes: number[]
+  definedGlobals: number
+}
+
+/**
+ * Returns the instrumented module. Refuses (`WASM_INVALID`) a body with an
+ * instruction it cannot walk, and (`MODULE_LIMIT`) a module the checks would
+ * grow past twice its size or a body past the engine's limit; structural
+ * damage is `WasmFormatError`.
+ */
+export function addInterruptChecks(wasm: Uint8Array): Uint8Array<ArrayBuffer> {
+  const layout = readLayout(wasm)
+  const nTypes = layout.typeParams.length
+  const voidType = nTypes
+  const chargeType = nTypes + 1
+  const importIndex = layout.importedFunctions
+  const chargeIndex = layout.importedFunctions + 1 + layout.functionTypes.length
+  const fuelGlobal = layout.importedGlobals + layout.definedGlobals
+  const remap = (index: number): number => (index < importIndex ? index : index + 1)
+  const ctx: Rewrite = { wasm, layout, remap, chargeIndex, fuelGlobal, maxBytes: 2 * wasm.byteLength + 64 * 1024 }
+
+  const out = new ByteWriter(wasm.byteLength + (wasm.byteLength >> 3) + 256)
+  out.bytes(wasm.subarray(0, 8))
+  const needed = new Set<number>([SECTION.type, SECTION.import, SECTION.function, SECTION.global, SECTION.code])
+  const emitMissing = (beforeRank: number): void => {
+    for (const id of [...needed].sort((a, b) => (RANK[a] as number) - (RANK[b] as number))) {
+      if ((RANK[id] as number) >= beforeRank) break
+      needed.delete(id)
+      writeSection(out, id, (w) => writeNew(w, id))
+    }
+  }
+  const writeNew = (w: ByteWriter, id: number): void => {
+    switch (id) {
+      case SECTION.type: w.u32(2); writeTypes(w); break
+      case SECTION.import: w.u32(1); writeImport(w, voidType); break
+      case SECTION.function: w.u32(1); w.u32(chargeType); break
+      case SECTION.global: w.u32(1); writeFuel(w); break
+      case SECTION.code: w.u32(1); writeCharge(w, importIndex, fuelGlobal); break
+    }
+  }
+
+  for (const section of layout.sections) {
+    const { id, start, end } = section
+    if (id !== SECTION.custom) emitMissing(RANK[id] ?? 99)
+    needed.delete(id)
+    const body = readU32(wasm, start + 1).next
+    switch (id) {
+      case SECTION.type:
+        writeSection(out, id, (w) => appendToVector(w, wasm, body, end, 2, () => writeTypes(w)))
+        break
+      case SECTION.import:
+        writeSection(out, id, (w) => appendToVector(w, wasm, body, end, 1, () => writeImport(w, voidType)))
+        break
+      case SECTION.function:
+        writeSection(out, id, (w) => appendToVector(w, wasm, body, end, 1, () => w.u32(chargeType)))
+        break
+      case SECTION.global:
+        writeSection(out, id, (w) => rewriteGlobals(w, ctx, body, end))
+        break
+      case SECTION.export:
+        writeSection(out, id, (w) => rewriteExports(w, wasm, body, end, remap))
+        break
+      case SECTION.start:
+        writeSection(out, id, (w) => w.u32(remap(readU32(wasm, body).value)))
+        break
+      case SECTION.element:
+        writeSection(out, id, (w) => rewriteElements(w, ctx, body, end))
+        break
+      case SECTION.code:
+        writeSection(out, id, (w) => rewriteCode(w, ctx, body, end))
+        break
+      case SECTION.custom:
+        writeCustom(out, wasm, body, end, remap)
+        break
+      default:
+        out.bytes(wasm.subarray(start, end))
+    }
+  }
+  emitMissing(Number.POSITIVE_INFINITY)
+  if (out.length > ctx.maxBytes) tooBig(out.length, ctx.maxBytes)
+  return out.toBytes()
+}
+
+interface Rewrite {
+  readonly wasm: Uint8Array
+  readonly layout: Layout
+  readonly remap: (index: number) => number
+  readonly chargeIndex: number
+  readonly fuelGlobal: number
+  readonly maxBytes: number
+}
+
+function tooBig(size: number, limit: number): never {
+  throw new RunnerError('MODULE_LIMIT', `module would be ${size} bytes with its interruption checks; the limit is ${limit} bytes (twice its size)`)
+}
+
+function writeSection(out: ByteWriter, id: number, write: (w: ByteWriter) => void): void {
+  out.byte(id)
+  out.sized(write)
+}
+
+/** A vector section with `extra` entries written by `append` after the existing ones. */
+function appendToVector(w: ByteWriter, wasm: Uint8Array, body: number, end: number, extra: number, append: () => void): void {
+  const count = readU32(wasm, body)
+  w.u32(count.value + extra)
+  w.bytes(wasm.subarray(count.next, end))
+  append()
+}
+
+function writeTypes(w: ByteWriter): void {
+  w.bytes([FUNC_TYPE, 0, 0]) // [] → [] (the import)
+  w.bytes([FUNC_TYPE, 1, I32, 1, I32]) // [i32] → [i32] ($charge)
+}
+
+function writeName(w: ByteWriter, name: string): void {
+  const bytes = new TextEncoder().encode(name)
+  w.u32(bytes.length)
+  w.bytes(bytes)
+}
+
+function writeImport(w: ByteWriter, type: number): void {
+  writeName(w, INTERRUPT_MODULE)
+  writeName(w, INTERRUPT_IMPORT)
+  w.byte(IMPORT_FUNC)
+  w.u32(type)
+}
+
+function writeFuel(w: ByteWriter): void {
+  w.bytes([I32, 1, 0x41]) // mutable i32 = i32.const FUEL_REFILL
+  w.paddedI32(FUEL_REFILL)
+  w.byte(OP.end)
+}
+
+/** `$charge(units) → LOOP_QUANTUM`: fuel -= units; when it runs out, poll and refill (not refilled if the poll throws). */
+function writeCharge(w: ByteWriter, importIndex: number, fuel: number): void {
+  w.sized((b) => {
+    b.u32(0) // no locals
+    b.byte(0x23); b.u32(fuel); b.byte(0x20); b.u32(0); b.byte(0x6b); b.byte(0x24); b.u32(fuel) // fuel -= units
+    b.byte(0x23); b.u32(fuel); b.bytes([0x41, 0, 0x48, OP.if, 0x40]) // if fuel < 0
+    b.byte(OP.call); b.u32(importIndex)
+    b.byte(0x41); b.paddedI32(FUEL_REFILL); b.byte(0x24); b.u32(fuel)
+    b.byte(OP.end)
+    b.byte(0x41); b.paddedI32(LOOP_QUANTUM)
+    b.byte(OP.end)
+  })
+}
+
+function readLayout(wasm: Uint8Array): Layout {
+  const layout: Layout = { sections: [], typeParams: [], importedFunctions: 0, importedGlobals: 0, functionTypes: [], definedGlobals: 0 }
+  let offset = 8
+  while (offset < wasm.length) {
+    const id = wasm[offset] as number
+    const size = readU32(wasm, offset + 1)
+    const end = size.next + size.value
+    if (end > wasm.length) throw new WasmFormatError(`section ${id} at offset ${offset} runs past the end of the module`)
+    layout.sections.push({ id, start: offset, end })
+    const body = size.next
+    if (id === SECTION.type) layout.typeParams = readTypes(wasm, body)
+    else if (id === SECTION.import) readImports(wasm, body, layout)
+    else if (id === SECTION.function) {
+      const count = readU32(wasm, body)
+      let at = count.next
+      for (let i = 0; i < count.value; i++) {
+        const type = readU32(wasm, at)
+        layout.functionTypes.push(type.value)
+        at = type.next
+      }
+    } else if (id === SECTION.global) layout.definedGlobals = readU32(wasm, body).value
+    offset = end
+  }
+  return layout
+}
+
+function readTypes(wasm: Uint8Array, body: number): number[] {
+  const count = readU32(wasm, body)
+  const params: number[] = []
+  let at = count.next
+  for (let i = 0; i < count.value; i++) {
+    if (wasm[at] !== FUNC_TYPE) throw new RunnerError('WASM_INVALID', `type ${i} is not a function type (form 0x${(wasm[at] ?? 0).toString(16)}); only function types are supported`)
+    at += 1
+    for (let vec = 0; vec < 2; vec++) {
+      const n = readU32(wasm, at)
+      if (vec === 0) params.push(n.value)
+      at = n.next
+      for (let j = 0; j < n.value; j++) at = skipValueType(wasm, at)
+    }
+  }
+  return params
+}
+
+function readImports(wasm: Uint8Array, body: number, layout: Layout): void {
+  const count = readU32(wasm, body)
+  let at = count.next
+  for (let i = 0; i < count.value; i++) {
+    at = skipName(wasm, skipName(wasm, at))
+    const kind = wasm[at++]
+    switch (kind) {
+      case 0: layout.importedFunctions += 1; at = readU32(wasm, at).next; break
+      case 1: at = skipLimits(wasm, skipValueType(wasm, at)); break
+      case 2: at = skipLimits(wasm, at); break
+      case 3: layout.importedGlobals += 1; at = skipValueType(wasm, at) + 1; break
+      case 4: at = readU32(wasm, at + 1).next; break
+      default: throw new WasmFormatError(`unknown import kind ${kind ?? 'missing'} at offset ${at - 1}`)
+    }
+  }
+}
+
+function skipName(wasm: Uint8Array, at: number): number {
+  const length = readU32(wasm, at)
+  return length.next + length.value
+}
+
+function skipLimits(wasm: Uint8Array, at: number): number {
+  const flags = wasm[at] ?? 0
+  let next = readU32(wasm, at + 1).next
+  if ((flags & 1) !== 0) next = readU32(wasm, next).next
+  return next
+}
+
+/** Copies a constant expression through its `end`, remapping `ref.func`. */
+function copyConstExpr(w: ByteWriter, wasm: Uint8Array, at: number, remap: (index: number) => number): number {
+  for (;;) {
+    const op = wasm[at]
+    if (op === undefined) throw new WasmFormatError(`unexpected end of module at offset ${at}`)
+    if (op === OP.refFunc) {
+      const index = readU32(wasm, at + 1)
+      w.byte(op)
+      w.u32(remap(index.value))
+      at = index.next
+      continue
+    }
+    const next = skipImmediates(wasm, op, at + 1)
+    w.bytes(wasm.subarray(at, next))
+    at = next
+    if (op === OP.end) return at
+  }
+}
+
+function rewriteGlobals(w: ByteWriter, ctx: Rewrite, body: number, end: number): void {
+  const { wasm, remap } = ctx
+  const count = readU32(wasm, body)
+  w.u32(count.value + 1)
+  let at = count.next
+  for (let i = 0; i < count.value; i++) {
+    const typeEnd = skipValueType(wasm, at) + 1 // value type, mutability
+    w.bytes(wasm.subarray(at, typeEnd))
+    at = copyConstExpr(w, wasm, typeEnd, remap)
+  }
+  if (at !== end) throw new WasmFormatError(`global section has ${end - at} unexpected bytes`)
+  writeFuel(w)
+}
+
+function rewriteExports(w: ByteWriter, wasm: Uint8Array, body: number, end: number, remap: (index: number) => number): void {
+  const count = readU32(wasm, body)
+  w.u32(count.value)
+  let at = count.next
+  for (let i = 0; i < count.value; i++) {
+    const nameEnd = skipName(wasm, at)
+    w.bytes(wasm.subarray(at, nameEnd))
+    const kind = wasm[nameEnd] as number
+    const index = readU32(wasm, nameEnd + 1)
+    w.byte(kind)
+    w.u32(kind === IMPORT_FUNC ? remap(index.value) : index.value)
+    at = index.next
+  }
+  if (at !== end) throw new WasmFormatError(`export section has ${end - at} unexpected bytes`)
+}
+
+function rewriteElements(w: ByteWriter, ctx: Rewrite, body: number, end: number): void {
+  const { wasm, remap } = ctx
+  const count = readU32(wasm, body)
+  w.u32(count.value)
+  let at = count.next
+  for (let i = 0; i < count.value; i++) {
+    const flags = readU32(wasm, at)
+    const f = flags.value
+    if (f > 7) throw new WasmFormatError(`unknown element segment kind ${f}`)
+    w.u32(f)
+    at = flags.next
+    if ((f & 0x01) === 0) {
+      if ((f & 0x02) !== 0) {
+        const table = readU32(wasm, at)
+        w.u32(table.value)
+        at = table.next
+      }
+      at = copyConstExpr(w, wasm, at, remap) // offset
+    }
+    const usesExprs = (f & 0x04) !== 0
+    if ((f & 0x03) !== 0) {
+      const typeEnd = usesExprs ? skipValueType(wasm, at) : at + 1 // reftype or elemkind
+      w.bytes(wasm.subarray(at, typeEnd))
+      at = typeEnd
+    }
+    const n = readU32(wasm, at)
+    w.u32(n.value)
+    at = n.next
+    for (let j = 0; j < n.value; j++) {
+      if (usesExprs) {
+        at = copyConstExpr(w, wasm, at, remap)
+      } else {
+        const index = readU32(wasm, at)
+        w.u32(remap(index.value))
+        at = index.next
+      }
+    }
+  }
+  if (at !== end) throw new WasmFormatError(`element section has ${end - at} unexpected bytes`)
+}
+
+function rewriteCode(w: ByteWriter, ctx: Rewrite, body: number, end: number): void {
+  const { wasm, layout } = ctx
+  const count = readU32(wasm, body)
+  if (count.value !== layout.functionTypes.length) throw new WasmFormatError(`code section has ${count.value} bodies for ${layout.functionTypes.length} functions`)
+  w.u32(count.value + 1)
+  let at = count.next
+  for (let i = 0; i < count.value; i++) {
+    const size = readU32(wasm, at)
+    const bodyEnd = size.next + size.value
+    if (bodyEnd > end) throw new WasmFormatError(`code section runs past its end`)
+    const params = layout.typeParams[layout.functionTypes[i] as number]
+    if (params === undefined) throw new WasmFormatError(`function ${i} has an unknown type`)
+    const start = w.length
+    instrumentBody(w, ctx, i, params, size.next, bodyEnd)
+    if (w.length - start > MAX_INSTRUMENTED_BODY_BYTES) {
+      throw new RunnerError('MODULE_LIMIT', `function body ${i} would be ${w.length - start} bytes with its interruption checks; the limit is ${MAX_INSTRUMENTED_BODY_BYTES} bytes`)
+    }
+    if (w.length > ctx.maxBytes) tooBig(w.length, ctx.maxBytes)
+    at = bodyEnd
+  }
+  if (at !== end) throw new WasmFormatError(`code section has ${end - at} unexpected bytes`)
+  writeCharge(w, ctx.layout.importedFunctions, ctx.fuelGlobal)
+}
+
+interface Open { readonly loop: boolean, readonly at: number, readonly patchAt: number }
+
+function weight(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / BYTES_PER_UNIT))
+}
+
+/** One function body: its locals (plus the loop counter when it has loops), the entry check, the code with checks at loop headers. */
+function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: number, start: number, end: number): void {
+  const { wasm, remap, chargeIndex, fuelGlobal } = ctx
+  const groups = readU32(wasm, start)
+  let at = groups.next
+  let locals = params
+  for (let g = 0; g < groups.value; g++) {
+    const n = readU32(wasm, at)
+    locals += n.value
+    at = skipValueType(wasm, n.next)
+  }
+  const localsEnd = at
+  const counter = locals // the loop counter, appended after every local
+  const code = new ByteWriter(end - at + 64)
+  const open: Open[] = []
+  let loops = 0
+  for (;;) {
+    if (at >= end) throw new WasmFormatError(`function body ${index} ends without its final end`)
+    const opAt = at
+    const op = wasm[at] as number
+    const next = skipImmediates(wasm, op, at + 1)
+    if (next > end) throw new WasmFormatError(`function body ${index} runs past its end`)
+    switch (op) {
+      case OP.call: case OP.returnCall: case OP.refFunc:
+        code.byte(op)
+        code.u32(remap(readU32(wasm, at + 1).value))
+        break
+      case OP.loop: {
+        code.bytes(wasm.subarray(at, next))
+        loops += 1
+        // counter -= weight; if counter < 0 { counter = $charge(LOOP_QUANTUM) }
+        code.byte(0x20); code.u32(counter)
+        code.byte(0x41)
+        const patchAt = code.paddedI32(1)
+        code.bytes([0x6b, 0x22]); code.u32(counter)
+        code.bytes([0x41, 0, 0x48, OP.if, 0x40, 0x41]); code.paddedI32(LOOP_QUANTUM)
+        code.byte(OP.call); code.u32(chargeIndex)
+        code.byte(0x21); code.u32(counter)
+        code.byte(OP.end)
+        open.push({ loop: true, at: opAt, patchAt })
+        break
+      }
+      case OP.block: case OP.if: case OP.try:
+        code.bytes(wasm.subarray(at, next))
+        open.push({ loop: false, at: opAt, patchAt: 0 })
+        break
+      case OP.end: case OP.delegate: {
+        code.bytes(wasm.subarray(at, next))
+        const closed = open.pop()
+        if (closed === undefined) {
+          if (op !== OP.end || next !== end) throw new WasmFormatError(`function body ${index} has code after its final end`)
+          writeBody(w, wasm, { start, localsEnd, groups: groups.value, loops: loops > 0, bodyBytes: end - start, fuelGlobal, chargeIndex, counter }, code)
+          return
+        }
+        if (closed.loop) code.patchPaddedI32(closed.patchAt, weight(next - closed.at))
+        break
+      }
+      default:
+        code.bytes(wasm.subarray(at, next))
+    }
+    at = next
+  }
+}
+
+function writeBody(
+  w: ByteWriter,
+  wasm: Uint8Array,
+  body: { start: number, localsEnd: number, groups: number, loops: boolean, bodyBytes: number, fuelGlobal: number, chargeIndex: number, counter: number },
+  code: ByteWriter
+): void {
+  const { fuelGlobal: fuel, chargeIndex } = body
+  w.sized((b) => {
+    // Locals: the original groups, plus one i32 (the loop counter) when there are loops.
+    const firstGroup = readU32(wasm, body.start).next
+    b.u32(body.groups + (body.loops ? 1 : 0))
+    b.bytes(wasm.subarray(firstGroup, body.localsEnd))
+    if (body.loops) b.bytes([1, I32])
+    // Entry: fuel -= weight (+ the loop quantum); if fuel < 0, $charge(0) polls.
+    const entryUnits = weight(body.bodyBytes) + (body.loops ? LOOP_QUANTUM : 0)
+    b.byte(0x23); b.u32(fuel); b.byte(0x41); b.paddedI32(entryUnits); b.byte(0x6b); b.byte(0x24); b.u32(fuel)
+    b.byte(0x23); b.u32(fuel); b.bytes([0x41, 0, 0x48, OP.if, 0x40, 0x41, 0, OP.call]); b.u32(chargeIndex); b.bytes([0x1a, OP.end])
+    if (body.loops) {
+      b.byte(0x41); b.paddedI32(LOOP_QUANTUM); b.byte(0x21); b.u32(body.counter)
+    }
+    b.bytes(code.view())
+  })
+}
+
+/** Custom sections are copied, the name section with its function indices remapped (dropped if malformed: names are optional). */
+function writeCustom(out: ByteWriter, wasm: Uint8Array, body: number, end: number, remap: (index: number) => number): void {
+  const nameLength = readU32(wasm, body)
+  const nameEnd = nameLength.next + nameLength.value
+  const name = new TextDecoder().decode(wasm.subarray(nameLength.next, nameEnd))
+  if (name !== 'name') {
+    writeSection(out, SECTION.custom, (w) => w.bytes(wasm.subarray(body, end)))
+    return
+  }
+  let rewritten: ByteWriter
+  try {
+    rewritten = new ByteWriter(end - body + 16)
+    rewritten.bytes(wasm.subarray(body, nameEnd))
+    rewriteNames(rewritten, wasm, nameEnd, end, remap)
+  } catch (error) {
+    if (error instanceof WasmFormatError || error instanceof RangeError) return
+    throw error
+  }
+  writeSection(out, SECTION.custom, (w) => w.bytes(rewritten.view()))
+}
+
+function rewriteNames(w: ByteWriter, wasm: Uint8Array, at: number, end: number, remap: (index: number) => number): void {
+  while (at < end) {
+    const id = wasm[at] as number
+    const size = readU32(wasm, at + 1)
+    const subEnd = size.next + size.value
+    if (subEnd > end) throw new WasmFormatError('name subsection runs past its end')
+    w.byte(id)
+    if (id === 1 || id === 2 || id === 3) {
+      // 1: function names (index → name); 2, 3: local and label names (function index → name map).
+      w.sized((s) => {
+        const count = readU32(wasm, size.next)
+        s.u32(count.value)
+        let p = count.next
+        for (let i = 0; i < count.value; i++) {
+          const index = readU32(wasm, p)
+          s.u32(remap(index.value))
+          p = index.next
+          let entryEnd: number
+          if (id === 1) {
+            entryEnd = skipName(wasm, p)
+          } else {
+            const inner = readU32(wasm, p)
+            entryEnd = inner.next
+            for (let j = 0; j < inner.value; j++) entryEnd = skipName(wasm, readU32(wasm, entryEnd).next)
+          }
+          if (entryEnd > subEnd) throw new WasmFormatError('name map runs past its subsection')
+          s.bytes(wasm.subarray(p, entryEnd))
+          p = entryEnd
+        }
+        if (p !== subEnd) throw new WasmFormatError('name subsection has unexpected bytes')
+      })
+    } else {
+      w.bytes(wasm.subarray(at + 1, subEnd))
+    }
+    at = subEnd
+  }
+}
