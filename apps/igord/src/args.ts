@@ -68,7 +68,9 @@ export interface StartOptions {
   /** SPEC §12 `--replay-mode`, `--verify-interval`, `--replay-on-divergence`. */
   readonly replay: ReplaySettings
   /** `igord resume` (SPEC §12): import this copied checkpoint (validated first) before the agent starts. */
-  readonly resume?: { readonly checkpointPath: string, readonly identityPath?: string }
+  readonly resume?: { readonly checkpointPath: string, readonly identityPath?: string, readonly force?: boolean }
+  /** `igord import <file>` standalone, or `igord resume <file>` of an export package (SPEC §12): admitted like a migration first. */
+  readonly importPackage?: string
 }
 
 export type Command =
@@ -93,6 +95,8 @@ export interface FlagSpec {
   readonly type: 'string' | 'boolean'
   readonly multiple?: boolean
   readonly short?: string
+  | ExportCommand
+  | ImportCommand
   /** Placeholder of the value in help text, e.g. `<dur>`. */
   readonly value?: string
   /** Default as shown in help text. */
@@ -148,7 +152,10 @@ export const FLAGS = {
   // SPEC §12: igord resume / inspect (the reference's flag names).
   wasm: { type: 'string', value: '<wasm>', help: 'the agent binary (resume: required; inspect: check its hash)' },
   checkpoint: { type: 'string', value: '<file>', help: 'the checkpoint to resume (or give it as the argument)' },
-  identity: { type: 'string', value: '<file>', default: '<data-dir>/checkpoints/<agentId>.identity', help: 'the agent\'s 68-byte identity file' }
+  identity: { type: 'string', value: '<file>', default: '<data-dir>/checkpoints/<agentId>.identity', help: 'the agent\'s 68-byte identity file' },
+  // SPEC §12 "Moving an agent without the network".
+  out: { type: 'string', value: '<file>', help: 'where to write the export package (never overwritten)' },
+  force: { type: 'boolean', help: 'resume a raw checkpoint whose node is gone for good (known peers are asked first)' }
 } as const satisfies Record<string, FlagSpec>
 
 export type FlagName = keyof typeof FLAGS
@@ -245,13 +252,15 @@ function parseResume(args: ParsedArgs): StartOptions {
   const wasm = args.string('wasm')
   if (wasm === undefined) throw args.usage('resume needs --wasm <wasm> (the binary the checkpoint was taken from)')
   const identityPath = args.string('identity')
-  return { ...parseRun(args, wasm), resume: { checkpointPath, ...(identityPath !== undefined ? { identityPath } : {}) } }
+  return { ...parseRun(args, wasm), resume: { checkpointPath, ...(identityPath !== undefined ? { identityPath } : {}), ...(args.boolean('force') ? { force: true } : {}) } }
 }
 
 /** Every subcommand. `start` is also what a command line without a subcommand means. */
 export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
   start: {
     summary: 'run a node (and agents); the default',
+  // SPEC §12: an export package carries its binary and identity; it is imported like a migration.
+  if (isPackageFile(checkpointPath)) return { ...(parseStart(args) as StartOptions), importPackage: checkpointPath }
     synopsis: '[--run-agent <wasm>]...',
     maxPositionals: 0,
     flags: START_FLAGS,
@@ -290,8 +299,11 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
     summary: 'resume an agent from a copied checkpoint (hash, signature and identity checked first)',
     synopsis: '<checkpoint> --wasm <wasm>',
     maxPositionals: 1,
-    flags: [...RUN_FLAGS, 'wasm', 'checkpoint', 'identity'],
-    notes: 'A signed (v0x04) checkpoint needs the agent\'s identity: --identity <file>, or the one in the data directory.',
+    flags: [...RUN_FLAGS, 'wasm', 'checkpoint', 'identity', 'force'],
+    notes: 'A signed (v0x04) checkpoint needs the agent\'s identity: --identity <file>, or the one in the data directory.\n' +
+      'A raw checkpoint may belong to a live agent: refused without --force (export it on its node instead); with --force the\n' +
+      'known peers (--peer, peers.json) are asked first and the agent starts at a new epoch (M+1,0). An export package\n' +
+      '(igord export) needs no --wasm: it is imported like igord import.',
     parse: parseResume
   },
   verify: {
@@ -304,6 +316,33 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       if (args.positionals.length === 0) throw args.usage('verify needs a history directory: igord verify <history-dir>...')
       return { kind: 'verify', dirs: [...args.positionals] }
     }
+  export: {
+    summary: 'hand an agent off to a file: the running node retires it with a complete package (SPEC §12)',
+    synopsis: '<agentId> --out <file>',
+    maxPositionals: 1,
+    flags: ['out', 'data-dir', 'timeout', 'json'],
+    notes: 'Move the file, then igord import <file> on the other node. --timeout defaults to 60s.',
+    parse: (args) => {
+      const agentId = args.positionals[0]
+      if (agentId === undefined) throw args.usage('export needs an agent id: igord export <agentId> --out <file>')
+      const out = args.string('out')
+      if (out === undefined) throw args.usage('export needs --out <file> (where to write the package)')
+      return { kind: 'export', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), out, json: args.boolean('json'), timeoutMs: longTimeoutOf(args) }
+    }
+  },
+  import: {
+    summary: 'admit an exported agent like a migration: on the running node, or start one with it (SPEC §12)',
+    synopsis: '<file>',
+    maxPositionals: 1,
+    flags: [...RUN_FLAGS, 'timeout'],
+    notes: 'With a node running on --data-dir it is asked (--timeout, default 60s); otherwise the node starts with the agent,\n' +
+      'taking the start flags.',
+    parse: (args) => {
+      const file = args.positionals[0]
+      if (file === undefined) throw args.usage('import needs the package: igord import <file>')
+      return { kind: 'import', file, timeoutMs: longTimeoutOf(args), start: { ...(parseStart(args) as StartOptions), importPackage: file } }
+    }
+  },
   },
   inspect: {
     summary: 'print a checkpoint report (same as igor-inspect)',
@@ -492,6 +531,11 @@ function checkedId(args: ParsedArgs, id: string): string {
   } catch (error) {
     throw args.usage((error as Error).message)
   }
+/** Export and import wait on durable writes and an admission: 60 s unless --timeout says otherwise. */
+function longTimeoutOf(args: ParsedArgs): number {
+  return args.string('timeout') === undefined ? 60_000 : timeoutOf(args)
+}
+
 }
 
 function parsePrice(text: string): bigint {

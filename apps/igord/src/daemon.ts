@@ -4,6 +4,7 @@ import { agentIdFor, NodeRuntime, RunnerError } from '@igor/runner'
 import type { StartOptions } from './args.js'
 import { ControlServer } from './control/server.js'
 import { authorityRoute } from './control/authority-routes.js'
+import { offlineRoute } from './control/offline-routes.js'
 import { CONTROL_SOCKET, agentStatusJson, socketPathProblem } from './control/protocol.js'
 import type { StatusJson } from './control/protocol.js'
 import { createLogger } from './logging.js'
@@ -55,6 +56,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       const authority = await authorityRoute(method, path, body, runtime, network)
       if (authority !== null) return authority
       const match = /^\/agents\/([^/]+)\/(recover|migrate|release)$/.exec(path)
+      const offline = await offlineRoute(method, path, body, { runtime, nodeId: network?.peerId ?? null, log, maxTransferBytes: options.maxTransferBytes })
+      if (offline !== null) return offline // SPEC §12 igord export / import
       if (method === 'POST' && match !== null && runtime !== null) {
         const agentId = decodeURIComponent(match[1] as string)
         if (match[2] === 'recover') return { status: 200, body: { agent: agentStatusJson(await runtime.recover(agentId)) } }
@@ -123,7 +126,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       leaseGraceMs: options.lease?.gracePeriodMs ?? 0,
       pricePerSecond: options.pricePerSecond.toString()
     }, options.lease === null ? 'igord starting (leases disabled)' : 'igord starting')
-    await importForResume(runtime, options) // SPEC §12 igord resume: validated before anything is written
+    // SPEC §12 igord resume / import: validated (and refused without --force) before anything is written.
+    const agentsToStart = await importForResume(runtime, options, log)
     // SPEC §14: the listen address is bound before any agent starts, so a port in use fails fast;
     // the agents then load in parallel while the network already answers.
     const { startNetwork } = await networkModule
@@ -143,14 +147,15 @@ export async function runDaemon(options: StartOptions): Promise<number> {
         return false // a bad id is refused by startAgent with its own message
       }
     }
-    await startAgents(runtime, options.agents.filter((agent) => !suspect(agent)), options.budget, log)
+    await startAgents(runtime, agentsToStart.filter((agent) => !suspect(agent)), options.budget, log)
     const resumed = await runtime.resumeStoredAgents(loadConcurrency(), { skipSuspects: true })
-    await startAgents(runtime, options.agents.filter(suspect), options.budget, log, 1)
+    await startAgents(runtime, agentsToStart.filter(suspect), options.budget, log, 1)
     resumed.push(...await runtime.resumeStoredAgents(1))
     for (const result of resumed) {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
     log.info({ peerId: network.peerId, addresses: network.addresses() }, `listening on ${network.addresses().join(' ')}`)
+    if (runtime.recoveryCandidates().length > 0) await (await import('./export.js')).settleInterruptedExports(runtime, log) // SPEC §12: an export cut by a crash
   } catch (error) {
     if (signalled) return stopped
     await stop(1)

@@ -82,6 +82,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'fences': // SPEC §7 (issue 16)
       case 'unfence':
         return await (await import('./fences.js')).runFencesCommand(command, io)
+      case 'export': // SPEC §12: the hand-off code loads only for these two
+        return await (await import('./export.js')).runExport(command, io)
+      case 'import': {
+        const asked = await (await import('./import.js')).runImport(command, io)
+        return asked ?? await runDaemon(command.start) // no node on that data dir: start one with the agent
+      }
     }
   } catch (error) {
     if (error instanceof UsageError) {

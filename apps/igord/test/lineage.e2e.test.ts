@@ -251,7 +251,7 @@ describe('igord resume <checkpoint> --wasm <wasm>', () => {
     expect(await exists(join(nodeB, 'checkpoints', 'counter.checkpoint'))).toBe(false)
 
     // The reference's form (--checkpoint) works too.
-    const resumed = await nodes.start(nodeB, ['resume', '--checkpoint', copied, '--wasm', agentPath('counter'), '--identity', identityFile(nodeA), '--lease-duration', '0']).ready()
+    const resumed = await nodes.start(nodeB, ['resume', '--checkpoint', copied, '--wasm', agentPath('counter'), '--identity', identityFile(nodeA), '--lease-duration', '0', '--force']).ready()
     await ticking(resumed, 'counter', BigInt(at.tickNumber) + 2n)
     await resumed.stop()
     expect(await didOf(nodeB)).toBe(did)

@@ -982,7 +982,8 @@ function tombstoneStatus(tombstone: Tombstone): AgentStatus {
     tickNumber: 0n,
     budget: 0n,
     pricePerSecond: 0n,
-    halted: `retired: handed off to ${tombstone.movedTo}`,
+    // SPEC §12: an export's tombstone reads `exported to <file>` as it is.
+    halted: tombstone.movedTo.startsWith('exported to ') ? `retired: ${tombstone.movedTo}` : `retired: handed off to ${tombstone.movedTo}`,
     movedTo: tombstone.movedTo
   }
 }
