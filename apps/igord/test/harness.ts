@@ -59,8 +59,8 @@ export class Igord {
   private readonly child: ChildProcess
   private partial = ''
 
-  private constructor(readonly dataDir: string, args: string[]) {
-    this.child = spawn(process.execPath, [IGORD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  private constructor(readonly dataDir: string, args: string[], env?: NodeJS.ProcessEnv) {
+    this.child = spawn(process.execPath, [IGORD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env !== undefined ? { env: { ...process.env, ...env } } : {}) })
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.onStdout(chunk))
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk })
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })))
@@ -69,11 +69,12 @@ export class Igord {
   /**
    * Starts `igord` on `dataDir`, listening on a random loopback port unless
    * `--listen` is given. A leading word (`run`, `resume`) stays the subcommand.
+   * `env` is added to this process's environment (e.g. `NODE_OPTIONS`).
    */
-  static start(dataDir: string, args: string[] = []): Igord {
+  static start(dataDir: string, args: string[] = [], env?: NodeJS.ProcessEnv): Igord {
     const listen = args.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0']
     const subcommand = args[0] !== undefined && !args[0].startsWith('-') ? [args[0]] : []
-    return new Igord(dataDir, [...subcommand, '--data-dir', dataDir, ...listen, ...args.slice(subcommand.length)])
+    return new Igord(dataDir, [...subcommand, '--data-dir', dataDir, ...listen, ...args.slice(subcommand.length)], env)
   }
 
   get pid(): number {
@@ -148,8 +149,8 @@ export class Igord {
 /** Kills every node a test started, whatever happened. */
 export class Nodes {
   private readonly all: Igord[] = []
-  start(dataDir: string, args: string[] = []): Igord {
-    const node = Igord.start(dataDir, args)
+  start(dataDir: string, args: string[] = [], env?: NodeJS.ProcessEnv): Igord {
+    const node = Igord.start(dataDir, args, env)
     this.all.push(node)
     return node
   }
