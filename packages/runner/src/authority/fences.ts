@@ -1,4 +1,4 @@
-import { access, mkdir, readFile, readdir, unlink } from 'node:fs/promises'
+import { access, mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Epoch, U64_MAX } from '@igor/epoch'
 import { RunnerError } from '../errors.js'
@@ -24,7 +24,7 @@ export interface FenceEntry {
   readonly key: string | null
   /** The peer id the fence was written for (null for fences written before issue 16). */
   readonly peer: string | null
-  /** Unix ns (u64) of the write; null for fences written before issue 16 (they count as written when first read). */
+  /** Unix ns (u64) of the write (for a format-1 file, its modification time); null only before it was read. */
   readonly writtenAtNs: bigint | null
 }
 
@@ -96,7 +96,12 @@ export class FenceStore {
       }
       throw storeIoError(path, 'read', error)
     }
-    const entries = decodeFences(agentId, text, path)
+    let entries = decodeFences(agentId, text, path)
+    if (entries.some((e) => e.writtenAtNs === null)) {
+      // Format 1 kept no time: the file's own is the time it was written (so fences from before issue 16 expire too).
+      const written = await stat(path).then((st) => BigInt(Math.floor(st.mtimeMs)) * 1_000_000n, () => this.#now())
+      entries = entries.map((e) => e.writtenAtNs === null ? { ...e, writtenAtNs: written } : e)
+    }
     this.#cache.set(agentId, entries)
     return entries
   }

@@ -170,5 +170,9 @@ describe('answers and fences are earned', () => {
     await writeFile(join(dir.path, 'fences', 'old.json'), JSON.stringify({ format: 1, agentId: 'old', epoch: { majorVersion: MAX.toString(), leaseGeneration: '1' } }))
     const fresh = new FenceStore(dir.path)
     expect((await fresh.read('old'))?.toString()).toBe(`(${MAX},1)`)
+    expect((await fresh.entries('old'))[0]?.writtenAtNs).toBeGreaterThan(0n)
+    // It guards nothing here: once its time (from the file's mtime) is up, it is swept like any other.
+    const later = new FenceStore(dir.path, { ttlMs: 1, nowNs: () => BigInt(Date.now() + 60_000) * 1_000_000n })
+    expect(await later.list()).toEqual([])
   })
 })
