@@ -45,6 +45,13 @@ export interface StartOptions {
   readonly dataDir: string
   readonly listen: string
   readonly capabilities: readonly CapabilityName[]
+  /** SPEC §13: what agents arriving by migration may use (`http` only when written `http+arrivals`). */
+  readonly arrivalCapabilities: readonly CapabilityName[]
+  /** SPEC §13 `--http-allow` / `--http-deny` entries (CIDRs, addresses, host patterns), validated. */
+  readonly httpAllow: readonly string[]
+  readonly httpDeny: readonly string[]
+  /** SPEC §13 `--http-rate`: requests per agent per second. */
+  readonly httpRate: number
   readonly transferTimeoutMs: number
   readonly maxTransferBytes: number
   /** `--max-agents`: null for no limit. */
@@ -88,6 +95,8 @@ export type Command =
   | { readonly kind: 'help', readonly subcommand: string | null }
   | { readonly kind: 'version' }
   | SimulateCommand
+  | ExportCommand
+  | ImportCommand
   /** `igord verify <dir>…` (SPEC §12). */
   | { readonly kind: 'verify', readonly dirs: readonly string[] }
 
@@ -95,8 +104,6 @@ export interface FlagSpec {
   readonly type: 'string' | 'boolean'
   readonly multiple?: boolean
   readonly short?: string
-  | ExportCommand
-  | ImportCommand
   /** Placeholder of the value in help text, e.g. `<dur>`. */
   readonly value?: string
   /** Default as shown in help text. */
@@ -127,7 +134,10 @@ export const FLAGS = {
   'lease-renewal-window': { type: 'string', value: '<f>', default: '0.5', help: 'renew when this fraction is left, in (0,1)' },
   'price-per-second': { type: 'string', value: '<microcents>', default: '1000', help: 'this node\'s price' },
   listen: { type: 'string', value: '<multiaddr>', default: '/ip4/0.0.0.0/tcp/4001', help: 'libp2p listen address' },
-  capabilities: { type: 'string', value: '<list>', default: CAPABILITIES.join(','), help: 'capabilities this node offers' },
+  capabilities: { type: 'string', value: '<list>', default: CAPABILITIES.join(','), help: 'capabilities this node offers; http reaches agents arriving by migration only as http+arrivals' },
+  'http-allow': { type: 'string', multiple: true, value: '<cidr|host>', help: 'let agents\' http reach these (10.0.0.0/8, 127.0.0.1, *.corp.test); comma lists; repeatable' },
+  'http-deny': { type: 'string', multiple: true, value: '<cidr|host>', help: 'never let agents\' http reach these (wins over --http-allow); comma lists; repeatable' },
+  'http-rate': { type: 'string', value: '<n>', default: String(DEFAULT_HTTP_RATE), help: 'http requests per agent per second (over it: -4, nothing sent)' },
   'transfer-timeout': { type: 'string', value: '<dur>', default: '30s', help: 'limit for one migration transfer' },
   'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },
   'max-agents': { type: 'string', value: '<n>', default: 'no limit', help: 'refuse loads and arrivals beyond this many agents' },
@@ -249,6 +259,8 @@ function parseResume(args: ParsedArgs): StartOptions {
   if (positional !== undefined && flag !== undefined) throw args.usage('give the checkpoint once: as the argument or with --checkpoint')
   const checkpointPath = positional ?? flag
   if (checkpointPath === undefined) throw args.usage('resume needs a checkpoint: igord resume <checkpoint> --wasm <wasm>')
+  // SPEC §12: an export package carries its binary and identity; it is imported like a migration.
+  if (isPackageFile(checkpointPath)) return { ...(parseStart(args) as StartOptions), importPackage: checkpointPath }
   const wasm = args.string('wasm')
   if (wasm === undefined) throw args.usage('resume needs --wasm <wasm> (the binary the checkpoint was taken from)')
   const identityPath = args.string('identity')
@@ -259,8 +271,6 @@ function parseResume(args: ParsedArgs): StartOptions {
 export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
   start: {
     summary: 'run a node (and agents); the default',
-  // SPEC §12: an export package carries its binary and identity; it is imported like a migration.
-  if (isPackageFile(checkpointPath)) return { ...(parseStart(args) as StartOptions), importPackage: checkpointPath }
     synopsis: '[--run-agent <wasm>]...',
     maxPositionals: 0,
     flags: START_FLAGS,
@@ -306,16 +316,6 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       '(igord export) needs no --wasm: it is imported like igord import.',
     parse: parseResume
   },
-  verify: {
-    summary: 'check that checkpoint histories form one signed, unbroken chain (exit 0 valid, 1 invalid)',
-    synopsis: '<history-dir>...',
-    maxPositionals: Number.MAX_SAFE_INTEGER,
-    flags: [],
-    notes: 'Give every node\'s <data-dir>/checkpoints/history/<agentId>; for one file name the higher epoch wins.',
-    parse: (args) => {
-      if (args.positionals.length === 0) throw args.usage('verify needs a history directory: igord verify <history-dir>...')
-      return { kind: 'verify', dirs: [...args.positionals] }
-    }
   export: {
     summary: 'hand an agent off to a file: the running node retires it with a complete package (SPEC §12)',
     synopsis: '<agentId> --out <file>',
@@ -343,6 +343,16 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       return { kind: 'import', file, timeoutMs: longTimeoutOf(args), start: { ...(parseStart(args) as StartOptions), importPackage: file } }
     }
   },
+  verify: {
+    summary: 'check that checkpoint histories form one signed, unbroken chain (exit 0 valid, 1 invalid)',
+    synopsis: '<history-dir>...',
+    maxPositionals: Number.MAX_SAFE_INTEGER,
+    flags: [],
+    notes: 'Give every node\'s <data-dir>/checkpoints/history/<agentId>; for one file name the higher epoch wins.',
+    parse: (args) => {
+      if (args.positionals.length === 0) throw args.usage('verify needs a history directory: igord verify <history-dir>...')
+      return { kind: 'verify', dirs: [...args.positionals] }
+    }
   },
   inspect: {
     summary: 'print a checkpoint report (same as igor-inspect)',
@@ -521,6 +531,11 @@ function timeoutOf(args: ParsedArgs): number {
   return ms
 }
 
+/** Export and import wait on durable writes and an admission: 60 s unless --timeout says otherwise. */
+function longTimeoutOf(args: ParsedArgs): number {
+  return args.string('timeout') === undefined ? 60_000 : timeoutOf(args)
+}
+
 function dataDirOf(args: ParsedArgs): string {
   return args.string('data-dir') ?? DEFAULT_DATA_DIR
 }
@@ -531,11 +546,6 @@ function checkedId(args: ParsedArgs, id: string): string {
   } catch (error) {
     throw args.usage((error as Error).message)
   }
-/** Export and import wait on durable writes and an admission: 60 s unless --timeout says otherwise. */
-function longTimeoutOf(args: ParsedArgs): number {
-  return args.string('timeout') === undefined ? 60_000 : timeoutOf(args)
-}
-
 }
 
 function parsePrice(text: string): bigint {
@@ -572,12 +582,35 @@ export function parseBudget(text: string): bigint {
   return value
 }
 
-function parseCapabilities(text: string): CapabilityName[] {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
-  for (const name of names) {
+/**
+ * `--capabilities clock,log,http+arrivals` (SPEC §13): every name is offered to
+ * the agents this node starts; to agents arriving by migration too, except
+ * `http`, which reaches them only when written `http+arrivals`.
+ */
+export function parseCapabilities(text: string): { capabilities: CapabilityName[], arrivals: CapabilityName[] } {
+  const capabilities: CapabilityName[] = []
+  const arrivals: CapabilityName[] = []
+  for (const entry of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const [name, scope, extra] = entry.split('+') as [string, string | undefined, string | undefined]
     if (!(CAPABILITIES as readonly string[]).includes(name)) throw new RangeError(`unknown capability ${JSON.stringify(name)} (known: ${CAPABILITIES.join(', ')})`)
+    if (extra !== undefined || (scope !== undefined && scope !== 'arrivals')) throw new RangeError(`${JSON.stringify(entry)}: the only suffix is +arrivals (e.g. http+arrivals)`)
+    const capability = name as CapabilityName
+    if (!capabilities.includes(capability)) capabilities.push(capability)
+    if ((scope === 'arrivals' || capability !== 'http') && !arrivals.includes(capability)) arrivals.push(capability)
   }
-  return names as CapabilityName[]
+  return { capabilities, arrivals }
+}
+
+/** SPEC §13 `--http-allow` / `--http-deny`, checked before anything starts. */
+function egressRules(args: ParsedArgs): { httpAllow: string[], httpDeny: string[] } {
+  const httpAllow = splitRules(args.strings('http-allow'))
+  const httpDeny = splitRules(args.strings('http-deny'))
+  try {
+    EgressPolicy.parse({ allow: httpAllow, deny: httpDeny })
+  } catch (error) {
+    throw args.usage((error as Error).message)
+  }
+  return { httpAllow, httpDeny }
 }
 
 /** `host:port` or `[v6]:port`; port 0 picks a free one. */
@@ -636,7 +669,9 @@ function parseStart(args: ParsedArgs): Command {
     pricePerSecond: args.read('price-per-second', 1000n, parsePrice),
     dataDir: dataDirOf(args),
     listen: args.string('listen') ?? '/ip4/0.0.0.0/tcp/4001',
-    capabilities: args.read('capabilities', [...CAPABILITIES], parseCapabilities),
+    ...capabilitiesOf(args),
+    ...egressRules(args),
+    httpRate: args.read('http-rate', DEFAULT_HTTP_RATE, parseCount),
     transferTimeoutMs: args.duration('transfer-timeout', 30_000),
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
     maxAgents: args.read('max-agents', null, parseCount),
@@ -654,6 +689,11 @@ function parseStart(args: ParsedArgs): Command {
     peers: args.strings('peer'),
     replay: replayOf(args)
   }
+}
+
+function capabilitiesOf(args: ParsedArgs): { capabilities: CapabilityName[], arrivalCapabilities: CapabilityName[] } {
+  const { capabilities, arrivals } = args.read('capabilities', parseCapabilities(CAPABILITIES.join(',')), parseCapabilities)
+  return { capabilities, arrivalCapabilities: arrivals }
 }
 
 /** SPEC §12: validated before anything starts; a typo never silently turns verification off. */

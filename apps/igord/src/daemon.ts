@@ -12,6 +12,7 @@ import type { NodeNetwork } from './network.js'
 import { OperatorSurface } from './operator-routes.js'
 import { loadConcurrency, startAgents } from './startup.js'
 import { importForResume } from './resume.js'
+import { addOwnAddress, nodeEgress } from './egress.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -104,12 +105,17 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   try {
     const metricsAt = await ops.listen(options.metricsListen)
     if (metricsAt !== null) log.info({ address: metricsAt }, `metrics on http://${metricsAt}/metrics`)
+    const egress = nodeEgress(options) // SPEC §13: the node's own endpoints are never an agent's to reach
+    if (metricsAt !== null) addOwnAddress(egress, metricsAt)
     const networkModule = import('./network.js') // libp2p's modules load while the runtime opens
     runtime = await NodeRuntime.open({
       dataDir,
       lease: options.lease,
       pricePerSecond: options.pricePerSecond,
       capabilities: options.capabilities,
+      arrivalCapabilities: options.arrivalCapabilities,
+      egress,
+      httpRatePerSecond: options.httpRate,
       arrivalCapabilities: options.arrivalCapabilities,
       egress,
       httpRatePerSecond: options.httpRate,
@@ -137,6 +143,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       return await stopped
     }
     network = started
+    for (const address of started.addresses()) addOwnAddress(egress, address) // before any agent starts
     // SPEC §11: agents the last death was counted against load after all the others, one at a time,
     // each held until its first tick, so another death names them alone (runtime.suspects).
     const suspects = runtime.suspects

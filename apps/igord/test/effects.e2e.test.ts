@@ -13,6 +13,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runCli, sleep, useNodes, waitFor } from './harness.js'
 
 const { nodes, dir } = useNodes()
+// SPEC §13 egress policy: the test's payment server is on loopback, which a node denies unless allowed, and
+// http reaches an agent arriving by migration only where the node grants it to arrivals.
+const HTTP_LOOPBACK = ['--http-allow', '127.0.0.1', '--capabilities', 'clock,rand,log,wallet,http+arrivals']
 
 interface Seen { method: string, url: string, key: string, order: number }
 
@@ -112,7 +115,7 @@ const tickOf = (key: string): bigint => BigInt(key.split(':')[1] ?? '-1')
 describe('http_request under igord (SPEC §13)', () => {
   it('pricewatcher: SIGKILL mid-run and restart; a request of a checkpointed tick is never sent again', async () => {
     const wasm = await buildDemo('pricewatcher', { PRICE_PORT: server.port, FETCH_EVERY: 1 })
-    const first = await nodes.start(dir.path, ['--run-agent', wasm]).ready()
+    const first = await nodes.start(dir.path, ['--run-agent', wasm, ...HTTP_LOOPBACK]).ready()
     await waitFor('three requests', () => server.keys('GET').length >= 3, 60_000)
     await first.waitForLog('a fetch logged', (l) => l.agentId === 'pricewatcher' && / FETCH \| BTC=\$83\d+\.50 /.test(l.msg))
     await sleep(Math.floor(Math.random() * 1500))
@@ -120,7 +123,7 @@ describe('http_request under igord (SPEC §13)', () => {
     const durable = await checkpointTick('pricewatcher')
     const beforeRestart = server.seen.length
 
-    const second = await nodes.start(dir.path, ['--run-agent', wasm]).ready()
+    const second = await nodes.start(dir.path, ['--run-agent', wasm, ...HTTP_LOOPBACK]).ready()
     await waitFor('requests after the restart', () => server.seen.length >= beforeRestart + 3, 60_000)
     await second.stop()
 
@@ -141,7 +144,7 @@ describe('http_request under igord (SPEC §13)', () => {
   it('waiting on a slow server is not compute: a tick that waits longer than the 100 ms deadline is not halted', async () => {
     server.delayMs = 400
     const wasm = await buildDemo('pricewatcher', { PRICE_PORT: server.port, FETCH_EVERY: 1 })
-    const node = await nodes.start(dir.path, ['--run-agent', wasm]).ready()
+    const node = await nodes.start(dir.path, ['--run-agent', wasm, ...HTTP_LOOPBACK]).ready()
     await node.waitForLog('two fetches', (l) => l.agentId === 'pricewatcher' && /tick=2 .* FETCH /.test(l.msg), 60_000)
     const status = await node.agent('pricewatcher')
     expect(status).toMatchObject({ state: 'ACTIVE_OWNER', halted: null })
@@ -151,7 +154,7 @@ describe('http_request under igord (SPEC §13)', () => {
   it('a node whose lease ran out while it was paused sends nothing after it resumes', async () => {
     const wasm = await buildDemo('pricewatcher', { PRICE_PORT: server.port, FETCH_EVERY: 1 })
     // Manual recovery: the agent stays RECOVERY_REQUIRED (assisted recovery would take the lease back at a new epoch).
-    const node = await nodes.start(dir.path, ['--run-agent', wasm, '--lease-duration', '2s', '--lease-grace', '1s', '--recovery', 'manual']).ready()
+    const node = await nodes.start(dir.path, ['--run-agent', wasm, '--lease-duration', '2s', '--lease-grace', '1s', '--recovery', 'manual', ...HTTP_LOOPBACK]).ready()
     await waitFor('two requests', () => server.keys('GET').length >= 2, 60_000)
     node.signal('SIGSTOP')
     await sleep(4500)
@@ -168,7 +171,7 @@ describe('http_request under igord (SPEC §13)', () => {
 
   it('treasury: killed between begin and confirm, reconciles the Unresolved intent after restart without paying twice', async () => {
     const wasm = await buildDemo('treasury', { PAY_PORT: server.port, PAY_EVERY_TICKS: 3, WAIT_BEFORE_PAY: 2 })
-    const first = await nodes.start(dir.path, ['--run-agent', wasm]).ready()
+    const first = await nodes.start(dir.path, ['--run-agent', wasm, ...HTTP_LOOPBACK]).ready()
     const post = await waitFor('the POST of pay-1', () => server.seen.find((s) => s.method === 'POST'), 60_000)
     expect(post.key).toMatch(/^treasury:\d+:\d+$/)
     // Not settled yet: the agent polls while pay-1 is InFlight; wait until a checkpoint holds that.
@@ -176,7 +179,7 @@ describe('http_request under igord (SPEC §13)', () => {
     await first.kill()
     server.settleAll()
 
-    const second = await nodes.start(dir.path, ['--run-agent', wasm]).ready()
+    const second = await nodes.start(dir.path, ['--run-agent', wasm, ...HTTP_LOOPBACK]).ready()
     await second.waitForLog('reconciled', (l) => l.agentId === 'treasury' && /reconciled pay-1: settled, paid 100 cents in 1 payments/.test(l.msg), 60_000)
     expect(server.payments.get('pay-1')).toEqual({ status: 'settled', posts: 1 })
     for (const [id, payment] of server.payments) expect({ id, posts: payment.posts }).toEqual({ id, posts: 1 })
@@ -185,8 +188,8 @@ describe('http_request under igord (SPEC §13)', () => {
 
   it('treasury: migrated while a payment is InFlight, the target reconciles it; nobody pays twice', async () => {
     const wasm = await buildDemo('treasury', { PAY_PORT: server.port, PAY_EVERY_TICKS: 3, WAIT_BEFORE_PAY: 2 })
-    const A = nodes.start(join(dir.path, 'A'), ['--run-agent', wasm])
-    const B = nodes.start(join(dir.path, 'B'))
+    const A = nodes.start(join(dir.path, 'A'), ['--run-agent', wasm, ...HTTP_LOOPBACK])
+    const B = nodes.start(join(dir.path, 'B'), [...HTTP_LOOPBACK])
     await Promise.all([A.ready(), B.ready()])
     await waitFor('the POST of pay-1', () => server.seen.find((s) => s.method === 'POST'), 60_000)
     const moved = await runCli(['migrate', 'treasury', '--to', B.address(), '--data-dir', A.dataDir])
