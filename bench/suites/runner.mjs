@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { agentPath, manifestPath } from '@igor/agents'
 import { DEFAULT_LEASE_CONFIG } from '@igor/lease'
-import { AgentSandbox, NodeRuntime, loadManifest, prepareAgentModule, silentLogger } from '@igor/runner'
+import { createRequire } from 'node:module'
+import { AgentSandbox, FUEL_REFILL, NodeRuntime, addInterruptChecks, capMemoryMaximum, loadManifest, prepareAgentModule, silentLogger } from '@igor/runner'
 import { killAll, memoryDetail, rssKiB, sleep, spawnIgord, spawnTracked, waitForStatus } from '../lib/igord-process.mjs'
 
 export const name = 'runner'
@@ -151,6 +152,117 @@ async function tickOverhead(ctx, temps) {
     await sandbox?.terminate()
     await runtime.shutdown()
   }
+}
+
+// ── 1b. interruption checks (SPEC §11 "Sharing a thread, fairly") ────────────
+
+const INTERRUPT_MAX_RATIO = 1.05
+
+// Compute kernels, each an export `run(n) → i32`: a tight PRNG loop (the worst case:
+// almost nothing per iteration but the check), a sieve over linear memory, naive
+// recursive fib (a function entry per call, no loop), and a byte-wise hash of 64 KiB.
+const KERNELS = `(module
+  (memory 2)
+  (func (export "xorshift") (param $n i32) (result i32) (local $x i32) (local $acc i32)
+    (local.set $x (i32.const 2463534242))
+    (loop $l
+      (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 13))))
+      (local.set $x (i32.xor (local.get $x) (i32.shr_u (local.get $x) (i32.const 17))))
+      (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 5))))
+      (local.set $acc (i32.add (local.get $acc) (local.get $x)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $acc))
+  (func (export "sieve") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $count i32)
+    (memory.fill (i32.const 0) (i32.const 0) (local.get $n))
+    (local.set $i (i32.const 2))
+    (block $done (loop $outer
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (if (i32.eqz (i32.load8_u (local.get $i))) (then
+        (local.set $count (i32.add (local.get $count) (i32.const 1)))
+        (local.set $j (i32.mul (local.get $i) (local.get $i)))
+        (block $end (loop $inner
+          (br_if $end (i32.ge_u (local.get $j) (local.get $n)))
+          (i32.store8 (local.get $j) (i32.const 1))
+          (local.set $j (i32.add (local.get $j) (local.get $i)))
+          (br $inner)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $outer)))
+    (local.get $count))
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2)) (then (local.get $n))
+      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+  (func (export "fnv") (param $rounds i32) (result i32) (local $h i32) (local $i i32)
+    (local.set $h (i32.const 2166136261))
+    (loop $round
+      (local.set $i (i32.const 0))
+      (loop $byte
+        (local.set $h (i32.mul (i32.xor (local.get $h) (i32.load8_u (local.get $i))) (i32.const 16777619)))
+        (br_if $byte (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 65536))))
+      (br_if $round (local.tee $rounds (i32.sub (local.get $rounds) (i32.const 1)))))
+    (local.get $h))
+)`
+const KERNEL_ARGS = { xorshift: 2_000_000, sieve: 100_000, fib: 24, fnv: 16 }
+
+async function kernelBytes() {
+  // wabt is a dev dependency of @igor/runner (its tests compile WAT); the bench borrows it.
+  const require = createRequire(new URL('../../packages/runner/package.json', import.meta.url))
+  const wabt = await require('wabt')()
+  const parsed = wabt.parseWat('kernels.wat', KERNELS, { bulk_memory: true })
+  try {
+    return new Uint8Array(parsed.toBinary({}).buffer)
+  } finally {
+    parsed.destroy()
+  }
+}
+
+async function interruptionCost(ctx) {
+  ctx.log('interruption checks: compute kernels and a tick, with and without the checks (SPEC §11)')
+  const rows = []
+  const original = await kernelBytes()
+  const polls = { count: 0 }
+  const plain = new WebAssembly.Instance(new WebAssembly.Module(original), {}).exports
+  const checked = new WebAssembly.Instance(new WebAssembly.Module(addInterruptChecks(original)), { igor_internal: { interrupt_check: () => { polls.count++ } } }).exports
+  const options = ctx.quick ? {} : { minTimeMs: 1500, minIterations: 30 }
+  for (const [kernel, arg] of Object.entries(KERNEL_ARGS)) {
+    if (plain[kernel](arg) !== checked[kernel](arg)) throw new Error(`${kernel}: results differ with the checks`)
+    const t = await ctx.measureAll({ without: () => plain[kernel](arg), with: () => checked[kernel](arg) }, options)
+    const ratio = ctx.pairedRatio(t.with, t.without)
+    rows.push({
+      name: `runner interrupt checks ${kernel}`,
+      value: t.with.medianNs / 1e6,
+      unit: 'ms/call',
+      ratio,
+      target: `≤ ${INTERRUPT_MAX_RATIO}×`,
+      ok: ratio <= INTERRUPT_MAX_RATIO,
+      note: `${kernel}(${arg}) in the bench thread; without checks ${(t.without.medianNs / 1e6).toFixed(3)} ms`
+    })
+  }
+  rows.push(row('runner interrupt checks polls', polls.count, 'polls', { note: `interrupt_check calls during the kernel runs above (one per ${FUEL_REFILL} fuel units)` }))
+
+  // A tick through a real sandbox: the counter agent as prepared (checks) and compiled from the capped bytes alone.
+  const wasm = await readFile(agentPath('counter'))
+  const manifest = await loadManifest(agentPath('counter'), manifestPath('counter'))
+  const prepared = await prepareAgentModule(wasm, { path: agentPath('counter'), manifest })
+  const setup = { agentId: 'bench-checks', module: prepared.module, capabilities: [...prepared.capabilities], usesWasi: prepared.usesWasi, entry: prepared.entry }
+  const bare = { ...setup, agentId: 'bench-no-checks', module: await WebAssembly.compile(capMemoryMaximum(wasm, prepared.memoryMaxPages)) }
+  const start = (s) => AgentSandbox.start(s, { budget: 1n << 62n, state: null, logger: silentLogger, limits: BENCH_SANDBOX_LIMITS })
+  const boxes = [await start(setup), await start(bare)]
+  try {
+    const t = await ctx.measureAll({ with: serialized(() => boxes[0].tick(1n << 62n)), without: serialized(() => boxes[1].tick(1n << 62n)) }, options)
+    const ratio = ctx.pairedRatio(t.with, t.without)
+    rows.push({
+      name: 'runner interrupt checks tick',
+      value: t.with.medianNs / 1000,
+      unit: 'µs/tick',
+      ratio,
+      target: `≤ ${INTERRUPT_MAX_RATIO}×`,
+      ok: ratio <= INTERRUPT_MAX_RATIO,
+      note: `counter.wasm, sandbox.tick round trip; without checks ${(t.without.medianNs / 1000).toFixed(1)} µs`
+    })
+  } finally {
+    for (const box of boxes) await box.terminate()
+  }
+  return rows
 }
 
 // ── 2. restart to first tick ─────────────────────────────────────────────────
@@ -298,6 +410,7 @@ export async function run(ctx) {
   const rows = []
   try {
     rows.push(...await tickOverhead(ctx, temps))
+    rows.push(...await interruptionCost(ctx))
     rows.push(...await restartToFirstTick(ctx, temps))
     rows.push(...await memoryPerAgent(ctx, temps))
   } finally {

@@ -92,12 +92,46 @@ const EVERY_FAMILY = `(module
     (drop (i32.atomic.rmw.add (i32.const 500) (i32.const 5)))
     (atomic.fence)
     (i32.atomic.load (i32.const 500)))
+  ;; branches out of nested loops (each loop gets frames of its own around it), loops with results and with parameters
+  (func (export "labels") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $acc i32)
+    (i32.add
+      (block $out (result i32)
+        (loop $outer (result i32)
+          (local.set $j (i32.const 0))
+          (block $next
+            (loop $inner
+              (local.set $acc (i32.add (local.get $acc) (i32.add (local.get $i) (local.get $j))))
+              (br_if $out (local.get $acc) (i32.gt_u (local.get $acc) (i32.const 5000)))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br_table $inner $next $outer (select (i32.const 0) (select (i32.const 1) (i32.const 2) (i32.and (local.get $i) (i32.const 1))) (i32.lt_u (local.get $j) (i32.const 4))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $outer (i32.lt_u (local.get $i) (local.get $n)))
+          (local.get $acc)))
+      (loop $p (param i32) (result i32)
+        (br_if $p (i32.add (i32.const 1)) (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.add (local.get $n) (i32.const 20)))))
+      (i32.const 7)))
+  ;; delegate and rethrow from inside loops
+  (func (export "eh_loops") (param $n i32) (result i32) (local $i i32)
+    (try (result i32)
+      (do
+        (try (result i32)
+          (do
+            (loop $l
+              (try (do (if (i32.ge_u (local.get $i) (local.get $n)) (then (throw $oops (i32.add (local.get $i) (i32.const 100)))))) (delegate 1))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $l))
+            (i32.const -1))
+          (catch $oops
+            (local.set $i)
+            (loop $r (if (i32.and (local.get $i) (i32.const 1)) (then (rethrow 2))))
+            (local.get $i))))
+      (catch $oops (i32.add (i32.const 1000)))))
   ;; an exported table and a re-exported import keep working
   (export "t" (table $t))
   (export "twice" (func $twice))
 )`
 
-const COMPUTATIONS = ['control', 'multi', 'numeric', 'bulk', 'simd', 'exceptions', 'tail', 'atomic']
+const COMPUTATIONS = ['control', 'multi', 'numeric', 'bulk', 'simd', 'exceptions', 'tail', 'atomic', 'labels', 'eh_loops']
 
 interface Linked { exports: Record<string, (n: number) => number>, polls: () => number }
 
@@ -179,7 +213,7 @@ describe('addInterruptChecks (SPEC §11 sharing a thread)', () => {
       (func $forever (export "forever") (param i32) (result i32) (return_call $forever (i32.add (local.get 0) (i32.const 1)))))`
     const bytes = addInterruptChecks(await wat(source, FEATURES))
     const counting = instantiate(bytes)
-    expect(counting.exports.fib!(27)).toBe(196418)
+    expect(counting.exports.fib!(31)).toBe(1346269)
     expect(counting.polls()).toBeGreaterThan(0)
     const stopping = instantiate(bytes, () => { throw new Interrupted('stop') })
     expect(() => stopping.exports.forever!(0)).toThrow(Interrupted)

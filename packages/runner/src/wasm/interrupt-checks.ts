@@ -37,10 +37,10 @@ import { WasmFormatError, readU32 } from './leb128.js'
 export const INTERRUPT_MODULE = 'igor_internal'
 export const INTERRUPT_IMPORT = 'interrupt_check'
 
-/** Fuel units between two polls of the interrupt flag (about a millisecond of compute). */
-export const FUEL_REFILL = 1_000_000
+/** Fuel units between two polls of the interrupt flag (a few milliseconds of compute). */
+export const FUEL_REFILL = 4_000_000
 /** Units a function with loops takes from the fuel at entry, then spends locally at its loop headers. */
-export const LOOP_QUANTUM = 256
+export const LOOP_QUANTUM = 4096
 /** Bytes of code per unit of weight. */
 export const BYTES_PER_UNIT = 8
 /** V8's limit on one function body; an instrumented body over it is refused here, not by the engine. */
@@ -395,15 +395,40 @@ function rewriteCode(w: ByteWriter, ctx: Rewrite, body: number, end: number): vo
   writeCharge(w, ctx.layout.importedFunctions, ctx.fuelGlobal)
 }
 
-interface Open { readonly loop: boolean, readonly at: number, readonly patchAt: number }
+/**
+ * An open block of the original code. `wrapped`: a loop given the three
+ * frames of its out-of-line slow path, which every branch from inside it to
+ * a label outside it must count.
+ */
+interface Open { readonly loop: boolean, readonly wrapped: boolean, readonly at: number, readonly patchAt: number }
 
 function weight(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / BYTES_PER_UNIT))
 }
 
+/** Frames the pass added between the innermost open block and the target of label `depth`. */
+function addedFrames(open: readonly Open[], depth: number): number {
+  let added = 0
+  for (let i = open.length - 1; i >= open.length - depth && i >= 0; i--) if ((open[i] as Open).wrapped) added += WRAPPER_FRAMES
+  return added
+}
+
+/** The slow path of a wrapped loop lives outside it: a call inside a loop would keep the engine from optimising it. */
+const WRAPPER_FRAMES = 3
+
+/** Whether a loop's block type takes parameters (such a loop cannot be re-entered from its wrapper; its slow path stays inline). */
+function loopTakesParams(wasm: Uint8Array, at: number, end: number, layout: Layout): boolean {
+  const byte = wasm[at] as number
+  // 0x40 (empty) and value types are single bytes in 0x40–0x7f; a type index (s33 ≥ 0) is anything else.
+  if (byte >= 0x40 && byte < 0x80) return false
+  const index = readU32(wasm, at)
+  if (index.next > end) throw new WasmFormatError('block type runs past the body')
+  return (layout.typeParams[index.value] ?? 0) > 0
+}
+
 /** One function body: its locals (plus the loop counter when it has loops), the entry check, the code with checks at loop headers. */
 function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: number, start: number, end: number): void {
-  const { wasm, remap, chargeIndex, fuelGlobal } = ctx
+  const { wasm, remap, chargeIndex, fuelGlobal, layout } = ctx
   const groups = readU32(wasm, start)
   let at = groups.next
   let locals = params
@@ -417,6 +442,7 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
   const code = new ByteWriter(end - at + 64)
   const open: Open[] = []
   let loops = 0
+  const label = (depth: number): void => { code.u32(depth + addedFrames(open, depth)) }
   for (;;) {
     if (at >= end) throw new WasmFormatError(`function body ${index} ends without its final end`)
     const opAt = at
@@ -428,34 +454,74 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
         code.byte(op)
         code.u32(remap(readU32(wasm, at + 1).value))
         break
+      case OP.br: case OP.brIf: case OP.rethrow:
+        code.byte(op)
+        label(readU32(wasm, at + 1).value)
+        break
+      case OP.brTable: {
+        code.byte(op)
+        const count = readU32(wasm, at + 1)
+        code.u32(count.value)
+        let p = count.next
+        for (let i = 0; i <= count.value; i++) {
+          const depth = readU32(wasm, p)
+          label(depth.value)
+          p = depth.next
+        }
+        break
+      }
       case OP.loop: {
-        code.bytes(wasm.subarray(at, next))
         loops += 1
-        // counter -= weight; if counter < 0 { counter = $charge(LOOP_QUANTUM) }
+        const wrapped = !loopTakesParams(wasm, at + 1, end, layout)
+        if (wrapped) {
+          // block bt ($done) · loop ($retry) · block ($slow) · the loop itself
+          code.byte(OP.block); code.bytes(wasm.subarray(at + 1, next))
+          code.bytes([OP.loop, 0x40, OP.block, 0x40])
+        }
+        code.bytes(wasm.subarray(at, next))
+        // counter -= weight; then when it is below 0: leave for the slow path ($slow), or call it in place
         code.byte(0x20); code.u32(counter)
         code.byte(0x41)
         const patchAt = code.paddedI32(1)
         code.bytes([0x6b, 0x22]); code.u32(counter)
-        code.bytes([0x41, 0, 0x48, OP.if, 0x40, 0x41]); code.paddedI32(LOOP_QUANTUM)
-        code.byte(OP.call); code.u32(chargeIndex)
-        code.byte(0x21); code.u32(counter)
-        code.byte(OP.end)
-        open.push({ loop: true, at: opAt, patchAt })
+        code.bytes([0x41, 0, 0x48])
+        if (wrapped) {
+          code.bytes([OP.brIf, 1])
+        } else {
+          code.bytes([OP.if, 0x40, 0x41]); code.paddedI32(LOOP_QUANTUM)
+          code.byte(OP.call); code.u32(chargeIndex)
+          code.byte(0x21); code.u32(counter)
+          code.byte(OP.end)
+        }
+        open.push({ loop: true, wrapped, at: opAt, patchAt })
         break
       }
       case OP.block: case OP.if: case OP.try:
         code.bytes(wasm.subarray(at, next))
-        open.push({ loop: false, at: opAt, patchAt: 0 })
+        open.push({ loop: false, wrapped: false, at: opAt, patchAt: 0 })
         break
-      case OP.end: case OP.delegate: {
-        code.bytes(wasm.subarray(at, next))
+      case OP.delegate: {
+        open.pop() // the try it ends; its label counts from the block around it
+        code.byte(op)
+        label(readU32(wasm, at + 1).value)
+        break
+      }
+      case OP.end: {
+        code.byte(op)
         const closed = open.pop()
         if (closed === undefined) {
-          if (op !== OP.end || next !== end) throw new WasmFormatError(`function body ${index} has code after its final end`)
+          if (next !== end) throw new WasmFormatError(`function body ${index} has code after its final end`)
           writeBody(w, wasm, { start, localsEnd, groups: groups.value, loops: loops > 0, bodyBytes: end - start, fuelGlobal, chargeIndex, counter }, code)
           return
         }
         if (closed.loop) code.patchPaddedI32(closed.patchAt, weight(next - closed.at))
+        if (closed.wrapped) {
+          // The loop's results leave by $done; the slow path refills the counter and re-enters the loop by $retry.
+          code.bytes([OP.br, 2, OP.end, 0x41]); code.paddedI32(LOOP_QUANTUM)
+          code.byte(OP.call); code.u32(chargeIndex)
+          code.byte(0x21); code.u32(counter)
+          code.bytes([OP.br, 0, OP.end, 0x00, OP.end])
+        }
         break
       }
       default:
