@@ -43,7 +43,12 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   let runtime: NodeRuntime | null = null
   let network: NodeNetwork | null = null
   const statusJson = async (): Promise<StatusJson> => ({
-    node: { peerId: network?.peerId ?? null, addresses: network?.addresses() ?? [] },
+    node: {
+      peerId: network?.peerId ?? null,
+      addresses: network?.addresses() ?? [],
+      // SPEC §7 "What a peer can and cannot do": who is refused at the door, and why.
+      ...(runtime !== null && runtime.admissions.list().length > 0 ? { refusedAtDoor: runtime.admissions.list() } : {})
+    },
     agents: runtime === null ? [] : (await runtime.status()).map(agentStatusJson)
   })
 

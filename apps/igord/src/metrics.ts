@@ -22,7 +22,8 @@ export class NodeMetrics {
   private readonly migrations: Counter<'outcome'>
   private readonly migrationSeconds: Histogram<'outcome'>
 
-  constructor(status: () => Promise<readonly AgentStatus[]>) {
+  /** `refusedAtDoor`: peers and agent ids refused at the door (SPEC §7, §11). */
+  constructor(status: () => Promise<readonly AgentStatus[]>, refusedAtDoor: () => ReadonlyArray<{ kind: string }> = () => []) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     const version = /^igord (\S+)/.exec(versionLine())?.[1] ?? 'unknown'
@@ -51,6 +52,18 @@ export class NodeMetrics {
       help: 'Worker threads hosting agents (several agents share one, see --agents-per-worker)',
       registers,
       collect() { this.set(workerPool.hosts) }
+    })
+    new Gauge({
+      name: 'igor_admissions_refused_at_door',
+      help: 'Peers and agent ids refused at the door: admitting their packages killed the node on 3 consecutive starts (SPEC §7, §11)',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset()
+        this.set({ kind: 'peer' }, 0)
+        this.set({ kind: 'agent' }, 0)
+        for (const { kind } of refusedAtDoor()) this.inc({ kind })
+      }
     })
     this.halts = new Counter({ name: 'igor_halts_total', help: 'Agents seen halted, by reason class (counted once per halt, when a scrape first sees it)', labelNames: ['reason'], registers })
 

@@ -1,9 +1,10 @@
 import { readFile, readdir } from 'node:fs/promises'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decodeAgentStarted, MIGRATE_PROTOCOL, openStream, readJsonMessage } from '@igor/migration'
 import type { AgentStarted } from '@igor/migration'
-import { useNodes } from './harness.js'
+import { runCli, useNodes } from './harness.js'
 import type { Igord } from './harness.js'
 import { TestPeer } from './p2p-client.js'
 
@@ -130,4 +131,63 @@ describe('a hostile peer cannot run a node out of memory (issue 16 point 1)', ()
       await peer.stop()
     }
   }, 900_000)
+})
+
+/** GET over the control socket, as text (`/metrics`). */
+async function getText(node: Igord, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: join(node.dataDir, 'igord.sock'), path, method: 'GET', timeout: 10_000 }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (d: string) => { text += d })
+      res.on('end', () => resolve(text))
+    })
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('a package that kills the node while it is admitted counts against its agent id and peer (issue 16 point 5)', () => {
+  const { nodes, dir } = useNodes()
+
+  it('after 3 deaths the peer and the id are refused at the door, with the reason in status and /metrics, until released', async () => {
+    // IGOR_TEST_ABORT_IN=<id>:admitting (runner README) kills the node as the package names the agent,
+    // standing in for a package that takes the process down while it is decoded.
+    const KILL = { IGOR_TEST_ABORT_IN: 'killer:admitting' }
+    const peer = await TestPeer.start()
+    const other = await TestPeer.start()
+    const killer = (from: TestPeer): Uint8Array => enc(
+      '{"Package":{"AgentID":"killer","WASMBinary":"AAAA","WASMHash":"AAAA","Checkpoint":"AAAA","ManifestData":"","Budget":1,"PricePerSecond":1},' +
+      `"SourceNodeID":"${from.peerId}"}\n`)
+    try {
+      for (let death = 1; death <= 3; death++) {
+        const node = await nodes.start(dir.path, [], KILL).ready()
+        const { reply } = await peer.send(node.address(), killer(peer), { replyTimeoutMs: 20_000 })
+        expect(reply).toBeNull()
+        expect((await node.exited).signal).toBe('SIGKILL')
+      }
+      const node = await nodes.start(dir.path, [], KILL).ready()
+      expect(node.logs.some((l) => /refused at the door/.test(l.msg))).toBe(true)
+      // The peer is refused before a byte is decoded; the id is refused from any peer as soon as it is read.
+      const fromPeer = await peer.send(node.address(), killer(peer))
+      expect(fromPeer.reply?.Success).toBe(false)
+      expect(fromPeer.reply?.Error).toMatch(/^refused at the door: the node died while admitting packages from peer 12D3KooW\w+ on 3 consecutive starts/)
+      const fromOther = await other.send(node.address(), killer(other))
+      expect(fromOther.reply?.Success).toBe(false)
+      expect(fromOther.reply?.Error).toMatch(/^refused at the door: the node died while admitting a package of agent killer on 3 consecutive starts/)
+      const status = await node.status()
+      expect(status.node.refusedAtDoor?.map((r) => `${r.kind} ${r.id}`).sort()).toEqual(['agent killer', `peer ${peer.peerId}`])
+      const metrics = await getText(node, '/metrics')
+      expect(metrics).toContain('igor_admissions_refused_at_door{kind="peer"} 1')
+      expect(metrics).toContain('igor_admissions_refused_at_door{kind="agent"} 1')
+      expect(metrics).toMatch(/igor_admissions_refused_total\{reason="ADMISSION_REFUSED"\} 2/)
+      // Released by the operator: the peer's packages are decoded again (and this one still kills the node).
+      const released = await runCli(['release', peer.peerId, '--data-dir', dir.path])
+      expect(released.code).toBe(0)
+      expect((await node.status()).node.refusedAtDoor?.map((r) => r.id)).toEqual(['killer'])
+    } finally {
+      await peer.stop()
+      await other.stop()
+    }
+  }, 300_000)
 })

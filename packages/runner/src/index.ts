@@ -15,6 +15,7 @@ export { DEFAULT_MIN_FREE_DISK_BYTES, agentIdFor, NodeRuntime, type IncomingAgen
 export * from './replay/index.js'
 export { CallMarker, MARKER_FILE, type AgentCall } from './containment/call-marker.js'
 export { QUARANTINE_AFTER_STARTS, countStrikes, quarantineReason } from './containment/quarantine.js'
+export { ADMISSION_MARKER_FILE, AdmissionGuard, admissionRefusalReason, type AdmissionRefusal } from './containment/admission-guard.js'
 export { DEFAULT_FENCE_CAP, DEFAULT_FENCE_TTL_MS, FenceStore, type FenceEntry, type FenceRow, type FenceStoreOptions } from './authority/fences.js'
 export type { AuthorityHolding, AuthorityStake } from './authority/holdings.js'
 export { STAKE_DOMAIN, knownAgentKey, readStakeSigner, stakeStatement, verifyStakeProof, type ProvenStake, type StakeSigner } from './authority/stake.js'

@@ -29,6 +29,7 @@ import type { AuthorityRecord, QuarantineRecord, StoredModule, Tombstone } from 
 import { markCalls } from './containment/call-marker.js'
 import type { CallMarker } from './containment/call-marker.js'
 import { clearStrikes, openContainment, quarantineReason } from './containment/quarantine.js'
+import { AdmissionGuard } from './containment/admission-guard.js'
 import { prepareAgentModule, readWasmFile } from './wasm/index.js'
 import type { AgentLineage } from './lineage/agent-lineage.js'
 import { DEFAULT_AGENT_DISK_QUOTA_BYTES, HistoryArchive } from './lineage/history.js'
@@ -146,6 +147,8 @@ export class NodeRuntime {
   private closed = false
   /** SPEC §11: agents this node will not start until an operator releases them. */
   private readonly quarantined = new Map<string, QuarantineRecord>()
+  /** SPEC §7 "What a peer can and cannot do", §11: admissions marked while in progress; peers and ids that killed the node refused at the door. */
+  admissions: AdmissionGuard = AdmissionGuard.disabled()
 
   private constructor(store: CheckpointStore, private readonly options: NodeRuntimeOptions, private readonly marker: CallMarker, private readonly suspectIds: ReadonlySet<string> = new Set()) {
     this.store = store
@@ -164,6 +167,7 @@ export class NodeRuntime {
     const clock = options.clock ?? systemClock
     const { marker, suspects } = await openContainment(options.dataDir, store, () => clock.nowNs(), options.logger ?? silentLogger)
     const runtime = new NodeRuntime(store, options, marker, suspects)
+    runtime.admissions = await AdmissionGuard.open(options.dataDir, store.dir, () => clock.nowNs(), options.logger ?? silentLogger)
     for (const agentId of await store.listAgents()) {
       const record = await store.readQuarantine(agentId).catch(() => null)
       if (record !== null) runtime.quarantined.set(agentId, record)
@@ -355,6 +359,12 @@ export class NodeRuntime {
    */
   async release(agentId: string): Promise<AgentStatus> {
     validateAgentId(agentId)
+    // SPEC §7/§11: an agent id or a peer refused at the door is welcome again.
+    const atDoor = await this.admissions.release(agentId)
+    if (atDoor && !this.quarantined.has(agentId)) {
+      this.log.warn({ id: agentId }, 'admissions refused at the door released by the operator')
+      return { agentId, state: AuthorityState.RETIRED, epoch: Epoch.ZERO, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: 'released: its packages are admitted again' }
+    }
     if (!this.quarantined.has(agentId)) throw new RunnerError('AGENT_NOT_FOUND', `agent ${agentId} is not quarantined on this node`)
     await clearStrikes(this.store, agentId)
     await this.store.deleteQuarantine(agentId)
@@ -425,6 +435,7 @@ export class NodeRuntime {
     this.hosts.clear()
     await workerPool.close()
     this.marker.close() // no call in flight any more: nothing for the next start to count
+    this.admissions.close()
   }
 
   // ── hand-off, source side (SPEC §7) ─────────────────────────────────────────

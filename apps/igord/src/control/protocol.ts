@@ -1,4 +1,4 @@
-import type { AgentStatus } from '@igor/runner'
+import type { AdmissionRefusal, AgentStatus } from '@igor/runner'
 
 /** The control socket's file name inside the data directory (SPEC §6). */
 export const CONTROL_SOCKET = 'igord.sock'
@@ -32,7 +32,8 @@ export interface AgentStatusJson {
 }
 
 export interface StatusJson {
-  node: { peerId: string | null, addresses: string[] }
+  /** `refusedAtDoor` (SPEC §7, §11): peers and agent ids whose packages killed the node 3 times; omitted when none. */
+  node: { peerId: string | null, addresses: string[], refusedAtDoor?: AdmissionRefusal[] }
   agents: AgentStatusJson[]
 }
 
