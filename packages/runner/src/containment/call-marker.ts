@@ -29,6 +29,22 @@ export function describeCall(call: AgentCall): string {
   return call === 'loading' ? 'loading' : `in ${call}`
 }
 
+/**
+ * SPEC §11 "a call is inside from the moment the worker starts it": what a
+ * worker needs to mark an agent's ticks and checkpoints itself, right before
+ * it runs them, so a call queued behind another agent's in a shared worker is
+ * never marked. `fd` is this marker's file (process-wide); `flags[0]` is 1 once
+ * the marker is silenced or closed, and the worker writes nothing after that.
+ */
+export interface WorkerMarks {
+  readonly fd: number
+  readonly position: number
+  readonly flags: SharedArrayBuffer
+  readonly codes: { readonly agent_tick: number, readonly agent_checkpoint: number }
+  /** The test-only abort hook (`IGOR_TEST_ABORT_IN`), for the worker to apply after it marks. */
+  readonly abortIn: AgentCall | null
+}
+
 /** A call the previous process was inside when it died. */
 export interface DiedInCall { readonly agentId: string, readonly call: AgentCall }
 
@@ -58,6 +74,8 @@ export class CallMarker {
   private readonly busy = new Map<string, number>()
   private window: { readonly agentId: string, readonly closed: Promise<void>, readonly close: () => void } | null = null
   private drained: (() => void) | null = null
+  /** Shared with workers marking calls themselves (`inWorker`): [0] = 1 once silenced or closed. */
+  private readonly flags = new Int32Array(new SharedArrayBuffer(4))
 
   private constructor(private fd: number | null) {}
 
@@ -87,6 +105,18 @@ export class CallMarker {
     return before
   }
 
+  /** Where a worker marks `agentId`'s calls itself (null when this marker writes nothing). */
+  inWorker(agentId: string): WorkerMarks | null {
+    if (this.fd === null || this.silenced) return null
+    return {
+      fd: this.fd,
+      position: this.slotOf(agentId) * SLOT_BYTES,
+      flags: this.flags.buffer as SharedArrayBuffer,
+      codes: { agent_tick: CALL_CODES.agent_tick, agent_checkpoint: CALL_CODES.agent_checkpoint },
+      abortIn: this.abortIn !== null && this.abortIn.agentId === agentId ? this.abortIn.call : null
+    }
+  }
+
   /** Back to what was marked before `enter` (0: no call). */
   leave(agentId: string, before = 0): void {
     if (this.silenced) return
@@ -99,14 +129,15 @@ export class CallMarker {
    * Runs `call` with the marker set around it. While another agent's `alone`
    * window is open, the call waits for it to close first.
    */
-  async around<T>(agentId: string, call: AgentCall, run: () => Promise<T>): Promise<T> {
+  async around<T>(agentId: string, call: AgentCall, run: () => Promise<T>, write = true): Promise<T> {
     while (!this.silenced && this.window !== null && this.window.agentId !== agentId) await this.window.closed
     this.busy.set(agentId, (this.busy.get(agentId) ?? 0) + 1)
-    const before = this.enter(agentId, call)
+    // write = false: the worker marks the call itself when it starts it (WorkerMarks).
+    const before = write ? this.enter(agentId, call) : 0
     try {
       return await run()
     } finally {
-      this.leave(agentId, before)
+      if (write) this.leave(agentId, before)
       const left = (this.busy.get(agentId) ?? 1) - 1
       if (left === 0) this.busy.delete(agentId)
       else this.busy.set(agentId, left)
@@ -173,6 +204,7 @@ export class CallMarker {
    */
   silence(): void {
     this.silenced = true
+    Atomics.store(this.flags, 0, 1)
     this.window?.close() // the final checkpoints do not wait for a suspect's window
     for (const slot of this.slots.values()) {
       this.one[0] = 0
@@ -184,6 +216,7 @@ export class CallMarker {
   /** Clean shutdown: no call is in flight any more, so the file is emptied and closed. */
   close(): void {
     if (this.fd === null) return
+    Atomics.store(this.flags, 0, 1)
     const fd = this.fd
     this.fd = null
     try {
@@ -246,6 +279,8 @@ interface MarkableSandbox {
   tick: (...args: never[]) => Promise<unknown>
   checkpoint: (...args: never[]) => Promise<unknown>
   terminate: () => Promise<void>
+  /** SPEC §11: the worker marks the sandbox's calls when it starts them. */
+  markInWorker?: (marks: WorkerMarks) => void
 }
 
 /**
@@ -257,9 +292,13 @@ export function markCalls<S extends MarkableSandbox>(sandbox: S, agentId: string
   const tick = sandbox.tick.bind(sandbox)
   const checkpoint = sandbox.checkpoint.bind(sandbox)
   const terminate = sandbox.terminate.bind(sandbox)
+  // SPEC §11: marked by the worker when it starts the call, not here when it is queued.
+  const marks = sandbox.markInWorker === undefined ? null : marker.inWorker(agentId)
+  if (marks !== null) sandbox.markInWorker?.(marks)
+  const write = marks === null
   Object.assign(sandbox, {
-    tick: async (...args: never[]) => marker.around(agentId, 'agent_tick', async () => tick(...args)),
-    checkpoint: async (...args: never[]) => marker.around(agentId, 'agent_checkpoint', async () => checkpoint(...args)),
+    tick: async (...args: never[]) => marker.around(agentId, 'agent_tick', async () => tick(...args), write),
+    checkpoint: async (...args: never[]) => marker.around(agentId, 'agent_checkpoint', async () => checkpoint(...args), write),
     terminate: async () => {
       try {
         await terminate()

@@ -14,6 +14,7 @@ import { workerPool } from './worker-pool.js'
 import { OUTPUT_RATE, OutputRate } from './output-rate.js'
 import type { SlotClient, WorkerHost, WorkerLoss } from './worker-host.js'
 import type { LastTickRecord } from '../replay/worker-observe.js'
+import type { WorkerMarks } from '../containment/call-marker.js'
 
 /** One tick's outcome as the node sees it. */
 export interface TickResult {
@@ -124,6 +125,8 @@ export class AgentSandbox implements SlotClient {
   /** The call asked to stop (SPEC §11 interruption), until the worker has unwound it; and the stop in progress. */
   private interrupting: number | null = null
   private stopping: Promise<void> | null = null
+  /** SPEC §11: where the worker marks this agent's ticks and checkpoints when it starts them (set by `markCalls`). */
+  private marks: WorkerMarks | null = null
 
   private constructor(agentId: string, private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock, perWorker: number, beside?: AgentSandbox) {
     this.agentId = agentId
@@ -203,7 +206,7 @@ export class AgentSandbox implements SlotClient {
     if (deadline !== null && process.hrtime.bigint() > deadline) {
       throw new SandboxError('deadline', 'lease ended before the tick was dispatched; tick refused')
     }
-    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline, snapshotDeadlineMs: this.limits.checkpointTimeoutMs }, this.limits.tickTimeoutMs)
+    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline, snapshotDeadlineMs: this.limits.checkpointTimeoutMs, ...this.markField() }, this.limits.tickTimeoutMs)
     return {
       more: reply.more === true,
       elapsedNs: reply.elapsedNs,
@@ -222,7 +225,7 @@ export class AgentSandbox implements SlotClient {
 
   /** The agent's serialized state (`agent_checkpoint` + `agent_checkpoint_ptr`), copied out of its memory. */
   async checkpoint(): Promise<Uint8Array> {
-    const reply = await this.request({ op: 'checkpoint', id: 0, deadlineMs: this.limits.checkpointTimeoutMs }, this.limits.checkpointTimeoutMs)
+    const reply = await this.request({ op: 'checkpoint', id: 0, deadlineMs: this.limits.checkpointTimeoutMs, ...this.markField() }, this.limits.checkpointTimeoutMs)
     this.uncharged += reply.elapsedNs
     return reply.state ?? new Uint8Array(0)
   }
@@ -236,6 +239,11 @@ export class AgentSandbox implements SlotClient {
     const ns = this.uncharged
     this.uncharged = 0n
     return ns
+  }
+
+  /** SPEC §11 containment: the worker marks this agent's ticks and checkpoints itself, when it starts them. */
+  markInWorker(marks: WorkerMarks): void {
+    this.marks = marks
   }
 
   /** Who performs the agent's HTTP requests (SPEC §13); without one every request answers −1 and nothing is sent. */
@@ -285,6 +293,10 @@ export class AgentSandbox implements SlotClient {
     }
     this.interrupting = null
     await this.host.release(this.slot)
+  }
+
+  private markField(): { marks?: WorkerMarks } {
+    return this.marks === null ? {} : { marks: this.marks }
   }
 
   private request(request: SlotlessRequest, timeoutMs: number = request.deadlineMs): Promise<WorkerReply & { ok: true }> {

@@ -17,6 +17,7 @@
 
 import type { LastTickRecord, ObserveSetup } from '../replay/worker-observe.js'
 import type { MessagePort } from 'node:worker_threads'
+import type { WorkerMarks } from '../containment/call-marker.js'
 
 export interface WorkerSetup {
   readonly agentId: string
@@ -49,9 +50,9 @@ export type WorkerRequest =
    * (issue 12); the worker refuses the tick, without running it, when it is
    * already past (reply kind `deadline`; the worker stays usable).
    */
-  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number }
-  /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. */
-  | RequestBase & { readonly op: 'checkpoint' }
+  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number, readonly marks?: WorkerMarks }
+  /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. `marks` (tick too): SPEC §11, the worker marks the call when it starts it. */
+  | RequestBase & { readonly op: 'checkpoint', readonly marks?: WorkerMarks }
   /** SPEC §12: the last tick's states before and after it, and its event log (kept in the worker; no call into the agent). */
   | RequestBase & { readonly op: 'tick-record' }
   /** Drop the slot's instance (no reply): the agent stopped, failed, or left the node. */

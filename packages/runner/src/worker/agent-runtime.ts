@@ -7,6 +7,7 @@
 import type { TransferListItem } from 'node:worker_threads'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from '../sandbox/messages.js'
 import { CallState } from './call-state.js'
+import { markStart } from './call-marks.js'
 import { AbiError, DeadlineExceeded, LeaseEnded, ProcExit } from './errors.js'
 import { buildImports } from './hostcalls.js'
 import { blockingHttp } from './http-hostcall.js'
@@ -57,6 +58,7 @@ export class AgentRuntime {
     // A request queued behind another agent's call after the node gave this slot up: nobody waits for it.
     if (request.op === 'dispose' || this.call.cancelled()) return
     this.call.begin(request.id, request.deadlineMs)
+    const unmark = request.op === 'tick' || request.op === 'checkpoint' ? markStart(request.marks, request.op === 'tick' ? 'agent_tick' : 'agent_checkpoint') : null
     let reply: WorkerReply
     let transfer: ArrayBuffer[] | undefined
     try {
@@ -74,6 +76,7 @@ export class AgentRuntime {
       this.stderr.flush()
       this.output.finish()
     }
+    unmark?.()
     this.call.end(request.id)
     this.post(reply, transfer)
   }
