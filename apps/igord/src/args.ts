@@ -196,6 +196,11 @@ export class ParsedArgs {
     return this.values[name] === true
   }
 
+  /** The same command line without one flag (a subcommand that hands the rest to another's parser). */
+  without(name: FlagName): ParsedArgs {
+    return new ParsedArgs(this.subcommand, { ...this.values, [name]: undefined }, this.positionals)
+  }
+
   /** Reads a flag's value with `read`; its error becomes `--<name>: <message>`. */
   read<T>(name: FlagName, fallback: T, read: (text: string) => T): T {
     const text = this.string(name)
@@ -334,13 +339,13 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
     summary: 'admit an exported agent like a migration: on the running node, or start one with it (SPEC §12)',
     synopsis: '<file>',
     maxPositionals: 1,
-    flags: [...RUN_FLAGS, 'timeout'],
+    flags: [...RUN_FLAGS, 'timeout', 'json'],
     notes: 'With a node running on --data-dir it is asked (--timeout, default 60s); otherwise the node starts with the agent,\n' +
       'taking the start flags.',
     parse: (args) => {
       const file = args.positionals[0]
       if (file === undefined) throw args.usage('import needs the package: igord import <file>')
-      return { kind: 'import', file, timeoutMs: longTimeoutOf(args), start: { ...(parseStart(args) as StartOptions), importPackage: file } }
+      return { kind: 'import', file, json: args.boolean('json'), timeoutMs: longTimeoutOf(args), start: { ...(parseStart(args.without('json')) as StartOptions), importPackage: file } }
     }
   },
   verify: {

@@ -24,6 +24,7 @@ describe('igord export / import / resume --force on the command line (SPEC §12)
     expect(command.kind).toBe('import')
     expect(command.file).toBe('f.igor')
     expect(command.start).toMatchObject({ kind: 'start', dataDir: 'd', lease: null, importPackage: 'f.igor', agents: [] })
+    expect(parseCommand(['import', 'f.igor', '--json'])).toMatchObject({ json: true, start: { importPackage: 'f.igor' } })
     expect(() => parseCommand(['import'])).toThrow(/needs the package/)
   })
 

@@ -13,6 +13,7 @@ import type { Io } from './main.js'
 export interface ImportCommand {
   readonly kind: 'import'
   readonly file: string
+  readonly json: boolean
   readonly timeoutMs: number
   /** The node to start when none runs on the data directory (its `dataDir` is the one asked). */
   readonly start: StartOptions
@@ -82,6 +83,6 @@ export async function runImport(command: ImportCommand, io: Io): Promise<number 
     return 1
   }
   const agent = (reply.body as { agent: AgentStatusJson }).agent
-  io.stdout(`imported ${agent.agentId}: ${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})\n`)
+  io.stdout(command.json ? `${JSON.stringify({ agent })}\n` : `imported ${agent.agentId}: ${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})\n`)
   return 0
 }
