@@ -111,7 +111,7 @@ export class CallMarker {
     return {
       fd: this.fd,
       position: this.slotOf(agentId) * SLOT_BYTES,
-      flags: this.flags.buffer as SharedArrayBuffer,
+      flags: this.flags.buffer,
       codes: { agent_tick: CALL_CODES.agent_tick, agent_checkpoint: CALL_CODES.agent_checkpoint },
       abortIn: this.abortIn !== null && this.abortIn.agentId === agentId ? this.abortIn.call : null
     }
