@@ -400,7 +400,7 @@ export class AgentHost {
       const epoch = this.lease.epoch
       this.stopped = true
       this.cancelTimer()
-      await this.store.writeTombstone(this.agentId, { agentId: this.agentId, epoch, movedTo, retiredAtNs: this.nowNs() })
+      await this.store.writeTombstone(this.agentId, { agentId: this.agentId, epoch, movedTo, retiredAtNs: this.nowNs(), ...this.agentKey() })
       await this.store.writeAuthority(this.agentId, { state: AuthorityState.RETIRED, epoch, updatedAtNs: this.nowNs(), reason: why, peer: movedTo })
       this.shown = { ...this.shown, state: AuthorityState.RETIRED }
       this.halted = `retired: ${why}`
@@ -436,6 +436,11 @@ export class AgentHost {
       this.log.warn({ epoch: this.lease.epoch.toString() }, `stale copy retired: ${why}`)
       return result
     })
+  }
+
+  /** SPEC §7: the key a tombstone keeps, so only this agent can come back under its id. */
+  private agentKey(): { agentKey?: string } {
+    return this.lineage !== undefined ? { agentKey: this.lineage.identity.publicKeyHex } : {}
   }
 
   // ── hand-off, source side (SPEC §7) ─────────────────────────────────────────
@@ -539,7 +544,7 @@ export class AgentHost {
       this.lease.retire()
       this.stopped = true
       this.cancelTimer()
-      await this.store.writeTombstone(this.agentId, { agentId: this.agentId, epoch: finalEpoch, movedTo, retiredAtNs: this.nowNs() })
+      await this.store.writeTombstone(this.agentId, { agentId: this.agentId, epoch: finalEpoch, movedTo, retiredAtNs: this.nowNs(), ...this.agentKey() })
       await this.writeAuthority(undefined, movedTo)
       await this.store.delete(this.agentId)
       await this.store.deleteModule(this.agentId)

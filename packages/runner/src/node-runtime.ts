@@ -509,7 +509,8 @@ export class NodeRuntime {
       const { lineage, created } = lineageForArrival(this.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity, this.historyOptions(agentId))
       // SPEC §7: a copy held here yields only to the same agent (the key held here) at a higher epoch.
       const priorIdentity = await readIdentityBytes(this.store.dir, agentId)
-      requireHeldIdentity(agentId, priorIdentity, checkpoint)
+      const tombstone = priorIdentity === null ? await this.store.readTombstone(agentId) : null
+      requireHeldIdentity(agentId, priorIdentity, checkpoint, tombstone?.agentKey)
       const path = `${agentId}.wasm (from ${incoming.sourceNodeId})`
       let prior: PriorFiles | undefined
       const admit = async (): Promise<AgentHost> => {

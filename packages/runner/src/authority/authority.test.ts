@@ -251,6 +251,34 @@ describe('item 2: higher epochs supersede stale copies', () => {
     expect((await rt.recover('counter')).state).toBe('ACTIVE_OWNER')
   })
 
+  it('after a completed hand-off, the tombstone keeps the agent key: only that agent comes back under the id', async () => {
+    const rt = await runtime()
+    await rt.startAgent({ wasmPath: agentPath('counter'), budget: 1_000_000n })
+    const key = await readIdentityFile(join(dir.path, 'checkpoints', 'counter.identity'))
+    const snapshot = await rt.beginHandoff('counter', PEER)
+    await snapshot.persisted
+    const leaving = (await rt.store.load('counter'))!
+    await rt.completeHandoff('counter', PEER)
+    expect((await rt.store.readTombstone('counter'))?.agentKey).toBe(key.publicKeyHex)
+    const back = (epoch: Epoch, signer: AgentIdentity) => {
+      const wasm = snapshot.module.wasm
+      return {
+        agentId: 'counter',
+        wasm,
+        wasmHash: createHash('sha256').update(wasm).digest(),
+        checkpoint: encodeSignedCheckpoint({ ...leaving, epoch }, GENESIS_PREV_HASH, signer),
+        manifestData: new Uint8Array(0),
+        sourceEpoch: epoch,
+        sourceNodeId: '12D3KooWnewer',
+        identity: signer.toBytes()
+      }
+    }
+    const impostor = await refusal(rt.admitAgent(back(new Epoch(9n, 0n), AgentIdentity.generate())))
+    expect(impostor.code).toBe('IDENTITY_MISMATCH')
+    const returned = await rt.admitAgent(back(new Epoch(9n, 0n), key))
+    expect(returned.epoch.toString()).toBe('(10,0)')
+  })
+
   it('a package by the right key that fails after loading (its replay diverges) leaves the copy exactly as it was', async () => {
     const rt = await strandedCopy()
     const before = await filesOf()

@@ -169,21 +169,29 @@ export function lineageForArrival(
  * holds an identity for the agent, an arrival must be that same agent — a
  * v0x04 checkpoint signed by the key held here. A package with another key,
  * or with no lineage at all (a v0x03 sender), never replaces a signed copy.
- * The signature itself is checked by `lineageForArrival`.
+ * The same holds for the key a tombstone kept (the agent left; only it may
+ * come back). The signature itself is checked by `lineageForArrival`.
  */
-export function requireHeldIdentity(agentId: string, heldIdentity: Uint8Array | null, checkpoint: Checkpoint): void {
-  if (heldIdentity === null) return
-  let held: AgentIdentity
-  try {
-    held = decodeIdentity(heldIdentity)
-  } catch (error) {
-    throw new RunnerError('IDENTITY_INVALID', `this node holds an unreadable identity for ${agentId}; refusing to replace it (${(error as Error).message})`, { cause: error })
+export function requireHeldIdentity(agentId: string, heldIdentity: Uint8Array | null, checkpoint: Checkpoint, tombstoneKeyHex?: string): void {
+  let heldKey: Uint8Array
+  if (heldIdentity !== null) {
+    try {
+      heldKey = decodeIdentity(heldIdentity).publicKey
+    } catch (error) {
+      throw new RunnerError('IDENTITY_INVALID', `this node holds an unreadable identity for ${agentId}; refusing to replace it (${(error as Error).message})`, { cause: error })
+    }
+  } else if (tombstoneKeyHex !== undefined) {
+    // A tombstone keeps the key of the agent that left: only that agent comes back under this id.
+    heldKey = Buffer.from(tombstoneKeyHex, 'hex')
+  } else {
+    return
   }
+  const held = didKey(heldKey)
   if (checkpoint.lineage === null) {
-    throw new RunnerError('IDENTITY_MISMATCH', `identity mismatch with the copy held here: ${agentId} is ${held.did} here, the package's checkpoint is unsigned (v0x03)`)
+    throw new RunnerError('IDENTITY_MISMATCH', `identity mismatch with the copy held here: ${agentId} is ${held} here, the package's checkpoint is unsigned (v0x03)`)
   }
-  if (!held.hasPublicKey(checkpoint.lineage.agentPubKey)) {
-    throw new RunnerError('IDENTITY_MISMATCH', `identity mismatch with the copy held here: ${agentId} is ${held.did} here, the package is signed by ${didKey(checkpoint.lineage.agentPubKey)}`)
+  if (Buffer.compare(Buffer.from(checkpoint.lineage.agentPubKey), heldKey) !== 0) {
+    throw new RunnerError('IDENTITY_MISMATCH', `identity mismatch with the copy held here: ${agentId} is ${held} here, the package is signed by ${didKey(checkpoint.lineage.agentPubKey)}`)
   }
 }
 

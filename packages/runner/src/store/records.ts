@@ -26,6 +26,12 @@ export interface Tombstone {
   movedTo: string
   /** Unix nanoseconds of the retirement (u64). */
   retiredAtNs: bigint
+  /**
+   * SPEC §7: the agent's public key (64 hex) when it had an identity here, so
+   * an arrival under this id must be the same agent even after its identity
+   * file is gone. Absent in tombstones written before it was kept.
+   */
+  agentKey?: string
 }
 
 /** Format version of both JSON files; a reader refuses any other. */
@@ -82,7 +88,8 @@ export function encodeTombstone(agentId: string, tombstone: Tombstone): string {
     agentId,
     epoch: epochJson(tombstone.epoch),
     movedTo: checkString('movedTo', tombstone.movedTo),
-    retiredAtNs: u64Text('retiredAtNs', tombstone.retiredAtNs)
+    retiredAtNs: u64Text('retiredAtNs', tombstone.retiredAtNs),
+    ...(tombstone.agentKey !== undefined ? { agentKey: checkKeyHex(tombstone.agentKey) } : {})
   }
   return `${JSON.stringify(json, null, 2)}\n`
 }
@@ -92,7 +99,14 @@ export function decodeTombstone(agentId: string, text: string): Tombstone {
   checkHeader(json, agentId)
   const movedTo = readOptionalString(json, 'movedTo')
   if (movedTo === undefined) throw new RecordFormatError('movedTo is missing')
-  return { agentId, epoch: readEpoch(json.epoch), movedTo, retiredAtNs: readU64(json, 'retiredAtNs') }
+  const agentKey = readOptionalString(json, 'agentKey')
+  if (agentKey !== undefined && !/^[0-9a-f]{64}$/.test(agentKey)) throw new RecordFormatError('agentKey must be 64 lowercase hex digits')
+  return { agentId, epoch: readEpoch(json.epoch), movedTo, retiredAtNs: readU64(json, 'retiredAtNs'), ...(agentKey !== undefined ? { agentKey } : {}) }
+}
+
+function checkKeyHex(key: string): string {
+  if (!/^[0-9a-f]{64}$/.test(key)) throw new RangeError(`agentKey must be 64 lowercase hex digits, got ${JSON.stringify(key)}`)
+  return key
 }
 
 function epochJson(epoch: Epoch): { majorVersion: string, leaseGeneration: string } {
