@@ -71,6 +71,9 @@ export class ChaosNode {
     this.partial = ''
     this.exited = Promise.resolve()
     this.waiters = new Set()
+    // Set by kill()/stop(): any other exit is the node dying on its own (onUnexpectedExit).
+    this.expectExit = false
+    this.onUnexpectedExit = null
   }
 
   /** Resolves with the first log line (from now on) that matches, or null after `timeoutMs`. */
@@ -98,6 +101,7 @@ export class ChaosNode {
     const child = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     this.stopped = false
+    this.expectExit = false
     let ready
     const listening = new Promise((resolve) => { ready = resolve })
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
@@ -119,6 +123,7 @@ export class ChaosNode {
     child.stderr.setEncoding('utf8').on('data', (chunk) => { this.log.write(`# stderr: ${chunk}`) })
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
       if (this.child === child) { this.child = null; this.stopped = false }
+      if (!this.expectExit) this.onUnexpectedExit?.(code, signal)
       ready(false)
       resolve({ code, signal })
     }))
@@ -138,6 +143,7 @@ export class ChaosNode {
 
   async kill() {
     if (this.child === null) return
+    this.expectExit = true
     this.signal('SIGCONT')
     this.signal('SIGKILL')
     await this.exited
@@ -146,6 +152,7 @@ export class ChaosNode {
   /** SIGINT: the clean shutdown (final checkpoints). */
   async stop() {
     if (this.child === null) return
+    this.expectExit = true
     this.signal('SIGCONT')
     this.signal('SIGINT')
     const timer = setTimeout(() => this.signal('SIGKILL'), 30_000)

@@ -17,8 +17,11 @@ const SCENARIOS = {
   pause: { migrate: 5, kill: 0, killMidHandoff: 0, pause: 2, pausePastLease: 3, pauseMidHandoff: 3, restart: 0 },
   handoff: { migrate: 4, kill: 0, killMidHandoff: 4, pause: 0, pausePastLease: 0, pauseMidHandoff: 4, restart: 0 },
   // Needs network namespaces (netns.mjs): every node in its own, partitions by link down / a second bridge.
-  partition: { migrate: 5, kill: 1, killMidHandoff: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, restart: 1, isolate: 3, split: 2, isolateMidHandoff: 3 }
+  partition: { migrate: 5, kill: 1, killMidHandoff: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, restart: 1, isolate: 3, split: 2, isolateMidHandoff: 3 },
+  // Issue 16: a stranger on the network attacks while agents move; no node may die of it, and nothing it sends is admitted.
+  hostile: { migrate: 5, kill: 0, killMidHandoff: 0, pause: 1, pausePastLease: 1, pauseMidHandoff: 0, restart: 1, junkArray: 1, replayFlood: 1, garbageSupersede: 2, foreignKey: 2, fenceForever: 2 }
 }
+const HOSTILE_ACTIONS = ['junkArray', 'replayFlood', 'garbageSupersede', 'foreignKey', 'fenceForever']
 
 function usage(message) {
   process.stderr.write(`chaos: ${message}\nusage: pnpm chaos [--smoke] [--duration 10m] [--scenario ${Object.keys(SCENARIOS).join('|')}] [--nodes 3] [--agents 6] [--seed N] [--keep]\n`)
@@ -86,7 +89,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 // Short leases so pauses past lease + grace happen within seconds.
 const LEASE_MS = 3000
 const GRACE_MS = 1000
-const NODE_FLAGS = ['--lease-duration', `${LEASE_MS}ms`, '--lease-grace', `${GRACE_MS}ms`, '--transfer-timeout', '3s', '--recovery', 'assisted']
+// The hostile scenario lets big packages arrive whole, so the attack reaches the decoder (not only the read timeout).
+const NODE_FLAGS = ['--lease-duration', `${LEASE_MS}ms`, '--lease-grace', `${GRACE_MS}ms`, '--transfer-timeout', scenarioName === 'hostile' ? '60s' : '3s', '--recovery', 'assisted']
 
 const work = await mkdtemp(join(tmpdir(), 'igor-chaos-'))
 await mkdir(join(work, 'logs'), { recursive: true })
@@ -95,6 +99,12 @@ const checker = new Checker(ids)
 const ops = { migrations: 0, migrated: 0, migrateRefused: 0, migrateUnknown: 0, migrateOther: 0, statusReads: 0 }
 if (scenarioName === 'partition') Object.assign(ops, { acrossPartition: 0, acrossPartitionMigrated: 0, acrossPartitionFailed: 0 })
 const otherErrors = []
+const hostileScenario = scenarioName === 'hostile'
+const attacks = hostileScenario ? (await import('./hostile.mjs')).ATTACKS : null
+const hostile = Object.fromEntries(HOSTILE_ACTIONS.map((k) => [k, 0]))
+const hostileOutcomes = {}
+const hostileSamples = []
+let unexpectedExits = 0
 const faults = { kill: 0, killMidHandoff: 0, killMidHandoffNotStarted: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, pauseMidHandoffNotStarted: 0, restart: 0 }
 if (partitioned) Object.assign(faults, { partitions: 0, isolate: 0, isolatePastLease: 0, split: 0, splitPastLease: 0, isolateMidHandoff: 0, isolateMidHandoffNotStarted: 0 })
 // 0–300 ms after the package started to leave; half of them in the first 30 ms, where a small agent's hand-off still is.
@@ -119,6 +129,14 @@ if (partitioned) {
 for (let i = 0; i < nodeCount; i++) {
   const opts = net === null ? {} : { host: net.address(i), wrap: net.wrap(i) }
   nodes.push(new ChaosNode(`n${i}`, work, net === null ? await freePort() : 4001, (node, line) => checker.logLine(node, line), opts))
+}
+for (const node of nodes) {
+  node.onUnexpectedExit = (code, signal) => {
+    unexpectedExits++
+    // Issue 16: whatever a peer sends, a node never dies of it.
+    if (hostileScenario) checker.violation('node-died', `${node.name} exited on its own (${code ?? signal}); see ${join(work, 'logs', `${node.name}.log`)}`)
+    void restartLater(node, 500)
+  }
 }
 const indexOf = (node) => nodes.indexOf(node)
 /** A partition lasts 0.5 s … lease + grace + 5 s; about half of them past lease + grace. */
@@ -211,7 +229,34 @@ async function midHandoff(kind) {
   return { m, victim }
 }
 
+/** Issue 16: one attack by a stranger against a running node; what it must never achieve is a violation. */
+async function attack(kind) {
+  const node = pick(nodes.filter((n) => n.alive && !n.stopped && n.peerId !== null))
+  if (node === undefined) return
+  // An agent this node holds (any state) when it holds one, so supersede attempts aim at a real copy.
+  const held = latest.get(node.name)?.agents.map((a) => a.agentId) ?? []
+  const agentId = held.length > 0 ? pick(held) : pick(ids)
+  hostile[kind]++
+  note(kind, node, { agentId })
+  const result = await attacks[kind](node.address, agentId, random)
+  if (kind === 'fenceForever') {
+    for (const answer of result.answers) {
+      if (!['unknown', 'error', 'no-answer'].includes(answer.Held)) checker.violation('oracle-answered-stranger', `${node.name} told a stranger ${answer.Held} for ${agentId}`)
+      if (answer.Fenced !== null && answer.Fenced !== undefined) checker.violation('stranger-fenced', `${node.name} fenced ${agentId} at ${answer.Fenced} for a stranger`)
+    }
+  } else if (result.reply?.Success === true) {
+    checker.violation('hostile-package-admitted', `${node.name} admitted ${kind} for ${agentId}`)
+  }
+  // What the node said, by attack (a refusal with a reason is the expected answer; no answer is a closed stream).
+  const outcome = kind === 'fenceForever' ? [...new Set(result.answers.map((a) => a.Held))].join('+') : result.reply === null ? 'no reply' : (result.reply.Success ? 'admitted' : 'refused')
+  const key = `${kind}: ${outcome}`
+  hostileOutcomes[key] = (hostileOutcomes[key] ?? 0) + 1
+  if (result.reply === null && hostileSamples.length < 10) hostileSamples.push(`${kind}: ${result.error}`)
+  if (result.reply?.Success === false && hostileSamples.length < 10 && !hostileSamples.some((x) => x.startsWith(`${kind}: refused`))) hostileSamples.push(`${kind}: refused: ${result.reply.Error.slice(0, 200)}`)
+}
+
 async function act(kind) {
+  if (HOSTILE_ACTIONS.includes(kind)) return attack(kind)
   const free = nodes.filter((n) => !busy.has(n))
   switch (kind) {
     case 'migrate': {
@@ -367,6 +412,8 @@ const summary = {
   agents: agentCount,
   operations: ops,
   faults,
+  ...(hostileScenario ? { hostile, hostileOutcomes, hostileSamples } : {}),
+  unexpectedExits,
   observed: {
     networkRecoveries: checker.counts.networkRecoveries,
     networkRetires: checker.counts.networkRetires,

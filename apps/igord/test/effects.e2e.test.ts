@@ -203,4 +203,26 @@ describe('http_request under igord (SPEC §13)', () => {
     expect((await A.agent('treasury'))?.state ?? 'RETIRED').toBe('RETIRED')
     expect(server.seen.length).toBeGreaterThan(seenAtHandOff)
   }, 120_000)
+
+  // Issue 17 finding 7 (shared/notes/replay-divergence.md): the hand-off that lost the race under load, made
+  // certain. The last tick before the hand-off starts with pay-1 InFlight; its replay on the target must start
+  // from exactly that state (SPEC §12 "Restore is not resume"), not from the after-a-crash Unresolved.
+  it('treasury: migrated after a tick that began with the payment InFlight, the replay on arrival verifies', async () => {
+    const wasm = await buildDemo('treasury', { PAY_PORT: server.port, PAY_EVERY_TICKS: 3, WAIT_BEFORE_PAY: 2 })
+    const A = nodes.start(join(dir.path, 'A'), ['--run-agent', wasm, ...HTTP_LOOPBACK])
+    const B = nodes.start(join(dir.path, 'B'), [...HTTP_LOOPBACK])
+    await Promise.all([A.ready(), B.ready()])
+    await waitFor('a pending GET after the POST of pay-1', () => {
+      const post = server.seen.findIndex((s) => s.method === 'POST')
+      return post >= 0 && server.seen.slice(post + 1).some((s) => s.method === 'GET') ? true : null
+    }, 60_000)
+    const moved = await runCli(['migrate', 'treasury', '--to', B.address(), '--data-dir', A.dataDir])
+    expect(moved.stderr).toBe('')
+    expect(moved.code).toBe(0)
+    expect(B.logs.some((l) => /replay divergence/.test(l.msg))).toBe(false)
+    await B.waitForLog('replay verified on arrival', (l) => l.agentId === 'treasury' && /verified/.test(l.msg), 30_000)
+    server.settleAll()
+    await B.waitForLog('reconciled on the target', (l) => l.agentId === 'treasury' && /reconciled pay-1: settled, paid 100 cents in 1 payments/.test(l.msg), 60_000)
+    expect(server.payments.get('pay-1')).toEqual({ status: 'settled', posts: 1 })
+  }, 120_000)
 })
