@@ -76,6 +76,26 @@ describe('igord resume of a raw checkpoint (issue 16 attack 5)', () => {
   })
 })
 
+describe('igord verify names a fork (SPEC §12)', () => {
+  it('resume --force of a live agent\'s copy with no peer to ask forks it, and verify says where', async () => {
+    const [nodeA, nodeB] = [data('A'), data('B')]
+    const a = await nodes.start(nodeA, ['run', agentPath('counter')]).ready()
+    await ticking(a, 'counter', 2n)
+    const copied = join(dir.path, 'copy.checkpoint')
+    await copyFile(join(nodeA, 'checkpoints', 'counter.checkpoint'), copied)
+    const tick = decodeCheckpoint(await readFile(copied)).tickNumber
+    // The operator's word against the facts: nobody is asked, so nobody can say no.
+    const b = await nodes.start(nodeB, ['resume', copied, '--wasm', agentPath('counter'), '--identity', identityFile(nodeA), '--force']).ready()
+    await ticking(b, 'counter', tick + 1n)
+    await ticking(a, 'counter', tick + 1n)
+    await Promise.all([a.stop(), b.stop()]) // final checkpoints: both sides went on
+    const result = await runCli(['verify', history(nodeA), history(nodeB)])
+    expect(result.code).toBe(1)
+    const name = `${tick.toString().padStart(10, '0')}.ckpt`
+    expect(result.stdout).toContain(`\n  - fork at tick ${tick}: ${join(history(nodeA), name)} and ${join(history(nodeB), name)}\n`)
+  })
+})
+
 describe('igord export / import (SPEC §12)', () => {
   it('export retires the agent with a complete 0600 file; import admits it at (M+1,0) on a running node; resume of the file starts one standalone; one owner throughout; verify VALID across all', async () => {
     const [nodeA, nodeB, nodeC] = [data('A'), data('B'), data('C')]
