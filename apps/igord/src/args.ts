@@ -258,14 +258,17 @@ function parseRun(args: ParsedArgs, wasmPath: string | null): StartOptions {
 }
 
 /** `igord resume <checkpoint> --wasm <wasm>` (also `--checkpoint <file>`, the reference's form). */
-function parseResume(args: ParsedArgs): StartOptions {
+function parseResume(args: ParsedArgs): StartOptions | ImportCommand {
   const positional = args.positionals[0]
   const flag = args.string('checkpoint')
   if (positional !== undefined && flag !== undefined) throw args.usage('give the checkpoint once: as the argument or with --checkpoint')
   const checkpointPath = positional ?? flag
   if (checkpointPath === undefined) throw args.usage('resume needs a checkpoint: igord resume <checkpoint> --wasm <wasm>')
   // SPEC §12: an export package carries its binary and identity; it is imported like a migration.
-  if (isPackageFile(checkpointPath)) return { ...(parseStart(args) as StartOptions), importPackage: checkpointPath }
+  if (isPackageFile(checkpointPath)) {
+    // `igord import <file>`: the running node of --data-dir is asked, else one starts with the agent.
+    return { kind: 'import', file: checkpointPath, json: false, timeoutMs: longTimeoutOf(args), start: { ...(parseStart(args) as StartOptions), importPackage: checkpointPath } }
+  }
   const wasm = args.string('wasm')
   if (wasm === undefined) throw args.usage('resume needs --wasm <wasm> (the binary the checkpoint was taken from)')
   const identityPath = args.string('identity')
