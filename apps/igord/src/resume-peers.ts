@@ -25,9 +25,10 @@ export interface ForceCheck {
  * SPEC §12 `igord resume --force`: before a raw checkpoint starts a new epoch
  * here, every known peer is asked over `/igor/authority/1.0.0` what it holds
  * for the agent, and the resume is refused if any holds it (a copy or a
- * tombstone) at the checkpoint's epoch or above. A peer that does not answer
- * cannot be heard (it may be the node that is gone for good): it is logged,
- * not waited for. The query runs from a short-lived libp2p node with this
+ * tombstone) at the checkpoint's epoch or above, or answers without saying
+ * (`unknown`: it did not accept the stake; `error`: rate-limited or busy). A
+ * peer that does not answer at all cannot be heard (it may be the node that
+ * is gone for good): it is logged, not waited for. The query runs from a short-lived libp2p node with this
  * data directory's key, stopped before the node's own network starts.
  */
 export async function askPeersBeforeForce(check: ForceCheck): Promise<void> {
@@ -74,7 +75,11 @@ export async function askPeersBeforeForce(check: ForceCheck): Promise<void> {
         : `retired ${agentId} at ${answer.Epoch.toString()}${answer.MovedTo !== null ? ` (moved to ${answer.MovedTo})` : ''}`
       throw new RunnerError('FENCED', `peer ${answer.NodeID} ${what}, not older than this checkpoint's ${epoch.toString()}; not resumed (export it on that node with 'igord export')`)
     }
-    if (answer.Held === 'error' || answer.Held === 'unknown') log.warn({ agentId, peer: reply.address }, `resume --force: ${reply.address} could not tell (${answer.Error})`)
-    else log.info({ agentId, peer: reply.address, held: answer.Held }, 'resume --force: peer holds nothing newer')
+    // A peer that answers but will not say (it does not accept this stake, or is rate-limiting) may hold the agent:
+    // --force goes ahead only past peers that are gone or that said they hold nothing newer.
+    if (answer.Held === 'error' || answer.Held === 'unknown') {
+      throw new RunnerError('FENCED', `peer ${answer.NodeID} could not tell whether it holds ${agentId} (${answer.Held}${answer.Error !== '' ? `: ${answer.Error}` : ''}); not resumed — try again, or stop asking that peer if it is gone for good`)
+    }
+    log.info({ agentId, peer: reply.address, held: answer.Held }, 'resume --force: peer holds nothing newer')
   }
 }
