@@ -284,7 +284,8 @@ export class AgentHost {
     const stored = await this.store.load(this.agentId)
     const now = performance.now()
     this.evictions = [...this.evictions.filter((at) => now - at < EVICTION_WINDOW_MS), now]
-    const solo = this.evictions.length >= EVICTIONS_BEFORE_SOLO
+    // SPEC §11 fair share: an agent whose calls need more than a shared thread gives restarts alone.
+    const solo = this.sandbox.needsOwnThread === true || this.evictions.length >= EVICTIONS_BEFORE_SOLO
     this.adopt(await this.restartSandbox(stored?.state ?? null, this.budget, solo))
     this.tickNumber = stored?.tickNumber ?? 0n
     this.lastLiveState = stored?.state ?? null
@@ -364,6 +365,15 @@ export class AgentHost {
       }
       await this.sandbox.terminate()
     })
+  }
+
+  /**
+   * Shutdown past its bound (SPEC §11: SIGTERM to exit is bounded, whatever
+   * an agent's calls take): the call in progress is stopped where it is and
+   * `stop()` goes on without a final checkpoint; the last one on disk stays.
+   */
+  abortCalls(): void {
+    void this.sandbox.terminate()
   }
 
   /** `igord recover`: the explicit action that lets a RECOVERY_REQUIRED agent tick again, at a higher generation. */
@@ -653,8 +663,10 @@ export class AgentHost {
         if (this.halted === null) await this.expire()
         return null
       }
-      if (error instanceof SandboxError && error.kind === 'evicted') {
-        // Not this agent's fault: the tick did not complete; restart from the last checkpoint and go on.
+      if (error instanceof SandboxError && (error.kind === 'evicted' || error.kind === 'moved')) {
+        // Not this agent's fault (or, moved: its state copy needs a thread of its own, SPEC §11):
+        // the tick did not complete; restart from the last checkpoint and go on.
+        if (error.kind === 'moved') this.charge(error.elapsedNs)
         await this.ensureInstance()
         return this.timing.busyIntervalMs
       }
@@ -778,7 +790,9 @@ export class AgentHost {
         break
       } catch (error) {
         // Evicted during the copy (issue 11): restarted, the state to save is the restarted one.
-        if (attempt < 3 && error instanceof SandboxError && error.kind === 'evicted') continue
+        // Moved (SPEC §11 fair share): it needed more than a shared thread gives; the slice is charged, it restarts alone.
+        if (attempt < 3 && error instanceof SandboxError && error.kind === 'moved') this.charge(error.elapsedNs)
+        if (attempt < 3 && error instanceof SandboxError && (error.kind === 'evicted' || error.kind === 'moved')) continue
         throw error
       }
     }

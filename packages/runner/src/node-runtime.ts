@@ -41,6 +41,9 @@ import type { PreparedAgent } from './wasm/index.js'
 import { EgressPolicy } from './effects/egress-policy.js'
 import { DEFAULT_HTTP_RATE } from './effects/http-rate.js'
 
+/** SPEC §11: how long shutdown waits for agents' calls in progress and final checkpoints before it stops them. */
+const SHUTDOWN_CALLS_MS = 5_000
+
 export interface NodeRuntimeOptions {
   readonly dataDir: string
   /** null disables leases (CLI `--lease-duration 0`): ticks without a lease, epoch unchanged. */
@@ -431,7 +434,11 @@ export class NodeRuntime {
   async shutdown(): Promise<void> {
     this.closed = true
     this.marker.silence() // SPEC §11: a kill -9 during the final checkpoints is the operator's, not an agent's
-    await Promise.all([...this.hosts.values()].map(async (host) => host.stop()))
+    // SPEC §11 fair share: shutdown is bounded; a call still running after SHUTDOWN_CALLS_MS is stopped there.
+    const hosts = [...this.hosts.values()]
+    const bound = setTimeout(() => { for (const host of hosts) host.abortCalls() }, SHUTDOWN_CALLS_MS)
+    await Promise.all(hosts.map(async (host) => host.stop()))
+    clearTimeout(bound)
     this.hosts.clear()
     await workerPool.close()
     this.marker.close() // no call in flight any more: nothing for the next start to count

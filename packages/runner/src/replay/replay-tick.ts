@@ -93,7 +93,7 @@ export async function replayTick(input: ReplayTickInput): Promise<ReplayOutcome>
 }
 
 /** What a busy or crowded node can cause in a replay that the live tick did not meet (SandboxError kinds). */
-const RESOURCE_FAILURES: ReadonlySet<string> = new Set(['out-of-memory', 'timeout', 'deadline', 'evicted', 'terminated', 'crashed'])
+const RESOURCE_FAILURES: ReadonlySet<string> = new Set(['out-of-memory', 'timeout', 'deadline', 'evicted', 'moved', 'terminated', 'crashed'])
 
 function exhausted(error: unknown): boolean {
   return error instanceof SandboxError && RESOURCE_FAILURES.has(error.kind)

@@ -33,9 +33,12 @@ export interface TickResult {
 /**
  * `evicted`: the agent did nothing wrong; the worker it shared with another
  * agent had to be stopped (issue 11). Its instance is gone; the node restarts
- * it from its last checkpoint.
+ * it from its last checkpoint. `moved`: its checkpoint (or a tick's state
+ * copy) needed more than its share of a shared worker thread (SPEC §11 fair
+ * share); the call was interrupted and the node restarts it from its last
+ * checkpoint in a worker of its own.
  */
-export type SandboxFailure = FailureKind | 'crashed' | 'out-of-memory' | 'terminated' | 'evicted'
+export type SandboxFailure = FailureKind | 'crashed' | 'out-of-memory' | 'terminated' | 'evicted' | 'moved'
 
 /** A tick, init or checkpoint that did not complete; the sandbox is unusable afterwards. */
 export class SandboxError extends Error {
@@ -55,9 +58,17 @@ export interface SandboxLimits {
   readonly initTimeoutMs: number
   /** `agent_checkpoint` + `agent_checkpoint_ptr`. */
   readonly checkpointTimeoutMs: number
+  /**
+   * SPEC §11 "Sharing a thread, fairly": in a worker shared with other
+   * agents, loading (start function, `agent_init`, resume) and checkpoints
+   * (and a tick's state copy) get at most this. A call that needs more is
+   * interrupted and goes on in a worker of its own, with the full deadline,
+   * before any neighbour misses a tick.
+   */
+  readonly sharedCallMs: number
 }
 
-export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { tickTimeoutMs: 100, initTimeoutMs: 10_000, checkpointTimeoutMs: 5_000 }
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { tickTimeoutMs: 100, initTimeoutMs: 10_000, checkpointTimeoutMs: 5_000, sharedCallMs: 500 }
 
 /**
  * Performs an agent's HTTP request (SPEC §13): the node side, given by the
@@ -84,6 +95,8 @@ interface Pending {
   readonly stalledAtPost: bigint
   readonly resolve: (reply: WorkerReply & { ok: true }) => void
   readonly reject: (error: SandboxError) => void
+  /** SPEC §11 fair share: an expiry of this call (`call`) or of its second phase (`phase`) is a move to a worker of its own, not a failure. */
+  readonly moveOnExpiry: 'call' | 'phase' | null
   timer: NodeJS.Timeout
   graceUntilNs: bigint | null
   /** Time the worker spent blocked on HTTP in this call (SPEC §13: forgiven by the deadline), and the start of a wait in progress. */
@@ -146,14 +159,26 @@ export class AgentSandbox implements SlotClient {
   static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock, agentsPerWorker?: number, beside?: AgentSandbox }): Promise<AgentSandbox> {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
     let perWorker = options.agentsPerWorker ?? 1
+    let beside = options.beside
+    let charged = 0n
     for (let attempt = 1; ; attempt++) {
-      const sandbox = new AgentSandbox(setup.agentId, limits, options.logger, options.stallClock ?? processStallClock(), perWorker, options.beside)
+      const sandbox = new AgentSandbox(setup.agentId, limits, options.logger, options.stallClock ?? processStallClock(), perWorker, beside)
+      // SPEC §11 fair share: in a shared worker, loading gets a small slice of the thread.
+      const deadlineMs = sandbox.shareMs(limits.initTimeoutMs)
       try {
-        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs: limits.initTimeoutMs, setup, budget: options.budget, state: options.state, stamps: sandbox.stamps.buffer })
-        sandbox.uncharged += reply.elapsedNs
+        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs, setup, budget: options.budget, state: options.state, stamps: sandbox.stamps.buffer })
+        sandbox.uncharged += reply.elapsedNs + charged
         return sandbox
       } catch (error) {
         await sandbox.terminate()
+        if (error instanceof SandboxError && error.kind === 'timeout' && deadlineMs < limits.initTimeoutMs) {
+          // Interrupted inside its worker; its neighbours lost nothing. It loads again, alone, with the full deadline (the slice is charged).
+          charged += error.elapsedNs
+          options.logger.info({ src: 'sandbox', sharedCallMs: deadlineMs }, `loading needs more than its ${deadlineMs} ms share of a shared worker thread; the agent moves to a worker of its own`)
+          perWorker = 1
+          beside = undefined
+          continue
+        }
         // Evicted while starting (a neighbour's call took the thread): not this agent's failure.
         // Start again in another slot; the third attempt gets a thread of its own.
         if (error instanceof SandboxError && error.kind === 'evicted' && attempt < 3) {
@@ -171,7 +196,17 @@ export class AgentSandbox implements SlotClient {
 
   /** True when the instance is gone through no fault of its own (a shared worker was stopped): restart it from its checkpoint. */
   get evicted(): boolean {
-    return this.dead?.kind === 'evicted'
+    return this.dead?.kind === 'evicted' || this.dead?.kind === 'moved'
+  }
+
+  /** SPEC §11 fair share: its calls need more than a shared thread gives; restart it in a worker of its own. */
+  get needsOwnThread(): boolean {
+    return this.dead?.kind === 'moved'
+  }
+
+  /** A call's deadline here: the full one in a worker of its own, at most `sharedCallMs` in a shared one (SPEC §11). */
+  private shareMs(fullMs: number): number {
+    return this.host.capacity > 1 ? Math.min(this.limits.sharedCallMs, fullMs) : fullMs
   }
 
   /** The OS thread the agent runs on (Linux; 0 when unknown): agents sharing a worker share it. */
@@ -206,7 +241,9 @@ export class AgentSandbox implements SlotClient {
     if (deadline !== null && process.hrtime.bigint() > deadline) {
       throw new SandboxError('deadline', 'lease ended before the tick was dispatched; tick refused')
     }
-    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline, snapshotDeadlineMs: this.limits.checkpointTimeoutMs, ...this.markField() }, this.limits.tickTimeoutMs)
+    const snapshotDeadlineMs = this.shareMs(this.limits.checkpointTimeoutMs)
+    const moveOnExpiry = snapshotDeadlineMs < this.limits.checkpointTimeoutMs ? 'phase' : null
+    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline, snapshotDeadlineMs, ...this.markField() }, this.limits.tickTimeoutMs, moveOnExpiry)
     return {
       more: reply.more === true,
       elapsedNs: reply.elapsedNs,
@@ -225,7 +262,8 @@ export class AgentSandbox implements SlotClient {
 
   /** The agent's serialized state (`agent_checkpoint` + `agent_checkpoint_ptr`), copied out of its memory. */
   async checkpoint(): Promise<Uint8Array> {
-    const reply = await this.request({ op: 'checkpoint', id: 0, deadlineMs: this.limits.checkpointTimeoutMs, ...this.markField() }, this.limits.checkpointTimeoutMs)
+    const deadlineMs = this.shareMs(this.limits.checkpointTimeoutMs)
+    const reply = await this.request({ op: 'checkpoint', id: 0, deadlineMs, ...this.markField() }, deadlineMs, deadlineMs < this.limits.checkpointTimeoutMs ? 'call' : null)
     this.uncharged += reply.elapsedNs
     return reply.state ?? new Uint8Array(0)
   }
@@ -299,7 +337,7 @@ export class AgentSandbox implements SlotClient {
     return this.marks === null ? {} : { marks: this.marks }
   }
 
-  private request(request: SlotlessRequest, timeoutMs: number = request.deadlineMs): Promise<WorkerReply & { ok: true }> {
+  private request(request: SlotlessRequest, timeoutMs: number = request.deadlineMs, moveOnExpiry: Pending['moveOnExpiry'] = null): Promise<WorkerReply & { ok: true }> {
     if (this.dead !== null) return Promise.reject(this.dead)
     if (this.pending !== null) return Promise.reject(new SandboxError('crashed', 'sandbox is busy (one request at a time)'))
     const id = this.nextId++
@@ -311,6 +349,7 @@ export class AgentSandbox implements SlotClient {
         stalledAtPost: this.clock.stalledNs(),
         resolve,
         reject,
+        moveOnExpiry,
         timer: setTimeout(() => this.onTimer(pending), timeoutMs),
         graceUntilNs: null,
         httpWaitNs: 0n,
@@ -374,7 +413,13 @@ export class AgentSandbox implements SlotClient {
       postedMsAgo: Number(now - pending.postedAtNs) / 1e6,
       starvationForgivenMs: pending.starvationForgivenMs
     }, `call over its ${ms} ms deadline; interrupting the agent`)
-    this.die(new SandboxError('timeout', `agent did not finish within ${ms} ms; stopped`, pending.deadlineNs))
+    const moved = pending.moveOnExpiry === 'call' || (pending.moveOnExpiry === 'phase' && phaseDeadlineNs > 0n)
+    if (moved) {
+      const shareMs = Number((phaseDeadlineNs > 0n ? phaseDeadlineNs : pending.deadlineNs) / 1_000_000n)
+      this.die(new SandboxError('moved', `the agent's state copy needs more than its ${shareMs} ms share of a shared worker thread; it restarts from its last checkpoint in a worker of its own`, BigInt(shareMs) * 1_000_000n))
+    } else {
+      this.die(new SandboxError('timeout', `agent did not finish within ${ms} ms; stopped`, pending.deadlineNs))
+    }
     // SPEC §11: interrupted inside its worker; the thread goes only if the call does not unwind.
     this.stopping ??= this.stopCall(pending.id, `${this.agentId}'s call passed its ${ms} ms deadline`)
   }

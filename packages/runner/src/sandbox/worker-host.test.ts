@@ -107,6 +107,37 @@ describe('shared workers (issue 11)', () => {
     expect(counterValue(await neighbour.checkpoint())).toBe(1n)
   })
 
+  it('fair share (SPEC §11): loading that needs more than its slice of a shared thread moves to a thread of its own; the neighbour keeps its thread and state', async () => {
+    const neighbour = await sandbox('neighbour', COUNTER, 4)
+    await neighbour.tick(1000n)
+    const SLOW_INIT = agentWat({ omit: ['agent_init'], extra: '(func (export "agent_init") (local $n i32) (local.set $n (i32.const 400000000)) (loop $l (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if $l (local.get $n))))' })
+    const slow = await sandbox('slow-init', SLOW_INIT, 4, { sharedCallMs: 50 })
+    expect(slow.alive).toBe(true)
+    expect(slow.threadId).not.toBe(neighbour.threadId)
+    await slow.tick(1000n)
+    expect(slow.takeUncharged()).toBeGreaterThanOrEqual(50_000_000n) // the interrupted slice is charged too
+    await neighbour.tick(1000n)
+    expect(neighbour.evicted).toBe(false)
+    expect(counterValue(await neighbour.checkpoint())).toBe(2n)
+  })
+
+  it('fair share (SPEC §11): a checkpoint that needs more than its slice is interrupted as "moved" (restart alone), not failed; the neighbour keeps its thread', async () => {
+    const neighbour = await sandbox('neighbour', COUNTER, 4)
+    const SLOW_CHECKPOINT = agentWat({ omit: ['agent_checkpoint'], extra: '(func (export "agent_checkpoint") (result i32) (local $n i32) (local.set $n (i32.const 400000000)) (loop $l (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if $l (local.get $n))) (i32.const 0))' })
+    const slow = await sandbox('slow-checkpoint', SLOW_CHECKPOINT, 4, { sharedCallMs: 50 })
+    expect(slow.threadId).toBe(neighbour.threadId)
+    const error = await failure(slow.checkpoint())
+    expect(error.kind).toBe('moved')
+    expect(slow.evicted).toBe(true)
+    expect(slow.needsOwnThread).toBe(true)
+    // Alone, the same checkpoint has its full deadline.
+    const alone = await sandbox('slow-alone', SLOW_CHECKPOINT, 1, { sharedCallMs: 50 })
+    await alone.checkpoint()
+    await neighbour.tick(1000n)
+    expect(neighbour.evicted).toBe(false)
+    expect(counterValue(await neighbour.checkpoint())).toBe(1n)
+  })
+
   it('backstop: a call that cannot be interrupted (blocked in a hostcall) is stopped with its thread, and the neighbours are evicted and told why', async () => {
     const neighbour = await sandbox('neighbour', COUNTER, 4)
     const BLOCKED = agentWat({
