@@ -146,6 +146,9 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     }
     network = started
     for (const address of started.addresses()) addOwnAddress(egress, address) // before any agent starts
+    // SPEC §11 fair share: peers can reach the node while its agents load (a slow one loads alone, in its own thread);
+    // "listening on" below still means "and every agent is loaded".
+    log.info({ peerId: started.peerId, addresses: started.addresses() }, `network up on ${started.addresses().join(' ')}; loading agents`)
     // SPEC §11: agents the last death was counted against load after all the others, one at a time,
     // each held until its first tick, so another death names them alone (runtime.suspects).
     const suspects = runtime.suspects
