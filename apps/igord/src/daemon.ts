@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { agentIdFor, NodeRuntime, RunnerError } from '@igor/runner'
-import type { StartOptions } from './args.js'
+import type { StartOptions } from './start-options.js'
 import { ControlServer } from './control/server.js'
 import { authorityRoute } from './control/authority-routes.js'
 import { offlineRoute } from './control/offline-routes.js'

@@ -6,7 +6,7 @@
  * http_request never connects to one.
  */
 import { EgressPolicy } from '@igor/runner'
-import type { StartOptions } from './args.js'
+import type { StartOptions } from './start-options.js'
 
 export function nodeEgress(options: Pick<StartOptions, 'httpAllow' | 'httpDeny'>): EgressPolicy {
   return EgressPolicy.parse({ allow: options.httpAllow, deny: options.httpDeny })

@@ -7,7 +7,7 @@ import { controlRequest } from './control/client.js'
 import { agentStatusJson } from './control/protocol.js'
 import type { AgentStatusJson } from './control/protocol.js'
 import { readPackageFile } from './import.js'
-import type { Io } from './main.js'
+import type { Io } from './io.js'
 
 /** `igord export <agentId> --out <file>` (SPEC §12). */
 export interface ExportCommand {

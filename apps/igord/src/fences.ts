@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { FenceStore } from '@igor/runner'
 import type { FenceEntry, FenceRow } from '@igor/runner'
 import { ControlUnavailableError, controlRequest } from './control/client.js'
-import type { Io } from './main.js'
+import type { Io } from './io.js'
 
 /** One fence as `GET /fences` and `igord fences --json` show it; u64 values are decimal strings (exact). */
 export interface FenceJson {

@@ -3,11 +3,11 @@ import { resolve } from 'node:path'
 import { DEFAULT_MAX_TRANSFER_BYTES, MigrationError, decodeAgentTransfer, incomingFromTransfer } from '@igor/migration'
 import { RunnerError } from '@igor/runner'
 import type { AgentStatus, Logger, NodeRuntime } from '@igor/runner'
-import type { StartOptions } from './args.js'
+import type { StartOptions } from './start-options.js'
 import { controlRequest, ControlUnavailableError } from './control/client.js'
 import { agentStatusJson } from './control/protocol.js'
 import type { AgentStatusJson } from './control/protocol.js'
-import type { Io } from './main.js'
+import type { Io } from './io.js'
 
 /** `igord import <file>` (SPEC §12): on the running node of `--data-dir`, or standalone (the node starts with it). */
 export interface ImportCommand {

@@ -1,5 +1,5 @@
 import { runInspect } from '@igor/inspect'
-import type { Io } from './main.js'
+import type { Io } from './io.js'
 
 /** `igord --inspect-checkpoint <file> [--inspect-wasm <file>]`: the same report as `inspect` (SPEC §9). */
 export async function runInspectCommand(command: { checkpointPath: string, wasmPath: string | null, json: boolean }, io: Io): Promise<number> {

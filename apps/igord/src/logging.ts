@@ -1,7 +1,7 @@
 import pino from 'pino'
 import type { Logger as PinoLogger } from 'pino'
 import pretty from 'pino-pretty'
-import type { LogLevel } from './args.js'
+import type { LogLevel } from './flags.js'
 
 /** What the log writes to: the SonicBoom stream `pino.destination` returns. */
 type Destination = ReturnType<typeof pino.destination>

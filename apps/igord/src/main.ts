@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseCommand, UsageError } from './args.js'
-import type { StartOptions } from './args.js'
+import { parseCommand } from './args.js'
+import { UsageError } from './flags.js'
+import type { StartOptions } from './start-options.js'
 import { controlRequest, ControlUnavailableError } from './control/client.js'
 import type { StatusJson } from './control/protocol.js'
 import { runDaemon, StartupError } from './daemon.js'
@@ -10,13 +11,11 @@ import { runVerify } from './verify.js'
 import { runMigrate } from './migrate-client.js'
 import { runSimulate } from './simulate.js'
 import { renderStatusText } from './status-format.js'
-import { versionLine } from './args.js'
+import { versionLine } from './flags.js'
 import { renderSubcommandHelp, renderUsage } from './usage.js'
 
-export interface Io {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
+import type { Io } from './io.js'
+export type { Io } from './io.js'
 
 const processIo: Io = {
   stdout: (text) => { process.stdout.write(text) },

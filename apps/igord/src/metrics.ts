@@ -4,7 +4,7 @@ import { observeMigrations } from '@igor/migration'
 import { observeRuntime, workerPool } from '@igor/runner'
 import type { AgentStatus } from '@igor/runner'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { versionLine } from './args.js'
+import { versionLine } from './flags.js'
 
 /**
  * The node's metrics in Prometheus text (SPEC §14, issue 11), served on the

@@ -1,6 +1,6 @@
 import { ControlUnavailableError, controlRequest } from './control/client.js'
 import type { MigrateResultJson, MigrationProgressJson } from './control/protocol.js'
-import type { Io } from './main.js'
+import type { Io } from './io.js'
 
 /** Packages above this size get a live progress line on a terminal (issue 11). */
 export const PROGRESS_MIN_BYTES = 1024 * 1024

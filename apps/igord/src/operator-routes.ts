@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type { NodeRuntime } from '@igor/runner'
-import type { StartOptions } from './args.js'
+import type { StartOptions } from './start-options.js'
 import { NodeMetrics, serveMetrics } from './metrics.js'
 import type { MigrationOutcome } from './metrics.js'
 import type { NodeNetwork } from './network.js'

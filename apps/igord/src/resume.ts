@@ -5,7 +5,7 @@ import type { Checkpoint } from '@igor/checkpoint-codec'
 import { formatUnixNanos } from '@igor/inspector'
 import { RunnerError, loadManifest, validateImport } from '@igor/runner'
 import type { Logger, NodeRuntime } from '@igor/runner'
-import type { StartOptions } from './args.js'
+import type { StartOptions } from './start-options.js'
 
 async function readNamed(what: string, path: string): Promise<Uint8Array> {
   try {

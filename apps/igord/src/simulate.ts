@@ -7,8 +7,8 @@
  */
 import { formatMicrocents, simulate } from '@igor/runner'
 import type { Logger, SimulationResult } from '@igor/runner'
-import { parseBudget } from './args.js'
-import type { ParsedArgs } from './args.js'
+import { parseBudget } from './flags.js'
+import type { ParsedArgs } from './flags.js'
 
 export interface SimulateIo {
   stdout: (text: string) => void

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { Logger, NodeRuntime } from '@igor/runner'
-import type { StartOptions } from './args.js'
+import type { StartOptions } from './start-options.js'
 
 /**
  * How many agents load at once. Loading one is mostly a worker thread

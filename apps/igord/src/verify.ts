@@ -1,5 +1,5 @@
 import { HistoryError, renderLineageReport, verifyHistoryDirs } from '@igor/inspector'
-import type { Io } from './main.js'
+import type { Io } from './io.js'
 
 /**
  * `igord verify <dir>…` (SPEC §12): the reference's report on stdout; exit 0

@@ -9,26 +9,11 @@
 import type { WorkerSetup } from '../sandbox/messages.js'
 import { IGOR_MODULE, WASI_MODULE } from '../wasm/abi.js'
 import { INTERRUPT_IMPORT, INTERRUPT_MODULE } from '../wasm/interrupt-checks.js'
-import type { CallState } from './call-state.js'
-import type { HttpBridge } from './http-hostcall.js'
+import type { HostcallContext } from './hostcall-context.js'
 import { IGOR_HOSTCALLS } from './igor-hostcalls.js'
-import type { AgentMemory } from './memory.js'
-import type { LineAssembler, OutputCaps } from './output-caps.js'
 import { VirtualWasi } from './virtual-wasi.js'
 
-export interface HostcallContext {
-  readonly memory: AgentMemory
-  /** The call in progress: deadline, proc_exit. */
-  readonly call: CallState
-  /** Per-call output caps (SPEC §11). */
-  readonly output: OutputCaps
-  readonly stdout: LineAssembler
-  readonly stderr: LineAssembler
-  /** The budget the node sent with the current call (microcents). */
-  readonly budget: () => bigint
-  /** The way to the node for `http_request` (SPEC §13), or null outside `agent_tick`. */
-  readonly http: () => HttpBridge | null
-}
+export type { HostcallContext } from './hostcall-context.js'
 
 export function buildImports(setup: Pick<WorkerSetup, 'capabilities' | 'usesWasi'>, context: HostcallContext): WebAssembly.Imports {
   const igor: WebAssembly.ModuleImports = {}

@@ -17,7 +17,7 @@ import type { HttpCall } from '../effects/http.js'
 import type { HttpAnswer, WorkerHttpCall } from '../sandbox/messages.js'
 import { TICK_WALL_LIMIT_MS } from '../sandbox/messages.js'
 import { monotonicNs } from './call-state.js'
-import type { HostcallContext } from './hostcalls.js'
+import type { HostcallContext } from './hostcall-context.js'
 
 const utf8 = new TextDecoder('utf-8', { fatal: false })
 
@@ -25,10 +25,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: false })
 const ANSWER_SLACK_MS = 2_000
 
 /** What the runtime provides the http group: the bridge to the main thread, or null outside a tick. */
-export interface HttpBridge {
-  /** Posts the call and blocks until the node answers (or gives up). */
-  send(call: HttpCall): HttpAnswer
-}
+export type { HttpBridge } from './hostcall-context.js'
 
 /** Sends `message` with its `port` transferred; the runtime's `post` function. */
 export type PostHttp = (message: WorkerHttpCall) => void

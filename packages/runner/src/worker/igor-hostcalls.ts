@@ -4,7 +4,7 @@
  */
 import { randomFillSync } from 'node:crypto'
 import type { CapabilityName } from '../manifest/capabilities.js'
-import type { HostcallContext } from './hostcalls.js'
+import type { HostcallContext } from './hostcall-context.js'
 import { httpHostcalls } from './http-hostcall.js'
 
 /** SPEC §5: `rand_bytes` longer than 64 MiB answers -2. */
