@@ -22,6 +22,7 @@ const SLICE = 4 * 1024 * 1024
 
 export class Base64Sink {
   private pending = ''
+  private broken = false
   private length = 0
   private readonly pieces: Uint8Array[] = []
   private size = 0
@@ -45,19 +46,47 @@ export class Base64Sink {
     this.length += text.length
     // The decoded size is known from the text: refuse before decoding past the cap.
     if (Math.floor(this.length / 4) * 3 - 2 > this.maxBytes) this.tooLarge(this.maxBytes)
-    const all = this.pending + text
-    const decodable = all.length < 8 ? 0 : (all.length - 4) - ((all.length - 4) % 4)
-    if (decodable === 0) {
-      this.pending = all
+    // A quad closed by `=` with more text after it: invalid, whatever follows (the verdict waits for the length).
+    if (this.broken) return
+    if (this.pending.length >= 4) {
+      this.broken = true
       return
     }
-    this.decode(all.slice(0, decodable), 0)
-    this.pending = all.slice(decodable)
+    let body = text
+    if (this.pending.length > 0) {
+      // Complete the pending characters to whole quads from the head of the new text (small strings only).
+      const take = Math.min(body.length, (4 - (this.pending.length % 4)) % 4)
+      const head = this.pending + body.slice(0, take)
+      body = body.slice(take)
+      this.pending = ''
+      if (body.length === 0) {
+        this.hold(head)
+        return
+      }
+      if (head.charCodeAt(head.length - 1) === 0x3d) {
+        this.broken = true
+        return
+      }
+      this.decode(head, 0)
+    }
+    this.hold(body)
+  }
+
+  /**
+   * Decodes every whole quad of `text` but keeps the last quad when it holds
+   * `=` (it may close the string) and the characters past the last quad.
+   */
+  private hold(text: string): void {
+    let whole = text.length - (text.length % 4)
+    if (whole > 0 && text.charCodeAt(whole - 1) === 0x3d) whole -= 4
+    if (whole > 0) this.decode(text.slice(0, whole), 0)
+    this.pending = text.slice(whole)
   }
 
   /** The string ended: the last quad (with its padding), and the bytes as one array that owns its memory. */
   finish(): Uint8Array {
     if (this.length % 4 !== 0) this.fail(`not base64 (length ${this.length} is not a multiple of 4)`)
+    if (this.broken) this.fail('not base64')
     const last = this.pending
     this.pending = ''
     if (last.length > 0) {
@@ -93,6 +122,45 @@ export class Base64Sink {
     this.pieces.push(out)
     this.size += expected
   }
+}
+
+/**
+ * A whole unescaped base64 string in one buffer (`src[from, to)`), decoded in
+ * place of a `Base64Sink`: the same rules, one output array, no pieces.
+ */
+export function decodeBase64Whole(
+  src: Uint8Array,
+  from: number,
+  to: number,
+  maxBytes: number,
+  fail: (reason: string) => never,
+  tooLarge: (max: number) => never,
+  ledger: Base64Ledger | null
+): Uint8Array {
+  const length = to - from
+  if (length % 4 !== 0) {
+    // As a Base64Sink would find it: its whole quads (but a last one with `=`) are decoded before the length is known.
+    let whole = length - (length % 4)
+    if (whole > 0 && src[from + whole - 1] === 0x3d) whole -= 4
+    if (whole > 0) decodeBase64Whole(src, from, from + whole, Number.MAX_SAFE_INTEGER, (reason) => fail(reason.startsWith('not base64 (') ? 'not base64' : reason), tooLarge, null)
+    fail(`not base64 (length ${length} is not a multiple of 4)`)
+  }
+  if (length === 0) return new Uint8Array(0)
+  const padding = src[to - 1] === 0x3d ? (src[to - 2] === 0x3d ? 2 : 1) : 0
+  const size = (length / 4) * 3 - padding
+  if (size > maxBytes) tooLarge(maxBytes)
+  ledger?.take(size)
+  const out = new Uint8Array(size)
+  const outBuf = Buffer.from(out.buffer)
+  let at = 0
+  for (let i = from; i < to; i += SLICE) {
+    at += outBuf.write(Buffer.from(src.buffer, src.byteOffset + i, Math.min(SLICE, to - i)).toString('latin1'), at, 'base64')
+  }
+  if (at !== size) fail('not base64')
+  const text = src.subarray(from, to)
+  if (text.indexOf(0x2d) >= 0 || text.indexOf(0x5f) >= 0) fail('not base64')
+  if (padding > 0 && (sextet(src[to - 1 - padding] as number) & (padding === 1 ? 0x03 : 0x0f)) !== 0) fail('not base64')
+  return out
 }
 
 /** Value of one standard-alphabet base64 character. */

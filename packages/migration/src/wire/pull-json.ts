@@ -150,6 +150,33 @@ export class PullJson {
     }
   }
 
+  /**
+   * Fast paths (no generator): the next non-whitespace byte if this chunk has
+   * one, not consumed; -1 when the chunk is used up (then `peekValue`).
+   */
+  peekHere(): number {
+    const buf = this.buf
+    let at = this.at
+    while (at < buf.length && isWhitespace(buf[at] as number)) at++
+    this.at = at
+    if (at >= buf.length) return -1
+    this.content = true
+    return buf[at] as number
+  }
+
+  /** The chunk being read and the position in it, for fast paths that read ahead; `skipTo` commits. */
+  get chunk(): Uint8Array {
+    return this.buf
+  }
+
+  get position(): number {
+    return this.at
+  }
+
+  skipTo(at: number): void {
+    this.at = at
+  }
+
   /** Like `peek`, but the end of input is an error. */
   * peekValue (path: string): Pull<number> {
     const c = yield * this.peek()
@@ -174,6 +201,22 @@ export class PullJson {
    */
   * string (path: string, max: number): Pull<string | null> {
     this.at++
+    // Fast path: the whole string is in this chunk, unescaped and short enough.
+    {
+      const buf = this.buf
+      const from = this.at
+      const end = Math.min(buf.length, from + max + 1)
+      let i = from
+      while (i < end) {
+        const c = buf[i] as number
+        if (c === QUOTE || c === BACKSLASH || c < 0x20) break
+        i++
+      }
+      if (i < end && buf[i] === QUOTE) {
+        this.at = i + 1
+        return Buffer.from(buf.buffer, buf.byteOffset + from, i - from).toString('utf8')
+      }
+    }
     const parts: Array<Uint8Array | string> = []
     let size = 0
     let over = false
@@ -441,7 +484,8 @@ export class PullJson {
       const buf = this.buf
       const from = this.at
       const quote = indexOf(buf, QUOTE, from)
-      const backslash = indexOf(buf, BACKSLASH, from)
+      // Only up to the quote: a whole message in one buffer must not be searched to its end per string.
+      const backslash = from + indexOf(buf.subarray(from, quote), BACKSLASH, 0)
       const stop = Math.min(quote, backslash)
       if (stop > from) sink.bytes(buf.subarray(from, stop))
       this.at = stop

@@ -1,5 +1,5 @@
 import { MigrationError } from '../errors.js'
-import { Base64Sink } from './base64-sink.js'
+import { Base64Sink, decodeBase64Whole } from './base64-sink.js'
 import { ENTRY_OVERHEAD_BYTES } from './decode-limits.js'
 import type { DecodeLimits, MemoryLedger } from './decode-limits.js'
 import type { Pull, PullJson, Recording } from './pull-json.js'
@@ -23,6 +23,8 @@ const REPLAY = 'AgentTransfer.Package.ReplayData'
 const U64_MAX = (1n << 64n) - 1n
 const I64_MAX = (1n << 63n) - 1n
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
 
 type Ctx = { p: PullJson, limits: DecodeLimits, ledger: MemoryLedger | null, hooks: DecodeHooks }
 
@@ -149,9 +151,23 @@ function * readEntries (ctx: Ctx, entries: ReplayEntry[]): Pull<void> {
     const index = entries.length
     if (index >= limits.maxReplayEntries) tooLarge(`${path}: more than ${limits.maxReplayEntries} entries`)
     const entryPath = `${path}[${index}]`
+    ctx.ledger?.take(ENTRY_OVERHEAD_BYTES)
+    if (p.peekHere() === 0x7b) {
+      const fast = entryHere(ctx, entryPath, limits.maxReplayLogBytes)
+      if (fast !== null) {
+        logBytes += 6 + fast.Payload.byteLength
+        if (logBytes > limits.maxReplayLogBytes) tooLarge(`${path}: more than ${limits.maxReplayLogBytes} bytes of observations`)
+        entries.push(fast)
+        let after = p.peekHere()
+        if (after < 0) after = yield * p.peekValue(path)
+        p.take()
+        if (after === 0x5d) return
+        if (after !== 0x2c) p.fail(path, "expected ',' or ']'", p.offset - 1)
+        continue
+      }
+    }
     let id: bigint | undefined
     let payload: Uint8Array | undefined
-    ctx.ledger?.take(ENTRY_OVERHEAD_BYTES)
     yield * members(ctx, entryPath, function * (key, seen) {
       const field = `${entryPath}.${key ?? '…'}`
       if (key === 'HostcallID') {
@@ -196,12 +212,15 @@ function * readReceipts (ctx: Ctx, path: string): Pull<RawJson> {
 /** A Go `[]byte` field: padded standard base64, or `null` (nil slice) for empty. */
 function * readBytes (ctx: Ctx, path: string, max: number): Pull<Uint8Array> {
   const { p } = ctx
-  const c = yield * p.peekValue(path)
+  let c = p.peekHere()
+  if (c < 0) c = yield * p.peekValue(path)
   if (c === 0x6e) {
     const word = yield * p.literal(path)
     if (word === 'null') return new Uint8Array(0)
   }
   if (c !== 0x22) yield * wrongType(ctx, path, 'a base64 string')
+  const whole = bytesHere(ctx, path, max)
+  if (whole !== null) return whole
   const sink = new Base64Sink(
     (reason) => refuse(`${path}: ${reason}`),
     max,
@@ -210,6 +229,51 @@ function * readBytes (ctx: Ctx, path: string, max: number): Pull<Uint8Array> {
   )
   yield * p.stringRuns(path, { bytes: (run) => sink.bytes(run), text: (text) => sink.text(text) })
   return sink.finish()
+}
+
+/** At a `"`: the field decoded at once when the whole string is in this chunk and unescaped; null otherwise. */
+function bytesHere(ctx: Ctx, path: string, max: number): Uint8Array | null {
+  const { p } = ctx
+  const buf = p.chunk
+  const from = p.position + 1
+  const quote = buf.indexOf(QUOTE, from)
+  if (quote < 0 || buf.subarray(from, quote).indexOf(BACKSLASH) >= 0) return null
+  const out = decodeBase64Whole(buf, from, quote, max, (reason) => refuse(`${path}: ${reason}`), (limit) => tooLarge(`${path}: longer than ${limit} bytes`), ctx.ledger)
+  p.skipTo(quote + 1)
+  return out
+}
+
+const ENTRY_HEAD = Buffer.from('{"HostcallID":')
+const ENTRY_PAYLOAD = Buffer.from(',"Payload":"')
+
+function startsAt(buf: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (at + prefix.length > buf.length) return false
+  for (let k = 0; k < prefix.length; k++) if (buf[at + k] !== prefix[k]) return false
+  return true
+}
+
+/**
+ * One replay entry in exactly the layout Go and this encoder write
+ * (`{"HostcallID":1,"Payload":"…"}`, all in this chunk), read without a
+ * generator; null for anything else, which the general path then reads.
+ */
+function entryHere(ctx: Ctx, entryPath: string, max: number): ReplayEntry | null {
+  const { p } = ctx
+  const buf = p.chunk
+  let i = p.position
+  if (!startsAt(buf, i, ENTRY_HEAD)) return null
+  i += ENTRY_HEAD.length
+  const digits = i
+  let id = 0
+  while (i < buf.length && i - digits < 6 && (buf[i] as number) >= 0x30 && (buf[i] as number) <= 0x39) id = id * 10 + (buf[i++] as number) - 0x30
+  if (i === digits || i - digits > 5 || (i - digits > 1 && buf[digits] === 0x30) || id > 0xffff) return null
+  if (!startsAt(buf, i, ENTRY_PAYLOAD)) return null
+  const from = i + ENTRY_PAYLOAD.length
+  const quote = buf.indexOf(QUOTE, from)
+  if (quote < 0 || buf[quote + 1] !== 0x7d || buf.subarray(from, quote).indexOf(BACKSLASH) >= 0) return null
+  const payload = decodeBase64Whole(buf, from, quote, max, (reason) => refuse(`${entryPath}.Payload: ${reason}`), (limit) => tooLarge(`${entryPath}.Payload: longer than ${limit} bytes`), ctx.ledger)
+  p.skipTo(quote + 2)
+  return { HostcallID: id, Payload: payload }
 }
 
 function * readString (ctx: Ctx, path: string, max: number): Pull<string> {
@@ -255,11 +319,13 @@ function * wrongType (ctx: Ctx, path: string, expected: string): Pull<never> {
  */
 function * members (ctx: Ctx, path: string, onMember: (key: string | null, seen: Set<string>) => Pull<void>): Pull<void> {
   const { p } = ctx
-  const c = yield * p.peekValue(path)
+  let c = p.peekHere()
+  if (c < 0) c = yield * p.peekValue(path)
   if (c !== 0x7b) yield * wrongType(ctx, path, 'an object')
   p.take()
   const seen = new Set<string>()
-  let next = yield * p.peekValue(path)
+  let next = p.peekHere()
+  if (next < 0) next = yield * p.peekValue(path)
   if (next === 0x7d) {
     p.take()
     return
@@ -267,14 +333,18 @@ function * members (ctx: Ctx, path: string, onMember: (key: string | null, seen:
   for (;;) {
     if (next !== 0x22) p.fail(path, 'expected a member name')
     const key = yield * p.string(path, ctx.limits.maxKeyBytes)
-    if ((yield * p.peekValue(path)) !== 0x3a) p.fail(path, "expected ':'")
+    let colon = p.peekHere()
+    if (colon < 0) colon = yield * p.peekValue(path)
+    if (colon !== 0x3a) p.fail(path, "expected ':'")
     p.take()
     yield * onMember(key, seen)
-    next = yield * p.peekValue(path)
+    next = p.peekHere()
+    if (next < 0) next = yield * p.peekValue(path)
     p.take()
     if (next === 0x7d) return
     if (next !== 0x2c) p.fail(path, "expected ',' or '}'", p.offset - 1)
-    next = yield * p.peekValue(path)
+    next = p.peekHere()
+    if (next < 0) next = yield * p.peekValue(path)
   }
 }
 
