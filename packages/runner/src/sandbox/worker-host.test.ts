@@ -96,7 +96,8 @@ describe('shared workers (issue 11)', () => {
     const neighbour = await sandbox('neighbour', COUNTER, 4)
     const NESTED = agentWat({ omit: ['agent_tick'], extra: '(func (export "agent_tick") (result i32) (local $i i32) (loop $a (loop $b (local.set $i (i32.const 0)) (loop $c (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $c (i32.lt_u (local.get $i) (i32.const 3)))) (br $b))) (i32.const 0))' })
     const RECURSE = agentWat({ omit: ['agent_tick'], extra: '(func $f (param i32) (result i32) (if (result i32) (i32.lt_u (local.get 0) (i32.const 2)) (then (local.get 0)) (else (i32.add (call $f (i32.sub (local.get 0) (i32.const 1))) (call $f (i32.sub (local.get 0) (i32.const 2))))))) (func (export "agent_tick") (result i32) (call $f (i32.const 60)))' })
-    for (const [name, source] of [['nested', NESTED], ['recurse', RECURSE]] as const) {
+    const HOSTCALLS = agentWat({ imports: '(import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))', memory: '(memory (export "memory") 17)', omit: ['agent_tick'], extra: '(func (export "agent_tick") (result i32) (loop $l (drop (call $random (i32.const 0) (i32.const 1048576))) (br $l)) (i32.const 0))' })
+    for (const [name, source] of [['nested', NESTED], ['recurse', RECURSE], ['hostcalls', HOSTCALLS]] as const) {
       const hog = await sandbox(name, source, 4)
       expect((await failure(hog.tick(1000n))).kind).toBe('timeout')
     }

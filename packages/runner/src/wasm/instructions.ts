@@ -23,7 +23,8 @@ export const OP = {
   call: 0x10,
   returnCall: 0x12,
   delegate: 0x18,
-  refFunc: 0xd2
+  refFunc: 0xd2,
+  misc: 0xfc
 } as const
 
 /** A (ref null ht) / (ref ht) value type: a heap type follows. */

@@ -219,6 +219,15 @@ describe('addInterruptChecks (SPEC §11 sharing a thread)', () => {
     expect(() => stopping.exports.forever!(0)).toThrow(Interrupted)
   })
 
+  it('a bulk instruction is charged by its length: a loop of 64 KiB fills polls within thousands of iterations, not millions', async () => {
+    const source = `(module (memory 1) (global $n (export "n") (mut i32) (i32.const 0))
+      (func (export "fill") (loop $l (memory.fill (i32.const 0) (i32.const 7) (i32.const 65536)) (global.set $n (i32.add (global.get $n) (i32.const 1))) (br $l))))`
+    const bytes = addInterruptChecks(await wat(source))
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { [INTERRUPT_MODULE]: { [INTERRUPT_IMPORT]: () => { throw new Interrupted('stop') } } })
+    expect(() => (instance.exports.fill as () => void)()).toThrow(Interrupted)
+    expect((instance.exports.n as WebAssembly.Global).value).toBeLessThan(10_000)
+  })
+
   it('an agent that catches the interrupt (catch_all) cannot get past its next check', async () => {
     const source = `(module
       (func $spin (loop $l (br $l)))

@@ -13,8 +13,14 @@
  * - at every function entry: fuel -= the body's weight (inline; `$charge`
  *   only when it runs out), and in functions with loops a local counter set
  *   to LOOP_QUANTUM (charged to the fuel up front);
- * - at every loop header: local -= the loop's weight, and `$charge` when the
- *   local runs out (a register decrement and a branch on the hot path).
+ * - at every loop header: local -= the loop's weight, and when the local runs
+ *   out the loop is left for a slow path outside it (`$charge`, then back in);
+ * - before every bulk memory or table instruction: fuel -= its length
+ *   operand (64 bytes or 4 entries a unit), as one instruction can fill
+ *   64 MiB.
+ *
+ * Hostcalls poll too (the worker wraps every import), so a loop around a
+ * costly hostcall is reached as well.
  *
  * A weight is the size of the code it stands for (`BYTES_PER_UNIT` bytes a
  * unit), so the time between polls is bounded by code executed, not by
@@ -195,12 +201,18 @@ function writeFuel(w: ByteWriter): void {
   w.byte(OP.end)
 }
 
-/** `$charge(units) → LOOP_QUANTUM`: fuel -= units; when it runs out, poll and refill (not refilled if the poll throws). */
+/**
+ * `$charge(units) → LOOP_QUANTUM`: fuel -= units; when it runs out, poll and
+ * refill. The fuel is set to -1 before the poll, so a poll that throws leaves
+ * it just below zero (every later check polls again, and charges cannot
+ * accumulate into a wrap-around).
+ */
 function writeCharge(w: ByteWriter, importIndex: number, fuel: number): void {
   w.sized((b) => {
     b.u32(0) // no locals
     b.byte(0x23); b.u32(fuel); b.byte(0x20); b.u32(0); b.byte(0x6b); b.byte(0x24); b.u32(fuel) // fuel -= units
     b.byte(0x23); b.u32(fuel); b.bytes([0x41, 0, 0x48, OP.if, 0x40]) // if fuel < 0
+    b.bytes([0x41, 0x7f, 0x24]); b.u32(fuel) // fuel = -1
     b.byte(OP.call); b.u32(importIndex)
     b.byte(0x41); b.paddedI32(FUEL_REFILL); b.byte(0x24); b.u32(fuel)
     b.byte(OP.end)
@@ -439,6 +451,8 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
   }
   const localsEnd = at
   const counter = locals // the loop counter, appended after every local
+  const scratch = locals + 1 // the length of a bulk instruction
+  let bulk = false
   const code = new ByteWriter(end - at + 64)
   const open: Open[] = []
   let loops = 0
@@ -511,7 +525,7 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
         const closed = open.pop()
         if (closed === undefined) {
           if (next !== end) throw new WasmFormatError(`function body ${index} has code after its final end`)
-          writeBody(w, wasm, { start, localsEnd, groups: groups.value, loops: loops > 0, bodyBytes: end - start, fuelGlobal, chargeIndex, counter }, code)
+          writeBody(w, wasm, { start, localsEnd, groups: groups.value, loops: loops > 0, extraLocals: loops > 0 || bulk, bodyBytes: end - start, fuelGlobal, chargeIndex, counter }, code)
           return
         }
         if (closed.loop) code.patchPaddedI32(closed.patchAt, weight(next - closed.at))
@@ -524,6 +538,19 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
         }
         break
       }
+      case OP.misc: {
+        // Bulk memory and table instructions cost time in proportion to their length operand (top of the
+        // stack, an i32): charged to the fuel before they run, with a poll when it runs out.
+        const shift = BULK_SHIFT[readU32(wasm, at + 1).value]
+        if (shift !== undefined) {
+          bulk = true
+          code.byte(0x22); code.u32(scratch)
+          code.byte(0x23); code.u32(fuelGlobal); code.byte(0x20); code.u32(scratch); code.bytes([0x41, shift, 0x76, 0x6b, 0x24]); code.u32(fuelGlobal)
+          code.byte(0x23); code.u32(fuelGlobal); code.bytes([0x41, 0, 0x48, OP.if, 0x40, 0x41, 0, OP.call]); code.u32(chargeIndex); code.bytes([0x1a, OP.end])
+        }
+        code.bytes(wasm.subarray(at, next))
+        break
+      }
       default:
         code.bytes(wasm.subarray(at, next))
     }
@@ -531,19 +558,26 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
   }
 }
 
+/**
+ * 0xfc instructions whose cost grows with their length operand, and the shift
+ * from that length to fuel units: memory.init/copy/fill 64 bytes a unit,
+ * table.init/copy/grow/fill 4 entries a unit.
+ */
+const BULK_SHIFT: Record<number, number> = { 8: 6, 10: 6, 11: 6, 12: 2, 14: 2, 15: 2, 17: 2 }
+
 function writeBody(
   w: ByteWriter,
   wasm: Uint8Array,
-  body: { start: number, localsEnd: number, groups: number, loops: boolean, bodyBytes: number, fuelGlobal: number, chargeIndex: number, counter: number },
+  body: { start: number, localsEnd: number, groups: number, loops: boolean, extraLocals: boolean, bodyBytes: number, fuelGlobal: number, chargeIndex: number, counter: number },
   code: ByteWriter
 ): void {
   const { fuelGlobal: fuel, chargeIndex } = body
   w.sized((b) => {
-    // Locals: the original groups, plus one i32 (the loop counter) when there are loops.
+    // Locals: the original groups, plus two i32 (the loop counter, a bulk length) when there are loops or bulk instructions.
     const firstGroup = readU32(wasm, body.start).next
-    b.u32(body.groups + (body.loops ? 1 : 0))
+    b.u32(body.groups + (body.extraLocals ? 1 : 0))
     b.bytes(wasm.subarray(firstGroup, body.localsEnd))
-    if (body.loops) b.bytes([1, I32])
+    if (body.extraLocals) b.bytes([2, I32])
     // Entry: fuel -= weight (+ the loop quantum); if fuel < 0, $charge(0) polls.
     const entryUnits = weight(body.bodyBytes) + (body.loops ? LOOP_QUANTUM : 0)
     b.byte(0x23); b.u32(fuel); b.byte(0x41); b.paddedI32(entryUnits); b.byte(0x6b); b.byte(0x24); b.u32(fuel)

@@ -9,7 +9,7 @@ import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetu
 import { CallState } from './call-state.js'
 import { markStart } from './call-marks.js'
 import { AbiError, DeadlineExceeded, LeaseEnded, ProcExit } from './errors.js'
-import { buildImports } from './hostcalls.js'
+import { buildImports, pollingImports } from './hostcalls.js'
 import { blockingHttp } from './http-hostcall.js'
 import type { HttpBridge } from './http-hostcall.js'
 import { AgentMemory } from './memory.js'
@@ -155,7 +155,7 @@ export class AgentRuntime {
     })
     this.observation = new WorkerObservation(setup.observe)
     let linear: WebAssembly.Memory | null = null
-    const imports = this.observation.wrapImports(live, setup.capabilities, () => linear)
+    const imports = pollingImports(this.observation.wrapImports(live, setup.capabilities, () => linear), () => this.call.pollInterrupt())
     const instance = new WebAssembly.Instance(setup.module, imports)
     const exports = instance.exports as unknown as AgentExports
     linear = exports.memory

@@ -28,3 +28,30 @@ export function buildImports(setup: Pick<WorkerSetup, 'capabilities' | 'usesWasi
   }
   return imports
 }
+
+/**
+ * SPEC §11 "Sharing a thread, fairly": every hostcall polls the interrupt flag
+ * before it runs, so a loop whose cost is in a hostcall (a megabyte of
+ * `random_get` per iteration) is stopped as promptly as one whose cost is
+ * its own code. `igor_internal` (the poll itself) is left as it is.
+ */
+export function pollingImports(imports: WebAssembly.Imports, poll: () => void): WebAssembly.Imports {
+  const out: WebAssembly.Imports = {}
+  for (const [module, functions] of Object.entries(imports)) {
+    if (module === INTERRUPT_MODULE) {
+      out[module] = functions
+      continue
+    }
+    const wrapped: WebAssembly.ModuleImports = {}
+    for (const [name, value] of Object.entries(functions)) {
+      wrapped[name] = typeof value === 'function'
+        ? (...args: unknown[]): unknown => {
+            poll()
+            return (value as (...a: unknown[]) => unknown)(...args)
+          }
+        : value
+    }
+    out[module] = wrapped
+  }
+  return out
+}
