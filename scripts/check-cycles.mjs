@@ -24,7 +24,7 @@ const ALLOWED = {
   '@igor/create-agent': ['@igor/sdk'],
   '@igor/inspect': ['@igor/inspector']
 }
-const APPS = new Set(['igord'])
+const APPS = new Set(['igord', 'verify-web'])
 
 function sourceFiles(dir) {
   const out = []

@@ -1,29 +1,18 @@
 import { createHash } from 'node:crypto'
 import { verifySignature } from '@igor/identity'
 import { readCheckpointHeader } from './decode.js'
-import { HASH_LENGTH, HEADER_LENGTH_V4, OFFSET_SIGNATURE } from './layout.js'
+import { HEADER_LENGTH_V4, OFFSET_SIGNATURE } from './layout.js'
+import { GENESIS_PREV_HASH } from './genesis.js'
+import { checkpointSigningDomain } from './signing-domain.js'
 
-/** The `prevHash` of the first checkpoint of a chain: 32 zero bytes (SPEC §12). */
-export const GENESIS_PREV_HASH: Uint8Array = new Uint8Array(HASH_LENGTH)
+export { GENESIS_PREV_HASH }
 
 /** `contentHash = SHA-256(whole checkpoint)` (SPEC §12): what the next checkpoint's `prevHash` holds. */
 export function checkpointContentHash(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest())
 }
 
-/**
- * The bytes a v0x04 signature covers, `bytes[0:145] ‖ state` (SPEC §12), as one
- * fresh buffer (the signature sits between the two parts, so one copy is needed).
- * `bytes` must be a v0x04 checkpoint of at least 209 bytes.
- */
-export function checkpointSigningDomain(bytes: Uint8Array): Uint8Array {
-  const stateLength = bytes.length - HEADER_LENGTH_V4
-  // Every byte is overwritten below; skip zero-filling large buffers.
-  const domain = stateLength >= 8192 ? Buffer.allocUnsafeSlow(OFFSET_SIGNATURE + stateLength) : new Uint8Array(OFFSET_SIGNATURE + stateLength)
-  domain.set(bytes.subarray(0, OFFSET_SIGNATURE), 0)
-  domain.set(bytes.subarray(HEADER_LENGTH_V4), OFFSET_SIGNATURE)
-  return domain
-}
+export { checkpointSigningDomain }
 
 // Verification needs the domain contiguous, so it copies the state once. A
 // fresh buffer per call costs page faults and GC work comparable to the copy

@@ -1,5 +1,5 @@
 import { base58btcDecode, base58btcEncode } from './base58.js'
-import { PUBLIC_KEY_LENGTH } from './ed25519.js'
+import { PUBLIC_KEY_LENGTH } from './lengths.js'
 import { IdentityError } from './errors.js'
 
 const DID_PREFIX = 'did:key:z'

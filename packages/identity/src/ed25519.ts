@@ -1,10 +1,9 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import { IdentityError } from './errors.js'
+import { PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH } from './lengths.js'
 
-export const SEED_LENGTH = 32
-export const PUBLIC_KEY_LENGTH = 32
-export const SIGNATURE_LENGTH = 64
+export { PUBLIC_KEY_LENGTH, SEED_LENGTH, SIGNATURE_LENGTH }
 
 // DER wrappers that turn raw Ed25519 bytes into keys node:crypto accepts
 // (RFC 8410): PKCS#8 for a 32-byte seed, SPKI for a 32-byte public key.

@@ -2,10 +2,13 @@ export { CheckpointError } from '@igor/checkpoint-codec'
 export type { CheckpointErrorCode } from '@igor/checkpoint-codec'
 export { STATE_PREVIEW_LENGTH, inspectCheckpoint } from './report.js'
 export type { CheckpointReport, InspectOptions, LineageReport, WasmVerification } from './report.js'
-export { renderText } from './render-text.js'
+export { renderText, wasmMismatchLine } from './render-text.js'
 export { renderJson } from './render-json.js'
 export { sha256Hex } from './sha256.js'
 export { hexDump } from './hexdump.js'
 export { formatMicrocents, formatUnixNanos, formatUnixSeconds, toHex } from './format.js'
-export { HistoryError, findForks, mergeHistories, readHistoryDir, renderLineageReport, verifyHistory, verifyHistoryDirs } from './lineage/index.js'
-export type { HistoryFile, LineageResult, LineageSegment } from './lineage/index.js'
+export {
+  HistoryError, findForks, findForksWith, mergeHistories, nodeLineageCrypto, readHistoryDir, renderLineageReport,
+  verifyHistories, verifyHistoriesWith, verifyHistory, verifyHistoryDirs, verifyHistoryWith
+} from './lineage/index.js'
+export type { HistoryFile, LineageCrypto, LineageResult, LineageSegment } from './lineage/index.js'

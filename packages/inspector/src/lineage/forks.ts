@@ -1,5 +1,6 @@
-import { checkpointContentHash, readCheckpointHeader } from '@igor/checkpoint-codec'
+import { readCheckpointHeader } from '@igor/checkpoint-codec/portable'
 import { toHex } from '../format.js'
+import type { LineageCrypto } from './crypto.js'
 import type { HistoryFile } from './verify.js'
 
 interface Node { readonly label: string, readonly tick: bigint, readonly content: string, readonly prev: string }
@@ -15,8 +16,9 @@ interface Node { readonly label: string, readonly tick: bigint, readonly content
  * hand-off's arrival), and the replaced one is never continued. So a pair is
  * a fork when both sides have a successor among the files, or when they are
  * at different ticks (a replacement is always at the same tick).
+ * Portable: `crypto` hashes (`findForks` binds node:crypto).
  */
-export function findForks(histories: readonly (readonly HistoryFile[])[]): string[] {
+export function findForksWith(histories: readonly (readonly HistoryFile[])[], crypto: LineageCrypto): string[] {
   const byContent = new Map<string, Node>()
   for (const history of histories) {
     for (const file of history) {
@@ -28,7 +30,7 @@ export function findForks(histories: readonly (readonly HistoryFile[])[]): strin
         continue // reported by the chain checks
       }
       if (header.lineage === null) continue
-      const content = toHex(checkpointContentHash(file.bytes))
+      const content = toHex(crypto.contentHash(file.bytes))
       if (byContent.has(content)) continue // the same checkpoint in two directories
       byContent.set(content, { label: file.path ?? file.name, tick: header.tickNumber, content, prev: toHex(header.lineage.prevHash) })
     }

@@ -1,8 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { HistoryFile, LineageResult } from './verify.js'
-import { mergeHistories, verifyHistory } from './verify.js'
-import { findForks } from './forks.js'
+import { verifyHistories } from './node.js'
 
 /** A history directory that cannot be verified at all: printed as `Error: <message>` (SPEC §12). */
 export class HistoryError extends Error {
@@ -56,8 +55,6 @@ export async function verifyHistoryDirs(dirs: readonly string[]): Promise<Lineag
   const histories: HistoryFile[][] = []
   // One directory at a time, so the first bad one (in the order given) is the one reported.
   for (const dir of dirs) histories.push(await readHistoryDir(dir))
-  const result = verifyHistory(mergeHistories(histories))
   // SPEC §12: a fork is named, even where the merge by name would hide one side of it.
-  const forks = findForks(histories)
-  return forks.length === 0 ? result : { ...result, errors: [...result.errors, ...forks], valid: false }
+  return verifyHistories(histories)
 }

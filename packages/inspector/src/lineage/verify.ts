@@ -1,10 +1,12 @@
 // SPEC §12 "History and `igord verify`": the checks and the report of the
 // reference's lineage verifier (internal/inspector/chain.go), line for line.
-import { CheckpointError, checkpointContentHash, checkpointSigningDomain, readCheckpointHeader } from '@igor/checkpoint-codec'
-import type { CheckpointHeader } from '@igor/checkpoint-codec'
+// Portable (no node: import): the crypto comes in as a `LineageCrypto`.
+import { CheckpointError, readCheckpointHeader } from '@igor/checkpoint-codec/portable'
+import type { CheckpointHeader } from '@igor/checkpoint-codec/portable'
 import type { Epoch } from '@igor/epoch'
-import { didKey, verifySignature } from '@igor/identity'
+import { didKey } from '@igor/identity/portable'
 import { toHex } from '../format.js'
+import type { LineageCrypto } from './crypto.js'
 
 /** One `*.ckpt` file of a history: its name and either its bytes or why it could not be read. */
 export interface HistoryFile {
@@ -65,8 +67,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  *
  * As the reference does, "first" means the first file by name even when it
  * fails to parse (then the next ones are compared against an empty chain).
+ *
+ * `crypto` does the hashing and signature checks (`verifyHistory` binds
+ * node:crypto; `@igor/inspector/browser` binds a pure JavaScript one).
  */
-export function verifyHistory(files: readonly HistoryFile[]): LineageResult {
+export function verifyHistoryWith(files: readonly HistoryFile[], crypto: LineageCrypto): LineageResult {
   const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const errors: string[] = []
   const segments: { wasmHash: string, startTick: bigint, endTick: bigint, count: number }[] = []
@@ -110,7 +115,7 @@ export function verifyHistory(files: readonly HistoryFile[]): LineageResult {
     if (lineage === null) {
       if (i > 0) errors.push(`tick ${tick}: missing lineage (not v4)`)
     } else {
-      if (!verifySignature(lineage.agentPubKey, checkpointSigningDomain(bytes), lineage.signature)) {
+      if (!crypto.verifyCheckpoint(bytes, lineage)) {
         errors.push(`tick ${tick}: INVALID signature`)
       }
       if (i > 0) {
@@ -130,7 +135,7 @@ export function verifyHistory(files: readonly HistoryFile[]): LineageResult {
       current.endTick = tick
       current.count++
     }
-    prevContentHash = checkpointContentHash(bytes)
+    prevContentHash = crypto.contentHash(bytes)
     prevTick = tick
   })
 
