@@ -91,7 +91,7 @@ export class Base64Sink {
     this.pending = ''
     if (last.length > 0) {
       const padding = last.endsWith('==') ? 2 : last.endsWith('=') ? 1 : 0
-      this.decode(last, padding)
+      if (!this.decode(last, padding)) this.fail('not base64')
       if (padding > 0) {
         const c = sextet(last.charCodeAt(last.length - 1 - padding))
         if ((c & (padding === 1 ? 0x03 : 0x0f)) !== 0) this.fail('not base64')
@@ -112,15 +112,27 @@ export class Base64Sink {
     return out
   }
 
-  private decode(text: string, padding: number): void {
-    if (text.includes('-') || text.includes('_')) this.fail('not base64')
+  /**
+   * Decodes whole quads. Bad text marks the string broken instead of failing
+   * at once, so the verdict is the same however the text was split: the length
+   * rule first, then "not base64" (`finish`); nothing more is decoded or kept.
+   */
+  private decode(text: string, padding: number): boolean {
+    if (this.broken) return false
     const expected = (text.length / 4) * 3 - padding
     this.ledger?.take(expected)
     const out = new Uint8Array(expected)
     const written = Buffer.from(out.buffer).write(text, 'base64')
-    if (written !== expected) this.fail('not base64')
+    if (written !== expected || text.includes('-') || text.includes('_')) {
+      this.ledger?.give(expected + this.size)
+      this.pieces.length = 0
+      this.size = 0
+      this.broken = true
+      return false
+    }
     this.pieces.push(out)
     this.size += expected
+    return true
   }
 }
 
@@ -138,17 +150,12 @@ export function decodeBase64Whole(
   ledger: Base64Ledger | null
 ): Uint8Array {
   const length = to - from
-  if (length % 4 !== 0) {
-    // As a Base64Sink would find it: its whole quads (but a last one with `=`) are decoded before the length is known.
-    let whole = length - (length % 4)
-    if (whole > 0 && src[from + whole - 1] === 0x3d) whole -= 4
-    if (whole > 0) decodeBase64Whole(src, from, from + whole, Number.MAX_SAFE_INTEGER, (reason) => fail(reason.startsWith('not base64 (') ? 'not base64' : reason), tooLarge, null)
-    fail(`not base64 (length ${length} is not a multiple of 4)`)
-  }
+  // The order of the verdicts is a Base64Sink's, so whole or split the same text gets the same answer.
+  if (Math.floor(length / 4) * 3 - 2 > maxBytes) tooLarge(maxBytes)
+  if (length % 4 !== 0) fail(`not base64 (length ${length} is not a multiple of 4)`)
   if (length === 0) return new Uint8Array(0)
   const padding = src[to - 1] === 0x3d ? (src[to - 2] === 0x3d ? 2 : 1) : 0
   const size = (length / 4) * 3 - padding
-  if (size > maxBytes) tooLarge(maxBytes)
   ledger?.take(size)
   const out = new Uint8Array(size)
   const outBuf = Buffer.from(out.buffer)
@@ -160,6 +167,7 @@ export function decodeBase64Whole(
   const text = src.subarray(from, to)
   if (text.indexOf(0x2d) >= 0 || text.indexOf(0x5f) >= 0) fail('not base64')
   if (padding > 0 && (sextet(src[to - 1 - padding] as number) & (padding === 1 ? 0x03 : 0x0f)) !== 0) fail('not base64')
+  if (size > maxBytes) tooLarge(maxBytes)
   return out
 }
 

@@ -101,6 +101,33 @@ describe('readAgentTransferFrom: decoded as it arrives (SPEC §7, "What a peer c
     }
   })
 
+  it('fuzz: mutated encodings give the same value or the same reason, whole or in random chunks', async () => {
+    const valid = encodeAgentTransfer(transfer({
+      WASMBinary: new Uint8Array(40), Checkpoint: new Uint8Array(9),
+      ReplayData: { PreTickState: new Uint8Array(2), TickNumber: 3n, Entries: entries(2, 3) },
+      Receipts: undefined
+    }))
+    const text = Buffer.from(valid).toString().replace('{"Package":', '{"X":[1.5e-3,"a\\u0041",{"y":null},true],"Package":')
+    const base = Buffer.from(text)
+    const mutation = fc.tuple(fc.nat({ max: base.length - 1 }), fc.constantFrom(0x22, 0x5c, 0x2c, 0x3a, 0x7b, 0x7d, 0x5b, 0x5d, 0x30, 0x2d, 0x65, 0x3d, 0x41, 0x20, 0x01, 0x6e), fc.constantFrom('set', 'insert', 'delete'))
+    await fc.assert(fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 4 }), async (mutations, sizes) => {
+      const bytes = Array.from(base)
+      for (const [at, value, op] of mutations) {
+        const i = at % Math.max(bytes.length, 1)
+        if (op === 'set') bytes[i] = value
+        else if (op === 'insert') bytes.splice(i, 0, value)
+        else bytes.splice(i, 1)
+      }
+      const input = new Uint8Array(bytes)
+      let sync: unknown
+      try { sync = decodeAgentTransfer(input) } catch (error) { sync = (error as Error).message }
+      const streamed = await read(chunked(input, sizes)).then((t) => t as unknown, (error: Error) => error.message)
+      if (typeof sync === 'string' && /end of input|empty input|after the value/.test(sync)) return // a stream reports these as TRANSFER_* or ignores trailing bytes
+      if (typeof streamed === 'string' && /^read: stream ended/.test(streamed)) return
+      expect(streamed).toEqual(sync)
+    }), { numRuns: 400 })
+  })
+
   it('reports a stream that ends early as TRANSFER_TRUNCATED / TRANSFER_EMPTY', async () => {
     const good = encodeAgentTransfer(transfer())
     expect((await refusal(read(chunked(good.subarray(0, 100), [30])))).code).toBe('TRANSFER_TRUNCATED')
