@@ -41,7 +41,7 @@ function agentSection(agent: AgentHistory): HTMLElement {
   const { rows, hops } = timeline(agent.sources)
   section.append(el('h3', { text: 'Timeline' }))
   section.append(el('ol', { className: 'hops' }, ...hops.map((hop) => el('li', {
-    text: `epoch (${hop.major},…): ticks ${hop.firstTick}→${hop.lastTick} (${hop.count} checkpoints) on ${hop.where.join(', ')}`
+    text: `epochs ${hop.firstEpoch === hop.lastEpoch ? hop.firstEpoch : `${hop.firstEpoch}…${hop.lastEpoch}`}: ticks ${hop.firstTick}→${hop.lastTick} (${hop.count} checkpoints) on ${hop.where.join(', ')}`
   }))))
   const table = el('table', { className: 'timeline' }, el('thead', {}, row(['tick', 'epoch', 'node', 'file', 'also in'], true)))
   const body = el('tbody')

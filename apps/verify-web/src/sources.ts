@@ -119,5 +119,7 @@ export function collect(inputs: readonly InputFile[]): Collected {
     agents.get(named[0] as string)?.push(...unnamed)
     agents.delete(null)
   }
-  return { agents: [...agents].map(([agentId, sources]) => ({ agentId, sources })), skipped }
+  // Directories in name order, as one would list them on igord verify's command line (on equal epochs the first wins).
+  const byLabel = (a: Source, b: Source): number => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0)
+  return { agents: [...agents].map(([agentId, sources]) => ({ agentId, sources: sources.sort(byLabel) })), skipped }
 }

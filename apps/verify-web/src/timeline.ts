@@ -13,20 +13,28 @@ export interface TimelineRow {
   /** `(M,G)`; null when the file does not parse. */
   readonly epoch: string | null
   readonly major: bigint | null
-  /** Where the chosen file came from: the node when known, else the directory. */
+  /** The node the chosen file came from (`nodeOf`). */
   readonly where: string
-  /** Other sources that had a file of this name (an older epoch, or the same checkpoint). */
+  /** Other nodes that had a file of this name (an older epoch, or the same checkpoint). */
   readonly alsoIn: readonly string[]
 }
 
 export interface Hop {
   readonly major: bigint
+  /** `(M,G)` of the run's first and last checkpoints. */
+  readonly firstEpoch: string
+  readonly lastEpoch: string
   readonly firstTick: bigint
   readonly lastTick: bigint
   readonly count: number
   readonly where: readonly string[]
 }
 
+/** The node alone (the directory when no node is known): the timeline's column. */
+export const nodeOf = (source: Source): string =>
+  source.node === null ? source.label : source.exported ? `${source.node} (export)` : source.node
+
+/** The node and the directory or file it was read from. */
 export const whereOf = (source: Source): string =>
   source.node === null ? source.label : source.exported ? `${source.node} (export ${source.label})` : `${source.node} (${source.label})`
 
@@ -36,7 +44,7 @@ export function timeline(sources: readonly Source[]): { rows: TimelineRow[], hop
   const merged = mergeHistories(sources.map((s) => s.files)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const rows = merged.map((file): TimelineRow => {
     const source = owner.get(file) as Source
-    const alsoIn = sources.filter((s) => s !== source && s.files.some((f) => f.name === file.name)).map(whereOf)
+    const alsoIn = sources.filter((s) => s !== source && s.files.some((f) => f.name === file.name)).map(nodeOf)
     let header = null
     try {
       header = file.bytes === null ? null : readCheckpointHeader(file.bytes)
@@ -48,19 +56,20 @@ export function timeline(sources: readonly Source[]): { rows: TimelineRow[], hop
       tick: header?.tickNumber ?? null,
       epoch: header?.epoch?.toString() ?? null,
       major: header?.epoch?.majorVersion ?? null,
-      where: whereOf(source),
+      where: nodeOf(source),
       alsoIn
     }
   })
-  const hops: Array<{ major: bigint, firstTick: bigint, lastTick: bigint, count: number, where: string[] }> = []
+  const hops: Array<{ major: bigint, firstEpoch: string, lastEpoch: string, firstTick: bigint, lastTick: bigint, count: number, where: string[] }> = []
   for (const row of rows) {
-    if (row.major === null || row.tick === null) continue
+    if (row.major === null || row.tick === null || row.epoch === null) continue
     const last = hops[hops.length - 1]
     if (last !== undefined && last.major === row.major) {
       last.lastTick = row.tick
+      last.lastEpoch = row.epoch
       last.count++
       if (!last.where.includes(row.where)) last.where.push(row.where)
-    } else hops.push({ major: row.major, firstTick: row.tick, lastTick: row.tick, count: 1, where: [row.where] })
+    } else hops.push({ major: row.major, firstEpoch: row.epoch, lastEpoch: row.epoch, firstTick: row.tick, lastTick: row.tick, count: 1, where: [row.where] })
   }
   return { rows, hops }
 }

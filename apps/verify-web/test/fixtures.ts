@@ -54,11 +54,12 @@ export async function igordHistory(dataDir: string, atLeast = 5): Promise<string
 const KEY = AgentIdentity.fromSeed(new Uint8Array(32).fill(9))
 const name = (tick: bigint): string => `${tick.toString().padStart(10, '0')}.ckpt`
 
-/** Signed checkpoints at `ticks`, chained from `prev`, written into `dir`. Returns their bytes. */
-export async function writeChain(dir: string, ticks: readonly bigint[], epoch: Epoch, prev: Uint8Array = GENESIS_PREV_HASH): Promise<Uint8Array[]> {
+/** Signed checkpoints at `ticks` (one epoch for all, or one each), chained from `prev`, written into `dir`. Returns their bytes. */
+export async function writeChain(dir: string, ticks: readonly bigint[], epochs: Epoch | readonly Epoch[], prev: Uint8Array = GENESIS_PREV_HASH): Promise<Uint8Array[]> {
   await mkdir(dir, { recursive: true })
   const out: Uint8Array[] = []
-  for (const tick of ticks) {
+  for (const [i, tick] of ticks.entries()) {
+    const epoch = Array.isArray(epochs) ? (epochs[i] as Epoch) : (epochs as Epoch)
     const bytes = encodeSignedCheckpoint({ budget: 1_000_000n, pricePerSecond: 1000n, tickNumber: tick, wasmHash: new Uint8Array(32).fill(0xaa), epoch, leaseExpiry: 0n, state: Uint8Array.of(Number(tick), 1, 2, 3) }, prev, KEY)
     await writeFile(join(dir, name(tick)), bytes)
     prev = checkpointContentHash(bytes)
