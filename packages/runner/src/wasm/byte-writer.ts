@@ -56,6 +56,11 @@ export class ByteWriter {
     this.bytes(inner.view())
   }
 
+  /** Empties the writer, keeping its buffer (scratch writers reused per function body). */
+  reset(): void {
+    this.length = 0
+  }
+
   view(): Uint8Array<ArrayBuffer> {
     return this.buffer.subarray(0, this.length)
   }

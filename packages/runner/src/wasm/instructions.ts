@@ -8,7 +8,7 @@
  * and an uninstrumented agent could not be interrupted without its thread.
  */
 import { RunnerError } from '../errors.js'
-import { WasmFormatError, readU32, readUnsigned, skipS33 } from './leb128.js'
+import { WasmFormatError, readU32, skipS33 } from './leb128.js'
 
 export const OP = {
   block: 0x02,
@@ -65,7 +65,7 @@ function skipMemarg(code: Uint8Array, at: number): number {
   const align = readU32(code, at)
   let next = align.next
   if ((align.value & 0x40) !== 0) next = u32(code, next)
-  return readUnsigned(code, next, 64).next
+  return skipSigned(code, next, 10) // the offset: a u64 (memory64 is refused before this pass)
 }
 
 function unwalkable(what: string, at: number): never {

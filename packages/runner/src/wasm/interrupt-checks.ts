@@ -75,7 +75,7 @@ interface Layout {
 /**
  * Returns the instrumented module. Refuses (`WASM_INVALID`) a body with an
  * instruction it cannot walk, and (`MODULE_LIMIT`) a module the checks would
- * grow past twice its size or a body past the engine's limit; structural
+ * grow past 4 times its size (+ 4 MiB) or a body past the engine's limit; structural
  * damage is `WasmFormatError`.
  */
 export function addInterruptChecks(wasm: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -87,7 +87,7 @@ export function addInterruptChecks(wasm: Uint8Array): Uint8Array<ArrayBuffer> {
   const chargeIndex = layout.importedFunctions + 1 + layout.functionTypes.length
   const fuelGlobal = layout.importedGlobals + layout.definedGlobals
   const remap = (index: number): number => (index < importIndex ? index : index + 1)
-  const ctx: Rewrite = { wasm, layout, remap, chargeIndex, fuelGlobal, maxBytes: 2 * wasm.byteLength + 64 * 1024 }
+  const ctx: Rewrite = { wasm, layout, remap, chargeIndex, fuelGlobal, maxBytes: instrumentedLimit(wasm.byteLength), code: new ByteWriter(64 * 1024), head: new ByteWriter(1024) }
 
   const out = new ByteWriter(wasm.byteLength + (wasm.byteLength >> 3) + 256)
   out.bytes(wasm.subarray(0, 8))
@@ -158,10 +158,18 @@ interface Rewrite {
   readonly chargeIndex: number
   readonly fuelGlobal: number
   readonly maxBytes: number
+  /** Scratch writers reused for every body: its code, and its locals and entry check. */
+  readonly code: ByteWriter
+  readonly head: ByteWriter
+}
+
+/** The checks may grow a module to 4 times its size (plus 4 MiB: small modules full of tiny loops); a bound on what preparing can allocate. */
+export function instrumentedLimit(inputBytes: number): number {
+  return 4 * inputBytes + 4 * 1024 * 1024
 }
 
 function tooBig(size: number, limit: number): never {
-  throw new RunnerError('MODULE_LIMIT', `module would be ${size} bytes with its interruption checks; the limit is ${limit} bytes (twice its size)`)
+  throw new RunnerError('MODULE_LIMIT', `module would be ${size} bytes with its interruption checks; the limit is ${limit} bytes (4 times its size + 4 MiB)`)
 }
 
 function writeSection(out: ByteWriter, id: number, write: (w: ByteWriter) => void): void {
@@ -453,10 +461,26 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
   const counter = locals // the loop counter, appended after every local
   const scratch = locals + 1 // the length of a bulk instruction
   let bulk = false
-  const code = new ByteWriter(end - at + 64)
+  const code = ctx.code
+  code.reset()
   const open: Open[] = []
   let loops = 0
-  const label = (depth: number): void => { code.u32(depth + addedFrames(open, depth)) }
+  let wrappedOpen = 0
+  // Instructions are copied in runs: only what changes is written piece by piece.
+  let run = at
+  const flush = (to: number): void => {
+    if (to > run) code.bytes(wasm.subarray(run, to))
+    run = to
+  }
+  /** A label immediate at `immediate`: rewritten (with the whole instruction up to it) only when frames were added in between. */
+  const relabel = (opAt: number, immediate: number, depth: number): void => {
+    const added = wrappedOpen === 0 ? 0 : addedFrames(open, depth)
+    if (added === 0) return
+    flush(opAt)
+    code.bytes(wasm.subarray(opAt, immediate))
+    code.u32(depth + added)
+    run = readU32(wasm, immediate).next
+  }
   for (;;) {
     if (at >= end) throw new WasmFormatError(`function body ${index} ends without its final end`)
     const opAt = at
@@ -464,45 +488,56 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
     const next = skipImmediates(wasm, op, at + 1)
     if (next > end) throw new WasmFormatError(`function body ${index} runs past its end`)
     switch (op) {
-      case OP.call: case OP.returnCall: case OP.refFunc:
-        code.byte(op)
-        code.u32(remap(readU32(wasm, at + 1).value))
+      case OP.call: case OP.returnCall: case OP.refFunc: {
+        const target = readU32(wasm, at + 1).value
+        if (target >= ctx.layout.importedFunctions) {
+          flush(opAt)
+          code.byte(op)
+          code.u32(remap(target))
+          run = next
+        }
         break
+      }
       case OP.br: case OP.brIf: case OP.rethrow:
-        code.byte(op)
-        label(readU32(wasm, at + 1).value)
+        relabel(opAt, at + 1, readU32(wasm, at + 1).value)
         break
       case OP.brTable: {
-        code.byte(op)
+        if (wrappedOpen === 0) break
         const count = readU32(wasm, at + 1)
+        flush(opAt)
+        code.byte(op)
         code.u32(count.value)
         let p = count.next
         for (let i = 0; i <= count.value; i++) {
           const depth = readU32(wasm, p)
-          label(depth.value)
+          code.u32(depth.value + addedFrames(open, depth.value))
           p = depth.next
         }
+        run = next
         break
       }
       case OP.loop: {
         loops += 1
         const wrapped = !loopTakesParams(wasm, at + 1, end, layout)
+        flush(opAt)
         if (wrapped) {
           // block bt ($done) · loop ($retry) · block ($slow) · the loop itself
           code.byte(OP.block); code.bytes(wasm.subarray(at + 1, next))
-          code.bytes([OP.loop, 0x40, OP.block, 0x40])
+          code.bytes(WRAPPER_OPEN)
+          wrappedOpen += 1
         }
         code.bytes(wasm.subarray(at, next))
+        run = next
         // counter -= weight; then when it is below 0: leave for the slow path ($slow), or call it in place
         code.byte(0x20); code.u32(counter)
         code.byte(0x41)
         const patchAt = code.paddedI32(1)
-        code.bytes([0x6b, 0x22]); code.u32(counter)
-        code.bytes([0x41, 0, 0x48])
+        code.byte(0x6b); code.byte(0x22); code.u32(counter)
+        code.byte(0x41); code.byte(0); code.byte(0x48)
         if (wrapped) {
-          code.bytes([OP.brIf, 1])
+          code.byte(OP.brIf); code.byte(1)
         } else {
-          code.bytes([OP.if, 0x40, 0x41]); code.paddedI32(LOOP_QUANTUM)
+          code.byte(OP.if); code.byte(0x40); code.byte(0x41); code.paddedI32(LOOP_QUANTUM)
           code.byte(OP.call); code.u32(chargeIndex)
           code.byte(0x21); code.u32(counter)
           code.byte(OP.end)
@@ -511,30 +546,28 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
         break
       }
       case OP.block: case OP.if: case OP.try:
-        code.bytes(wasm.subarray(at, next))
         open.push({ loop: false, wrapped: false, at: opAt, patchAt: 0 })
         break
-      case OP.delegate: {
+      case OP.delegate:
         open.pop() // the try it ends; its label counts from the block around it
-        code.byte(op)
-        label(readU32(wasm, at + 1).value)
+        relabel(opAt, at + 1, readU32(wasm, at + 1).value)
         break
-      }
       case OP.end: {
-        code.byte(op)
         const closed = open.pop()
+        flush(next)
         if (closed === undefined) {
           if (next !== end) throw new WasmFormatError(`function body ${index} has code after its final end`)
-          writeBody(w, wasm, { start, localsEnd, groups: groups.value, loops: loops > 0, extraLocals: loops > 0 || bulk, bodyBytes: end - start, fuelGlobal, chargeIndex, counter }, code)
+          writeBody(w, ctx.head, wasm, { start, localsEnd, groups: groups.value, loops: loops > 0, extraLocals: loops > 0 || bulk, bodyBytes: end - start, fuelGlobal, chargeIndex, counter }, code)
           return
         }
         if (closed.loop) code.patchPaddedI32(closed.patchAt, weight(next - closed.at))
         if (closed.wrapped) {
+          wrappedOpen -= 1
           // The loop's results leave by $done; the slow path refills the counter and re-enters the loop by $retry.
-          code.bytes([OP.br, 2, OP.end, 0x41]); code.paddedI32(LOOP_QUANTUM)
+          code.byte(OP.br); code.byte(2); code.byte(OP.end); code.byte(0x41); code.paddedI32(LOOP_QUANTUM)
           code.byte(OP.call); code.u32(chargeIndex)
           code.byte(0x21); code.u32(counter)
-          code.bytes([OP.br, 0, OP.end, 0x00, OP.end])
+          code.bytes(WRAPPER_CLOSE)
         }
         break
       }
@@ -544,19 +577,20 @@ function instrumentBody(w: ByteWriter, ctx: Rewrite, index: number, params: numb
         const shift = BULK_SHIFT[readU32(wasm, at + 1).value]
         if (shift !== undefined) {
           bulk = true
+          flush(opAt)
           code.byte(0x22); code.u32(scratch)
           code.byte(0x23); code.u32(fuelGlobal); code.byte(0x20); code.u32(scratch); code.bytes([0x41, shift, 0x76, 0x6b, 0x24]); code.u32(fuelGlobal)
           code.byte(0x23); code.u32(fuelGlobal); code.bytes([0x41, 0, 0x48, OP.if, 0x40, 0x41, 0, OP.call]); code.u32(chargeIndex); code.bytes([0x1a, OP.end])
         }
-        code.bytes(wasm.subarray(at, next))
         break
       }
-      default:
-        code.bytes(wasm.subarray(at, next))
     }
     at = next
   }
 }
+
+const WRAPPER_OPEN = new Uint8Array([OP.loop, 0x40, OP.block, 0x40])
+const WRAPPER_CLOSE = new Uint8Array([OP.br, 0, OP.end, 0x00, OP.end])
 
 /**
  * 0xfc instructions whose cost grows with their length operand, and the shift
@@ -567,12 +601,14 @@ const BULK_SHIFT: Record<number, number> = { 8: 6, 10: 6, 11: 6, 12: 2, 14: 2, 1
 
 function writeBody(
   w: ByteWriter,
+  b: ByteWriter,
   wasm: Uint8Array,
   body: { start: number, localsEnd: number, groups: number, loops: boolean, extraLocals: boolean, bodyBytes: number, fuelGlobal: number, chargeIndex: number, counter: number },
   code: ByteWriter
 ): void {
   const { fuelGlobal: fuel, chargeIndex } = body
-  w.sized((b) => {
+  b.reset()
+  {
     // Locals: the original groups, plus two i32 (the loop counter, a bulk length) when there are loops or bulk instructions.
     const firstGroup = readU32(wasm, body.start).next
     b.u32(body.groups + (body.extraLocals ? 1 : 0))
@@ -585,8 +621,10 @@ function writeBody(
     if (body.loops) {
       b.byte(0x41); b.paddedI32(LOOP_QUANTUM); b.byte(0x21); b.u32(body.counter)
     }
-    b.bytes(code.view())
-  })
+  }
+  w.u32(b.length + code.length)
+  w.bytes(b.view())
+  w.bytes(code.view())
 }
 
 /** Custom sections are copied, the name section with its function indices remapped (dropped if malformed: names are optional). */

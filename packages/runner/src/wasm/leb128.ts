@@ -29,9 +29,21 @@ export function readUnsigned(bytes: Uint8Array, offset: number, bits: 32 | 64): 
   throw new WasmFormatError(`integer too long at offset ${offset}`)
 }
 
+/** `readUnsigned(…, 32)` in plain numbers (no BigInt: module walks read millions of these). */
 export function readU32(bytes: Uint8Array, offset: number): Decoded<number> {
-  const { value, next } = readUnsigned(bytes, offset, 32)
-  return { value: Number(value), next }
+  let value = 0
+  let scale = 1
+  for (let i = 0; i < 5; i++) {
+    const byte = bytes[offset + i]
+    if (byte === undefined) throw new WasmFormatError(`unexpected end of module at offset ${offset + i}`)
+    value += (byte & 0x7f) * scale
+    if ((byte & 0x80) === 0) {
+      if (value > 0xffff_ffff) throw new WasmFormatError(`integer too large at offset ${offset}`)
+      return { value, next: offset + i + 1 }
+    }
+    scale *= 128
+  }
+  throw new WasmFormatError(`integer too long at offset ${offset}`)
 }
 
 /** Skips a signed LEB128 of at most 33 bits (a heap type). */
