@@ -22,8 +22,9 @@ export const DEFAULT_INBOUND_LIMITS: InboundLimits = {
   maxConcurrent: 4,
   // One largest admission plus room for small ones beside it.
   maxBufferedBytes: 256 * 1024 * 1024,
-  // A largest transfer (192 MiB of base64) decodes to at most 144 MiB: one admission never needs more than 192 MiB.
-  maxAdmissionBytes: 192 * 1024 * 1024,
+  // A largest transfer (192 MiB of base64) decodes to at most 144 MiB, plus its largest field (at most a
+  // 64 MiB binary or state) held twice while its pieces are joined, plus 256 bytes per replay entry: ≤ 233 MiB.
+  maxAdmissionBytes: 240 * 1024 * 1024,
   maxPerPeerPerMinute: 30
 }
 
