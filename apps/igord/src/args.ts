@@ -10,7 +10,7 @@ import { isPackageFile } from './package-sniff.js'
 import type { ImportCommand } from './import.js'
 import { parseSize, parseSizeAtLeast } from './size.js'
 import {
-  UsageError, FLAGS, COMMON_FLAGS, ParsedArgs, parseLogLevel, logLevelOf, timeoutOf, longTimeoutOf, dataDirOf, checkedId, parsePrice, parseByteCount, parseCount, parseAgentsPerWorker, parseBudget, parseCapabilities, egressRules, parseHostPort
+  UsageError, didYouMean, FLAGS, COMMON_FLAGS, ParsedArgs, logLevelOf, timeoutOf, longTimeoutOf, dataDirOf, checkedId, parsePrice, parseByteCount, parseCount, parseAgentsPerWorker, parseBudget, parseCapabilities, egressRules, parseHostPort
 } from './flags.js'
 import type { FlagName, FlagSpec } from './flags.js'
 import type { StartOptions } from './start-options.js'
@@ -31,10 +31,10 @@ export type { StartOptions } from './start-options.js'
 export type Command =
   | StartOptions
   | { readonly kind: 'status', readonly dataDir: string, readonly json: boolean, readonly timeoutMs: number }
-  | { readonly kind: 'migrate', readonly dataDir: string, readonly agentId: string, readonly to: string, readonly timeoutMs: number }
-  | { readonly kind: 'recover', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number, readonly ask: readonly string[] }
-  | { readonly kind: 'retire', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
-  | { readonly kind: 'release', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number }
+  | { readonly kind: 'migrate', readonly dataDir: string, readonly agentId: string, readonly to: string, readonly timeoutMs: number, readonly json: boolean }
+  | { readonly kind: 'recover', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number, readonly ask: readonly string[], readonly json: boolean }
+  | { readonly kind: 'retire', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number, readonly json: boolean }
+  | { readonly kind: 'release', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number, readonly json: boolean }
   /** SPEC §7: `igord fences [--json]` and `igord unfence <id>` (issue 16). */
   | { readonly kind: 'fences', readonly dataDir: string, readonly json: boolean, readonly timeoutMs: number }
   | { readonly kind: 'unfence', readonly dataDir: string, readonly agentId: string, readonly json: boolean, readonly timeoutMs: number }
@@ -46,7 +46,7 @@ export type Command =
   | ExportCommand
   | ImportCommand
   /** `igord verify <dir>…` (SPEC §12). */
-  | { readonly kind: 'verify', readonly dirs: readonly string[] }
+  | { readonly kind: 'verify', readonly dirs: readonly string[], readonly json: boolean }
 
 
 
@@ -124,14 +124,14 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
     summary: 'ask the running node to hand an agent to another node',
     synopsis: '<agentId> --to <multiaddr>',
     maxPositionals: 1,
-    flags: ['to', 'data-dir', 'timeout'],
+    flags: ['to', 'data-dir', 'timeout', 'json'],
     notes: '--timeout bounds each wait for the node to answer, not the whole transfer.',
     parse: (args) => {
       const agentId = args.positionals[0]
       if (agentId === undefined) throw args.usage('migrate needs an agent id: igord migrate <agentId> --to <multiaddr>')
       const to = args.string('to')
       if (to === undefined) throw args.usage('migrate needs --to <multiaddr> (the target node\'s address, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3Koo…)')
-      return { kind: 'migrate', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), to, timeoutMs: timeoutOf(args) }
+      return { kind: 'migrate', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), to, timeoutMs: timeoutOf(args), json: args.boolean('json') }
     }
   },
   // The reference's newest CLI (SPEC §12), beside ours.
@@ -184,11 +184,11 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
     summary: 'check that checkpoint histories form one signed, unbroken chain (exit 0 valid, 1 invalid)',
     synopsis: '<history-dir>...',
     maxPositionals: Number.MAX_SAFE_INTEGER,
-    flags: [],
+    flags: ['json'],
     notes: 'Give every node\'s <data-dir>/checkpoints/history/<agentId>; for one file name the higher epoch wins.',
     parse: (args) => {
       if (args.positionals.length === 0) throw args.usage('verify needs a history directory: igord verify <history-dir>...')
-      return { kind: 'verify', dirs: [...args.positionals] }
+      return { kind: 'verify', dirs: [...args.positionals], json: args.boolean('json') }
     }
   },
   inspect: {
@@ -207,44 +207,48 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
     synopsis: '<wasm>',
     maxPositionals: 1,
     flags: ['manifest', 'ticks', 'budget', 'verify', 'deterministic', 'seed'],
-    notes: 'Ends with one summary line; exit 1 when a tick, a replay or the final checkpoint round trip failed.',
+    notes: [
+      'Nothing leaves this process: http_request answers -1 (transport error) and sends nothing; no data dir, key or socket is made.',
+      '--manifest is the agent\'s capability manifest; --budget is the starting budget of this run (there is no checkpoint to resume).',
+      'Ends with one summary line; exit 1 when a tick, a replay or the final checkpoint round trip failed.'
+    ].join('\n'),
     parse: parseSimulate
   },
   recover: {
     summary: 'the explicit recovery action for an agent (SPEC §3)',
     synopsis: '<agentId> [--ask <multiaddr>]...',
     maxPositionals: 1,
-    flags: ['data-dir', 'timeout', 'ask'],
+    flags: ['data-dir', 'timeout', 'ask', 'json'],
     notes: 'With --ask: asks those peers what they hold for the agent (and fences it there) first; retires the copy here if one holds it at a higher epoch, recovers only if all fenced, else changes nothing (exit 1). --timeout defaults to 60s then.',
     parse: (args) => {
       const agentId = args.positionals[0]
       if (agentId === undefined) throw args.usage('recover needs an agent id: igord recover <agentId>')
       const ask = args.strings('ask')
       const timeoutMs = ask.length > 0 && args.string('timeout') === undefined ? 60_000 : timeoutOf(args)
-      return { kind: 'recover', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs, ask }
+      return { kind: 'recover', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs, ask, json: args.boolean('json') }
     }
   },
   retire: {
     summary: 'drop a stale copy of an agent (RECOVERY_REQUIRED or stuck in a hand-off); refused for the live owner',
     synopsis: '<agentId>',
     maxPositionals: 1,
-    flags: ['data-dir', 'timeout'],
+    flags: ['data-dir', 'timeout', 'json'],
     parse: (args) => {
       const agentId = args.positionals[0]
       if (agentId === undefined) throw args.usage('retire needs an agent id: igord retire <agentId>')
-      return { kind: 'retire', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args) }
+      return { kind: 'retire', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args), json: args.boolean('json') }
     }
   },
   release: {
     summary: 'lift the quarantine of an agent that kept killing the node (SPEC §11)',
     synopsis: '<agentId>',
     maxPositionals: 1,
-    flags: ['data-dir', 'timeout'],
+    flags: ['data-dir', 'timeout', 'json'],
     notes: 'A stored agent is resumed at once; find out why the node died first (see the README).',
     parse: (args) => {
       const agentId = args.positionals[0]
       if (agentId === undefined) throw args.usage('release needs an agent id: igord release <agentId>')
-      return { kind: 'release', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args) }
+      return { kind: 'release', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args), json: args.boolean('json') }
     }
   },
   fences: {
@@ -282,7 +286,10 @@ export function parseCommand(argv: readonly string[]): Command {
   let rest = args
   if (first !== undefined && !first.startsWith('-')) {
     if (first === 'help') return { kind: 'help', subcommand: args[1] !== undefined && args[1] in SUBCOMMANDS ? args[1] : null }
-    if (!(first in SUBCOMMANDS)) throw new UsageError(`unknown subcommand ${JSON.stringify(first)} (subcommands: ${Object.keys(SUBCOMMANDS).join(', ')})`)
+    if (!(first in SUBCOMMANDS)) {
+      const hint = didYouMean(first, [...Object.keys(SUBCOMMANDS), 'help'], (c) => `igord ${c}`)
+      throw new UsageError(`unknown subcommand ${JSON.stringify(first)}${hint === '' ? ` (subcommands: ${Object.keys(SUBCOMMANDS).join(', ')})` : hint}`)
+    }
     name = first
     rest = args.slice(1)
   }
@@ -291,7 +298,8 @@ export function parseCommand(argv: readonly string[]): Command {
   const parsed = tokenize(explicit ? name : null, name, spec, rest)
   if (parsed.boolean('help')) return { kind: 'help', subcommand: explicit ? name : null }
   if (parsed.boolean('version')) return { kind: 'version' }
-  parsed.read('log-level', 'info', parseLogLevel)
+  // IGOR_LOG_LEVEL is checked for every subcommand (issue 22: a client ignored what the daemon refused).
+  logLevelOf(parsed)
   if (parsed.positionals.length > spec.maxPositionals) {
     throw parsed.usage(`unexpected argument ${JSON.stringify(parsed.positionals[spec.maxPositionals])}`)
   }
@@ -310,6 +318,16 @@ function tokenize(helpFor: string | null, name: string, spec: SubcommandSpec, ar
     options[flag] = { type, ...(multiple === true ? { multiple } : {}), ...(short !== undefined ? { short } : {}) }
   }
   const where = name === 'start' ? 'igord' : `igord ${name}`
+  // SPEC §14: a Go-style single-dash long flag (`-checkpoint x`) would read as a cluster of short flags
+  // (-c -h …, printing help); it is refused with the spelling igord takes.
+  for (const arg of args) {
+    const single = /^-([a-zA-Z][a-zA-Z0-9-]+)(=.*)?$/.exec(arg)
+    if (single === null) continue
+    const word = single[1] as string
+    const spelled = (allowed as readonly string[]).includes(word) ? `--${word}` : null
+    const hint = spelled !== null ? `; igord spells it ${spelled}` : didYouMean(word, allowed, (c) => `--${c}`)
+    throw new UsageError(`single-dash flag ${arg.split('=')[0]} for ${where}: long flags take two dashes${hint}`, helpFor)
+  }
   const { values, positionals, tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true })
   // --help and --version answer whatever else is on the line.
   const answersAnyway = tokens.some((token) => token.kind === 'option' && (token.name === 'help' || token.name === 'version'))
@@ -319,7 +337,9 @@ function tokenize(helpFor: string | null, name: string, spec: SubcommandSpec, ar
     const known = (allowed as readonly string[]).includes(token.name)
     if (!known) {
       const elsewhere = token.name in FLAGS ? Object.keys(SUBCOMMANDS).filter((s) => (SUBCOMMANDS[s] as SubcommandSpec).flags.includes(token.name as FlagName)) : []
-      const hint = elsewhere.length > 0 ? ` (it belongs to: ${elsewhere.map((s) => `igord ${s}`).join(', ')})` : ''
+      const hint = elsewhere.length > 0
+        ? ` (it belongs to: ${elsewhere.map((s) => `igord ${s}`).join(', ')})`
+        : didYouMean(token.name, allowed, (c) => `--${c}`)
       throw new UsageError(`unknown flag ${shown} for ${where}${hint}`, helpFor)
     }
     const flagSpec = FLAGS[token.name as FlagName] as FlagSpec
@@ -383,7 +403,7 @@ function parseStart(args: ParsedArgs): Command {
     lease,
     pricePerSecond: args.read('price-per-second', 1000n, parsePrice),
     dataDir: dataDirOf(args),
-    listen: args.string('listen') ?? '/ip4/0.0.0.0/tcp/4001',
+    listen: args.string('listen') ?? '/ip4/127.0.0.1/tcp/4001',
     ...capabilitiesOf(args),
     ...egressRules(args),
     httpRate: args.read('http-rate', DEFAULT_HTTP_RATE, parseCount),

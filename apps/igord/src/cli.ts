@@ -27,9 +27,10 @@ process.on('unhandledRejection', internalError)
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
-    // Once main has resolved the node has stopped (final checkpoints written); a handle
-    // left open by a library or a worker must not keep a half-alive process around.
-    setTimeout(() => process.exit(code), 1000).unref()
+    // Once main has resolved the node has stopped (final checkpoints written) and every line is out
+    // (the logs and stdio are synchronous): exit now. A worker thread still tearing down kept the
+    // process alive about a second after "stopped" (issue 22: prompt exit).
+    setImmediate(() => process.exit(code))
   },
   internalError
 )

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { agentIdFor, NodeRuntime, RunnerError } from '@igor/runner'
 import type { StartOptions } from './start-options.js'
@@ -17,6 +18,26 @@ import { addOwnAddress, nodeEgress } from './egress.js'
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
   override readonly name = 'StartupError'
+}
+
+/**
+ * `listening on <address>`: one address to copy (issue 22) — one other nodes can reach when there is one,
+ * else this machine's — and the others after it.
+ */
+export function listeningLine(addresses: readonly string[]): string {
+  const reachable = addresses.find((a) => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a)) ?? addresses[0]
+  if (reachable === undefined) return 'listening on no address'
+  const others = addresses.filter((a) => a !== reachable)
+  return `listening on ${reachable}${others.length > 0 ? ` (also ${others.join(', ')})` : ''}`
+}
+
+async function readableFile(path: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new StartupError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`)
+  }
 }
 
 function errorBody(error: unknown): { error: { code: string, message: string } } {
@@ -38,6 +59,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   // Checked before anything is created or bound (issue 8, point 8).
   const tooLong = socketPathProblem(join(dataDir, CONTROL_SOCKET))
   if (tooLong !== null) throw new StartupError(tooLong)
+  // Issue 22: an agent file that is not there is said before a data dir, key or socket is created.
+  for (const agent of options.agents) await readableFile(agent.wasmPath)
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
 
   let runtime: NodeRuntime | null = null
@@ -61,9 +84,9 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       if (operatorReply !== null) return operatorReply
       const authority = await authorityRoute(method, path, body, runtime, network)
       if (authority !== null) return authority
-      const match = /^\/agents\/([^/]+)\/(recover|migrate|release)$/.exec(path)
       const offline = await offlineRoute(method, path, body, { runtime, nodeId: network?.peerId ?? null, log, maxTransferBytes: options.maxTransferBytes })
       if (offline !== null) return offline // SPEC §12 igord export / import
+      const match = /^\/agents\/([^/]+)\/(recover|migrate|release)$/.exec(path)
       if (method === 'POST' && match !== null && runtime !== null) {
         const agentId = decodeURIComponent(match[1] as string)
         if (match[2] === 'recover') return { status: 200, body: { agent: agentStatusJson(await runtime.recover(agentId)) } }
@@ -163,11 +186,11 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     const resumed = await runtime.resumeStoredAgents(loadConcurrency(), { skipSuspects: true })
     await startAgents(runtime, agentsToStart.filter(suspect), options.budget, log, 1)
     resumed.push(...await runtime.resumeStoredAgents(1))
+    if (runtime.recoveryCandidates().length > 0) await (await import('./export.js')).settleInterruptedExports(runtime, log) // SPEC §12: an export cut by a crash
     for (const result of resumed) {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
-    log.info({ peerId: network.peerId, addresses: network.addresses() }, `listening on ${network.addresses().join(' ')}`)
-    if (runtime.recoveryCandidates().length > 0) await (await import('./export.js')).settleInterruptedExports(runtime, log) // SPEC §12: an export cut by a crash
+    log.info({ peerId: network.peerId, addresses: network.addresses() }, listeningLine(network.addresses()))
   } catch (error) {
     if (signalled) return stopped
     await stop(1)

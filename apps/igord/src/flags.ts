@@ -51,7 +51,7 @@ export const FLAGS = {
   'lease-grace': { type: 'string', value: '<dur>', default: '10s', help: 'grace after expiry' },
   'lease-renewal-window': { type: 'string', value: '<f>', default: '0.5', help: 'renew when this fraction is left, in (0,1)' },
   'price-per-second': { type: 'string', value: '<microcents>', default: '1000', help: 'this node\'s price' },
-  listen: { type: 'string', value: '<multiaddr>', default: '/ip4/0.0.0.0/tcp/4001', help: 'libp2p listen address' },
+  listen: { type: 'string', value: '<multiaddr>', default: '/ip4/127.0.0.1/tcp/4001', help: 'libp2p listen address (this machine only by default; /ip4/0.0.0.0/tcp/4001 opens it to the network)' },
   capabilities: { type: 'string', value: '<list>', default: CAPABILITIES.join(','), help: 'capabilities this node offers; http reaches agents arriving by migration only as http+arrivals' },
   'http-allow': { type: 'string', multiple: true, value: '<cidr|host>', help: 'let agents\' http reach these (10.0.0.0/8, 127.0.0.1, *.corp.test); comma lists; repeatable' },
   'http-deny': { type: 'string', multiple: true, value: '<cidr|host>', help: 'never let agents\' http reach these (wins over --http-allow); comma lists; repeatable' },
@@ -261,3 +261,33 @@ export function parseHostPort(text: string): { host: string, port: number } {
   if (match === null || port > 65535) throw new RangeError(`must be <host>:<port>, e.g. 127.0.0.1:9464, got ${JSON.stringify(text)}`)
   return { host: (match[1] ?? match[2]) as string, port }
 }
+
+/** The closest of `candidates` to `word` (edit distance ≤ 2, or a prefix), for "did you mean" (SPEC §14). */
+export function closest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null
+  let bestDistance = Infinity
+  for (const candidate of candidates) {
+    const d = (candidate.startsWith(word) && word.length >= 3) || (candidate.includes(word) && word.length >= 5) ? 1 : editDistance(word, candidate)
+    if (d < bestDistance) { best = candidate; bestDistance = d }
+  }
+  return bestDistance <= Math.max(1, Math.min(2, Math.floor(word.length / 3))) ? best : null
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
+
+/** ` (did you mean X?)`, or nothing. */
+export function didYouMean(word: string, candidates: readonly string[], shown: (c: string) => string = (c) => c): string {
+  const hit = closest(word, candidates)
+  return hit === null ? '' : `; did you mean ${shown(hit)}?`
+}
+

@@ -5,6 +5,6 @@ import type { Io } from './io.js'
 export async function runInspectCommand(command: { checkpointPath: string, wasmPath: string | null, json: boolean }, io: Io): Promise<number> {
   return await runInspect(
     { checkpointPath: command.checkpointPath, wasmPath: command.wasmPath ?? undefined, json: command.json },
-    { stdout: { write: (text: string) => io.stdout(text) }, stderr: { write: (text: string) => io.stderr(text) } }
+    { stdout: { write: (text: string) => io.stdout(text) }, stderr: { write: (text: string) => io.stderr(text) }, program: 'igord' }
   )
 }

@@ -29,7 +29,7 @@ describe('run / resume / verify / inspect', () => {
   })
 
   it('verify takes several directories; inspect takes --wasm and --json on either side', () => {
-    expect(parseCommand(['verify', 'a', '--log-level', 'warn', 'b', 'c'])).toEqual({ kind: 'verify', dirs: ['a', 'b', 'c'] })
+    expect(parseCommand(['verify', 'a', '--log-level', 'warn', 'b', 'c'])).toEqual({ kind: 'verify', dirs: ['a', 'b', 'c'], json: false })
     expect(() => parseCommand(['verify'])).toThrow(UsageError)
     expect(parseCommand(['inspect', '--json', 'c.ckpt', '--wasm', 'a.wasm'])).toEqual({ kind: 'inspect', checkpointPath: 'c.ckpt', wasmPath: 'a.wasm', json: true })
     expect(parseCommand(['inspect', 'c.ckpt'])).toEqual({ kind: 'inspect', checkpointPath: 'c.ckpt', wasmPath: null, json: false })

@@ -40,6 +40,19 @@ export function ignoreBrokenStdio(): void {
   }
 }
 
+/** Log fields that carry Unix nanoseconds (u64 as decimal strings). */
+const NS_TIME_FIELDS = ['leaseExpiry', 'retiredAtNs', 'updatedAtNs', 'expiresAtNs', 'writtenAtNs']
+
+/** `1733486103123456789` → `2024-12-06T12:35:03.123456789Z`; anything else as it is. */
+export function isoFromNs(value: unknown): string {
+  const text = String(value)
+  if (!/^\d{1,20}$/.test(text)) return text
+  const ns = BigInt(text)
+  if (ns === 0n) return '0 (none)'
+  const iso = new Date(Number(ns / 1_000_000n)).toISOString()
+  return `${iso.slice(0, 19)}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`
+}
+
 /**
  * SPEC §6 logs: one JSON object per line by default, `--log-format pretty` for
  * people; `--log-level` / IGOR_LOG_LEVEL (SPEC §14). 64-bit values are logged as decimal strings by the callers.
@@ -53,6 +66,8 @@ export function createLogger(format: 'json' | 'pretty', fd = 1, level: LogLevel 
       ignore: 'pid,hostname,src,agentId',
       messageFormat: '{if agentId}[{agentId}] {end}{msg}',
       singleLine: true,
+      // Issue 22: wall-clock nanoseconds read as times for people (the JSON logs keep the exact decimal).
+      customPrettifiers: Object.fromEntries(NS_TIME_FIELDS.map((field) => [field, (value: unknown) => isoFromNs(value)])),
       sync: true,
       destination: safeDestination(fd)
     }))

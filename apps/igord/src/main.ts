@@ -41,7 +41,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'inspect':
         return await runInspectCommand(command, io)
       case 'verify':
-        return await runVerify(command.dirs, io)
+        return await runVerify(command.dirs, io, command.json)
       case 'simulate':
         return await runSimulate(command, io)
       case 'status': {
@@ -54,11 +54,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/recover`, command.ask.length > 0 ? { ask: command.ask } : undefined, command.timeoutMs)
         if (reply.status !== 200) return refused(io, reply.body)
         const agent = reply.body.agent
-        if (reply.body.action === 'retire') {
-          io.stdout(`retired the stale copy of ${command.agentId}: peer ${reply.body.peer} holds it at a higher epoch\n`)
-          return 0
-        }
-        io.stdout(`recovered ${agent.agentId}: ${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})\n`)
+        const retired = reply.body.action === 'retire'
+        if (command.json) io.stdout(`${JSON.stringify({ action: retired ? 'retired' : 'recovered', agent, ...(retired ? { peer: reply.body.peer } : {}) })}\n`)
+        else if (retired) io.stdout(`retired the stale copy of ${command.agentId}: peer ${reply.body.peer} holds it at a higher epoch\n`)
+        else io.stdout(`recovered ${agent.agentId}: ${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})\n`)
         return 0
       }
       case 'release': {
@@ -66,14 +65,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/release`, undefined, command.timeoutMs)
         if (reply.status !== 200) return refused(io, reply.body)
         const agent = reply.body.agent
-        io.stdout(`released ${agent.agentId}: ${agent.halted === null ? `${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})` : agent.halted}\n`)
+        io.stdout(command.json ? `${JSON.stringify({ action: 'released', agent })}\n` : `released ${agent.agentId}: ${agent.halted === null ? `${agent.state} at (${agent.majorVersion},${agent.leaseGeneration})` : agent.halted}\n`)
         return 0
       }
       case 'retire': {
         const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/retire`, undefined, command.timeoutMs)
         if (reply.status !== 200) return refused(io, reply.body)
         const agent = reply.body.agent
-        io.stdout(`retired ${agent.agentId} here: tombstone at (${agent.majorVersion},${agent.leaseGeneration})\n`)
+        io.stdout(command.json ? `${JSON.stringify({ action: 'retired', agent })}\n` : `retired ${agent.agentId} here: tombstone at (${agent.majorVersion},${agent.leaseGeneration})\n`)
         return 0
       }
       case 'migrate':

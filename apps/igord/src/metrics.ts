@@ -17,7 +17,6 @@ export class NodeMetrics {
   readonly registry = new Registry()
   private readonly unsubscribe: Array<() => void> = []
   /** Halts already counted, by agent id (the reason they were counted with). */
-  private readonly seenHalts = new Map<string, string>()
   private readonly halts: Counter<'reason'>
   private readonly migrations: Counter<'outcome'>
   private readonly migrationSeconds: Histogram<'outcome'>
@@ -41,7 +40,6 @@ export class NodeMetrics {
           agents.inc({ state: row.state })
           if (row.halted !== null && row.state !== 'RETIRED') halted.inc({ reason: haltClass(row.halted) })
         }
-        this.countHalts(rows)
       })().finally(() => { scrape = null })
       await scrape
     }
@@ -65,7 +63,7 @@ export class NodeMetrics {
         for (const { kind } of refusedAtDoor()) this.inc({ kind })
       }
     })
-    this.halts = new Counter({ name: 'igor_halts_total', help: 'Agents seen halted, by reason class (counted once per halt, when a scrape first sees it)', labelNames: ['reason'], registers })
+    this.halts = new Counter({ name: 'igor_halts_total', help: 'Agents halted, by reason class (counted when the halt happens)', labelNames: ['reason'], registers })
 
     const ticks = new Counter({ name: 'igor_ticks_total', help: 'Ticks completed on this node', registers })
     const tickSeconds = new Histogram({
@@ -98,7 +96,9 @@ export class NodeMetrics {
         checkpointSeconds.observe(ms / 1000)
       },
       onRenewal: () => renewals.inc(),
-      onEviction: () => evictions.inc()
+      onEviction: () => evictions.inc(),
+      // Issue 22: counted where the halt happens, not when a scrape sees it (a retirement is not a halt).
+      onHalt: (_agentId, reason) => { if (!reason.startsWith('retired:')) this.halts.inc({ reason: haltClass(reason) }) }
     }))
 
     this.migrations = new Counter({ name: 'igor_migrations_total', help: 'Hand-offs this node started as the source, by outcome', labelNames: ['outcome'], registers })
@@ -145,18 +145,6 @@ export class NodeMetrics {
     for (const off of this.unsubscribe.splice(0)) off()
   }
 
-  private countHalts(rows: readonly AgentStatus[]): void {
-    const now = new Set<string>()
-    for (const row of rows) {
-      if (row.halted === null || row.state === 'RETIRED') continue
-      now.add(row.agentId)
-      if (this.seenHalts.get(row.agentId) === row.halted) continue
-      this.seenHalts.set(row.agentId, row.halted)
-      this.halts.inc({ reason: haltClass(row.halted) })
-    }
-    // An agent that ticks again (recovered, released) may halt again later and is counted again.
-    for (const agentId of this.seenHalts.keys()) if (!now.has(agentId)) this.seenHalts.delete(agentId)
-  }
 }
 
 const MIGRATION_OUTCOMES = ['completed', 'refused', 'unknown', 'failed'] as const

@@ -11,6 +11,8 @@ export interface MigrateCommand {
   readonly agentId: string
   readonly to: string
   readonly timeoutMs: number
+  /** One JSON object on stdout instead of the summary line (no progress line either). */
+  readonly json?: boolean
 }
 
 /**
@@ -41,7 +43,7 @@ export async function runMigrate(command: MigrateCommand, io: Io, tty: boolean =
         throw new ControlUnavailableError(`${(error as Error).message.replace(/ — try again or raise --timeout$/, '')}; it stopped answering during the hand-off of ${agentId}, which may still finish — check \`igord status\``)
       }
       const progress = reply.status === 200 ? reply.body as MigrationProgressJson : null
-      if (tty && progress !== null && progress.total !== null && progress.total > PROGRESS_MIN_BYTES && !done) {
+      if (tty && command.json !== true && progress !== null && progress.total !== null && progress.total > PROGRESS_MIN_BYTES && !done) {
         io.stderr(`\r\x1b[K${renderProgress(agentId, progress.sent, progress.total, progress.ms)}`)
         shown = true
       }
@@ -63,7 +65,7 @@ export async function runMigrate(command: MigrateCommand, io: Io, tty: boolean =
     io.stderr(`igord: ${(reply.body as { error?: { message?: string } }).error?.message ?? 'the node refused the request'}\n`)
     return 1
   }
-  io.stdout(`${renderSummary(reply.body as MigrateResultJson)}\n`)
+  io.stdout(command.json === true ? `${JSON.stringify(reply.body)}\n` : `${renderSummary(reply.body as MigrateResultJson)}\n`)
   return 0
 }
 

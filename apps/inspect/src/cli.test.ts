@@ -66,7 +66,7 @@ function expectOneLineFailure(result: ReturnType<typeof run>, pattern: RegExp): 
   expect(result.stdout).toBe('')
   const lines = result.stderr.trimEnd().split('\n')
   expect(lines).toHaveLength(1)
-  expect(lines[0]).toMatch(/^inspect: /)
+  expect(lines[0]).toMatch(/^igor-inspect: /)
   expect(lines[0]).toMatch(pattern)
   expect(result.stderr).not.toMatch(/\n\s+at /)
 }
@@ -167,9 +167,18 @@ describe('inspect CLI: reports', () => {
     expect(r.code).toBe(1)
     expect(r.stdout).toContain(`WASM Verified:    NO (mismatch with ${file('other.wasm')})\n`)
     expect(r.stdout).toContain('Checkpoint Inspector')
+    // Issue 22: the report is the reference's; the actual hash is one line on stderr.
+    expect(r.stdout).not.toContain('WASM Actual Hash')
+    expect(r.stderr).toMatch(/^WASM Actual Hash: [0-9a-f]{64}\n$/)
     const json = run(file('v3.checkpoint'), '--json', '--wasm', file('other.wasm'))
     expect(json.code).toBe(1)
     expect(JSON.parse(json.stdout).wasmVerified.matches).toBe(false)
+  })
+
+  it('prints its version on --version and exits 0 (issue 22)', () => {
+    const r = run('--version')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^igor-inspect \d+\.\d+\.\d+ \(node v\d+\.\d+\.\d+\)\n$/)
   })
 
   it('prints usage on --help and exits 0', () => {
@@ -218,12 +227,12 @@ describe('inspect CLI: failures are one line, no stack trace', () => {
     const r = run(file('v3.checkpoint'), '--frobnicate')
     expect(r.code).toBe(2)
     const lines = r.stderr.trimEnd().split('\n')
-    expect(lines).toEqual(["inspect: Unknown option '--frobnicate'", 'usage: igor-inspect <checkpoint> [--wasm <agent.wasm>] [--json]'])
+    expect(lines).toEqual(["igor-inspect: Unknown option '--frobnicate'", 'usage: igor-inspect <checkpoint> [--wasm <agent.wasm>] [--json] | --version'])
   })
 
   it('no checkpoint argument, or two: exit 2', () => {
     expect(run().code).toBe(2)
-    expect(run('--json').stderr).toMatch(/^inspect: missing <checkpoint> argument\n/)
+    expect(run('--json').stderr).toMatch(/^igor-inspect: missing <checkpoint> argument\n/)
     expect(run(file('v3.checkpoint'), file('v2.checkpoint')).code).toBe(2)
     expect(run(file('v3.checkpoint'), '--wasm').code).toBe(2)
   })

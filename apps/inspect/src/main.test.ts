@@ -36,7 +36,7 @@ describe('runInspect / main', () => {
     writeFileSync(path, Uint8Array.of(0xff))
     const c = capture()
     expect(await main([path, '--json'], c.io)).toBe(1)
-    expect(c.err()).toBe(`inspect: ${path}: unsupported checkpoint version 0xff (expected 0x02, 0x03 or 0x04)\n`)
+    expect(c.err()).toBe(`igor-inspect: ${path}: unsupported checkpoint version 0xff (expected 0x02, 0x03 or 0x04)\n`)
     expect(c.out()).toBe('')
   })
 })

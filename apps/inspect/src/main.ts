@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { EXIT_OK, EXIT_USAGE, USAGE, fail } from './io.js'
 import type { InspectIo } from './io.js'
@@ -20,7 +21,8 @@ export async function main(argv: readonly string[], io: InspectIo): Promise<numb
       options: {
         wasm: { type: 'string' },
         json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' }
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' }
       }
     })
   } catch (error) {
@@ -33,7 +35,17 @@ export async function main(argv: readonly string[], io: InspectIo): Promise<numb
     io.stdout.write(`${USAGE}\n`)
     return EXIT_OK
   }
+  if (values.version === true) {
+    io.stdout.write(`${versionLine()}\n`)
+    return EXIT_OK
+  }
   if (positionals.length === 0) return usageError(io, 'missing <checkpoint> argument')
   if (positionals.length > 1) return usageError(io, `unexpected argument ${positionals[1]}`)
   return runInspect({ checkpointPath: positionals[0] as string, wasmPath: values.wasm, json: values.json }, io)
+}
+
+/** `igor-inspect 0.x.y (node v20…)`, like `igord --version` (issue 22). */
+export function versionLine(): string {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return `igor-inspect ${version} (node ${process.version})`
 }

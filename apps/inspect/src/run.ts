@@ -1,4 +1,4 @@
-import { CheckpointError, inspectCheckpoint, renderJson, renderText } from '@igor/inspector'
+import { CheckpointError, inspectCheckpoint, renderJson, renderText, wasmMismatchLine } from '@igor/inspector'
 import type { InspectOptions } from '@igor/inspector'
 import { EXIT_FAILURE, EXIT_OK, fail } from './io.js'
 import type { InspectIo } from './io.js'
@@ -23,6 +23,9 @@ export async function runInspect(request: InspectRequest, io: InspectIo): Promis
     }
     const report = inspectCheckpoint(bytes, options)
     io.stdout.write(request.json === true ? renderJson(report) : renderText(report))
+    // SPEC §10: a mismatch names both hashes — the expected one in the report, the actual one here.
+    const mismatch = request.json === true ? null : wasmMismatchLine(report)
+    if (mismatch !== null) io.stderr.write(mismatch)
     // SPEC §8: a WASM mismatch is reported, and the exit code says so.
     return report.wasmVerified?.matches === false ? EXIT_FAILURE : EXIT_OK
   } catch (error) {

@@ -39,9 +39,9 @@ export function renderText(report: CheckpointReport): string {
   lines.push(line('State Size', `${report.stateSize} bytes`))
   const wasm = report.wasmVerified
   if (wasm !== null) {
+    // The report is the reference's, line for line; the actual hash of a mismatching module goes to stderr
+    // (`wasmMismatchLine`), so both hashes are named (SPEC §10) without an extra report line (issue 22).
     lines.push(line('WASM Verified', wasm.matches ? `YES (matches ${wasm.path})` : `NO (mismatch with ${wasm.path})`))
-    // SPEC §10 asks a hash mismatch to name both hashes; the expected one is the WASM Hash line.
-    if (!wasm.matches) lines.push(line('WASM Actual Hash', wasm.actualHash))
   }
   if (report.stateSize > 0) {
     // SPEC §8: line for line the reference's dump, each line indented by two spaces.
@@ -51,4 +51,10 @@ export function renderText(report: CheckpointReport): string {
   }
   if (lineage !== null) lines.push(line('Agent DID', lineage.agentDid))
   return `${lines.join('\n')}\n`
+}
+
+/** `WASM Actual Hash: <64 hex>` for a mismatching module (stderr), or null when it matches or was not given. */
+export function wasmMismatchLine(report: CheckpointReport): string | null {
+  const wasm = report.wasmVerified
+  return wasm === null || wasm.matches ? null : `${line('WASM Actual Hash', wasm.actualHash)}\n`
 }

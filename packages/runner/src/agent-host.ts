@@ -216,7 +216,7 @@ export class AgentHost {
     this.httpRate = init.egress !== undefined ? new HttpRateLimiter(init.egress.ratePerSecond) : null
     this.attachHttp()
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
-      this.halted = init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`'
+      this.haltWith(init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`')
     }
   }
 
@@ -413,7 +413,7 @@ export class AgentHost {
       await this.store.writeTombstone(this.agentId, { agentId: this.agentId, epoch, movedTo, retiredAtNs: this.nowNs(), ...this.agentKey() })
       await this.store.writeAuthority(this.agentId, { state: AuthorityState.RETIRED, epoch, updatedAtNs: this.nowNs(), reason: why, peer: movedTo })
       this.shown = { ...this.shown, state: AuthorityState.RETIRED }
-      this.halted = `retired: ${why}`
+      this.haltWith(`retired: ${why}`)
       await this.store.delete(this.agentId)
       await this.store.deleteModule(this.agentId)
       // SPEC §12: the identity file goes only now, with the agent RETIRED here.
@@ -441,7 +441,7 @@ export class AgentHost {
       this.cancelTimer()
       this.verifier?.close()
       this.shown = { ...this.shown, state: AuthorityState.RETIRED }
-      this.halted = `retired: ${why}`
+      this.haltWith(`retired: ${why}`)
       await this.sandbox.terminate().catch(() => undefined)
       this.log.warn({ epoch: this.lease.epoch.toString() }, `stale copy retired: ${why}`)
       return result
@@ -451,6 +451,13 @@ export class AgentHost {
   /** SPEC §7: the key a tombstone keeps, so only this agent can come back under its id. */
   private agentKey(): { agentKey?: string } {
     return this.lineage !== undefined ? { agentKey: this.lineage.identity.publicKeyHex } : {}
+  }
+
+  /** Every halt goes through here, so it is counted when it happens (issue 22: not when a scrape sees it). */
+  private haltWith(reason: string): void {
+    if (this.halted === reason) return
+    this.halted = reason
+    runtimeEvents.halt(this.agentId, reason)
   }
 
   // ── hand-off, source side (SPEC §7) ─────────────────────────────────────────
@@ -583,7 +590,7 @@ export class AgentHost {
       // Cannot make the revert durable: do not tick on an authority the disk does not show.
       const why = `hand-off reverted but not persisted: ${(error as Error).message}`
       this.lease.enterRecovery(why)
-      this.halted = why
+      this.haltWith(why)
       await this.writeAuthority(why).catch(() => undefined)
       throw error
     }
@@ -596,7 +603,7 @@ export class AgentHost {
   async failHandoff(reason: string): Promise<void> {
     await this.mutex.run(async () => {
       this.lease.enterRecovery(reason)
-      this.halted = reason
+      this.haltWith(reason)
       await this.writeAuthority(reason)
       this.log.error({ reason }, 'hand-off outcome unknown; agent needs explicit recovery')
     })
@@ -674,7 +681,7 @@ export class AgentHost {
         // The instance is gone or suspect; its last good checkpoint stays on disk.
         // SPEC §11: the failed call is still charged (a missed deadline in full).
         this.charge(error.elapsedNs + this.sandbox.takeUncharged())
-        this.halted = `tick failed: ${error.message}`
+        this.haltWith(`tick failed: ${error.message}`)
         this.log.error({ kind: error.kind, tickNumber: this.tickNumber.toString() }, `agent halted: ${error.message}; last good checkpoint kept`)
         return null
       }
@@ -740,7 +747,7 @@ export class AgentHost {
     this.lease.enterRecovery(reason)
     this.cancelTimer()
     await this.writeAuthority(reason)
-    this.halted = reason
+    this.haltWith(reason)
     await this.trySaveCheckpoint('lease expiry')
     this.log.error({ epoch: this.lease.epoch.toString() }, 'lease expired beyond grace; agent stopped until recovered')
   }
@@ -757,13 +764,13 @@ export class AgentHost {
     // Nothing ticks meanwhile: this runs under the mutex and the timer is cancelled.
     this.cancelTimer()
     await this.trySaveCheckpoint(reason)
-    this.halted = reason
+    this.haltWith(reason)
     this.log.warn({ tickNumber: this.tickNumber.toString(), budget: this.budget.toString() }, `agent halted: ${reason}`)
   }
 
   private haltOnError(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error)
-    this.halted = `stopped: ${message}`
+    this.haltWith(`stopped: ${message}`)
     this.log.error({ code: (error as { code?: string }).code }, `agent halted: ${message}`)
   }
 

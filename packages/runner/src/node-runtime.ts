@@ -19,6 +19,7 @@ import { describeReplayOutcome, replayTick } from './replay/replay-tick.js'
 import { RunnerError } from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
+import { runtimeEvents } from './observer.js'
 import { CAPABILITIES, EMPTY_MANIFEST, loadManifest, parseManifest } from './manifest/index.js'
 import type { CapabilityName, Manifest } from './manifest/index.js'
 import { AgentSandbox, SandboxError } from './sandbox/agent-sandbox.js'
@@ -640,6 +641,7 @@ export class NodeRuntime {
     const state = authority?.state ?? AuthorityState.ACTIVE_OWNER
     const epoch = authority?.epoch ?? Epoch.ZERO
     this.failed.set(agentId, { state, epoch, reason })
+    runtimeEvents.halt(agentId, reason)
     this.log.error({ agentId, code: (error as { code?: string }).code ?? (error as { kind?: string }).kind }, `agent halted: ${reason}`)
     return { agentId, state, epoch, leaseExpiry: 0n, tickNumber: 0n, budget: 0n, pricePerSecond: 0n, halted: reason }
   }

@@ -17,6 +17,8 @@ export interface RuntimeObserver {
   onRenewal?(agentId: string): void
   /** The agent's shared worker was stopped for another agent's fault; it restarted from its last checkpoint (issue 11). */
   onEviction?(agentId: string): void
+  /** The agent stopped ticking here, with the reason status shows (told once per halt, when it happens). */
+  onHalt?(agentId: string, reason: string): void
 }
 
 /**
@@ -62,5 +64,6 @@ export const runtimeEvents = {
   tick: (agentId: string, elapsedNs: bigint): void => { if (observers.size > 0) each((o) => o.onTick?.(agentId, elapsedNs)) },
   checkpoint: (agentId: string, bytes: number, ms: number): void => { if (observers.size > 0) each((o) => o.onCheckpoint?.(agentId, bytes, ms)) },
   renewal: (agentId: string): void => { if (observers.size > 0) each((o) => o.onRenewal?.(agentId)) },
-  eviction: (agentId: string): void => { if (observers.size > 0) each((o) => o.onEviction?.(agentId)) }
+  eviction: (agentId: string): void => { if (observers.size > 0) each((o) => o.onEviction?.(agentId)) },
+  halt: (agentId: string, reason: string): void => { if (observers.size > 0) each((o) => o.onHalt?.(agentId, reason)) }
 }
