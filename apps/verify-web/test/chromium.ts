@@ -26,7 +26,7 @@ export function findChromium(): string | null {
 
 export async function launch(executablePath: string): Promise<Browser> {
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-  return await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+  return await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
 }
 
 /** Opens the page, feeds `paths` to the input `#<input>` (`files`: files; `folder`: one folder), waits for the result. */
