@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findChromium, launch, verifyInPage } from './chromium.js'
+import { PAGE_URL, findChromium, launch, verifyInPage } from './chromium.js'
 import { DID, Epoch, igordHistory, igordVerify, writeChain } from './fixtures.js'
 
 const CHROMIUM = findChromium()
@@ -140,6 +140,21 @@ describe.runIf(CHROMIUM !== null)('the verifier page in headless Chromium (SPEC 
     const alone = await verifyInPage(page, 'files', file)
     expect(alone.verdicts).toEqual(['VALID'])
     expect(alone.reports[0]).toContain('Checkpoints:    1\n')
+  })
+
+  it('files dropped on the page (drag and drop): the same report', async () => {
+    const expected = await igordVerify([history])
+    const names = (await readdir(history)).filter((f) => f.endsWith('.ckpt'))
+    const files = await Promise.all(names.map(async (name) => ({ name, bytes: [...await readFile(join(history, name))] })))
+    await page.goto(PAGE_URL)
+    const data = await page.evaluateHandle((list) => {
+      const transfer = new DataTransfer()
+      for (const { name, bytes } of list) transfer.items.add(new File([Uint8Array.from(bytes)], name))
+      return transfer
+    }, files)
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: data })
+    await page.waitForSelector('#status[data-state="done"]')
+    expect(await page.locator('pre.report').allTextContents()).toEqual([expected.stdout])
   })
 
   it('nothing usable: igord verify\'s error line, and the page made no request', async () => {
