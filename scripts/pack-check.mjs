@@ -5,59 +5,37 @@
 // carry no `workspace:` specifiers, ship their built files, and resolve
 // each other by semver range like any registry install would.
 //
+// It also checks the publishing metadata (issue 22): a LICENSE in every
+// tarball, `license` and `repository`, and changesets' `access: "public"`.
+// The packing itself is shared with `pnpm run pack-all` (scripts/pack-lib.mjs).
+//
 // Usage: pnpm run pack-check   (after `pnpm build`; exit 0 = all good; --keep keeps the folder)
 // External dependencies come from the npm registry (or pnpm's store, offline first).
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { checkChangesetAccess, checkTarball, packOne, publishable, run } from './pack-lib.mjs'
 
-const root = resolve(import.meta.dirname, '..')
 const keep = process.argv.includes('--keep')
 const work = mkdtempSync(join(tmpdir(), 'igor-pack-check-'))
 const tarballs = join(work, 'tarballs')
 const consumer = join(work, 'consumer')
-
-// Under `pnpm run pack-check` (as .ci/run does, with pnpm from npx) use that same pnpm.
-const execPath = process.env.npm_execpath
-const PNPM = execPath !== undefined && /pnpm/.test(execPath) ? (/\.c?js$/.test(execPath) ? [process.execPath, execPath] : [execPath]) : ['pnpm']
-
-function run(cmd, args, cwd) {
-  if (cmd === 'pnpm') return run(PNPM[0], [...PNPM.slice(1), ...args], cwd)
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } })
-}
 
 function fail(message) {
   process.stderr.write(`pack-check: ${message}\n`)
   process.exitCode = 1
 }
 
-/** Publishable packages: every workspace package that is not private. */
-function publishable() {
-  const found = []
-  for (const parent of ['packages', 'apps']) {
-    for (const name of readdirSync(join(root, parent))) {
-      const dir = join(root, parent, name)
-      const file = join(dir, 'package.json')
-      if (!existsSync(file)) continue
-      const pkg = JSON.parse(readFileSync(file, 'utf8'))
-      if (pkg.private !== true) found.push({ dir, pkg })
-    }
-  }
-  return found
-}
-
 try {
   const packages = publishable()
   const byName = new Map()
   for (const { dir, pkg } of packages) {
-    const out = run('pnpm', ['pack', '--pack-destination', tarballs, '--json'], dir)
-    const info = JSON.parse(out.slice(out.indexOf('{')))
-    const tarball = info.filename ?? info[0]?.filename
+    const tarball = packOne(dir, tarballs)
     byName.set(pkg.name, { tarball, pkg, dir })
-    const packed = run('tar', ['-xOzf', tarball, 'package/package.json'], work)
-    if (packed.includes('workspace:')) fail(`${pkg.name}: the packed package.json still has a workspace: specifier`)
+    // Publishing metadata (issue 22 §9): LICENSE inside, license, repository; no workspace: left.
+    for (const problem of checkTarball(tarball, dir)) fail(`${pkg.name}: ${problem}`)
   }
+  for (const problem of checkChangesetAccess()) fail(problem)
   // The consumer depends on every tarball; overrides make the packages find each other's tarballs instead of the registry.
   const overrides = Object.fromEntries([...byName].map(([name, { tarball }]) => [name, `file:${tarball}`]))
   run('mkdir', ['-p', consumer], work)

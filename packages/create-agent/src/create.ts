@@ -1,23 +1,22 @@
 /** Writes a new agent project (the work behind `create-igor-agent`). */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
-import { AGENT, ASSEMBLY_TSCONFIG, GITIGNORE, MANIFEST, SDK_RANGE, TEST, packageJson, readme } from './template.js'
-
-/** Expected failures: a one-line message and a stable code. */
-export class CreateAgentError extends Error {
-  readonly code: 'TARGET_NOT_EMPTY' | 'SDK_NOT_FOUND' | 'BAD_NAME'
-  constructor(code: CreateAgentError['code'], message: string) {
-    super(message)
-    this.name = 'CreateAgentError'
-    this.code = code
-  }
-}
+import { CreateAgentError } from './errors.js'
+import { localSpecifiers } from './local.js'
+import { AGENT, ASSEMBLY_TSCONFIG, GITIGNORE, IGORD_RANGE, MANIFEST, MANIFEST_DOC, SDK_RANGE, TEST, packageJson, readme } from './template.js'
+import type { TemplateValues } from './template.js'
 
 export interface CreateOptions {
   /** The folder to create (must not exist, or be empty). */
   readonly dir: string
-  /** A local SDK (tarball or folder) instead of the registry release; written as `file:<absolute path>`. */
+  /** A local SDK (tarball or folder) instead of the registry release; written as `file:<path relative to the project>`. */
   readonly sdk?: string
+  /**
+   * A folder made by `pnpm run pack-all` (tarballs + `tarballs.json`): `@igor/sdk`
+   * and `igord` come from there, and npm `overrides` send every other Igor
+   * package there too; all as `file:<path relative to the project>`.
+   */
+  readonly tarballs?: string
   /** Resolve relative paths against this (default: the current directory). */
   readonly cwd?: string
 }
@@ -41,20 +40,16 @@ export function createAgent(options: CreateOptions): Created {
   if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
     throw new CreateAgentError('TARGET_NOT_EMPTY', `${options.dir} already exists and is not an empty folder`)
   }
-  let sdk = SDK_RANGE
-  if (options.sdk !== undefined) {
-    const path = resolve(cwd, options.sdk)
-    if (!existsSync(path)) throw new CreateAgentError('SDK_NOT_FOUND', `--sdk ${options.sdk}: no such file or folder`)
-    sdk = `file:${path}`
-  }
   const name = packageName(dir)
+  const values: TemplateValues = { name, sdk: SDK_RANGE, igord: IGORD_RANGE, ...localSpecifiers(dir, cwd, options) }
   const files: Record<string, string> = {
-    'package.json': packageJson({ name, sdk }),
+    'package.json': packageJson(values),
     'agent.manifest.json': MANIFEST,
+    'MANIFEST.md': MANIFEST_DOC,
     'assembly/index.ts': AGENT,
     'assembly/tsconfig.json': ASSEMBLY_TSCONFIG,
     'test/agent.test.ts': TEST,
-    'README.md': readme({ name, sdk }),
+    'README.md': readme(values),
     '.gitignore': GITIGNORE
   }
   for (const [file, text] of Object.entries(files)) {
@@ -64,3 +59,5 @@ export function createAgent(options: CreateOptions): Created {
   }
   return { dir, name, files: Object.keys(files) }
 }
+
+export { CreateAgentError }

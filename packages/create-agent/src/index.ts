@@ -1,3 +1,5 @@
-export { CreateAgentError, createAgent, packageName } from './create.js'
+export { createAgent, packageName } from './create.js'
+export { CreateAgentError } from './errors.js'
+export { TARBALL_INDEX, fileSpecifier } from './local.js'
 export type { CreateOptions, Created } from './create.js'
-export { ASSEMBLYSCRIPT_RANGE, SDK_RANGE, VITEST_RANGE } from './template.js'
+export { ASSEMBLYSCRIPT_RANGE, IGORD_RANGE, SDK_RANGE, START_SCRIPT, VITEST_RANGE } from './template.js'
