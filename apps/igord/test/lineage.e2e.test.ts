@@ -93,10 +93,10 @@ describe('identity and history across migrations', () => {
     expect(await exists(identityFile(data('B')))).toBe(false)
     await A.stop()
     expectValid(await verify(history(data('A')), history(data('B')), history(data('C'))), did)
-    // One node's directory alone misses the ticks lived elsewhere: the gap is caught.
+    // One node's directory alone misses the ticks lived elsewhere: the gap is caught, and named (issue 22).
     const alone = await verify(history(data('A')))
     expect(alone.code).toBe(1)
-    expect(alone.stdout).toMatch(/\n {2}- tick \d+: prevHash mismatch \(expected [0-9a-f]{16}\.\.\., got [0-9a-f]{16}\.\.\.\)\n/)
+    expect(alone.stdout).toMatch(/\n {2}- history incomplete before tick \d+: it continues from another node \(epoch \(0,\d+\) → \(3,0\)\); add that node's history directory\n/)
   })
 })
 

@@ -26,6 +26,8 @@ export type RunnerErrorCode =
   | 'MANIFEST_UNREADABLE'
   | 'AGENT_QUARANTINED'
   | 'NODE_FULL'
+  /** SPEC §7: the agent id (or the peer) killed the node while being admitted 3 times; `igord release` lifts it. */
+  | 'ADMISSION_REFUSED'
   | 'REPLAY_FAILED'
   // SPEC §12 agent identity and signed lineage.
   | 'IDENTITY_MISSING'

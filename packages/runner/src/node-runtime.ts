@@ -481,6 +481,9 @@ export class NodeRuntime {
     const agentId = validateAgentId(incoming.agentId)
     return this.exclusive(agentId, async () => {
       if (this.quarantined.has(agentId)) throw new RunnerError('AGENT_QUARANTINED', `agent ${agentId} is ${quarantineReason(this.quarantined.get(agentId)!)}`)
+      // SPEC §7: an id whose admissions killed the node 3 times is refused whatever brings it (a peer or `igord import`).
+      const atDoor = this.admissions.refusal({ agentId, peer: incoming.sourceNodeId })
+      if (atDoor !== null) throw new RunnerError('ADMISSION_REFUSED', atDoor)
       this.refuseIfFull(agentId)
       await this.refuseIfDiskLow(agentId, incoming.wasm.byteLength + 2 * incoming.checkpoint.byteLength)
       const existing = this.hosts.get(agentId)

@@ -56,6 +56,20 @@ describe('verifyHistory', () => {
     )
   })
 
+  it('one node\'s history of an agent that went away and came back names the missing hop (issue 22)', () => {
+    // A holds ticks 1–2 at (1,0), B held tick 3 at (2,0), A holds tick 4 at (3,0): A's directory lacks B's file.
+    let prev = GENESIS_PREV_HASH
+    const all = ([[1n, 1n], [2n, 1n], [3n, 2n], [4n, 3n]] as const).map(([tick, major]) => {
+      const bytes = encodeSignedCheckpoint(fields(tick, new Epoch(major, 0n)), prev, KEY)
+      prev = checkpointContentHash(bytes)
+      return { name: name(tick), bytes }
+    })
+    const onA = verifyHistory([all[0]!, all[1]!, all[3]!])
+    expect(onA.valid).toBe(false)
+    expect(onA.errors).toEqual(["history incomplete before tick 4: it continues from another node (epoch (1,0) → (3,0)); add that node's history directory"])
+    expect(verifyHistory(all).valid).toBe(true)
+  })
+
   it('tampered: the changed file fails its signature and the next one its prevHash', () => {
     const files = chain([1n, 2n, 3n, 4n])
     const tampered = (files[2]?.bytes as Uint8Array).slice()

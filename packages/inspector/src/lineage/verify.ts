@@ -83,6 +83,7 @@ export function verifyHistoryWith(files: readonly HistoryFile[], crypto: Lineage
   let chainKey: Uint8Array | null = null
   let prevContentHash: Uint8Array = new Uint8Array(32)
   let prevTick = 0n
+  let prevEpoch: Epoch | null = null
 
   sorted.forEach((file, i) => {
     if (file.bytes === null) {
@@ -115,13 +116,18 @@ export function verifyHistoryWith(files: readonly HistoryFile[], crypto: Lineage
     if (lineage === null) {
       if (i > 0) errors.push(`tick ${tick}: missing lineage (not v4)`)
     } else {
-      if (!crypto.verifyCheckpoint(bytes, lineage)) {
+      const signed = crypto.verifyCheckpoint(bytes, lineage)
+      if (!signed) {
         errors.push(`tick ${tick}: INVALID signature`)
       }
       if (i > 0) {
         if (!sameBytes(lineage.prevHash, prevContentHash)) {
-          errors.push(
-            `tick ${tick}: prevHash mismatch (expected ${toHex(prevContentHash.subarray(0, 8))}..., got ${toHex(lineage.prevHash.subarray(0, 8))}...)`
+          // Issue 22: a signed checkpoint whose epoch jumped more than one hop past its predecessor's
+          // continues a chain that went through another node — that node's files are missing here.
+          const gap = prevEpoch !== null && header.epoch.majorVersion > prevEpoch.majorVersion + 1n
+          errors.push(gap && signed
+            ? `history incomplete before tick ${tick}: it continues from another node (epoch ${prevEpoch.toString()} → ${header.epoch.toString()}); add that node's history directory`
+            : `tick ${tick}: prevHash mismatch (expected ${toHex(prevContentHash.subarray(0, 8))}..., got ${toHex(lineage.prevHash.subarray(0, 8))}...)`
           )
         }
         if (chainKey === null || !sameBytes(lineage.agentPubKey, chainKey)) errors.push(`tick ${tick}: agent identity changed`)
@@ -137,6 +143,7 @@ export function verifyHistoryWith(files: readonly HistoryFile[], crypto: Lineage
     }
     prevContentHash = crypto.contentHash(bytes)
     prevTick = tick
+    prevEpoch = header.headerLength > 57 ? header.epoch : null
   })
 
   return { agentDid, agentPubKey: agentPubKeyHex, checkpoints, firstTick, lastTick, segments, errors, valid: errors.length === 0 }
