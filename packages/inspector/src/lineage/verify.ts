@@ -124,9 +124,10 @@ export function verifyHistoryWith(files: readonly HistoryFile[], crypto: Lineage
         if (!sameBytes(lineage.prevHash, prevContentHash)) {
           // Issue 22: a signed checkpoint whose epoch jumped more than one hop past its predecessor's
           // continues a chain that went through another node — that node's files are missing here.
-          const gap = prevEpoch !== null && header.epoch.majorVersion > prevEpoch.majorVersion + 1n
+          const before: Epoch | null = prevEpoch
+          const gap = before !== null && header.epoch.majorVersion > before.majorVersion + 1n
           errors.push(gap && signed
-            ? `history incomplete before tick ${tick}: it continues from another node (epoch ${prevEpoch.toString()} → ${header.epoch.toString()}); add that node's history directory`
+            ? `history incomplete before tick ${tick}: it continues from another node (epoch ${String(before)} → ${header.epoch.toString()}); add that node's history directory`
             : `tick ${tick}: prevHash mismatch (expected ${toHex(prevContentHash.subarray(0, 8))}..., got ${toHex(lineage.prevHash.subarray(0, 8))}...)`
           )
         }
