@@ -320,8 +320,10 @@ export class AgentSandbox implements SlotClient {
     this.interrupting = id
     Atomics.store(this.stamps, CALL_STAMPS.interrupt, BigInt(id))
     const until = this.clock.nowNs() + BigInt(INTERRUPT_GRACE_MS) * 1_000_000n
+    const stalledAtStart = this.clock.stalledNs()
     while (Atomics.load(this.stamps, CALL_STAMPS.doneId) !== BigInt(id) && !this.host.lost) {
-      if (this.clock.nowNs() >= until) {
+      // Time the whole process was stopped (SIGSTOP, a frozen VM) is not the call's: the grace waits it out.
+      if (this.clock.nowNs() - (this.clock.stalledNs() - stalledAtStart) >= until) {
         this.interrupting = null
         this.log.warn({ src: 'sandbox' }, `the call did not stop within ${INTERRUPT_GRACE_MS} ms of its interrupt; stopping the agent's worker`)
         this.host.kill(this.slot, `${reason}, and did not stop when interrupted`)
