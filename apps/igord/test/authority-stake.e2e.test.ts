@@ -8,7 +8,7 @@ import { askAuthority } from '@igor/migration'
 import type { AuthorityAnswer } from '@igor/migration'
 import type { StakeSigner } from '@igor/runner'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli, useNodes, waitFor } from './harness.js'
+import { runCli, ticking, useNodes } from './harness.js'
 import type { Igord } from './harness.js'
 import { TestPeer } from './p2p-client.js'
 
@@ -28,13 +28,6 @@ afterEach(async () => {
 })
 
 const fenceFiles = async (node: Igord): Promise<string[]> => readdir(join(node.dataDir, 'fences')).catch(() => [])
-
-async function ticking(node: Igord, agentId: string) {
-  return waitFor(`${agentId} ticking on ${node.dataDir}`, async () => {
-    const a = await node.agent(agentId)
-    return a !== undefined && a.state === 'ACTIVE_OWNER' && a.halted === null && BigInt(a.tickNumber) > 0n ? a : null
-  }, 60_000)
-}
 
 /** A stake signer for an agent key the test holds: the header of a checkpoint signed by it at `epoch`. */
 function signerFor(identity: AgentIdentity, epoch: Epoch): StakeSigner {

@@ -1,9 +1,8 @@
-import { createServer } from 'node:net'
 import { access, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
 import { describe, expect, it } from 'vitest'
-import { runCli, useNodes, waitFor } from './harness.js'
+import { freePort, runCli, ticking, useNodes } from './harness.js'
 import type { Igord } from './harness.js'
 
 // Issue 12: stale copies, `igord retire`, `igord recover --ask`, and
@@ -13,24 +12,6 @@ const { nodes, dir } = useNodes()
 
 const data = (name: string): string => join(dir.path, name)
 const exists = async (path: string): Promise<boolean> => access(path).then(() => true, () => false)
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function ticking(node: Igord, agentId: string) {
-  return waitFor(`${agentId} ticking on ${node.dataDir}`, async () => {
-    const a = await node.agent(agentId)
-    return a !== undefined && a.state === 'ACTIVE_OWNER' && a.halted === null && BigInt(a.tickNumber) > 0n ? a : null
-  }, 60_000)
-}
 
 /**
  * Makes `node`'s data dir look like a source that crashed in the middle of a

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCli, useNodes, waitFor } from './harness.js'
+import { freePort, runCli, useNodes, waitFor } from './harness.js'
 import type { Igord, LogLine } from './harness.js'
 import { agentWat, writeWat } from './wat.js'
 
@@ -70,13 +70,6 @@ async function fetcher(name: string, url: string, allowedHosts: string[], perTic
 const refusals = (node: Igord, code: number): LogLine[] => node.logs.filter((l) => l.msg.startsWith('http_request refused or failed') && l.code === code)
 
 /** A free loopback port: bound, noted, closed. */
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const port = (probe.address() as AddressInfo).port
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return port
-}
 
 describe('the node\'s egress policy (SPEC §13)', () => {
   it('an agent allowed 127.0.0.1 by its own manifest gets −3 and the server sees nothing; --http-allow 127.0.0.1/32 lets it through', async () => {

@@ -11,8 +11,7 @@ import { decodeCheckpoint } from '@igor/checkpoint-codec'
 import { decodeIdentity } from '@igor/identity'
 import { formatUnixNanos } from '@igor/inspector'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli, useNodes, waitFor } from './harness.js'
-import type { Igord } from './harness.js'
+import { runCli, ticking, useNodes } from './harness.js'
 import { SingleInstanceObserver } from './observer.js'
 
 const { nodes, dir } = useNodes()
@@ -28,13 +27,6 @@ const data = (name: string): string => join(dir.path, name)
 const history = (dataDir: string, agentId = 'counter'): string => join(dataDir, 'checkpoints', 'history', agentId)
 const identityFile = (dataDir: string, agentId = 'counter'): string => join(dataDir, 'checkpoints', `${agentId}.identity`)
 const exists = async (path: string): Promise<boolean> => stat(path).then(() => true, () => false)
-
-async function ticking(node: Igord, agentId: string, after = -1n) {
-  return waitFor(`${agentId} ticking past ${after} on ${node.dataDir}`, async () => {
-    const a = await node.agent(agentId)
-    return a !== undefined && a.state === 'ACTIVE_OWNER' && a.halted === null && BigInt(a.tickNumber) > after ? a : null
-  }, 60_000)
-}
 
 function expectValid(result: { code: number | null, stdout: string, stderr: string }, did: string): void {
   if (result.code !== 0) throw new Error(`verify failed:\n${result.stdout}${result.stderr}`)

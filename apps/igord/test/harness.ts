@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { createServer as createNetServer } from 'node:net'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -180,4 +181,21 @@ export function useNodes(): { nodes: Nodes, dir: { readonly path: string } } {
     }
   }
   return { nodes, dir }
+}
+
+/** Waits until `agentId` is the ticking owner on `node` with a tick number above `after` (default: any tick). */
+export async function ticking(node: Igord, agentId: string, after = 0n): Promise<AgentStatusJson> {
+  return waitFor(`${agentId} ticking past ${after} on ${node.dataDir}`, async () => {
+    const a = await node.agent(agentId)
+    return a !== undefined && a.state === 'ACTIVE_OWNER' && a.halted === null && BigInt(a.tickNumber) > after ? a : null
+  }, 60_000)
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const probe = createNetServer()
+  await new Promise<void>((resolve, reject) => { probe.once('error', reject); probe.listen(0, '127.0.0.1', resolve) })
+  const port = (probe.address() as { port: number }).port
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return port
 }

@@ -8,8 +8,7 @@ import { agentPath } from '@igor/agents'
 import { checkpointContentHash, decodeCheckpoint, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
 import { AgentIdentity, decodeIdentity } from '@igor/identity'
 import { describe, expect, it } from 'vitest'
-import { runCli, sleep, useNodes, waitFor } from './harness.js'
-import type { Igord } from './harness.js'
+import { runCli, sleep, ticking, useNodes } from './harness.js'
 
 const { nodes, dir } = useNodes()
 
@@ -18,13 +17,6 @@ const history = (dataDir: string, agentId = 'counter'): string => join(dataDir, 
 const identityFile = (dataDir: string, agentId = 'counter'): string => join(dataDir, 'checkpoints', `${agentId}.identity`)
 const didOf = async (dataDir: string, agentId = 'counter'): Promise<string> => decodeIdentity(await readFile(identityFile(dataDir, agentId))).did
 const exists = async (path: string): Promise<boolean> => stat(path).then(() => true, () => false)
-
-async function ticking(node: Igord, agentId: string, after = -1n) {
-  return waitFor(`${agentId} ticking past ${after} on ${node.dataDir}`, async () => {
-    const a = await node.agent(agentId)
-    return a !== undefined && a.state === 'ACTIVE_OWNER' && a.halted === null && BigInt(a.tickNumber) > after ? a : null
-  }, 60_000)
-}
 
 async function verify(...dirs: string[]) {
   return runCli(['verify', ...dirs])

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { agentPath } from '@igor/agents'
 import { encodeAgentTransfer } from '@igor/migration'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runCli, sleep, useNodes, waitFor } from './harness.js'
+import { runCli, sleep, ticking, useNodes, waitFor } from './harness.js'
 import type { Igord } from './harness.js'
 import { SingleInstanceObserver, survivorTicks } from './observer.js'
 import { TestPeer } from './p2p-client.js'
@@ -24,13 +24,6 @@ const exists = async (path: string): Promise<boolean> => access(path).then(() =>
 
 async function migrate(from: Igord, agentId: string, to: Igord): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return runCli(['migrate', agentId, '--to', to.address(), '--data-dir', from.dataDir])
-}
-
-async function ticking(node: Igord, agentId: string, after = -1n) {
-  return waitFor(`${agentId} ticking past ${after} on ${node.dataDir}`, async () => {
-    const a = await node.agent(agentId)
-    return a !== undefined && a.state === 'ACTIVE_OWNER' && a.halted === null && BigInt(a.tickNumber) > after ? a : null
-  })
 }
 
 /** Starts nodes named after their data dirs and watches them with the single-instance observer. */
