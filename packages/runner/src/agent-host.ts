@@ -285,11 +285,12 @@ export class AgentHost {
     const now = performance.now()
     this.evictions = [...this.evictions.filter((at) => now - at < EVICTION_WINDOW_MS), now]
     // SPEC §11 fair share: an agent whose calls need more than a shared thread gives restarts alone.
-    const solo = this.sandbox.needsOwnThread === true || this.evictions.length >= EVICTIONS_BEFORE_SOLO
+    const moved = this.sandbox.needsOwnThread === true
+    const solo = moved || this.evictions.length >= EVICTIONS_BEFORE_SOLO
     this.adopt(await this.restartSandbox(stored?.state ?? null, this.budget, solo))
     this.tickNumber = stored?.tickNumber ?? 0n
     this.lastLiveState = stored?.state ?? null
-    runtimeEvents.eviction(this.agentId)
+    if (!moved) runtimeEvents.eviction(this.agentId) // a move (SPEC §11 fair share) is the agent's own doing, not an eviction
     this.log.warn({ tickNumber: this.tickNumber.toString(), solo }, `agent restarted from its last checkpoint: ${reason}`)
     return true
   }
