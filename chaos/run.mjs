@@ -233,9 +233,12 @@ async function midHandoff(kind) {
 async function attack(kind) {
   const node = pick(nodes.filter((n) => n.alive && !n.stopped && n.peerId !== null))
   if (node === undefined) return
-  // An agent this node holds (any state) when it holds one, so supersede attempts aim at a real copy.
+  // An agent this node holds (any state, a tombstone too) when it holds one, so supersede attempts aim at a real
+  // copy. An id a node never held is only a name there: a well-formed agent under it is just a new agent (the key
+  // is the agent), so the foreign-key attack needs a held id, and the others use a name no real agent has.
   const held = latest.get(node.name)?.agents.map((a) => a.agentId) ?? []
-  const agentId = held.length > 0 ? pick(held) : pick(ids)
+  if (held.length === 0 && kind === 'foreignKey') { hostileOutcomes['foreignKey: skipped (nothing held)'] = (hostileOutcomes['foreignKey: skipped (nothing held)'] ?? 0) + 1; return }
+  const agentId = held.length > 0 ? pick(held) : `stranger-${between(1, 1_000_000)}`
   hostile[kind]++
   note(kind, node, { agentId })
   const result = await attacks[kind](node.address, agentId, random)
