@@ -3,12 +3,15 @@
 // nothing else, so the build runs only when a source file is newer than that
 // package's build output, and turbo's output goes to stderr.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '../../..')
 const OUTPUTS = ['dist', 'build']
 const SKIP = new Set(['node_modules', '.turbo', 'coverage', 'test', ...OUTPUTS])
+// When turbo last built igord... successfully (its mtime = when that build started). A cache
+// hit does not rewrite dist/, so without it a touched-but-unchanged file would run turbo every time.
+const STAMP = join(root, 'node_modules', '.cache', 'igord-build-stamp')
 
 /** Workspace folders by package name (packages/*, apps/*, agents). */
 function workspace() {
@@ -47,12 +50,13 @@ function newest(dir, skip) {
 
 /** Names of the packages whose build output is missing or older than a source file. */
 export function stalePackages() {
+  const stamp = existsSync(STAMP) ? statSync(STAMP).mtimeMs : -1
   const stale = []
   for (const [name, dir] of closure('igord', workspace())) {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
     if (pkg.scripts?.build === undefined) continue
     const built = Math.max(-1, ...OUTPUTS.filter((out) => existsSync(join(dir, out))).map((out) => newest(join(dir, out), new Set())))
-    if (built < 0 || newest(dir, SKIP) > built) stale.push(name)
+    if (built < 0 || newest(dir, SKIP) > Math.max(built, stamp)) stale.push(name)
   }
   return stale
 }
@@ -64,6 +68,12 @@ export function buildIfStale() {
   if (stale.length === 0) return 0
   process.stderr.write(`igord: building (${stale.join(', ')} changed)\n`)
   const turbo = join(root, 'node_modules', '.bin', 'turbo')
+  const started = new Date()
   const result = spawnSync(turbo, ['run', 'build', '--filter=igord...', '--output-logs=errors-only'], { cwd: root, stdio: ['ignore', 2, 2] })
+  if (result.status === 0) {
+    mkdirSync(dirname(STAMP), { recursive: true })
+    writeFileSync(STAMP, '')
+    utimesSync(STAMP, started, started)
+  }
   return result.status ?? 1
 }
