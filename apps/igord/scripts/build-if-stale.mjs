@@ -36,14 +36,14 @@ function closure(name, dirs, seen = new Map()) {
   return seen
 }
 
-/** The newest modification time under `dir` (skipping `skip`), or -1 when there is no file. */
+/** The newest modification time under `dir` (skipping `skip`, tests and Markdown, as turbo's build inputs do), or -1 when there is no file. */
 function newest(dir, skip) {
   let latest = -1
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (skip.has(entry.name)) continue
     const path = join(dir, entry.name)
     if (entry.isDirectory()) latest = Math.max(latest, newest(path, new Set()))
-    else if (entry.isFile() && !/\.test\.[cm]?[jt]s$/.test(entry.name)) latest = Math.max(latest, statSync(path).mtimeMs)
+    else if (entry.isFile() && !/\.test\.[cm]?[jt]s$|\.md$/.test(entry.name)) latest = Math.max(latest, statSync(path).mtimeMs)
   }
   return latest
 }
