@@ -155,13 +155,13 @@ keeps it alive across kill -9 and across moves to other nodes.
 \`\`\`sh
 npm install
 npm test          # builds build/agent.wasm first (pretest), then runs the unit test on the SDK's test host
-npm start         # igord runs it: pretty logs, data in ./igor-data; Ctrl-C stops it (exit 0)
+npm start         # igord runs it: pretty logs, data in ./igor-data; Ctrl-C stops it after a final checkpoint
 \`\`\`
 
 ${local
     ? `This project installs Igor from local tarballs (\`file:\` paths relative to
 this folder, made by \`pnpm run pack-all\` in a clone of Igor); keep the
-clone where it is, or run \`pnpm create-agent\` again after moving it.`
+clone where it is (or move both together), or make the project again.`
     : 'This project installs `@igor/sdk` and `igord` from the npm registry.'}
 With pnpm, which does not run \`pretest\`, use \`pnpm build && pnpm test\`.
 
