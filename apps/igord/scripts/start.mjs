@@ -10,7 +10,7 @@
 //   igord exactly one SIGINT; igord checkpoints, exits 0, and so does pnpm.
 //   igord runs in its own process group, so a signal sent to the whole group
 //   (kill -INT -<pgid>) also reaches it once, through this script.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { buildIfStale } from './build-if-stale.mjs'
 
@@ -23,8 +23,15 @@ if (built !== 0) {
   process.exit(1)
 }
 
+/** True when this process is in the terminal's foreground group (`pnpm start &` is not: raw mode there would stop it with SIGTTOU). */
+function inForeground() {
+  const ps = spawnSync('ps', ['-o', 'tpgid=,pgid=', '-p', String(process.pid)], { encoding: 'utf8' })
+  const [tpgid, pgid] = (ps.stdout ?? '').trim().split(/\s+/)
+  return ps.status === 0 && tpgid !== undefined && tpgid === pgid
+}
+
 const stdin = process.stdin
-const keys = stdin.isTTY === true
+const keys = stdin.isTTY === true && inForeground()
 if (keys) stdin.setRawMode(true)
 function restoreTerminal() {
   if (keys && stdin.isRaw) stdin.setRawMode(false)
