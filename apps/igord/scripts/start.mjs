@@ -10,6 +10,9 @@
 //   igord exactly one SIGINT; igord checkpoints, exits 0, and so does pnpm.
 //   igord runs in its own process group, so a signal sent to the whole group
 //   (kill -INT -<pgid>) also reaches it once, through this script.
+//   While igord runs, typed keys are not echoed; Ctrl-\ asks for a SIGTERM stop,
+//   Ctrl-Z does nothing. The terminal is restored when igord exits (if this
+//   script is killed with -9 instead, `reset` restores it).
 import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { buildIfStale } from './build-if-stale.mjs'
