@@ -8,7 +8,7 @@
 // cannot be reached or IGOR_OFFLINE=1.
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -116,4 +116,20 @@ describe.skipIf(skipReason !== null)('pnpm create-agent, outside the workspace, 
     expect(await second.done).toEqual({ code: 0, signal: null })
     expect(second.output()).toMatch(/\[agent\] agent resumed from checkpoint .*"resumed":true/)
   }, 900_000)
+})
+
+describe('pnpm create-agent refusals', () => {
+  it('refuses a folder inside the clone (exit 2, one line) and writes nothing', () => {
+    const inside = join(root, 'my-agent-inside-the-clone')
+    let failure: { status: number | null, stderr: string } | undefined
+    try {
+      run(PNPM[0]!, [...PNPM.slice(1), 'create-agent', inside, '--no-build'], root, 120_000)
+    } catch (error) {
+      failure = error as { status: number | null, stderr: string }
+    }
+    expect(failure?.status).toBe(2)
+    expect(failure?.stderr).toContain(`create-agent: ${inside} is inside this repository`)
+    expect(failure?.stderr).toContain('pnpm create-agent ../my-agent-inside-the-clone')
+    expect(existsSync(inside)).toBe(false)
+  })
 })
