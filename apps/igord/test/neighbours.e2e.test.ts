@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
 import { describe, expect, it } from 'vitest'
 import type { Igord } from './harness.js'
-import { useNodes, waitFor } from './harness.js'
+import { runCli, useNodes, waitFor } from './harness.js'
 import { agentWat, writeWat } from './wat.js'
 
 // Issue 17 findings 1-2 / SPEC §11 "Sharing a thread, fairly": agents that
@@ -26,6 +26,13 @@ const HOG = agentWat({
   extra: `${BUSY}
   (func (export "agent_init") (call $busy (i64.const 4000000000)))
   (func (export "agent_checkpoint") (result i32) (call $busy (i64.const 4800000000)) (i32.const 8))`
+})
+
+/** Behaves for 15 ticks (past probation on any node it arrives at), then loops in every tick (issue 17 finding 3). */
+const LATE_LOOPER = agentWat({
+  tick: `(i64.store (i32.const 1024) (i64.add (i64.load (i32.const 1024)) (i64.const 1)))
+    (if (i64.gt_u (i64.load (i32.const 1024)) (i64.const 15)) (then (loop $l (br $l))))
+    (i32.const 0)`
 })
 
 /** A start function that never returns. */
@@ -78,6 +85,29 @@ describe('neighbours cannot hurt each other (SPEC §11 sharing a thread, issue 1
     expect(await shared.exited).toEqual({ code: 0, signal: null })
     console.log(`SIGTERM to exit with the hog: ${Math.round(performance.now() - stopping)} ms`)
     await alone.stop()
+  }, 240_000)
+
+  it('a peer pushes an agent that behaves past probation, then loops in a shared worker: it is interrupted alone; the victim is never evicted and ticks on (finding 3)', async () => {
+    const wasm = await writeWat(join(dir.path, 'late-looper.wasm'), LATE_LOOPER)
+    const [pusher, victimNode] = await Promise.all([
+      nodes.start(join(dir.path, 'pusher'), ['--run-agent', wasm]).ready(),
+      nodes.start(join(dir.path, 'victim'), ['--run-agent', agentPath('counter')]).ready()
+    ])
+    await waitFor('late-looper ticking on the pusher', async () => await ticks(pusher, 'late-looper') > 1n ? true : null, 60_000)
+    const moved = await runCli(['migrate', 'late-looper', '--to', victimNode.address(), '--data-dir', pusher.dataDir])
+    expect(moved.stderr).toBe('')
+    expect(moved.code).toBe(0)
+    // It leaves probation at its first checkpoint on the victim's node and shares the victim's worker from then on.
+    const halted = await waitFor('late-looper halted on the victim node', async () => (await victimNode.agent('late-looper'))?.halted, 90_000)
+    expect(halted).toMatch(/tick failed/)
+    // It looped in the victim's shared worker, not in its probation worker.
+    const movedAt = victimNode.logs.findIndex((l) => l.agentId === 'late-looper' && l.msg === 'agent moved from its probation worker to a shared one')
+    expect(movedAt).toBeGreaterThanOrEqual(0)
+    const before = await ticks(victimNode, 'counter')
+    await waitFor('the victim ticking on', async () => await ticks(victimNode, 'counter') > before + 2n ? true : null, 30_000)
+    expect(restarts(victimNode, 'counter')).toBe(0)
+    expect(victimNode.logs.filter((l) => l.agentId === 'counter' && typeof l.msg === 'string' && /evicted|was stopped/.test(l.msg))).toEqual([])
+    await pusher.stop()
   }, 240_000)
 
   it('a start function that loops in a shared worker does not evict the victim: it is interrupted, loads alone, and fails there', async () => {
