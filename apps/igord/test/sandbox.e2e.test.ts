@@ -76,7 +76,9 @@ async function agentsById(data: string): Promise<Record<string, AgentStatusJson>
 }
 
 describe('the hostile corpus cannot hurt the node (SPEC §11)', () => {
-  it('every hostile agent ends harmless, halted or refused with a reason; the node, its files and a healthy agent are untouched', async () => {
+  // Issue 17: the corpus runs beside the healthy agent in shared worker threads (the default) and with a thread each.
+  for (const mode of [{ name: 'shared worker threads', flags: [] as string[] }, { name: 'a thread each', flags: ['--agents-per-worker', '1'] }]) {
+  it(`every hostile agent ends harmless, halted or refused with a reason; the node, its files and a healthy agent are untouched (${mode.name})`, async () => {
     const data = join(dir.path, 'data')
     const store = await CheckpointStore.open(data)
     const names = (await readdir(CORPUS)).filter((f) => f.endsWith('.wat')).map((f) => f.replace(/\.wat$/, '')).sort()
@@ -103,7 +105,7 @@ describe('the hostile corpus cannot hurt the node (SPEC §11)', () => {
     }
     const before = await snapshot(dir.path, data)
 
-    const node = await nodes.start(data, ['--run-agent', agentPath('counter'), ...runAgents]).ready()
+    const node = await nodes.start(data, ['--run-agent', agentPath('counter'), ...runAgents, ...mode.flags]).ready()
 
     // Every hostile agent reaches its expected end; the harmless ones keep ticking.
     const ended = await waitFor('every hostile agent at its expected end', async () => {
@@ -154,6 +156,7 @@ describe('the hostile corpus cannot hurt the node (SPEC §11)', () => {
     const bomb = decodeCheckpoint(new Uint8Array(await readFile(join(data, 'checkpoints', 'table-bomb.checkpoint'))))
     expect(bomb.tickNumber).toBe(1n)
   }, 180_000)
+  }
 
   it('a table bomb given with --run-agent is refused at load with one line naming the limit', async () => {
     const wasmPath = await writeWat(join(dir.path, 'table-bomb.wasm'), await readFile(join(CORPUS, 'table-bomb.wat'), 'utf8'))
