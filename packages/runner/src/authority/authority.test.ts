@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
 import { GENESIS_PREV_HASH, decodeCheckpoint, encodeCheckpoint, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
+import type { Checkpoint } from '@igor/checkpoint-codec'
 import { AgentIdentity, readIdentityFile } from '@igor/identity'
 import { Epoch } from '@igor/epoch'
 import { AuthorityState, Lease, ManualClock } from '@igor/lease'
@@ -149,9 +150,9 @@ describe('item 2: higher epochs supersede stale copies', () => {
   }
 
   /** A package for counter at `epoch`, its checkpoint signed by `signer` (default: the key held here), or unsigned. */
-  async function packageAt(epoch: Epoch, rt: NodeRuntime, signer: AgentIdentity | 'unsigned' | 'held' = 'held') {
+  async function packageAt(epoch: Epoch, rt: NodeRuntime, signer: AgentIdentity | 'unsigned' | 'held' = 'held', base?: Checkpoint) {
     const wasm = new Uint8Array(await readFile(agentPath('counter')))
-    const stored = await rt.store.load('counter') ?? decodeCheckpoint(new Uint8Array(0))
+    const stored = base ?? await rt.store.load('counter') ?? decodeCheckpoint(new Uint8Array(0))
     const key = signer === 'held' ? await readIdentityFile(join(dir.path, 'checkpoints', 'counter.identity')) : signer
     const input = { ...stored, epoch }
     return {
@@ -260,22 +261,9 @@ describe('item 2: higher epochs supersede stale copies', () => {
     const leaving = (await rt.store.load('counter'))!
     await rt.completeHandoff('counter', PEER)
     expect((await rt.store.readTombstone('counter'))?.agentKey).toBe(key.publicKeyHex)
-    const back = (epoch: Epoch, signer: AgentIdentity) => {
-      const wasm = snapshot.module.wasm
-      return {
-        agentId: 'counter',
-        wasm,
-        wasmHash: createHash('sha256').update(wasm).digest(),
-        checkpoint: encodeSignedCheckpoint({ ...leaving, epoch }, GENESIS_PREV_HASH, signer),
-        manifestData: new Uint8Array(0),
-        sourceEpoch: epoch,
-        sourceNodeId: '12D3KooWnewer',
-        identity: signer.toBytes()
-      }
-    }
-    const impostor = await refusal(rt.admitAgent(back(new Epoch(9n, 0n), AgentIdentity.generate())))
+    const impostor = await refusal(rt.admitAgent(await packageAt(new Epoch(9n, 0n), rt, AgentIdentity.generate(), leaving)))
     expect(impostor.code).toBe('IDENTITY_MISMATCH')
-    const returned = await rt.admitAgent(back(new Epoch(9n, 0n), key))
+    const returned = await rt.admitAgent(await packageAt(new Epoch(9n, 0n), rt, key, leaving))
     expect(returned.epoch.toString()).toBe('(10,0)')
   })
 
