@@ -12,12 +12,13 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 // SPEC §1 "may depend on": the @igor packages each one may import (apps may import any package).
 const ALLOWED = {
   '@igor/epoch': [],
-  '@igor/identity': [],
+  '@igor/atomic-file': [],
+  '@igor/identity': ['@igor/atomic-file'],
   '@igor/lease': ['@igor/epoch'],
   '@igor/checkpoint-codec': ['@igor/epoch', '@igor/identity'],
-  '@igor/sandbox': ['@igor/identity'],
+  '@igor/sandbox': ['@igor/identity', '@igor/atomic-file'],
   '@igor/replay': ['@igor/sandbox', '@igor/identity'],
-  '@igor/runner': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/lease', '@igor/identity', '@igor/sandbox', '@igor/replay'],
+  '@igor/runner': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/lease', '@igor/identity', '@igor/atomic-file', '@igor/sandbox', '@igor/replay'],
   '@igor/migration': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/lease', '@igor/identity', '@igor/runner'],
   '@igor/inspector': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/identity'],
   '@igor/sdk': [],

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { chmod, open, readFile, rename, unlink } from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { chmod, readFile, unlink } from 'node:fs/promises'
+import { basename, dirname } from 'node:path'
+import { AtomicFileError, TEMP_SUFFIX, fsyncDirectory, writeFileAtomic } from '@igor/atomic-file'
 import { IdentityError } from './errors.js'
 import type { AgentIdentity } from './identity.js'
 import { decodeIdentity } from './identity.js'
@@ -9,7 +8,7 @@ import { decodeIdentity } from './identity.js'
 /** Identity files hold a secret key: owner read/write only (SPEC §12). */
 export const IDENTITY_FILE_MODE = 0o600
 /** Suffix of the temporaries `writeIdentityFile` uses; a crash can leave one behind. */
-export const IDENTITY_TEMP_SUFFIX = '.tmp'
+export const IDENTITY_TEMP_SUFFIX = TEMP_SUFFIX
 
 function errnoCode(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code
@@ -44,30 +43,13 @@ export async function readIdentityFile(path: string): Promise<AgentIdentity> {
  */
 export async function writeIdentityFile(path: string, identity: AgentIdentity | Uint8Array): Promise<void> {
   const bytes = identity instanceof Uint8Array ? decodeIdentity(identity).toBytes() : identity.toBytes()
-  const dir = dirname(path)
-  const temp = join(dir, `${basename(path)}.${randomBytes(8).toString('hex')}${IDENTITY_TEMP_SUFFIX}`)
-  let handle: FileHandle | undefined
-  let step = 'create temporary'
   try {
-    handle = await open(temp, 'wx', IDENTITY_FILE_MODE)
-    // The umask cannot widen 0600, but a filesystem default might; say it explicitly.
-    step = 'chmod'
-    await handle.chmod(IDENTITY_FILE_MODE)
-    step = 'write'
-    await handle.writeFile(bytes)
-    step = 'fsync'
-    await handle.sync()
-    step = 'close'
-    await handle.close()
-    handle = undefined
-    step = 'rename'
-    await rename(temp, path)
+    // The umask cannot widen 0600, but a filesystem default might; the mode is set explicitly.
+    await writeFileAtomic(dirname(path), basename(path), bytes, { mode: IDENTITY_FILE_MODE, chmod: true })
   } catch (error) {
-    await handle?.close().catch(() => undefined)
-    await unlink(temp).catch(() => undefined)
-    throw new IdentityError('IO', `${path}: identity ${step} failed (${errnoCode(error)})`, { cause: error })
+    if (!(error instanceof AtomicFileError)) throw error
+    throw new IdentityError('IO', error.step === 'directory fsync' ? `${path}: directory fsync failed (${error.errno})` : `${path}: identity ${error.step} failed (${error.errno})`, { cause: error.cause ?? error })
   }
-  await fsyncDir(dir, path)
 }
 
 /** Removes an identity file (a retired agent's); absent is fine. Throws `IdentityError('IO')`. */
@@ -91,14 +73,10 @@ export async function restrictIdentityFile(path: string): Promise<void> {
 }
 
 async function fsyncDir(dir: string, path: string): Promise<void> {
-  let handle: FileHandle | undefined
   try {
-    handle = await open(dir, 'r')
-    await handle.sync()
+    await fsyncDirectory(dir)
   } catch (error) {
-    const code = errnoCode(error)
-    if (code !== 'EINVAL' && code !== 'EISDIR') throw new IdentityError('IO', `${path}: directory fsync failed (${code})`, { cause: error })
-  } finally {
-    await handle?.close().catch(() => undefined)
+    if (!(error instanceof AtomicFileError)) throw error
+    throw new IdentityError('IO', `${path}: directory fsync failed (${error.errno})`, { cause: error.cause ?? error })
   }
 }

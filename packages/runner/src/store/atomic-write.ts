@@ -1,102 +1,27 @@
-import { randomBytes } from 'node:crypto'
-import { open, readdir, rename, unlink } from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
-import { errnoCode, storeIoError } from './fs-errors.js'
-
-/** Store files are private to the node's user. */
-export const FILE_MODE = 0o600
-export const DIR_MODE = 0o700
-/** Every temporary file ends with this; `removeStaleTemporaries` deletes them at start. */
-export const TEMP_SUFFIX = '.tmp'
-
 /**
- * Replaces `<dir>/<fileName>` with `data` so that a crash at any moment leaves
- * either the old file or the new one, never a torn mix (SPEC §5 checkpoint store).
- * `data` may come in chunks, written in order, so a header and a large state
- * need not be joined into one buffer first:
- * temp file (`wx`, 0600) → write all → fsync → close → rename over the target →
- * fsync the directory. On failure the temporary is removed and `STORE_IO` thrown.
+ * The store's atomic writes (SPEC §5): `@igor/atomic-file`, with its failures
+ * as the runner's `STORE_IO` (naming the path, the step and the errno).
  */
+import * as atomic from '@igor/atomic-file'
+import { storeIoError } from './fs-errors.js'
+
+export { DIR_MODE, FILE_MODE, TEMP_SUFFIX } from '@igor/atomic-file'
+
+function asStoreError(error: unknown): unknown {
+  return error instanceof atomic.AtomicFileError ? storeIoError(error.path, error.step, error.cause ?? error) : error
+}
+
+/** Replaces `<dir>/<fileName>` with `data` (one buffer or chunks) so a crash leaves the old file or the new one. */
 export async function writeFileAtomic(dir: string, fileName: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
-  const target = join(dir, fileName)
-  const temp = join(dir, `${fileName}.${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`)
-  let handle: FileHandle | undefined
-  let step = 'create temporary'
-  try {
-    handle = await open(temp, 'wx', FILE_MODE)
-    step = 'write'
-    if (data instanceof Uint8Array) await writeAll(handle, data)
-    else await writeChunks(handle, data)
-    step = 'fsync'
-    await handle.sync()
-    step = 'close'
-    await handle.close()
-    handle = undefined
-    step = 'rename'
-    await rename(temp, target)
-  } catch (error) {
-    await handle?.close().catch(() => undefined)
-    await unlink(temp).catch(() => undefined)
-    throw storeIoError(step === 'rename' ? target : temp, step, error)
-  }
-  // After the rename the new file is in place; only its durability is at stake.
-  await fsyncDirectory(dir)
+  await atomic.writeFileAtomic(dir, fileName, data).catch((error: unknown) => { throw asStoreError(error) })
 }
 
-/** `write` may write less than asked; loop until every byte is in the file. */
-async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
-  let offset = 0
-  while (offset < data.byteLength) {
-    const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset)
-    offset += bytesWritten
-  }
-}
-
-/** One `writev` for all chunks (one syscall, like a single buffer); finishes chunk by chunk if it stops short. */
-async function writeChunks(handle: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
-  let skip = (await handle.writev(chunks)).bytesWritten
-  for (const chunk of chunks) {
-    if (skip >= chunk.byteLength) {
-      skip -= chunk.byteLength
-      continue
-    }
-    await writeAll(handle, chunk.subarray(skip))
-    skip = 0
-  }
-}
-
-/** Makes renames and unlinks inside `dir` durable (POSIX needs an fsync of the directory itself). */
+/** Makes renames and unlinks inside `dir` durable. */
 export async function fsyncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined
-  try {
-    handle = await open(dir, 'r')
-    await handle.sync()
-  } catch (error) {
-    // Some filesystems refuse fsync on a directory; nothing more can be done there.
-    if (errnoCode(error) !== 'EINVAL' && errnoCode(error) !== 'EISDIR') throw storeIoError(dir, 'directory fsync', error)
-  } finally {
-    await handle?.close().catch(() => undefined)
-  }
+  await atomic.fsyncDirectory(dir).catch((error: unknown) => { throw asStoreError(error) })
 }
 
-/** Deletes `*.tmp` files left in `dir` by a crash in the middle of `writeFileAtomic`; returns their names. */
+/** Deletes `*.tmp` files a crash left in `dir`; returns their names. */
 export async function removeStaleTemporaries(dir: string): Promise<string[]> {
-  let entries
-  try {
-    entries = await readdir(dir, { withFileTypes: true })
-  } catch (error) {
-    throw storeIoError(dir, 'list', error)
-  }
-  const removed: string[] = []
-  for (const entry of entries) {
-    if (!entry.isFile() || !entry.name.endsWith(TEMP_SUFFIX)) continue
-    try {
-      await unlink(join(dir, entry.name))
-      removed.push(entry.name)
-    } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw storeIoError(join(dir, entry.name), 'remove stale temporary', error)
-    }
-  }
-  return removed
+  return atomic.removeStaleTemporaries(dir).catch((error: unknown) => { throw asStoreError(error) })
 }

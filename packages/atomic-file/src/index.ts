@@ -1,0 +1,7 @@
+/**
+ * Crash-safe replacement of a file (SPEC §5 checkpoint store, §12 identity
+ * file): one implementation for every file the node must never tear.
+ */
+export { AtomicFileError } from './errors.js'
+export { DIR_MODE, FILE_MODE, TEMP_SUFFIX, fsyncDirectory, removeStaleTemporaries, writeFileAtomic } from './write.js'
+export type { WriteOptions } from './write.js'
