@@ -10,20 +10,22 @@ import ts from 'typescript'
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 // SPEC §1 "may depend on": the @igor packages each one may import (apps may import any package).
+// Every package may import @igor/errors, the typed-error base (issue 18).
 const ALLOWED = {
-  '@igor/epoch': [],
-  '@igor/atomic-file': [],
-  '@igor/identity': ['@igor/atomic-file'],
-  '@igor/lease': ['@igor/epoch'],
-  '@igor/checkpoint-codec': ['@igor/epoch', '@igor/identity'],
-  '@igor/sandbox': ['@igor/identity', '@igor/atomic-file'],
-  '@igor/replay': ['@igor/sandbox', '@igor/identity'],
-  '@igor/runner': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/lease', '@igor/identity', '@igor/atomic-file', '@igor/sandbox', '@igor/replay'],
-  '@igor/migration': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/lease', '@igor/identity', '@igor/runner'],
-  '@igor/inspector': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/identity'],
-  '@igor/sdk': [],
-  '@igor/create-agent': ['@igor/sdk'],
-  '@igor/inspect': ['@igor/inspector']
+  '@igor/errors': [],
+  '@igor/epoch': ['@igor/errors'],
+  '@igor/atomic-file': ['@igor/errors'],
+  '@igor/identity': ['@igor/atomic-file', '@igor/errors'],
+  '@igor/lease': ['@igor/epoch', '@igor/errors'],
+  '@igor/checkpoint-codec': ['@igor/epoch', '@igor/identity', '@igor/errors'],
+  '@igor/sandbox': ['@igor/identity', '@igor/atomic-file', '@igor/errors'],
+  '@igor/replay': ['@igor/sandbox', '@igor/identity', '@igor/errors'],
+  '@igor/runner': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/lease', '@igor/identity', '@igor/atomic-file', '@igor/sandbox', '@igor/replay', '@igor/errors'],
+  '@igor/migration': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/lease', '@igor/identity', '@igor/runner', '@igor/errors'],
+  '@igor/inspector': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/identity', '@igor/errors'],
+  '@igor/sdk': ['@igor/errors'],
+  '@igor/create-agent': ['@igor/sdk', '@igor/errors'],
+  '@igor/inspect': ['@igor/inspector', '@igor/errors']
 }
 const APPS = new Set(['igord', 'verify-web'])
 

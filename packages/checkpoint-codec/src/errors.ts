@@ -1,3 +1,4 @@
+import { IgorError } from '@igor/errors'
 /** Why a checkpoint was refused (SPEC §4). Stable strings: callers branch on them. */
 export type CheckpointErrorCode =
   | 'EMPTY'
@@ -19,16 +20,14 @@ export interface CheckpointErrorDetails {
  * The only error `decodeCheckpoint` raises for a `Uint8Array` input (SPEC §4),
  * and what `encodeCheckpoint` raises for a negative budget or price.
  */
-export class CheckpointError extends Error {
+export class CheckpointError extends IgorError<CheckpointErrorCode> {
   override readonly name = 'CheckpointError'
-  readonly code: CheckpointErrorCode
   readonly version: number | undefined
   readonly have: number | undefined
   readonly need: number | undefined
 
   constructor(code: CheckpointErrorCode, message: string, details: CheckpointErrorDetails = {}) {
-    super(message)
-    this.code = code
+    super(code, message)
     this.version = details.version
     this.have = details.have
     this.need = details.need

@@ -1,3 +1,4 @@
+import { IgorError } from '@igor/errors'
 /** Why an identity was refused (SPEC §12). Stable strings: callers branch on them. */
 export type IdentityErrorCode =
   /** The identity file does not exist. */
@@ -15,11 +16,6 @@ export type IdentityErrorCode =
   /** The file could not be read or written (names the OS error code). */
   | 'IO'
 
-export class IdentityError extends Error {
+export class IdentityError extends IgorError<IdentityErrorCode> {
   override readonly name = 'IdentityError'
-  readonly code: IdentityErrorCode
-  constructor(code: IdentityErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }

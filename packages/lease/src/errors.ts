@@ -1,3 +1,4 @@
+import { IgorError } from '@igor/errors'
 /** Why an authority operation was refused (SPEC §3). */
 export type AuthorityErrorCode = 'NOT_ACTIVE_OWNER' | 'LEASE_EXPIRED' | 'INVALID_TRANSITION'
 
@@ -5,12 +6,6 @@ export type AuthorityErrorCode = 'NOT_ACTIVE_OWNER' | 'LEASE_EXPIRED' | 'INVALID
  * A refused authority operation. The lease is left exactly as it was, except
  * for `validateForTick()` past grace, which first moves to `RECOVERY_REQUIRED`.
  */
-export class AuthorityError extends Error {
+export class AuthorityError extends IgorError<AuthorityErrorCode> {
   override readonly name = 'AuthorityError'
-  readonly code: AuthorityErrorCode
-
-  constructor(code: AuthorityErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
 }

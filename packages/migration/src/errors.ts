@@ -1,3 +1,4 @@
+import { IgorError } from '@igor/errors'
 /**
  * Why a migration-layer operation was refused. Stable strings: callers branch
  * on them, and the target may put them in an `AgentStarted.Error` reply.
@@ -45,14 +46,8 @@ export type MigrationErrorCode =
   | 'NO_DEFINITE_ANSWER'
 
 /** The typed error of `@igor/migration`: a stable `code` and a one-line message naming the field or file. */
-export class MigrationError extends Error {
+export class MigrationError extends IgorError<MigrationErrorCode> {
   override readonly name = 'MigrationError'
-  readonly code: MigrationErrorCode
-
-  constructor(code: MigrationErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }
 
 /** True when `err` is a `MigrationError`, optionally with the given code. */

@@ -1,3 +1,4 @@
+import { IgorError } from '@igor/errors'
 /**
  * Every expected failure in the runner is a `RunnerError` with a stable `code`,
  * so the CLI can print one line (SPEC §10) and tests can match on the code.
@@ -35,12 +36,6 @@ export type RunnerErrorCode =
   | 'IDENTITY_MISMATCH'
   | 'SIGNATURE_INVALID'
 
-export class RunnerError extends Error {
+export class RunnerError extends IgorError<RunnerErrorCode> {
   override readonly name = 'RunnerError'
-  readonly code: RunnerErrorCode
-
-  constructor(code: RunnerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
 }
