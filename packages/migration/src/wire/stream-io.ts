@@ -1,6 +1,7 @@
 import type { Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MigrationError, describeCause } from '../errors.js'
+import { deadlinePull } from './deadline-pull.js'
 import { JsonObjectScanner } from './json-scanner.js'
 
 export interface ReadJsonOptions {
@@ -39,34 +40,12 @@ export async function readJsonMessage(
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`)
   if (signal?.aborted === true) throw new MigrationError('TRANSFER_ABORTED', 'read: aborted before start')
 
-  const iterator = source[Symbol.asyncIterator]()
   const scanner = new JsonObjectScanner()
   const chunks: Uint8Array[] = []
   let total = 0
 
-  // One pending "stop" at a time: the timer or the signal rejects whichever
-  // next() is outstanding, so a silent peer cannot hold the reader.
-  let stopped: MigrationError | undefined
-  let interrupt: ((err: MigrationError) => void) | undefined
-  const stop = (err: MigrationError): void => {
-    stopped ??= err
-    interrupt?.(stopped)
-  }
-  const timer = setTimeout(() => stop(new MigrationError('TRANSFER_TIMEOUT', `read: no complete message within ${timeoutMs} ms (${total} bytes arrived)`)), timeoutMs)
-  const onAbort = (): void => stop(new MigrationError('TRANSFER_ABORTED', 'read: aborted'))
-  signal?.addEventListener('abort', onAbort)
-
-  const next = (): Promise<IteratorResult<Uint8ArrayList | Uint8Array>> =>
-    new Promise((resolve, reject) => {
-      if (stopped !== undefined) {
-        reject(stopped)
-        return
-      }
-      interrupt = reject
-      iterator.next().then(resolve, (err: unknown) => {
-        reject(err instanceof MigrationError ? err : new MigrationError('STREAM_FAILED', `read: stream failed: ${describeCause(err)}`, { cause: err }))
-      })
-    })
+  const pull = deadlinePull(source, timeoutMs, signal, () => total)
+  const next = pull.next
 
   try {
     for (;;) {
@@ -92,11 +71,7 @@ export async function readJsonMessage(
       }
     }
   } finally {
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', onAbort)
-    interrupt = undefined
-    // Not awaited: a generator still inside next() only returns after it.
-    iterator.return?.().catch(() => {})
+    pull.close()
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { MigrationError, describeCause } from '../errors.js'
+import { MigrationError } from '../errors.js'
+import { deadlinePull } from './deadline-pull.js'
 import { DEFAULT_DECODE_LIMITS } from './decode-limits.js'
 import type { DecodeLimits, MemoryLedger } from './decode-limits.js'
 import { PullJson } from './pull-json.js'
@@ -46,30 +47,10 @@ export async function readAgentTransferFrom(
 
   const pull = new PullJson('BAD_TRANSFER', 'AgentTransfer', true)
   const reader = readAgentTransfer(pull, options.limits ?? DEFAULT_DECODE_LIMITS, options.ledger ?? null, options.hooks ?? {})
-  const iterator = source[Symbol.asyncIterator]()
   let total = 0
 
-  let stopped: MigrationError | undefined
-  let interrupt: ((err: MigrationError) => void) | undefined
-  const stop = (err: MigrationError): void => {
-    stopped ??= err
-    interrupt?.(stopped)
-  }
-  const timer = setTimeout(() => stop(new MigrationError('TRANSFER_TIMEOUT', `read: no complete message within ${timeoutMs} ms (${total} bytes arrived)`)), timeoutMs)
-  const onAbort = (): void => stop(new MigrationError('TRANSFER_ABORTED', 'read: aborted'))
-  signal?.addEventListener('abort', onAbort)
-
-  const next = (): Promise<IteratorResult<Uint8ArrayList | Uint8Array>> =>
-    new Promise((resolve, reject) => {
-      if (stopped !== undefined) {
-        reject(stopped)
-        return
-      }
-      interrupt = reject
-      iterator.next().then(resolve, (err: unknown) => {
-        reject(err instanceof MigrationError ? err : new MigrationError('STREAM_FAILED', `read: stream failed: ${describeCause(err)}`, { cause: err }))
-      })
-    })
+  const chunks = deadlinePull(source, timeoutMs, signal, () => total)
+  const next = chunks.next
 
   try {
     let step = reader.next()
@@ -91,11 +72,7 @@ export async function readAgentTransferFrom(
       }
     }
   } finally {
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', onAbort)
-    interrupt = undefined
     reader.return(undefined as never)
-    // Not awaited: a generator still inside next() only returns after it.
-    iterator.return?.().catch(() => {})
+    chunks.close()
   }
 }
