@@ -59,7 +59,8 @@ const BACKSLASH = 0x5c
 /** Strings longer than this are checked for control characters lazily (see `JsonString.verified`). */
 const LAZY_CHECK_BYTES = 4096
 
-const ESCAPES: Record<number, string> = {
+/** JSON's two-character escapes, by the byte after the backslash (shared with the streaming reader). */
+export const ESCAPES: Readonly<Record<number, string>> = {
   [QUOTE]: '"',
   [BACKSLASH]: '\\',
   0x2f: '/',

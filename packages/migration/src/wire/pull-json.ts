@@ -1,5 +1,6 @@
 import { MigrationError } from '../errors.js'
 import type { MigrationErrorCode } from '../errors.js'
+import { ESCAPES, MAX_JSON_DEPTH } from './json-parse.js'
 
 /**
  * A pull reader of JSON over chunks (SPEC §7 "What a peer can and cannot
@@ -14,23 +15,9 @@ import type { MigrationErrorCode } from '../errors.js'
  */
 export type Pull<T> = Generator<void, T, Uint8Array | null>
 
-/** Nesting deeper than this is refused (a hostile peer must not grow the stack). */
-export const MAX_JSON_DEPTH = 512
-
 const EMPTY = new Uint8Array(0)
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
-
-const ESCAPES: Record<number, string> = {
-  [QUOTE]: '"',
-  [BACKSLASH]: '\\',
-  0x2f: '/',
-  0x62: '\b',
-  0x66: '\f',
-  0x6e: '\n',
-  0x72: '\r',
-  0x74: '\t'
-}
 
 const LITERALS: Record<number, Uint8Array> = {
   0x74: new TextEncoder().encode('true'),
