@@ -1,0 +1,84 @@
+// SPEC §5 restart, §7 target, §11, §13: the options a node runtime is opened with and the shapes that
+// cross between its parts — what the operator starts, what arrives by migration, and what an arrival
+// found on disk so a failed one can put it back. Interfaces and defaults only, so every file of
+// node/ can import them without importing each other.
+import type { Epoch } from '@igor/epoch'
+import type { AuthorityState, Clock, LeaseConfig } from '@igor/lease'
+import type { AgentTiming, HandoffReplayData } from '../agent-host.js'
+import type { Logger } from '../logger.js'
+import type { CapabilityName } from '../manifest/index.js'
+import type { SandboxLimits } from '../sandbox/agent-sandbox.js'
+import type { AuthorityRecord, StoredModule } from '../store/index.js'
+import type { EgressPolicy } from '../effects/egress-policy.js'
+import type { ReplaySettings } from '../replay/flags.js'
+
+export interface NodeRuntimeOptions {
+  readonly dataDir: string
+  /** null disables leases (CLI `--lease-duration 0`): ticks without a lease, epoch unchanged. */
+  readonly lease: LeaseConfig | null
+  /** This node's price in microcents per second (SPEC §5 default 1000). */
+  readonly pricePerSecond: bigint
+  readonly logger?: Logger
+  readonly clock?: Clock
+  readonly timing?: Partial<AgentTiming>
+  readonly sandboxLimits?: Partial<SandboxLimits>
+  /** Capabilities this node offers; an agent that declares another is refused. Default: all. */
+  readonly capabilities?: readonly CapabilityName[]
+  /**
+   * SPEC §13: capabilities offered to agents arriving by migration (igord
+   * `--capabilities …,http+arrivals`). Default: `capabilities` without `http`.
+   */
+  readonly arrivalCapabilities?: readonly CapabilityName[]
+  /** SPEC §13 the node's egress policy (`--http-allow`/`--http-deny`). Default: the built-in denials only. */
+  readonly egress?: EgressPolicy
+  /** SPEC §13 `--http-rate`: requests per agent per second (default 20). */
+  readonly httpRatePerSecond?: number
+  /** Most agents this node holds at once (`--max-agents`); loads and admissions beyond it are refused (`NODE_FULL`). */
+  readonly maxAgents?: number
+  /**
+   * Issue 11: agents per worker thread (default `DEFAULT_AGENTS_PER_WORKER`;
+   * 1 = every agent has a thread of its own). Agents that declare `http` always
+   * get their own: a request blocks its thread for up to 15 s.
+   */
+  readonly agentsPerWorker?: number
+  /** SPEC §12 `--replay-mode`, `--verify-interval`, `--replay-on-divergence` (default full, 5, log). */
+  readonly replay?: ReplaySettings
+  /** SPEC §11 `--agent-disk-quota`: history and checkpoint per agent, in bytes (default 1 GiB). */
+  readonly agentDiskQuotaBytes?: number
+  /** SPEC §11 `--min-free-disk`: below this many free bytes in the data dir, arrivals are refused (`NODE_FULL`). */
+  readonly minFreeDiskBytes?: number
+}
+
+/** Default `--min-free-disk` (SPEC §11 free-space floor). */
+export const DEFAULT_MIN_FREE_DISK_BYTES = 256 * 1024 * 1024
+
+export interface StartAgentOptions {
+  readonly wasmPath: string
+  readonly manifestPath?: string
+  /** Defaults to the file name without `.wasm`. */
+  readonly agentId?: string
+  /** Initial budget in microcents; ignored when resuming from a checkpoint. */
+  readonly budget: bigint
+}
+
+/** An agent that arrived by migration (SPEC §7 target), already decoded from the wire. */
+export interface IncomingAgent {
+  readonly agentId: string
+  readonly wasm: Uint8Array
+  readonly wasmHash: Uint8Array
+  readonly checkpoint: Uint8Array
+  readonly manifestData: Uint8Array
+  /** The source's live epoch `(M,G)`; this node grants `(M+1,0)`. */
+  readonly sourceEpoch: Epoch
+  readonly sourceNodeId: string
+  /** SPEC §12 `Package.ReplayData`: replayed before acceptance in modes on-migrate and full. */
+  readonly replayData?: HandoffReplayData | null
+  /** SPEC §12 `Package.AgentIdentity` (68 bytes); absent from a v0x03 sender. */
+  readonly identity?: Uint8Array
+}
+
+/** What this node held for an agent before an arrival, so a failed arrival puts it back exactly (SPEC §7). */
+export interface PriorFiles { authority: AuthorityRecord | null, checkpoint: Uint8Array | null, module: StoredModule | null, tombstone: boolean }
+
+/** An agent found on disk that could not be loaded, with the reason (shown by `status`). */
+export interface FailedLoad { state: AuthorityState, epoch: Epoch, reason: string }
