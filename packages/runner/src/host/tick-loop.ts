@@ -1,0 +1,163 @@
+// SPEC §5 tick loop with authority, §11 calls and metering, §12 self-verification: the schedule and
+// one pass of the loop — the lease validated before every tick (again right before the dispatch, with
+// the absolute deadline sent to the worker, issue 12 item 1), a renewal durable before it is used,
+// metering, the periodic checkpoint, and the durable RECOVERY_REQUIRED past expiry + grace.
+import { AuthorityError, canTick } from '@igor/lease'
+import type { Lease } from '@igor/lease'
+import { runtimeEvents } from '../observer.js'
+import type { TickResult } from '../sandbox/agent-sandbox.js'
+import { SandboxError } from '../sandbox/agent-sandbox.js'
+import type { Checkpoints } from './checkpoints.js'
+import type { Instance } from './instance.js'
+import type { LiveAgent } from './live-agent.js'
+
+/** One agent's tick schedule and loop (see the file comment). */
+export class TickLoop {
+  constructor(private readonly agent: LiveAgent, private readonly instance: Instance, private readonly checkpoints: Checkpoints) {}
+
+  schedule(delayMs: number): void {
+    if (this.agent.stopped || this.agent.halted !== null) return
+    this.agent.cancelTimer()
+    this.agent.timer = setTimeout(() => {
+      this.agent.timer = null
+      void this.agent.mutex.run(() => this.step()).then(
+        (next) => { if (next !== null) this.schedule(next) },
+        (error: unknown) => this.haltOnError(error)
+      )
+    }, delayMs)
+  }
+
+  /** One pass of the SPEC §5 loop; returns the delay to the next pass, or null to stop. */
+  async step(): Promise<number | null> {
+    if (this.agent.stopped || this.agent.halted !== null || !canTick(this.agent.lease.state)) return null
+    if (!this.agent.sandbox.alive) await this.instance.ensureInstance() // no await on the live path
+    if (!await this.leaseHolds()) return null
+    if (this.agent.lease.needsRenewal()) {
+      this.agent.lease.renew()
+      // SPEC §5: the renewal is durable before the renewed lease is used.
+      await this.checkpoints.saveCheckpoint()
+      this.agent.log.debug({ epoch: this.agent.lease.epoch.toString(), leaseExpiry: this.agent.lease.expiry.toString() }, 'lease renewed')
+      runtimeEvents.renewal(this.agent.agentId)
+    }
+    if (this.agent.budget <= 0n) {
+      await this.checkpoints.haltWithCheckpoint('budget exhausted')
+      return null
+    }
+    // SPEC §5: a node paused (SIGSTOP, VM freeze) during any await above — the
+    // renewal's fsync is the long one — must not tick after it resumes. The lease
+    // is validated again with nothing awaited between this check and the dispatch,
+    // and the worker gets the absolute deadline, so a pause after this line is
+    // caught there (issue 12 item 1).
+    if (this.agent.stopped || this.agent.halted !== null || !await this.leaseHolds()) return null
+    let result: TickResult
+    this.agent.lastRecorded = null
+    try {
+      result = await this.agent.sandbox.tick(this.agent.budget, tickDeadline(this.agent.lease, this.agent.nowNs()))
+    } catch (error) {
+      if (error instanceof SandboxError && error.kind === 'deadline') {
+        // The worker saw the lease's end pass before agent_tick ran: nothing ran.
+        await this.leaseHolds()
+        if (this.agent.halted === null) await this.expire()
+        return null
+      }
+      if (error instanceof SandboxError && (error.kind === 'evicted' || error.kind === 'moved')) {
+        // Not this agent's fault (or, moved: its state copy needs a thread of its own, SPEC §11):
+        // the tick did not complete; restart from the last checkpoint and go on.
+        if (error.kind === 'moved') this.agent.charge(error.elapsedNs)
+        await this.instance.ensureInstance()
+        return this.agent.timing.busyIntervalMs
+      }
+      if (error instanceof SandboxError) {
+        // The instance is gone or suspect; its last good checkpoint stays on disk.
+        // SPEC §11: the failed call is still charged (a missed deadline in full).
+        this.agent.charge(error.elapsedNs + this.agent.sandbox.takeUncharged())
+        this.agent.haltWith(`tick failed: ${error.message}`)
+        this.agent.log.error({ kind: error.kind, tickNumber: this.agent.tickNumber.toString() }, `agent halted: ${error.message}; last good checkpoint kept`)
+        return null
+      }
+      throw error
+    }
+    this.agent.charge(result.elapsedNs + this.agent.sandbox.takeUncharged())
+    this.agent.tickNumber += 1n
+    if (result.recorded) this.agent.lastRecorded = { tickNumber: this.agent.tickNumber, highestId: result.highestId }
+    // SPEC §12: fetch the record of a due tick now (one short message); the replay runs in its own sandbox.
+    if (this.agent.verifier !== null && result.recorded && this.agent.verifier.due(result.observations)) {
+      const record = await this.agent.sandbox.tickRecord().catch(() => null)
+      if (record !== null) this.agent.verifier.submit({ tickNumber: this.agent.tickNumber, ...record })
+    }
+    this.agent.ticksObserved?.(this.agent.tickNumber)
+    runtimeEvents.tick(this.agent.agentId, result.elapsedNs)
+    if (this.agent.budget <= 0n) {
+      await this.checkpoints.haltWithCheckpoint('budget exhausted')
+      return null
+    }
+    if (performance.now() - this.agent.lastCheckpointAt >= this.agent.timing.checkpointIntervalMs) {
+      await this.checkpoints.saveCheckpoint()
+      await this.instance.graduate()
+    }
+    return result.more ? this.agent.timing.busyIntervalMs : this.agent.timing.tickIntervalMs
+  }
+
+  /** validateForTick(); past expiry + grace runs the durable expiry path and returns false. */
+  private async leaseHolds(): Promise<boolean> {
+    try {
+      this.agent.lease.validateForTick()
+      return true
+    } catch (error) {
+      if (error instanceof AuthorityError && error.code === 'LEASE_EXPIRED') {
+        await this.expire()
+        return false
+      }
+      throw error
+    }
+  }
+
+  /** Like leaseHolds, but rethrows the refusal after the expiry is durable and logged (for operator actions). */
+  async validateOrExpire(): Promise<void> {
+    try {
+      this.agent.lease.validateForTick()
+    } catch (error) {
+      if (error instanceof AuthorityError && error.code === 'LEASE_EXPIRED') await this.expire()
+      throw error
+    }
+  }
+
+  /** SPEC §5 expiry: RECOVERY_REQUIRED (durable), final checkpoint, log line, no more ticks. */
+  private async expire(): Promise<void> {
+    const reason = 'lease expired beyond grace'
+    this.agent.lease.enterRecovery(reason)
+    this.agent.cancelTimer()
+    await this.checkpoints.writeAuthority(reason)
+    this.agent.haltWith(reason)
+    await this.checkpoints.trySaveCheckpoint('lease expiry')
+    this.agent.log.error({ epoch: this.agent.lease.epoch.toString() }, 'lease expired beyond grace; agent stopped until recovered')
+  }
+
+  haltOnError(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error)
+    this.agent.haltWith(`stopped: ${message}`)
+    this.agent.log.error({ code: (error as { code?: string }).code }, `agent halted: ${message}`)
+  }
+
+  /** `--replay-on-divergence pause`: halt with the reason, off the tick path, keeping a final checkpoint. */
+  pauseForReplay(reason: string): void {
+    void this.agent.mutex.run(async () => {
+      if (this.agent.stopped || this.agent.halted !== null) return
+      this.agent.cancelTimer()
+      await this.checkpoints.haltWithCheckpoint(reason)
+    }).catch((error: unknown) => this.haltOnError(error))
+  }
+}
+
+/**
+ * The absolute end of the right to tick, on the process-wide monotonic clock
+ * (`process.hrtime.bigint()`, the same in every worker thread and still running
+ * while the process is stopped): lease expiry + grace, as seen now. Null with
+ * leases disabled.
+ */
+function tickDeadline(lease: Lease, nowNs: bigint): bigint | null {
+  const config = lease.config
+  if (config === null) return null
+  const remainingNs = lease.expiry + BigInt(Math.round(config.gracePeriodMs * 1e6)) - nowNs
+  return process.hrtime.bigint() + remainingNs
+}

@@ -1,0 +1,113 @@
+// SPEC §5 tick schedule, §6 status, §7 package: the shapes an agent host is built from and hands out —
+// its timing, the status row, the module kept for a hand-off, what it is started with, and the hand-off
+// snapshot (with SPEC §12 ReplayData). Interfaces and defaults only; `agent-host.ts` re-exports them.
+import type { Epoch } from '@igor/epoch'
+import type { AuthorityState, Lease } from '@igor/lease'
+import type { EgressPolicy } from '../effects/egress-policy.js'
+import type { Logger } from '../logger.js'
+import type { Manifest } from '../manifest/index.js'
+import type { AgentSandbox, SandboxLimits } from '../sandbox/agent-sandbox.js'
+import type { ObservationEntry } from '../replay/event-log.js'
+import type { ReplaySettings } from '../replay/flags.js'
+import type { CheckpointStore } from '../store/index.js'
+import type { AgentLineage } from '../lineage/agent-lineage.js'
+import type { PreparedAgent } from '../wasm/index.js'
+
+/** SPEC §5 tick schedule and checkpoint cadence. */
+export interface AgentTiming {
+  readonly tickIntervalMs: number
+  readonly busyIntervalMs: number
+  readonly checkpointIntervalMs: number
+}
+
+export const DEFAULT_TIMING: AgentTiming = { tickIntervalMs: 1000, busyIntervalMs: 10, checkpointIntervalMs: 5000 }
+
+/** One row of `igord status` (SPEC §6). */
+export interface AgentStatus {
+  readonly agentId: string
+  readonly state: AuthorityState
+  readonly epoch: Epoch
+  readonly leaseExpiry: bigint
+  readonly tickNumber: bigint
+  readonly budget: bigint
+  readonly pricePerSecond: bigint
+  /** null while the agent may tick, else a short reason. */
+  readonly halted: string | null
+  /** For retired agents: where the agent went. */
+  readonly movedTo?: string
+}
+
+/** The code and its identity, kept so the agent can be handed on (SPEC §7 package). */
+export interface AgentModule {
+  readonly prepared: PreparedAgent
+  readonly wasm: Uint8Array
+  readonly manifest: Manifest
+}
+
+export interface AgentHostInit {
+  readonly agentId: string
+  readonly module: AgentModule
+  readonly sandbox: AgentSandbox
+  readonly lease: Lease
+  readonly budget: bigint
+  readonly pricePerSecond: bigint
+  readonly tickNumber: bigint
+  readonly store: CheckpointStore
+  readonly logger: Logger
+  readonly timing: AgentTiming
+  /** Wall-clock Unix ns, for authority records and tombstones. */
+  readonly nowNs: () => bigint
+  /** True when the starting checkpoint was already written (the periodic one counts from now). */
+  readonly checkpointed?: boolean
+  /** The other node of an interrupted hand-off (from the authority record), kept for recovery. */
+  readonly peer?: string
+  /** SPEC §12: the agent's identity and chain; every checkpoint is then a signed v0x04. Without it, v0x03. */
+  readonly lineage?: AgentLineage
+  /** SPEC §12 self-verification; absent or mode off/on-migrate: none. */
+  readonly replay?: ReplaySettings
+  /** Limits for the replay sandboxes (the same as the live one's). */
+  readonly sandboxLimits?: Partial<SandboxLimits>
+  /**
+   * Issue 11: starts a new sandbox for this agent from a state, when a shared
+   * worker was stopped for another agent's fault (`solo`: a worker of its
+   * own). Without it an evicted agent halts.
+   */
+  readonly restartSandbox?: (state: Uint8Array | null, budget: bigint, solo: boolean) => Promise<AgentSandbox>
+  /**
+   * Issue 11: the sandbox is a worker of its own for probation (an arrival
+   * from a peer, so a package whose start loops evicts nobody); at its first
+   * periodic checkpoint here the agent moves to a shared worker.
+   */
+  readonly probation?: boolean
+  /** SPEC §13 the node's egress policy and `--http-rate`; absent: only the agent's allow-list applies. */
+  readonly egress?: { readonly policy: EgressPolicy, readonly ratePerSecond: number }
+}
+
+/** SPEC §12 `Package.ReplayData`: the last tick, when it produced exactly the state in the package. */
+export interface HandoffReplayData {
+  readonly preTickState: Uint8Array
+  readonly tickNumber: bigint
+  readonly entries: readonly ObservationEntry[]
+}
+
+/** What the source of a hand-off sends: built from the live instance, never from a file (SPEC §7 source 2). */
+export interface HandoffSnapshot {
+  readonly agentId: string
+  readonly module: AgentModule
+  /** Encoded v0x03 checkpoint at the live epoch. */
+  readonly checkpoint: Uint8Array
+  /**
+   * The same checkpoint being written to this node's disk. The write runs
+   * while the package travels: HANDOFF_INITIATED is already durable, so a
+   * crash in between comes back as RECOVERY_REQUIRED either way.
+   */
+  readonly persisted: Promise<void>
+  readonly epoch: Epoch
+  readonly budget: bigint
+  readonly pricePerSecond: bigint
+  readonly tickNumber: bigint
+  /** Null when the last tick cannot be replayed from this package (see `HandoffReplayData`). */
+  readonly replayData: HandoffReplayData | null
+  /** SPEC §12: the 68-byte identity file, sent as `Package.AgentIdentity`; absent for an agent without one. */
+  readonly identity?: Uint8Array
+}
