@@ -25,7 +25,9 @@ const ALLOWED = {
   '@igor/inspector': ['@igor/epoch', '@igor/checkpoint-codec', '@igor/identity', '@igor/errors'],
   '@igor/sdk': ['@igor/errors'],
   '@igor/create-agent': ['@igor/sdk', '@igor/errors'],
-  '@igor/inspect': ['@igor/inspector', '@igor/errors']
+  '@igor/inspect': ['@igor/inspector', '@igor/errors'],
+  // Private, tests only: may not import any package that imports it back.
+  '@igor/test-kit': ['@igor/errors']
 }
 const APPS = new Set(['igord', 'verify-web'])
 

@@ -1,6 +1,6 @@
 // spender: logs its remaining budget every tick ("balance <n>", n in microcents).
 // Capabilities: wallet, log. State (8 bytes): u64 tick count at offset 0.
-import { wallet_balance } from "./lib/igor";
+import { wallet_balance } from "@igor/sdk/host";
 import { lineEmit, lineI64, lineStart, lineText } from "./lib/line";
 export { malloc } from "./lib/abi";
 export { agent_init, agent_checkpoint, agent_checkpoint_ptr, agent_resume } from "./lib/tick-count";

@@ -9,7 +9,7 @@
 //  16  i64 last tick time (Unix ns)
 //  24  u64 luck = rotl(luck, 7) ^ (8 random bytes read as u64 LE), once per tick
 import { expectLength } from "./lib/abi";
-import { clock_now, rand_bytes } from "./lib/igor";
+import { clock_now, rand_bytes } from "@igor/sdk/host";
 import { lineEmit, lineHex64, lineSeconds1, lineStart, lineText, lineU64 } from "./lib/line";
 import { SNAPSHOT, snapshotPtr } from "./lib/snapshot";
 export { malloc } from "./lib/abi";
@@ -33,7 +33,7 @@ export function agent_tick(): i32 {
   ticks++;
   lastTick = clock_now();
   // A failed rand_bytes leaves the luck as it was rather than killing the agent.
-  if (rand_bytes(<i32>RAND, 8) == 0) {
+  if (rand_bytes(RAND, 8) == 0) {
     luck = rotl<u64>(luck, 7) ^ load<u64>(RAND);
   }
   lineStart();

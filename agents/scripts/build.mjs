@@ -6,21 +6,24 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import asc from 'assemblyscript/asc'
-import { buildAgent } from '@igor/sdk'
+import { buildAgent, presetFlags } from '@igor/sdk'
 import { ABI_EXPORTS, AGENTS, CAPABILITY_IMPORTS, manifestFor } from './agents.mjs'
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)))
 const buildDir = join(packageDir, 'build')
 
-// SPEC §5: agents import only igor.*; the stub runtime plus our own abort keep
-// env.abort/env.seed/env.trace out of the module.
-const COMMON_FLAGS = [
-  '--runtime', 'stub',
-  '--use', 'abort=assembly/lib/abort/agentAbort',
-  '--optimizeLevel', '3',
-  '--shrinkLevel', '1',
-  '--noColors'
-]
+// SPEC §5: agents import only igor.*. The fixture agents use the SDK's preset
+// flags (its trapping abort, so no env.abort; -O3, shrink 1) with one change:
+// the stub runtime (bump allocator, never frees), which keeps env.seed/env.trace
+// out too and gives them the exact memory behaviour the tests rely on.
+function stubRuntimeFlags() {
+  const flags = presetFlags()
+  const at = flags.indexOf('--runtime')
+  if (at < 0) throw new Error('the @igor/sdk preset has no --runtime flag to replace')
+  flags[at + 1] = 'stub'
+  return flags
+}
+const COMMON_FLAGS = stubRuntimeFlags()
 
 class BuildError extends Error {
   constructor(agent, message) {

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CallMarker } from '@igor/runner'
+import { CallMarker } from '@igor/sandbox'
 
 const dir = mkdtempSync(join(tmpdir(), 'igor-marker-bench-'))
 const { marker } = CallMarker.open(dir)

@@ -7,7 +7,8 @@
 import { fork } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { agentPath, manifestPath } from '@igor/agents'
-import { AgentSandbox, loadManifest, prepareAgentModule, silentLogger } from '@igor/runner'
+import { silentLogger } from '@igor/runner'
+import { AgentSandbox, loadManifest, prepareAgentModule } from '@igor/sandbox'
 
 const BUDGET = 1n << 62n
 const LIMITS = { tickTimeoutMs: 10_000, initTimeoutMs: 30_000, checkpointTimeoutMs: 30_000 }

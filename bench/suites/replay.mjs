@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
 import { DEFAULT_LEASE_CONFIG } from '@igor/lease'
-import { AgentSandbox, NodeRuntime, loadManifest, parseReplaySettings, prepareAgentModule, readWasmFile, silentLogger } from '@igor/runner'
+import { NodeRuntime, silentLogger } from '@igor/runner'
+import { AgentSandbox, loadManifest, prepareAgentModule, readWasmFile } from '@igor/sandbox'
+import { parseReplaySettings } from '@igor/replay'
 
 export const name = 'replay'
 

@@ -1,5 +1,4 @@
 // Shared pieces of the agent ABI (SPEC §5).
-import "./abort";
 
 // The host calls malloc(len) to get a buffer for agent_resume. The stub runtime
 // never frees, which is fine: resume happens once per instance.

@@ -1,6 +1,6 @@
 // Builds one ASCII log line in a static buffer and hands it to igor.log_emit.
 // No strings are allocated, so logging every tick does not grow memory.
-import { log_emit } from "./igor";
+import { log_emit } from "@igor/sdk/host";
 
 const CAPACITY: i32 = 256;
 const LINE: usize = memory.data(CAPACITY);
@@ -68,5 +68,5 @@ export function lineSeconds1(ns: i64): void {
 }
 
 export function lineEmit(): void {
-  log_emit(<i32>LINE, length);
+  log_emit(LINE, length);
 }

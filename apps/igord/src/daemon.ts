@@ -1,7 +1,8 @@
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { agentIdFor, NodeRuntime, RunnerError } from '@igor/runner'
+import { isIgorError } from '@igor/errors'
+import { agentIdFor, NodeRuntime } from '@igor/runner'
 import type { StartOptions } from './start-options.js'
 import { ControlServer } from './control/server.js'
 import { authorityRoute } from './control/authority-routes.js'
@@ -194,7 +195,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   } catch (error) {
     if (signalled) return stopped
     await stop(1)
-    if (error instanceof RunnerError || error instanceof StartupError || isExpected(error)) {
+    if (isIgorError(error) || error instanceof StartupError || isExpected(error)) {
       log.error({ code: (error as { code?: string }).code }, (error as Error).message)
       throw new StartupError((error as Error).message)
     }

@@ -5,7 +5,7 @@
  * reach whatever --http-allow says. The control socket is a Unix socket:
  * http_request never connects to one.
  */
-import { EgressPolicy } from '@igor/runner'
+import { EgressPolicy } from '@igor/sandbox'
 import type { StartOptions } from './start-options.js'
 
 export function nodeEgress(options: Pick<StartOptions, 'httpAllow' | 'httpDeny'>): EgressPolicy {

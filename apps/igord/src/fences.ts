@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { FenceStore } from '@igor/runner'
-import type { FenceEntry, FenceRow } from '@igor/runner'
+import { type FenceEntry, type FenceRow, FenceStore } from '@igor/runner'
 import { ControlUnavailableError, controlRequest } from './control/client.js'
 import type { Io } from './io.js'
 

@@ -1,8 +1,8 @@
 // The flags igord knows and how their values are read (SPEC §9, §14): no subcommand logic here, so
 // subcommand modules (simulate, export, import) can use them without importing args.ts back.
 import { readFileSync } from 'node:fs'
-import { CAPABILITIES, DEFAULT_AGENTS_PER_WORKER, DEFAULT_HTTP_RATE, EgressPolicy, splitRules, unitsToMicrocents, validateAgentId } from '@igor/runner'
-import type { CapabilityName } from '@igor/runner'
+import { validateAgentId } from '@igor/runner'
+import { CAPABILITIES, type CapabilityName, DEFAULT_AGENTS_PER_WORKER, DEFAULT_HTTP_RATE, EgressPolicy, splitRules, unitsToMicrocents } from '@igor/sandbox'
 import { parseDuration } from './duration.js'
 
 /** A bad command line: printed as one line, exit code 2, nothing started (SPEC §10, §14). */

@@ -1,3 +1,4 @@
+import { isIgorError } from '@igor/errors'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseCommand } from './args.js'
@@ -97,7 +98,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return 1
     }
     const name = (error as { name?: string }).name
-    if (name === 'NodeAlreadyRunningError' || name === 'RunnerError' || name === 'MigrationError') {
+    // Every package's expected failure is an IgorError with a one-line message (SPEC §10).
+    if (name === 'NodeAlreadyRunningError' || isIgorError(error)) {
       io.stderr(`igord: ${(error as Error).message}\n`)
       return 1
     }

@@ -1,8 +1,8 @@
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import { observeMigrations } from '@igor/migration'
-import { observeRuntime, workerPool } from '@igor/runner'
-import type { AgentStatus } from '@igor/runner'
+import { type AgentStatus, observeRuntime } from '@igor/runner'
+import { workerPool } from '@igor/sandbox'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { versionLine } from './flags.js'
 

@@ -1,5 +1,4 @@
-import { MigrationService, observeMigrations } from '@igor/migration'
-import type { MigrateResult } from '@igor/migration'
+import { type MigrateResult, MigrationService, observeMigrations } from '@igor/migration'
 import type { Logger, NodeRuntime } from '@igor/runner'
 import { agentStatusJson } from './control/protocol.js'
 import type { AgentStatusJson, MigrateResultJson, MigrationProgressJson } from './control/protocol.js'

@@ -1,10 +1,7 @@
-import { HEADER_LENGTH_V4 } from '@igor/checkpoint-codec'
-import type { Checkpoint } from '@igor/checkpoint-codec'
+import { type Checkpoint, HEADER_LENGTH_V4 } from '@igor/checkpoint-codec'
 import type { AgentIdentity } from '@igor/identity'
-import { PeerBook, askAuthority, createIgorLibp2p, loadOrCreateNodeKey } from '@igor/migration'
-import type { AuthorityAnswer } from '@igor/migration'
-import { RunnerError } from '@igor/runner'
-import type { Logger, StakeSigner } from '@igor/runner'
+import { type AuthorityAnswer, PeerBook, askAuthority, createIgorLibp2p, loadOrCreateNodeKey } from '@igor/migration'
+import { type Logger, RunnerError, type StakeSigner } from '@igor/runner'
 
 export interface ForceCheck {
   /** The data directory: its node key and its known peers (`peers.json`). */

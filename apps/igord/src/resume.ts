@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { Checkpoint } from '@igor/checkpoint-codec'
 import { formatUnixNanos } from '@igor/inspector'
-import { RunnerError, loadManifest, validateImport } from '@igor/runner'
-import type { Logger, NodeRuntime } from '@igor/runner'
+import { type Logger, type NodeRuntime, RunnerError, validateImport } from '@igor/runner'
+import { loadManifest } from '@igor/sandbox'
 import type { StartOptions } from './start-options.js'
 
 async function readNamed(what: string, path: string): Promise<Uint8Array> {

@@ -1,3 +1,4 @@
+import { isIgorError } from '@igor/errors'
 /**
  * `igord simulate <wasm> [--manifest f] [--ticks n] [--budget units] [--verify]
  * [--deterministic] [--seed n]` (SPEC §12): runs one agent locally — no
@@ -5,8 +6,9 @@
  * line in the reference simulator's words. Exit 1 when any tick, replay or the
  * final checkpoint round trip failed; 2 for a bad command line.
  */
-import { formatMicrocents, simulate } from '@igor/runner'
-import type { Logger, SimulationResult } from '@igor/runner'
+import { formatMicrocents } from '@igor/sandbox'
+import { type SimulationResult, simulate } from '@igor/replay'
+import type { Logger } from '@igor/runner'
 import { parseBudget } from './flags.js'
 import type { ParsedArgs } from './flags.js'
 
@@ -93,7 +95,7 @@ export async function runSimulate(command: SimulateCommand, io: SimulateIo): Pro
     })
   } catch (error) {
     const name = (error as { name?: string }).name
-    if (name === 'RunnerError' || name === 'SimulationSetupError') {
+    if (isIgorError(error) || name === 'SimulationSetupError') {
       io.stderr(`igord: simulate: ${(error as Error).message}\n`)
       return 1
     }

@@ -1,5 +1,6 @@
 import type { LeaseConfig } from '@igor/lease'
-import type { CapabilityName, ReplaySettings } from '@igor/runner'
+import type { CapabilityName } from '@igor/sandbox'
+import type { ReplaySettings } from '@igor/replay'
 import type { LogLevel } from './flags.js'
 
 export interface StartOptions {

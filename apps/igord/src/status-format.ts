@@ -1,4 +1,4 @@
-import { formatMicrocents } from '@igor/runner'
+import { formatMicrocents } from '@igor/sandbox'
 import type { StatusJson } from './control/protocol.js'
 
 function isoFromNs(ns: string): string {

@@ -1,7 +1,6 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { HistoryError, renderLineageReport, verifyHistoryDirs } from '@igor/inspector'
-import type { LineageResult } from '@igor/inspector'
+import { HistoryError, type LineageResult, renderLineageReport, verifyHistoryDirs } from '@igor/inspector'
 import type { Io } from './io.js'
 
 /**

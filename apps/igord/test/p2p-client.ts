@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createIgorLibp2p, decodeAgentStarted, loadOrCreateNodeKey, MIGRATE_PROTOCOL, openStream, readJsonMessage, writeMessage } from '@igor/migration'
-import type { AgentStarted } from '@igor/migration'
+import { type AgentStarted, MIGRATE_PROTOCOL, createIgorLibp2p, decodeAgentStarted, loadOrCreateNodeKey, openStream, readJsonMessage, writeMessage } from '@igor/migration'
 type Libp2p = Awaited<ReturnType<typeof createIgorLibp2p>>
 
 /** A bare libp2p peer in the test process, for playing a hostile or hand-made source. */

@@ -1,6 +1,5 @@
 import type { Libp2p } from '@libp2p/interface'
-import type { Logger } from '@igor/runner'
-import { silentLogger } from '@igor/runner'
+import { type Logger, silentLogger } from '@igor/runner'
 import { MigrationError } from './errors.js'
 import { announceAddresses } from './net/addresses.js'
 import { createIgorLibp2p } from './net/libp2p-node.js'

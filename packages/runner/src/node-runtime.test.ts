@@ -3,12 +3,11 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { agentPath } from '@igor/agents'
 import { encodeCheckpoint } from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
-import { AuthorityState, ManualClock } from '@igor/lease'
-import type { LeaseConfig } from '@igor/lease'
+import { AuthorityState, type LeaseConfig, ManualClock } from '@igor/lease'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { NodeRuntime } from './node-runtime.js'
 import type { NodeRuntimeOptions } from './node-runtime.js'
-import { counterValue, recordingLogger, tempDir, waitFor } from './test-support/helpers.js'
+import { counterValue, recordingLogger, tempDir, waitFor } from '@igor/test-kit'
 
 const LEASE: LeaseConfig = { durationMs: 60_000, renewalWindow: 0.5, gracePeriodMs: 10_000 }
 const FAST = { tickIntervalMs: 20, busyIntervalMs: 5, checkpointIntervalMs: 200 }

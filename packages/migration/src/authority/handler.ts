@@ -1,6 +1,5 @@
 import type { IncomingStreamData, StreamHandler } from '@libp2p/interface'
-import { verifyStakeProof } from '@igor/runner'
-import type { AuthorityStake, Logger } from '@igor/runner'
+import { type AuthorityStake, type Logger, verifyStakeProof } from '@igor/runner'
 import { describeCause } from '../errors.js'
 import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
 import { AuthorityRateLimiter } from './rate-limit.js'

@@ -1,7 +1,6 @@
 import type { Epoch } from '@igor/epoch'
 import type { Libp2p } from '@libp2p/interface'
-import { stakeStatement } from '@igor/runner'
-import type { StakeSigner } from '@igor/runner'
+import { type StakeSigner, stakeStatement } from '@igor/runner'
 import { MigrationError } from '../errors.js'
 import { parsePeerAddress } from '../net/addresses.js'
 import { openStream } from '../net/dial.js'

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { silentLogger } from '../logger.js'
+import { silentLogger } from '@igor/sandbox'
 import { ADMISSION_MARKER_FILE, ADMISSION_REFUSALS_FILE, AdmissionGuard, admissionRefusalReason, parseSlots } from './admission-guard.js'
 
 let dir: string

@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Logger } from '../logger.js'
+import type { Logger } from '@igor/sandbox'
 import { writeFileAtomic } from '../store/atomic-write.js'
 import { MAX_AGENT_ID_LENGTH } from '../store/agent-id.js'
 import { QUARANTINE_AFTER_STARTS, countStrikes } from './quarantine.js'

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { CallMarker, MARKER_FILE } from './call-marker.js'
+import { CallMarker, MARKER_FILE } from '@igor/sandbox'
 import { QUARANTINE_AFTER_STARTS, countStrikes } from './quarantine.js'
 
 let dir: string

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Logger } from '../logger.js'
+import { type AgentCall, CallMarker, type DiedInCall, type Logger, describeCall } from '@igor/sandbox'
 import type { CheckpointStore, QuarantineRecord } from '../store/index.js'
 import { writeFileAtomic } from '../store/atomic-write.js'
-import { CallMarker, describeCall } from './call-marker.js'
-import type { AgentCall, DiedInCall } from './call-marker.js'
 
 /**
  * SPEC §11: an agent is quarantined when the node process died inside that

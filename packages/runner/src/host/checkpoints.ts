@@ -4,7 +4,7 @@
 // `status` shows a change. A checkpoint on a halt path logs its failure and never hides the reason.
 import { encodeCheckpoint } from '@igor/checkpoint-codec'
 import { runtimeEvents } from '../observer.js'
-import { SandboxError } from '../sandbox/agent-sandbox.js'
+import { SandboxError } from '@igor/sandbox'
 import type { Instance } from './instance.js'
 import type { LiveAgent } from './live-agent.js'
 

@@ -3,8 +3,7 @@
 // alone after repeated evictions or when its calls need a thread of its own), the end of an arrival's
 // probation in a worker of its own, and the HTTP handler every new sandbox is given.
 import { runtimeEvents } from '../observer.js'
-import { performHttpCall } from '../effects/http.js'
-import type { AgentSandbox } from '../sandbox/agent-sandbox.js'
+import { type AgentSandbox, performHttpCall } from '@igor/sandbox'
 import type { LiveAgent } from './live-agent.js'
 
 /** An agent evicted this often within EVICTION_WINDOW_MS gets a worker of its own. */

@@ -2,11 +2,9 @@
 // one pass of the loop — the lease validated before every tick (again right before the dispatch, with
 // the absolute deadline sent to the worker, issue 12 item 1), a renewal durable before it is used,
 // metering, the periodic checkpoint, and the durable RECOVERY_REQUIRED past expiry + grace.
-import { AuthorityError, canTick } from '@igor/lease'
-import type { Lease } from '@igor/lease'
+import { AuthorityError, type Lease, canTick } from '@igor/lease'
 import { runtimeEvents } from '../observer.js'
-import type { TickResult } from '../sandbox/agent-sandbox.js'
-import { SandboxError } from '../sandbox/agent-sandbox.js'
+import { SandboxError, type TickResult } from '@igor/sandbox'
 import type { Checkpoints } from './checkpoints.js'
 import type { Instance } from './instance.js'
 import type { LiveAgent } from './live-agent.js'

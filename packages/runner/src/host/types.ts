@@ -3,15 +3,10 @@
 // snapshot (with SPEC §12 ReplayData). Interfaces and defaults only; `agent-host.ts` re-exports them.
 import type { Epoch } from '@igor/epoch'
 import type { AuthorityState, Lease } from '@igor/lease'
-import type { EgressPolicy } from '../effects/egress-policy.js'
-import type { Logger } from '../logger.js'
-import type { Manifest } from '../manifest/index.js'
-import type { AgentSandbox, SandboxLimits } from '../sandbox/agent-sandbox.js'
-import type { ObservationEntry } from '../replay/event-log.js'
-import type { ReplaySettings } from '../replay/flags.js'
+import type { AgentSandbox, EgressPolicy, Logger, Manifest, ObservationEntry, PreparedAgent, SandboxLimits } from '@igor/sandbox'
+import type { ReplaySettings } from '@igor/replay'
 import type { CheckpointStore } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
-import type { PreparedAgent } from '../wasm/index.js'
 
 /** SPEC §5 tick schedule and checkpoint cadence. */
 export interface AgentTiming {

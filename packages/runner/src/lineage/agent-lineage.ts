@@ -1,5 +1,4 @@
-import { GENESIS_PREV_HASH, checkpointContentHash, decodeCheckpoint, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
-import type { CheckpointInput } from '@igor/checkpoint-codec'
+import { type CheckpointInput, GENESIS_PREV_HASH, checkpointContentHash, decodeCheckpoint, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
 import type { AgentIdentity } from '@igor/identity'
 import type { CheckpointStore } from '../store/checkpoint-store.js'
 import type { HistoryArchive } from './history.js'

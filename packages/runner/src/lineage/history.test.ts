@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { tempDir } from '../test-support/helpers.js'
+import { tempDir } from '@igor/test-kit'
 import { HistoryArchive, historyFileName } from './history.js'
 
 // SPEC §11 "Resources an agent controls": history and checkpoint within the agent's disk quota, oldest first.

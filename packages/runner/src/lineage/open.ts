@@ -1,13 +1,12 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CheckpointError, decodeCheckpoint, verifyCheckpointSignature } from '@igor/checkpoint-codec'
-import type { Checkpoint } from '@igor/checkpoint-codec'
+import { type Checkpoint, CheckpointError, decodeCheckpoint, verifyCheckpointSignature } from '@igor/checkpoint-codec'
 import {
   AgentIdentity, IDENTITY_FILE_MODE, IdentityError, decodeIdentity, didKey, readIdentityFile, removeIdentityFile,
   restrictIdentityFile, writeIdentityFile
 } from '@igor/identity'
 import { RunnerError } from '../errors.js'
-import type { Logger } from '../logger.js'
+import type { Logger } from '@igor/sandbox'
 import { validateAgentId } from '../store/agent-id.js'
 import { errnoCode } from '../store/fs-errors.js'
 import { AgentLineage, headOf } from './agent-lineage.js'

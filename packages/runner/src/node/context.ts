@@ -3,22 +3,16 @@
 // per-agent admission lock and the `--max-agents` count. One object, handed to the loader, admission,
 // lifecycle and authority parts, so each reads the same maps and none imports another to reach them.
 import { createHash } from 'node:crypto'
-import { systemClock } from '@igor/lease'
-import type { Clock } from '@igor/lease'
+import { type Clock, systemClock } from '@igor/lease'
 import type { AgentHost, AgentTiming } from '../agent-host.js'
 import { DEFAULT_TIMING } from '../agent-host.js'
 import { FenceStore } from '../authority/fences.js'
 import { RunnerError } from '../errors.js'
-import type { Logger } from '../logger.js'
-import { silentLogger } from '../logger.js'
-import { CAPABILITIES } from '../manifest/index.js'
-import type { CapabilityName } from '../manifest/index.js'
+import { CAPABILITIES, type CallMarker, type CapabilityName, EgressPolicy, type Logger, silentLogger } from '@igor/sandbox'
 import type { CheckpointStore, QuarantineRecord } from '../store/index.js'
-import type { CallMarker } from '../containment/call-marker.js'
 import { AdmissionGuard } from '../containment/admission-guard.js'
 import { DEFAULT_AGENT_DISK_QUOTA_BYTES } from '../lineage/history.js'
 import type { HistoryOptions } from '../lineage/history.js'
-import { EgressPolicy } from '../effects/egress-policy.js'
 import type { FailedLoad, NodeRuntimeOptions } from './types.js'
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')

@@ -5,12 +5,9 @@
 import type { Epoch } from '@igor/epoch'
 import type { AuthorityState, Clock, LeaseConfig } from '@igor/lease'
 import type { AgentTiming, HandoffReplayData } from '../agent-host.js'
-import type { Logger } from '../logger.js'
-import type { CapabilityName } from '../manifest/index.js'
-import type { SandboxLimits } from '../sandbox/agent-sandbox.js'
+import type { CapabilityName, EgressPolicy, Logger, SandboxLimits } from '@igor/sandbox'
 import type { AuthorityRecord, StoredModule } from '../store/index.js'
-import type { EgressPolicy } from '../effects/egress-policy.js'
-import type { ReplaySettings } from '../replay/flags.js'
+import type { ReplaySettings } from '@igor/replay'
 
 export interface NodeRuntimeOptions {
   readonly dataDir: string

@@ -1,7 +1,6 @@
 import { access, mkdir, open, readFile, readdir, unlink } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { CheckpointError, HEADER_LENGTH_V4, decodeCheckpoint, encodeCheckpoint } from '@igor/checkpoint-codec'
-import type { Checkpoint, CheckpointInput } from '@igor/checkpoint-codec'
+import { type Checkpoint, CheckpointError, type CheckpointInput, HEADER_LENGTH_V4, decodeCheckpoint, encodeCheckpoint } from '@igor/checkpoint-codec'
 import type { Epoch } from '@igor/epoch'
 import { RunnerError } from '../errors.js'
 import { validateAgentId } from './agent-id.js'

@@ -1,0 +1,313 @@
+import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+
+/**
+ * SPEC §11 failure containment: which agent was loading or inside a call when
+ * the node process died.
+ *
+ * One pre-opened file per node, `<dataDir>/calls.inflight`, with one fixed-size
+ * slot per agent. Before each call into an agent the slot's first byte is set
+ * to the call, after it back to 0, each with one positional `write(2)` and no
+ * fsync: the bytes live in the page cache, which survives the death of the
+ * process (SIGKILL, V8 fatal error, abort) though not a machine crash. A
+ * machine crash only loses evidence, which errs on the side of never
+ * quarantining. A clean shutdown leaves every slot at 0 and empties the file.
+ *
+ * Slot layout (SLOT_BYTES): [0] call (0 = none), [1] id length, [2…] id (ASCII).
+ */
+
+export const MARKER_FILE = 'calls.inflight'
+/** The longest agent id a node accepts (SPEC §5); a marker slot has room for it. */
+export const MAX_AGENT_ID_LENGTH = 128
+
+const SLOT_BYTES = 2 + MAX_AGENT_ID_LENGTH + 6 // 136: a round size with room for the longest id
+
+/** What an agent was doing; the text is the tail of `node died while …`. */
+export type AgentCall = 'loading' | 'agent_tick' | 'agent_checkpoint'
+const CALL_CODES: Record<AgentCall, number> = { loading: 1, agent_tick: 2, agent_checkpoint: 3 }
+const CALL_NAMES: Record<number, AgentCall> = { 1: 'loading', 2: 'agent_tick', 3: 'agent_checkpoint' }
+
+export function describeCall(call: AgentCall): string {
+  return call === 'loading' ? 'loading' : `in ${call}`
+}
+
+/**
+ * SPEC §11 "a call is inside from the moment the worker starts it": what a
+ * worker needs to mark an agent's ticks and checkpoints itself, right before
+ * it runs them, so a call queued behind another agent's in a shared worker is
+ * never marked. `fd` is this marker's file (process-wide); `flags[0]` is 1 once
+ * the marker is silenced or closed, and the worker writes nothing after that.
+ */
+export interface WorkerMarks {
+  readonly fd: number
+  readonly position: number
+  readonly flags: SharedArrayBuffer
+  readonly codes: { readonly agent_tick: number, readonly agent_checkpoint: number }
+  /** The test-only abort hook (`IGOR_TEST_ABORT_IN`), for the worker to apply after it marks. */
+  readonly abortIn: AgentCall | null
+}
+
+/** A call the previous process was inside when it died. */
+export interface DiedInCall { readonly agentId: string, readonly call: AgentCall }
+
+/**
+ * Test-only hook (documented in the runner README): `IGOR_TEST_ABORT_IN=<agentId>:<call>`
+ * kills the process with SIGKILL right after the marker for that call is set,
+ * standing in for an engine fault that takes the whole process down.
+ */
+function testAbortHook(): { agentId: string, call: AgentCall } | null {
+  const spec = process.env.IGOR_TEST_ABORT_IN
+  if (spec === undefined || spec === '') return null
+  const at = spec.lastIndexOf(':')
+  const call = spec.slice(at + 1)
+  if (at <= 0 || !(call in CALL_CODES)) return null
+  return { agentId: spec.slice(0, at), call: call as AgentCall }
+}
+
+export class CallMarker {
+  private readonly slots = new Map<string, number>()
+  private readonly current = new Map<string, number>()
+  private readonly free: number[] = []
+  private next = 0
+  private readonly one = Buffer.alloc(1)
+  private readonly abortIn = testAbortHook()
+  private silenced = false
+  /** Calls in flight per agent (`around`), and the open `alone` window. */
+  private readonly busy = new Map<string, number>()
+  private window: { readonly agentId: string, readonly closed: Promise<void>, readonly close: () => void } | null = null
+  private drained: (() => void) | null = null
+  /** Shared with workers marking calls themselves (`inWorker`): [0] = 1 once silenced or closed. */
+  private readonly flags = new Int32Array(new SharedArrayBuffer(4))
+
+  private constructor(private fd: number | null) {}
+
+  /**
+   * Reads what the previous process left (the calls it died in), then starts
+   * an empty file for this one. Must run before any agent is loaded, while
+   * this process holds the data directory (the control socket is its lock).
+   */
+  static open(dataDir: string): { marker: CallMarker, died: DiedInCall[] } {
+    const path = join(dataDir, MARKER_FILE)
+    const died = parseSlots(readIfExists(path))
+    return { marker: new CallMarker(openSync(path, 'w', 0o600)), died }
+  }
+
+  /** A marker that writes nothing (a node without a data directory of its own, e.g. some tests). */
+  static disabled(): CallMarker {
+    return new CallMarker(null)
+  }
+
+  /** Sets `agentId`'s slot to `call` (taking a slot on first use); returns what was there, for `leave`. */
+  enter(agentId: string, call: AgentCall): number {
+    if (this.silenced) return 0
+    const slot = this.slotOf(agentId)
+    const before = this.current.get(agentId) ?? 0
+    this.set(agentId, slot, CALL_CODES[call])
+    if (this.abortIn !== null && this.abortIn.agentId === agentId && this.abortIn.call === call) process.kill(process.pid, 'SIGKILL')
+    return before
+  }
+
+  /** Where a worker marks `agentId`'s calls itself (null when this marker writes nothing). */
+  inWorker(agentId: string): WorkerMarks | null {
+    if (this.fd === null || this.silenced) return null
+    return {
+      fd: this.fd,
+      position: this.slotOf(agentId) * SLOT_BYTES,
+      flags: this.flags.buffer,
+      codes: { agent_tick: CALL_CODES.agent_tick, agent_checkpoint: CALL_CODES.agent_checkpoint },
+      abortIn: this.abortIn !== null && this.abortIn.agentId === agentId ? this.abortIn.call : null
+    }
+  }
+
+  /** Back to what was marked before `enter` (0: no call). */
+  leave(agentId: string, before = 0): void {
+    if (this.silenced) return
+    const slot = this.slots.get(agentId)
+    if (slot === undefined) return
+    this.set(agentId, slot, before)
+  }
+
+  /**
+   * Runs `call` with the marker set around it. While another agent's `alone`
+   * window is open, the call waits for it to close first.
+   */
+  async around<T>(agentId: string, call: AgentCall, run: () => Promise<T>, write = true): Promise<T> {
+    while (!this.silenced && this.window !== null && this.window.agentId !== agentId) await this.window.closed
+    this.busy.set(agentId, (this.busy.get(agentId) ?? 0) + 1)
+    // write = false: the worker marks the call itself when it starts it (WorkerMarks).
+    const before = write ? this.enter(agentId, call) : 0
+    try {
+      return await run()
+    } finally {
+      if (write) this.leave(agentId, before)
+      const left = (this.busy.get(agentId) ?? 1) - 1
+      if (left === 0) this.busy.delete(agentId)
+      else this.busy.set(agentId, left)
+      if (this.drained !== null && !this.othersBusy()) this.drained()
+    }
+  }
+
+  /**
+   * SPEC §11 suspects: runs `run` (a suspect's load and first tick) with no
+   * other agent inside a call. The window opens once the other agents' calls
+   * in flight have returned, and their new calls wait until it closes, so a
+   * death inside it is marked against `agentId` alone — exact evidence, not a
+   * guess. One window at a time. It closes after `maxMs` even if `run` has
+   * not finished (the others' calls go on, and a death after that counts
+   * against them too, as without a window): held calls include lease
+   * renewals, so the caller keeps the pause well inside a lease.
+   */
+  async alone<T>(agentId: string, run: () => Promise<T>, maxMs = Number.POSITIVE_INFINITY): Promise<T> {
+    while (!this.silenced && this.window !== null) await this.window.closed
+    if (this.silenced) return run()
+    let close = (): void => undefined
+    const closed = new Promise<void>((resolve) => { close = resolve })
+    const window = { agentId, closed, close }
+    this.window = window
+    const end = (): void => {
+      if (this.window === window) {
+        this.window = null
+        this.drained = null
+      }
+      close()
+    }
+    const timer = Number.isFinite(maxMs) ? setTimeout(end, maxMs) : null
+    timer?.unref()
+    try {
+      if (this.othersBusy()) await Promise.race([new Promise<void>((resolve) => { this.drained = resolve }), closed])
+      return await run()
+    } finally {
+      if (timer !== null) clearTimeout(timer)
+      end()
+    }
+  }
+
+  /** Whether an agent other than the open window's is inside a call. */
+  private othersBusy(): boolean {
+    for (const agentId of this.busy.keys()) if (agentId !== this.window?.agentId) return true
+    return false
+  }
+
+  /** The agent is gone from this node: its slot is cleared and reused. */
+  release(agentId: string): void {
+    const slot = this.slots.get(agentId)
+    if (slot === undefined) return
+    this.write(Buffer.alloc(SLOT_BYTES), slot * SLOT_BYTES)
+    this.slots.delete(agentId)
+    this.current.delete(agentId)
+    this.free.push(slot)
+  }
+
+  /**
+   * Shutdown has begun: from now on no call is marked and every slot is
+   * cleared. An operator who loses patience with the final checkpoints and
+   * sends kill -9 is not an agent's fault (SPEC §11); an agent that really
+   * kills the node does it again at the next start, where it is counted.
+   */
+  silence(): void {
+    this.silenced = true
+    Atomics.store(this.flags, 0, 1)
+    this.window?.close() // the final checkpoints do not wait for a suspect's window
+    for (const slot of this.slots.values()) {
+      this.one[0] = 0
+      this.write(this.one, slot * SLOT_BYTES)
+    }
+    this.current.clear()
+  }
+
+  /** Clean shutdown: no call is in flight any more, so the file is emptied and closed. */
+  close(): void {
+    if (this.fd === null) return
+    Atomics.store(this.flags, 0, 1)
+    const fd = this.fd
+    this.fd = null
+    try {
+      ftruncateSync(fd, 0)
+    } catch {
+      // the slots stay; they are all 0 after a clean stop, which means the same
+    }
+    closeSync(fd)
+  }
+
+  private slotOf(agentId: string): number {
+    let slot = this.slots.get(agentId)
+    if (slot !== undefined) return slot
+    slot = this.free.pop() ?? this.next++
+    this.slots.set(agentId, slot)
+    const bytes = Buffer.alloc(SLOT_BYTES)
+    bytes[1] = bytes.write(agentId, 2, 'latin1')
+    this.write(bytes, slot * SLOT_BYTES)
+    return slot
+  }
+
+  private set(agentId: string, slot: number, code: number): void {
+    if (code === 0) this.current.delete(agentId)
+    else this.current.set(agentId, code)
+    this.one[0] = code
+    this.write(this.one, slot * SLOT_BYTES)
+  }
+
+  private write(bytes: Buffer, position: number): void {
+    if (this.fd === null) return
+    try {
+      writeSync(this.fd, bytes, 0, bytes.byteLength, position)
+    } catch {
+      // The marker is evidence for the next start, never a reason to stop this one.
+    }
+  }
+}
+
+function readIfExists(path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch {
+    return Buffer.alloc(0)
+  }
+}
+
+function parseSlots(bytes: Buffer): DiedInCall[] {
+  const died: DiedInCall[] = []
+  for (let offset = 0; offset + SLOT_BYTES <= bytes.byteLength; offset += SLOT_BYTES) {
+    const call = CALL_NAMES[bytes[offset] as number]
+    const length = bytes[offset + 1] as number
+    if (call === undefined || length === 0 || length > MAX_AGENT_ID_LENGTH) continue
+    died.push({ agentId: bytes.toString('latin1', offset + 2, offset + 2 + length), call })
+  }
+  return died
+}
+
+/** The calls of a sandbox that run agent code; `tick` and `checkpoint` are what the tick loop uses. */
+interface MarkableSandbox {
+  tick: (...args: never[]) => Promise<unknown>
+  checkpoint: (...args: never[]) => Promise<unknown>
+  terminate: () => Promise<void>
+  /** SPEC §11: the worker marks the sandbox's calls when it starts them. */
+  markInWorker?: (marks: WorkerMarks) => void
+}
+
+/**
+ * Marks every call the node makes through `sandbox` (SPEC §11). The methods
+ * are replaced on the instance, so the tick loop and the sandbox stay unaware
+ * of the marker; terminating the sandbox frees the agent's slot.
+ */
+export function markCalls<S extends MarkableSandbox>(sandbox: S, agentId: string, marker: CallMarker): S {
+  const tick = sandbox.tick.bind(sandbox)
+  const checkpoint = sandbox.checkpoint.bind(sandbox)
+  const terminate = sandbox.terminate.bind(sandbox)
+  // SPEC §11: marked by the worker when it starts the call, not here when it is queued.
+  const marks = sandbox.markInWorker === undefined ? null : marker.inWorker(agentId)
+  if (marks !== null) sandbox.markInWorker?.(marks)
+  const write = marks === null
+  Object.assign(sandbox, {
+    tick: async (...args: never[]) => marker.around(agentId, 'agent_tick', async () => tick(...args), write),
+    checkpoint: async (...args: never[]) => marker.around(agentId, 'agent_checkpoint', async () => checkpoint(...args), write),
+    terminate: async () => {
+      try {
+        await terminate()
+      } finally {
+        marker.release(agentId)
+      }
+    }
+  })
+  return sandbox
+}

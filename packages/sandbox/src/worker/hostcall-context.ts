@@ -1,0 +1,30 @@
+/**
+ * What every hostcall group is given (SPEC §11): the agent's memory, the call
+ * in progress, the output caps and the way to the node. Its own file so the
+ * groups and the table that links them (`hostcalls.ts`) do not import each other.
+ */
+import type { HttpCall } from '../effects/http.js'
+import type { HttpAnswer } from '../pool/messages.js'
+import type { CallState } from './call-state.js'
+import type { AgentMemory } from './memory.js'
+import type { LineAssembler, OutputCaps } from './output-caps.js'
+
+/** The way to the node for `http_request` (SPEC §13): posts the call and blocks until the node answers. */
+export interface HttpBridge {
+  /** Posts the call and blocks until the node answers (or gives up). */
+  send(call: HttpCall): HttpAnswer
+}
+
+export interface HostcallContext {
+  readonly memory: AgentMemory
+  /** The call in progress: deadline, proc_exit. */
+  readonly call: CallState
+  /** Per-call output caps (SPEC §11). */
+  readonly output: OutputCaps
+  readonly stdout: LineAssembler
+  readonly stderr: LineAssembler
+  /** The budget the node sent with the current call (microcents). */
+  readonly budget: () => bigint
+  /** The way to the node for `http_request` (SPEC §13), or null outside `agent_tick`. */
+  readonly http: () => HttpBridge | null
+}
