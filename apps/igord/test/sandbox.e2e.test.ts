@@ -11,12 +11,13 @@ import type { AgentStatusJson, StatusJson } from '../src/control/protocol.js'
 import { runCli, useNodes, waitFor } from './harness.js'
 import { writeWat } from './wat.js'
 
-// Issue 8 / SPEC §11: the hostile corpus (test/hostile/*.wat) next to a healthy
-// agent in ONE real igord. Each hostile module ends harmless, halted or
-// refused with a reason in `igord status --json`; the node, its log, its
-// files and the healthy agent are untouched.
+// Issue 8 / SPEC §11: the hostile corpus (packages/sandbox/test/hostile/*.wat, which
+// @igor/sandbox's src/hostile-corpus.test.ts also runs against the sandbox alone)
+// next to a healthy agent in ONE real igord. Each hostile module ends harmless,
+// halted or refused with a reason in `igord status --json`; the node, its log,
+// its files and the healthy agent are untouched.
 
-const CORPUS = fileURLToPath(new URL('./hostile/', import.meta.url))
+const CORPUS = fileURLToPath(new URL('../../../packages/sandbox/test/hostile/', import.meta.url))
 
 /** Modules that cannot be given with --run-agent (refused at load, or needing a state to resume): placed in the data dir as stored agents. */
 const STORED = new Set(['table-bomb', 'memory-bomb', 'bad-malloc'])
