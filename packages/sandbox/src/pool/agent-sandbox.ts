@@ -410,7 +410,10 @@ export class AgentSandbox implements SlotClient {
       pending.timer = setTimeout(() => this.onTimer(pending), PROBE_MS)
       return
     }
-    const ms = Number(pending.deadlineNs / 1_000_000n)
+    // The deadline that passed: a later phase's own (the tick's state copy runs under the checkpoint
+    // deadline, SPEC §12) or the call's; the message and the charge both name that one.
+    const missedNs = phaseDeadlineNs > 0n ? phaseDeadlineNs : pending.deadlineNs
+    const ms = Number(missedNs / 1_000_000n)
     // The operator's view of why: how long the call ran and what was forgiven.
     this.log.warn({
       src: 'sandbox',
@@ -423,10 +426,9 @@ export class AgentSandbox implements SlotClient {
     }, `call over its ${ms} ms deadline; interrupting the agent`)
     const moved = pending.moveOnExpiry === 'call' || (pending.moveOnExpiry === 'phase' && phaseDeadlineNs > 0n)
     if (moved) {
-      const shareMs = Number((phaseDeadlineNs > 0n ? phaseDeadlineNs : pending.deadlineNs) / 1_000_000n)
-      this.die(new SandboxError('moved', `the agent's state copy needs more than its ${shareMs} ms share of a shared worker thread; it restarts from its last checkpoint in a worker of its own`, BigInt(shareMs) * 1_000_000n))
+      this.die(new SandboxError('moved', `the agent's state copy needs more than its ${ms} ms share of a shared worker thread; it restarts from its last checkpoint in a worker of its own`, BigInt(ms) * 1_000_000n))
     } else {
-      this.die(new SandboxError('timeout', `agent did not finish within ${ms} ms; stopped`, pending.deadlineNs))
+      this.die(new SandboxError('timeout', `agent did not finish within ${ms} ms; stopped`, missedNs))
     }
     // SPEC §11: interrupted inside its worker; the thread goes only if the call does not unwind.
     this.stopping ??= this.stopCall(pending.id, `${this.agentId}'s call passed its ${ms} ms deadline`)
