@@ -1,13 +1,13 @@
 // @igor/sandbox: everything between an untrusted module and the node (SPEC §11).
 // The threat model and what each piece guarantees are in the README.
-export { ModuleError, type ModuleErrorCode } from './errors.js'
+export { ModuleError, type ModuleErrorCode, SandboxError, type SandboxFailure } from './errors.js'
 export { type Logger, silentLogger } from './logger.js'
 export { describeReadError, errnoCode } from './fs-errors.js'
 export { chargeTick, formatMicrocents, unitsToMicrocents, type Charge } from './metering.js'
 export * from './manifest/index.js'
 export * from './effects/index.js'
 export * from './wasm/index.js'
-export { AgentSandbox, DEFAULT_SANDBOX_LIMITS, SandboxError, type SandboxFailure, type SandboxLimits, type TickResult } from './pool/agent-sandbox.js'
+export { AgentSandbox, DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type TickResult } from './pool/agent-sandbox.js'
 export { DEFAULT_AGENTS_PER_WORKER, workerPool } from './pool/worker-pool.js'
 export type { WorkerSetup, WorkerRequest, WorkerReply, WorkerLog, WorkerMessage, FailureKind } from './pool/messages.js'
 export { OUTPUT_LIMITS, type OutputLimits } from './worker/output-caps.js'

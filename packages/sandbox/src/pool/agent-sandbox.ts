@@ -1,11 +1,11 @@
-import { IgorError } from '@igor/errors'
 import type { MessagePort } from 'node:worker_threads'
 import { HTTP_ERR_TRANSPORT } from '../effects/http-abi.js'
 import type { HttpCall, HttpCallResult } from '../effects/http.js'
+import { SandboxError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CALL_STAMPS } from '../worker/call-state.js'
 import { OUTPUT_LIMITS } from '../worker/output-caps.js'
-import type { FailureKind, HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerMessage, WorkerReply, WorkerSetup } from './messages.js'
+import type { HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerMessage, WorkerReply, WorkerSetup } from './messages.js'
 import { TICK_WALL_LIMIT_MS } from './messages.js'
 import { deadlineVerdict, processStallClock } from './stall-watch.js'
 import type { StallClock } from './stall-watch.js'
@@ -31,31 +31,7 @@ export interface TickResult {
   readonly replayFailure?: string | null
 }
 
-/**
- * `evicted`: the agent did nothing wrong; the worker it shared with another
- * agent had to be stopped (issue 11). Its instance is gone; the node restarts
- * it from its last checkpoint. `moved`: its checkpoint (or a tick's state
- * copy) needed more than its share of a shared worker thread (SPEC §11 fair
- * share); the call was interrupted and the node restarts it from its last
- * checkpoint in a worker of its own.
- */
-export type SandboxFailure = FailureKind | 'crashed' | 'out-of-memory' | 'terminated' | 'evicted' | 'moved'
-
-/** A tick, init or checkpoint that did not complete; the sandbox is unusable afterwards. */
-export class SandboxError extends IgorError<SandboxFailure> {
-  override readonly name = 'SandboxError'
-  /** Time the failed call is charged (the full deadline for a missed one). */
-  readonly elapsedNs: bigint
-  constructor(kind: SandboxFailure, message: string, elapsedNs = 0n) {
-    super(kind, message)
-    this.elapsedNs = elapsedNs
-  }
-
-  /** The failure, as the callers have always read it; the same value as `code`. */
-  get kind(): SandboxFailure {
-    return this.code
-  }
-}
+export { SandboxError, type SandboxFailure } from '../errors.js'
 
 export interface SandboxLimits {
   /** SPEC §11: a tick that runs longer is stopped by terminating the worker. */
