@@ -8,6 +8,7 @@ export type AgentName =
   | 'bigstate-1m'
   | 'bigstate-16m'
   | 'spender'
+  | 'pricer'
   | 'heartbeat'
   | 'pricewatcher'
   | 'treasury'

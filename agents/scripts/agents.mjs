@@ -13,6 +13,7 @@ export const CAPABILITY_IMPORTS = Object.freeze({
   rand: 'rand_bytes',
   log: 'log_emit',
   wallet: 'wallet_balance',
+  pricing: 'node_price',
   http: 'http_request'
 })
 
@@ -48,6 +49,7 @@ export const AGENTS = Object.freeze([
   { name: 'bigstate-1m', entry: 'assembly/bigstate.ts', capabilities: [], maxMemoryBytes: 8 * MiB, constants: { BIGSTATE_SIZE: 1 * MiB } },
   { name: 'bigstate-16m', entry: 'assembly/bigstate.ts', capabilities: [], maxMemoryBytes: 48 * MiB, constants: { BIGSTATE_SIZE: 16 * MiB } },
   { name: 'spender', entry: 'assembly/spender.ts', capabilities: ['wallet', 'log'], maxMemoryBytes: 1 * MiB },
+  { name: 'pricer', entry: 'assembly/pricer.ts', capabilities: ['pricing', 'log'], maxMemoryBytes: 1 * MiB },
   { name: 'heartbeat', entry: 'demos/heartbeat/index.ts', sdk: true, manifestFile: 'demos/heartbeat/agent.manifest.json', capabilities: ['clock', 'log'], maxMemoryBytes: 4 * MiB },
   { name: 'pricewatcher', entry: 'demos/pricewatcher/index.ts', sdk: true, manifestFile: 'demos/pricewatcher/agent.manifest.json', capabilities: ['clock', 'log', 'http'], maxMemoryBytes: 4 * MiB },
   { name: 'treasury', entry: 'demos/treasury/index.ts', sdk: true, manifestFile: 'demos/treasury/agent.manifest.json', capabilities: ['log', 'http'], maxMemoryBytes: 4 * MiB }

@@ -18,6 +18,7 @@ const EXPECTED_CAPABILITIES: Record<AgentName, Capability[]> = {
   'bigstate-1m': [],
   'bigstate-16m': [],
   spender: ['wallet', 'log'],
+  pricer: ['pricing', 'log'],
   heartbeat: ['clock', 'log'],
   pricewatcher: ['clock', 'log', 'http'],
   treasury: ['log', 'http']

@@ -88,6 +88,28 @@ describe('spender', () => {
   })
 })
 
+describe('pricer', () => {
+  it('logs "price <n>" with the exact node_price and keeps the last one in its state', () => {
+    const host = new StubHost()
+    const { agent } = instantiate('pricer', host)
+    agent.agent_init()
+    const prices = [1000n, 0n, 2500n, ABOVE_2_53, I64_MAX]
+    for (const price of prices) {
+      host.price = price
+      expect(agent.agent_tick()).toBe(0)
+    }
+    expect(host.lines).toEqual(prices.map((p) => `price ${p}`))
+    const state = checkpoint(agent)
+    expect(state.byteLength).toBe(16)
+    expect(u64At(state, 0)).toBe(BigInt(prices.length))
+    expect(i64At(state, 8)).toBe(I64_MAX)
+    const again = instantiate('pricer').agent
+    again.agent_init()
+    resume(again, state)
+    expect(checkpoint(again)).toEqual(state)
+  })
+})
+
 describe('counter', () => {
   it.each([
     [0n, 1n],

@@ -12,6 +12,7 @@ export const CAPABILITY_IMPORTS = {
   rand: 'rand_bytes',
   log: 'log_emit',
   wallet: 'wallet_balance',
+  pricing: 'node_price',
   http: 'http_request'
 } as const
 export type Capability = keyof typeof CAPABILITY_IMPORTS
@@ -58,6 +59,8 @@ export class StubHost {
   clockNs = 1_700_000_000_000_000_000n
   clockStepNs = 1_000_000_000n
   balance = 1_000_000n
+  /** What node_price answers (SPEC §15). */
+  price = 1000n
   randResult = 0
   /** Every 8-byte rand_bytes draw, read back as u64 LE, in order. */
   readonly randDraws: bigint[] = []
@@ -90,6 +93,7 @@ export class StubHost {
         this.lines.push(new TextDecoder('utf-8', { fatal: true }).decode(this.bytes(ptr, len).slice()))
       },
       wallet: () => this.balance,
+      pricing: () => this.price,
       // The ABI tests never reach a network: every request fails as a transport error (−1).
       http: () => -1
     }

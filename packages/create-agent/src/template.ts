@@ -251,6 +251,7 @@ capability is \`{ "version": 1 }\`, plus \`options\` for \`http\`.
 | \`http\` | \`httpGet\`, \`httpPost\`, \`httpRequest\` | options below |
 | \`rand\` (not declared here) | \`randBytes(out)\` | add \`"rand": { "version": 1 }\` to use it |
 | \`wallet\` (not declared here) | \`walletBalance(): i64\` | the remaining budget, in microcents |
+| \`pricing\` (not declared here) | \`nodePrice(): i64\` | this node's price per second, in microcents; it may change between ticks |
 
 ### http options
 

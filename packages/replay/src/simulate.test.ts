@@ -39,6 +39,24 @@ describe('replay of every example agent (simulate --verify)', () => {
     expect(result.errors[0]).toMatch(/^tick 3: /)
   }, 60_000)
 
+  it('pricer: node_price answers the simulated price (default 1000), every tick replays (SPEC §15)', async () => {
+    const run = async (pricePerSecond: bigint | undefined, deterministicSeed: bigint | null): Promise<{ lines: string[], result: Awaited<ReturnType<typeof simulate>> }> => {
+      const lines: string[] = []
+      const logger = { ...silentLogger, info: (_: object, msg?: string) => { lines.push(msg ?? '') }, child: () => logger }
+      const result = await simulate({ wasmPath: agentPath('pricer'), ticks: 3, budget: 1_000_000n, verify: true, deterministicSeed, agentLogger: logger, ...(pricePerSecond !== undefined ? { pricePerSecond } : {}) })
+      return { lines, result }
+    }
+    const live = await run(2500n, null)
+    expect(live.result.errors).toEqual([])
+    expect(live.result.replayVerified).toBe(3)
+    expect(live.lines).toEqual(['price 2500', 'price 2500', 'price 2500'])
+    const deterministic = await run(undefined, 42n)
+    expect(deterministic.result.replayVerified).toBe(3)
+    expect(deterministic.lines).toEqual(['price 1000', 'price 1000', 'price 1000'])
+    // Charged at the price: 3 ticks of DETERMINISTIC_TICK_NS (1 ms) at 1000 µ¢/s.
+    expect(deterministic.result.budgetConsumed).toBe(3n)
+  }, 60_000)
+
   it('--deterministic: the same seed gives the same agent output and state, byte for byte', async () => {
     const run = async (seed: bigint): Promise<{ lines: string[], bytes: number, result: Awaited<ReturnType<typeof simulate>> }> => {
       const lines: string[] = []

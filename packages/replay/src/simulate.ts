@@ -73,7 +73,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
 
   let sandbox: AgentSandbox
   try {
-    sandbox = await AgentSandbox.start({ ...base, observe }, { budget, state: null, logger: options.agentLogger })
+    sandbox = await AgentSandbox.start({ ...base, observe }, { budget, price, state: null, logger: options.agentLogger })
   } catch (error) {
     throw new SimulationSetupError(`agent_init: ${message(error)}`)
   }
@@ -82,7 +82,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     for (let tick = 1; tick <= limit && budget > 0n; tick++) {
       let reply
       try {
-        reply = await sandbox.tick(budget)
+        reply = await sandbox.tick(budget, null, { price }) // SPEC §15: node_price answers the simulated price
       } catch (error) {
         errors.push(`tick ${tick}: ${message(error)}`)
         break
@@ -116,7 +116,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     try {
       const final = await sandbox.checkpoint()
       checkpointBytes = final.byteLength
-      const again = await roundTrip({ ...base, observe }, final)
+      const again = await roundTrip({ ...base, observe }, final, price)
       const diff = firstDifference(again, final)
       if (diff !== -1) errors.push(`checkpoint round-trip: state differs after resume (first diff byte ${diff})`)
     } catch (error) {
@@ -136,8 +136,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   }
 }
 
-async function roundTrip(setup: WorkerSetup, state: Uint8Array): Promise<Uint8Array> {
-  const fresh = await AgentSandbox.start(setup, { budget: 0n, state, logger: silentLogger })
+async function roundTrip(setup: WorkerSetup, state: Uint8Array, price: bigint): Promise<Uint8Array> {
+  const fresh = await AgentSandbox.start(setup, { budget: 0n, price, state, logger: silentLogger })
   try {
     return await fresh.checkpoint()
   } finally {

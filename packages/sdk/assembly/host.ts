@@ -1,4 +1,4 @@
-// Raw `igor` imports (SPEC §5, §13). AssemblyScript compiles lazily, so a
+// Raw `igor` imports (SPEC §5, §13, §15). AssemblyScript compiles lazily, so a
 // module imports only the functions it actually calls: an agent that never
 // calls httpRequest does not import igor.http_request and needs no `http`
 // capability in its manifest.
@@ -19,6 +19,10 @@ export declare function log_emit(ptr: usize, len: i32): void;
 // capability "wallet": remaining budget in microcents.
 @external("igor", "wallet_balance")
 export declare function wallet_balance(): i64;
+
+// capability "pricing" (SPEC §15): this node's price per second in microcents.
+@external("igor", "node_price")
+export declare function node_price(): i64;
 
 // capability "http" (SPEC §13): returns the HTTP status, or −1 transport /
 // bounds, −2 input too long, −3 host not allowed, −4 timeout, −5 response

@@ -1,6 +1,6 @@
 // Typed wrappers over the `igor` imports (SPEC §5). Each wrapper needs its
 // capability in the agent's manifest; an unused wrapper adds no import.
-import { clock_now, log_emit, rand_bytes, wallet_balance } from "./host";
+import { clock_now, log_emit, node_price, rand_bytes, wallet_balance } from "./host";
 
 /** Unix time in nanoseconds (capability `clock`). Observed and replayed. */
 export function clockNow(): i64 {
@@ -26,4 +26,13 @@ export function log(message: string): void {
 /** Remaining budget in microcents (capability `wallet`). */
 export function walletBalance(): i64 {
   return wallet_balance();
+}
+
+/**
+ * This node's price per second in microcents (capability `pricing`, SPEC §15).
+ * It may change between ticks (the operator's `igord price set`, or a
+ * migration to another node). Observed and replayed.
+ */
+export function nodePrice(): i64 {
+  return node_price();
 }

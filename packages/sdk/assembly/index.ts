@@ -10,7 +10,7 @@ export {
   COMPENSATED, CONFIRMED, EFFECT_EXISTS, EFFECT_INVALID_TRANSITION, EFFECT_NOT_FOUND, EFFECT_OK,
   EffectLog, IN_FLIGHT, Intent, RECORDED, UNRESOLVED
 } from "./effects";
-export { clockNow, log, randBytes, walletBalance } from "./hostcalls";
+export { clockNow, log, nodePrice, randBytes, walletBalance } from "./hostcalls";
 export {
   DEFAULT_RESPONSE_CAPACITY, HTTP_ERR_HOST_BLOCKED, HTTP_ERR_NOT_OWNER, HTTP_ERR_TIMEOUT, HTTP_ERR_TOO_LARGE,
   HTTP_ERR_TOO_LONG, HTTP_ERR_TRANSPORT, HttpResponse, MAX_RETRY_BYTES, header, httpGet, httpPost, httpRequest

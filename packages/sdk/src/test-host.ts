@@ -12,18 +12,19 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 
-/** The `igor` import each capability grants (SPEC §5, §13). */
+/** The `igor` import each capability grants (SPEC §5, §13, §15). */
 export const CAPABILITY_IMPORTS = Object.freeze({
   clock: 'clock_now',
   rand: 'rand_bytes',
   log: 'log_emit',
   wallet: 'wallet_balance',
+  pricing: 'node_price',
   http: 'http_request'
 } as const)
 export type Capability = keyof typeof CAPABILITY_IMPORTS
 
 /** Hostcall ids of the tick's event log (SPEC §12). */
-export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, http: 8 } as const)
+export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, pricing: 7, http: 8 } as const)
 
 /** `http_request` return codes (SPEC §13). */
 export const HTTP_ERR = Object.freeze({
@@ -81,6 +82,8 @@ export interface TestHostOptions {
   seed?: bigint | number
   /** `wallet_balance` answer in microcents (default 1 000 000). */
   balance?: bigint
+  /** `node_price` answer in microcents per second (default 1000, igord's default `--price-per-second`). */
+  price?: bigint
   http?: HttpHandler
   /** The output gate: false makes every HTTP request answer −6 and reach nothing (default true). */
   owner?: boolean
@@ -209,6 +212,7 @@ class HostState {
   readonly clockStepNs: bigint
   readonly pcg: Pcg
   balance: bigint
+  price: bigint
   owner: boolean
   http: HttpHandler | undefined
   readonly agentId: string
@@ -221,6 +225,7 @@ class HostState {
     this.clockStepNs = options.clockStepNs ?? 1_000_000_000n
     this.pcg = new Pcg(BigInt(options.seed ?? 42))
     this.balance = options.balance ?? 1_000_000n
+    this.price = options.price ?? 1000n
     this.owner = options.owner ?? true
     this.http = options.http
     this.agentId = options.agentId ?? 'test-agent'
@@ -298,6 +303,15 @@ export class TestAgent {
 
   set balance(value: bigint) {
     this.host.balance = value
+  }
+
+  /** What `node_price` answers from now on, e.g. to test an agent's reaction to `igord price set`. */
+  get price(): bigint {
+    return this.host.price
+  }
+
+  set price(value: bigint) {
+    this.host.price = value
   }
 
   /** Replaces the HTTP handler. */
@@ -436,6 +450,11 @@ export class TestAgent {
       wallet: (): bigint => {
         this.observe(HOSTCALL.wallet, this.u64(host.balance))
         return host.balance
+      },
+      // SPEC §15: id 7, u64 LE, like wallet_balance.
+      pricing: (): bigint => {
+        this.observe(HOSTCALL.pricing, this.u64(host.price))
+        return BigInt.asIntN(64, host.price)
       },
       http: (...args: number[]): number => this.httpRequest(args)
     }

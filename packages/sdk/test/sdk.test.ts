@@ -22,11 +22,14 @@ const probeManifest: ManifestJson = {
   }
 }
 
+const pricerManifest: ManifestJson = { capabilities: { log: { version: 1 }, pricing: { version: 1 } } }
+
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'igor-sdk-test-'))
   await buildAgent({ cwd: here, entry: 'agents/vectors.ts', outFile: join(out, 'vectors.wasm'), manifest: { capabilities: { log: { version: 1 } } } })
   await buildAgent({ cwd: here, entry: 'agents/probe.ts', outFile: join(out, 'probe.wasm'), manifest: probeManifest })
-}, 120_000)
+  await buildAgent({ cwd: here, entry: 'agents/pricer.ts', outFile: join(out, 'pricer.wasm'), manifest: pricerManifest })
+}, 180_000)
 
 afterAll(() => {
   if (out !== '') rmSync(out, { recursive: true, force: true })
@@ -131,9 +134,55 @@ describe('hostcall wrappers through the test host', () => {
   })
 })
 
+describe('nodePrice (SPEC §15)', () => {
+  it('answers the test host\'s price (default 1000, settable), recorded as id 7 u64 LE, and survives a restart', () => {
+    const agent = loadAgent(join(out, 'pricer.wasm'))
+    agent.init()
+    const t1 = agent.tick()
+    expect(t1.logs).toEqual(['price 1000'])
+    expect(t1.observations.filter((o) => o.id === HOSTCALL.pricing).map((o) => toHex(o.payload))).toEqual(['e803000000000000'])
+    expect(HOSTCALL.pricing).toBe(7)
+
+    agent.price = 2500n
+    expect(agent.price).toBe(2500n)
+    expect(agent.tick().logs).toEqual(['price 2500'])
+    for (const [price, text, payload] of [
+      [0n, '0', '0000000000000000'],
+      [(1n << 53n) + 1n, '9007199254740993', '0100000000002000'],
+      [(1n << 63n) - 1n, '9223372036854775807', 'ffffffffffffff7f'],
+      // Beyond i64: the agent sees the wrapped i64; the record keeps the u64 bytes.
+      [(1n << 64n) - 1n, '-1', 'ffffffffffffffff']
+    ] as const) {
+      agent.price = price
+      const t = agent.tick()
+      expect(t.logs).toEqual([`price ${text}`])
+      expect(t.observations.map((o) => [o.id, toHex(o.payload)])).toContainEqual([7, payload])
+    }
+    agent.price = 4200n
+    const again = agent.restart()
+    const reader = new StateReader(again.checkpoint())
+    expect(reader.uint64()).toBe(6n)
+    expect(reader.int64()).toBe(-1n)
+    expect(again.tick().logs).toEqual(['price 4200'])
+  })
+
+  it('starts at the price option, and refuses an agent whose manifest lacks "pricing"', () => {
+    const agent = loadAgent(join(out, 'pricer.wasm'), { manifest: pricerManifest, price: 7n })
+    agent.init()
+    expect(agent.tick().logs).toEqual(['price 7'])
+    expect(() => loadAgent(join(out, 'pricer.wasm'), { manifest: { capabilities: { log: { version: 1 } } } }))
+      .toThrow('the agent imports igor.node_price but its manifest does not declare the "pricing" capability')
+  })
+})
+
 describe('build preset', () => {
   it('refuses a module that imports a capability its manifest lacks', async () => {
     await expect(buildAgent({ cwd: here, entry: 'agents/probe.ts', outFile: join(out, 'x.wasm'), manifest: { capabilities: {} } }))
       .rejects.toThrow(BuildError)
+  }, 60_000)
+
+  it('refuses node_price without "pricing" in the manifest, naming the capability', async () => {
+    await expect(buildAgent({ cwd: here, entry: 'agents/pricer.ts', outFile: join(out, 'y.wasm'), manifest: { capabilities: { log: { version: 1 } } } }))
+      .rejects.toThrow('imports igor.node_price: add "pricing": {"version": 1} to the manifest\'s capabilities')
   }, 60_000)
 })

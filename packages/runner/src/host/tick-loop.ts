@@ -50,7 +50,8 @@ export class TickLoop {
     let result: TickResult
     this.agent.lastRecorded = null
     try {
-      result = await this.agent.sandbox.tick(this.agent.budget, tickDeadline(this.agent.lease, this.agent.nowNs()))
+      // SPEC §15: the price as of now, what node_price answers during this tick.
+      result = await this.agent.sandbox.tick(this.agent.budget, tickDeadline(this.agent.lease, this.agent.nowNs()), { price: this.agent.pricePerSecond })
     } catch (error) {
       if (error instanceof SandboxError && error.kind === 'deadline') {
         // The worker saw the lease's end pass before agent_tick ran: nothing ran.

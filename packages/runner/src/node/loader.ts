@@ -114,6 +114,7 @@ export class AgentLoader {
       observe: { mode: 'record' }
     }, {
       budget: startBudget,
+      price: source.pricePerSecond, // SPEC §15: node_price during agent_init/resume; every tick sends the current one
       state,
       logger,
       agentsPerWorker: solo ? 1 : this.agentsPerWorker(source.manifest),

@@ -1,5 +1,5 @@
-/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`). */
-export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'http'] as const)
+/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`, §15 `pricing`), in the reference's order. */
+export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'pricing', 'http'] as const)
 
 export type CapabilityName = typeof CAPABILITIES[number]
 
@@ -9,6 +9,8 @@ export const CAPABILITY_IMPORTS: Readonly<Record<CapabilityName, string>> = Obje
   rand: 'rand_bytes',
   log: 'log_emit',
   wallet: 'wallet_balance',
+  // SPEC §15 "Node price": this node's price per second in microcents.
+  pricing: 'node_price',
   http: 'http_request'
 })
 
@@ -21,6 +23,7 @@ export const CAPABILITY_VERSIONS: Readonly<Record<CapabilityName, number>> = Obj
   rand: 1,
   log: 1,
   wallet: 1,
+  pricing: 1,
   http: 1
 })
 

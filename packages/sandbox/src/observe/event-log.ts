@@ -21,6 +21,8 @@ export const HostcallId = {
   LogEmit: 3,
   /** `igor.wallet_balance`: the value, u64 LE. */
   WalletBalance: 4,
+  /** `igor.node_price` (SPEC §15): the node's price per second in microcents, u64 LE. */
+  NodePrice: 7,
   /** `igor.http_request` (SPEC §13): `[status u32 LE][body]`. */
   HttpRequest: 8,
   /** Ours: WASI `clock_time_get` inside a tick, the time written, u64 LE. */
@@ -90,7 +92,7 @@ export const MAX_TICK_LOG_ENTRIES = 65_536
 /** The arena a recorder keeps between ticks; a bigger one is dropped after the tick that grew it. */
 const KEPT_ARENA_BYTES = 64 * 1024
 
-/** Little-endian u64 payload (`clock_now`, `wallet_balance`, `clock_time_get`). */
+/** Little-endian u64 payload (`clock_now`, `wallet_balance`, `node_price`, `clock_time_get`). */
 export function u64Payload(value: bigint): Uint8Array {
   const bytes = new Uint8Array(8)
   new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, value), true)

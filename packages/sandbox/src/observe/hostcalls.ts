@@ -5,6 +5,8 @@
  * - replaying: serves recorded values in order, prints nothing, reaches nothing;
  * - deterministic (`igord simulate --deterministic`): a fixed clock and a
  *   seeded PCG byte stream instead of the host's clock and randomness.
+ *   `wallet_balance` and `node_price` need nothing here: the simulator sends
+ *   its budget and its price option with every call, both repeatable.
  *
  * The decorators wrap whatever the worker's live implementation is, so the
  * rules for refused calls (lengths, bounds, errno) stay in one place.
@@ -78,6 +80,15 @@ export function recordingIgor(live: HostFunctions, recorder: TickRecorder, memor
     out.wallet_balance = (): bigint => {
       const value = walletBalance()
       if (recorder.recording) recorder.recordU64(HostcallId.WalletBalance, value)
+      return value
+    }
+  }
+  const nodePrice = live.node_price as Fn<[], bigint> | undefined
+  if (nodePrice !== undefined) {
+    // SPEC §15: id 7, u64 LE, exactly as wallet_balance.
+    out.node_price = (): bigint => {
+      const value = nodePrice()
+      if (recorder.recording) recorder.recordU64(HostcallId.NodePrice, value)
       return value
     }
   }
@@ -178,6 +189,8 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
       feed.takeEqual(HostcallId.LogEmit, bytes)
     },
     wallet_balance: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.WalletBalance)),
+    // SPEC §15: the recorded price, whatever the replaying node charges now.
+    node_price: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.NodePrice)),
     http_request: (...args: number[]): number => replayHttp(feed, memory, args),
     ...extra
   }
@@ -186,6 +199,7 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
     rand: ['rand_bytes'],
     log: ['log_emit'],
     wallet: ['wallet_balance'],
+    pricing: ['node_price'],
     http: ['http_request']
   }
   const out: HostFunctions = {}

@@ -18,6 +18,12 @@ import type { LastTickRecord } from '../observe/worker-observe.js'
 import type { WorkerMarks } from '../containment/call-marker.js'
 
 /** One tick's outcome as the node sees it. */
+/** Per-tick values the node sends with `tick` beyond the budget and the lease's deadline. */
+export interface TickOptions {
+  /** SPEC §15: the node's price per second (microcents) when the tick is dispatched; `node_price` answers it. */
+  readonly price?: bigint
+}
+
 export interface TickResult {
   readonly more: boolean
   readonly elapsedNs: bigint
@@ -137,8 +143,9 @@ export class AgentSandbox implements SlotClient {
    * `beside` places it in that live sandbox's worker instead, whatever its
    * capacity: a migration's arrival replays its last tick in the worker it
    * is on probation in, with no second thread to start (SPEC §12).
+   * `price` (SPEC §15) is what `node_price` answers until a tick sends another.
    */
-  static async start(setup: WorkerSetup, options: { budget: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock, agentsPerWorker?: number, beside?: AgentSandbox }): Promise<AgentSandbox> {
+  static async start(setup: WorkerSetup, options: { budget: bigint, price?: bigint, state: Uint8Array | null, logger: Logger, limits?: Partial<SandboxLimits>, stallClock?: StallClock, agentsPerWorker?: number, beside?: AgentSandbox }): Promise<AgentSandbox> {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
     let perWorker = options.agentsPerWorker ?? 1
     let beside = options.beside
@@ -148,7 +155,7 @@ export class AgentSandbox implements SlotClient {
       // SPEC §11 fair share: in a shared worker, loading gets a small slice of the thread.
       const deadlineMs = sandbox.shareMs(limits.initTimeoutMs)
       try {
-        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs, setup, budget: options.budget, state: options.state, stamps: sandbox.stamps.buffer })
+        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs, setup, budget: options.budget, ...(options.price !== undefined ? { price: options.price } : {}), state: options.state, stamps: sandbox.stamps.buffer })
         sandbox.uncharged += reply.elapsedNs + charged
         return sandbox
       } catch (error) {
@@ -218,14 +225,17 @@ export class AgentSandbox implements SlotClient {
    * `deadline` is the end of the lease (+ grace) on the process.hrtime clock
    * (SPEC §5 / issue 12): a tick dispatched after it is refused, not run, and
    * the sandbox stays usable (kind 'deadline').
+   * `options.price` (SPEC §15): the node's price per second now, what
+   * `node_price` answers during this tick; without it the agent sees the
+   * price of the last call that carried one.
    */
-  async tick(budget: bigint, deadline: bigint | null = null): Promise<TickResult> {
+  async tick(budget: bigint, deadline: bigint | null = null, options: TickOptions = {}): Promise<TickResult> {
     if (deadline !== null && process.hrtime.bigint() > deadline) {
       throw new SandboxError('deadline', 'lease ended before the tick was dispatched; tick refused')
     }
     const snapshotDeadlineMs = this.shareMs(this.limits.checkpointTimeoutMs)
     const moveOnExpiry = snapshotDeadlineMs < this.limits.checkpointTimeoutMs ? 'phase' : null
-    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline, snapshotDeadlineMs, ...this.markField() }, this.limits.tickTimeoutMs, moveOnExpiry)
+    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, ...(options.price !== undefined ? { price: options.price } : {}), deadline, snapshotDeadlineMs, ...this.markField() }, this.limits.tickTimeoutMs, moveOnExpiry)
     return {
       more: reply.more === true,
       elapsedNs: reply.elapsedNs,

@@ -44,13 +44,16 @@ interface RequestBase {
 
 export type WorkerRequest =
   /** Instantiate, run `_start`/`_initialize`, `agent_init`, then `malloc` + `agent_resume(state)` when given. */
-  | RequestBase & { readonly op: 'init', readonly setup: WorkerSetup, readonly budget: bigint, readonly state: Uint8Array | null, readonly stamps?: SharedArrayBuffer }
+  | RequestBase & { readonly op: 'init', readonly setup: WorkerSetup, readonly budget: bigint, readonly price?: bigint, readonly state: Uint8Array | null, readonly stamps?: SharedArrayBuffer }
   /**
    * `deadline`: the end of the lease (+ grace) on the process.hrtime clock
    * (issue 12); the worker refuses the tick, without running it, when it is
    * already past (reply kind `deadline`; the worker stays usable).
+   * `price` (SPEC §15, `node_price`): the node's price per second when the
+   * request was built; absent, the worker keeps the last one it was sent
+   * (the same for `init`).
    */
-  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number, readonly marks?: WorkerMarks }
+  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly price?: bigint, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number, readonly marks?: WorkerMarks }
   /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. `marks` (tick too): SPEC §11, the worker marks the call when it starts it. */
   | RequestBase & { readonly op: 'checkpoint', readonly marks?: WorkerMarks }
   /** SPEC §12: the last tick's states before and after it, and its event log (kept in the worker; no call into the agent). */

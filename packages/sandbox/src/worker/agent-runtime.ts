@@ -40,6 +40,8 @@ export class AgentRuntime {
   private readonly stderr: LineAssembler
   private agent: AgentExports | null = null
   private budget = 0n
+  /** SPEC §15: the node's price per second as of the last request that carried one (0 until then). */
+  private price = 0n
   private requestId = 0
   /** SPEC §12: records observations (live agents), or serves recorded ones (a replay). */
   private observation = new WorkerObservation(undefined)
@@ -86,6 +88,7 @@ export class AgentRuntime {
       case 'init': {
         if (this.agent !== null) throw new AbiError('init twice')
         this.budget = request.budget
+        if (request.price !== undefined) this.price = request.price
         const agent = this.instantiate(request.setup)
         // SPEC §12: a replay runs the start function and _initialize, but not agent_init.
         if (this.observation.runsAgentInit) agent.agent_init()
@@ -97,6 +100,7 @@ export class AgentRuntime {
       case 'tick': {
         const agent = this.require('tick')
         this.budget = request.budget
+        if (request.price !== undefined) this.price = request.price
         // The lease's end, checked again in the worker right before the agent runs (issue 12).
         if (request.deadline !== undefined && request.deadline !== null && process.hrtime.bigint() > request.deadline) {
           throw new LeaseEnded('lease ended before the tick ran; tick refused')
@@ -151,6 +155,7 @@ export class AgentRuntime {
       stdout: this.stdout,
       stderr: this.stderr,
       budget: () => this.budget,
+      price: () => this.price,
       http: () => this.httpBridge
     })
     this.observation = new WorkerObservation(setup.observe)

@@ -25,6 +25,8 @@ export interface HostcallContext {
   readonly stderr: LineAssembler
   /** The budget the node sent with the current call (microcents). */
   readonly budget: () => bigint
+  /** SPEC §15: the node's price per second (microcents) the node sent with the current call, or its last one. */
+  readonly price: () => bigint
   /** The way to the node for `http_request` (SPEC §13), or null outside `agent_tick`. */
   readonly http: () => HttpBridge | null
 }

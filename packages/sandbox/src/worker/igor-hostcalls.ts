@@ -1,5 +1,5 @@
 /**
- * SPEC §5 (and §13 `http`) `igor` hostcalls, one group per capability. Only the groups whose
+ * SPEC §5 (and §13 `http`, §15 `pricing`) `igor` hostcalls, one group per capability. Only the groups whose
  * capability the manifest declares are linked at all.
  */
 import { randomFillSync } from 'node:crypto'
@@ -43,6 +43,10 @@ export const IGOR_HOSTCALLS: Readonly<Record<CapabilityName, (context: HostcallC
   }),
   wallet: ({ budget }) => ({
     wallet_balance: (): bigint => budget()
+  }),
+  // SPEC §15 "Node price": the price the node sent with this call (it may change between ticks).
+  pricing: ({ price }) => ({
+    node_price: (): bigint => price()
   }),
   // SPEC §13: blocks the worker while the node performs the request.
   http: httpHostcalls
