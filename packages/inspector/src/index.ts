@@ -14,7 +14,7 @@ export {
 export type { HistoryFile, LineageCrypto, LineageResult, LineageSegment } from './lineage/index.js'
 export { ReceiptError } from '@igor/checkpoint-codec'
 export type { ReceiptErrorCode } from '@igor/checkpoint-codec'
-export { auditReceipts, receiptVerdictLine, renderReceiptAuditJson, renderReceiptAuditText } from './receipts/index.js'
+export { AuditInputError, auditReceipts, receiptVerdictLine, renderReceiptAuditJson, renderReceiptAuditText } from './receipts/index.js'
 export type {
-  AuditedPayment, AuditedReceipt, ConservationCheck, NodeTotal, ReceiptAudit, ReceiptAuditInput
+  AuditInput, AuditInputErrorCode, AuditedPayment, AuditedReceipt, ConservationCheck, NodeTotal, ReceiptAudit, ReceiptAuditInput
 } from './receipts/index.js'

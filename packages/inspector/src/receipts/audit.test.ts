@@ -1,14 +1,14 @@
 // SPEC §15 audit: a valid chain over two nodes, a tampered byte, overlapping
 // and backward tick ranges, a conservation mismatch, and the renderings.
 import {
-  GENESIS_PREV_HASH, ReceiptError, ed25519PeerId, encodeCheckpoint, encodePayments, encodeReceipts, encodeSignedCheckpoint,
+  CheckpointError, GENESIS_PREV_HASH, ReceiptError, ed25519PeerId, encodeCheckpoint, encodePayments, encodeReceipts, encodeSignedCheckpoint,
   signReceipt, signWalletPayReceipt
 } from '@igor/checkpoint-codec'
 import type { PaymentReceipt, PaymentReceiptFields, WalletPayReceipt } from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
 import { AgentIdentity } from '@igor/identity'
 import { describe, expect, it } from 'vitest'
-import { auditReceipts, renderReceiptAuditJson, renderReceiptAuditText } from '../index.js'
+import { AuditInputError, auditReceipts, renderReceiptAuditJson, renderReceiptAuditText } from '../index.js'
 
 const NODE_A = AgentIdentity.fromSeed(Uint8Array.from(Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex')))
 const NODE_B = AgentIdentity.fromSeed(new Uint8Array(32).fill(7))
@@ -165,9 +165,24 @@ describe('auditReceipts: INVALID, one line per problem', () => {
     ])
   })
 
-  it('bytes that do not decode are a ReceiptError, not a report', () => {
-    expect(() => auditReceipts({ receipts: Uint8Array.of(1, 0, 0, 0, 9) })).toThrow(ReceiptError)
-    expect(() => auditReceipts({ receipts: valid.receipts, payments: Uint8Array.of(1) })).toThrow(/payments blob truncated at count/)
+  it('bytes that do not decode are an AuditInputError naming the input, not a report', () => {
+    const thrown = (input: Parameters<typeof auditReceipts>[0]): AuditInputError => {
+      try {
+        auditReceipts(input)
+      } catch (error) {
+        expect(error).toBeInstanceOf(AuditInputError)
+        return error as AuditInputError
+      }
+      throw new Error('no error')
+    }
+    const receipts = thrown({ receipts: Uint8Array.of(1, 0, 0, 0, 9) })
+    expect([receipts.code, receipts.input, receipts.message]).toEqual(['BAD_RECEIPTS', 'receipts', 'receipts blob says 1 entries but 5 bytes hold at most 0'])
+    expect(receipts.cause).toBeInstanceOf(ReceiptError)
+    const payments = thrown({ receipts: valid.receipts, payments: Uint8Array.of(1) })
+    expect([payments.code, payments.message]).toEqual(['BAD_PAYMENTS', 'payments blob truncated at count: need 4 bytes, have 1'])
+    const checkpoint = thrown({ receipts: valid.receipts, checkpoint: Uint8Array.of(7) })
+    expect([checkpoint.code, checkpoint.input]).toEqual(['BAD_CHECKPOINT', 'checkpoint'])
+    expect(checkpoint.cause).toBeInstanceOf(CheckpointError)
   })
 })
 

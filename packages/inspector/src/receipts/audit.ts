@@ -6,21 +6,22 @@ import {
 import type { Checkpoint, PaymentReceipt, WalletPayReceipt } from '@igor/checkpoint-codec'
 import { toHex } from '../format.js'
 import { chainProblems } from './chain.js'
+import { decodeInput } from './input-error.js'
 import type {
   AuditedPayment, AuditedReceipt, ConservationCheck, NodeTotal, ReceiptAudit, ReceiptAuditInput
 } from './types.js'
 
 /**
- * Decodes the blobs (a `ReceiptError` for bytes that do not decode, a
- * `CheckpointError` for a checkpoint that does not) and audits them: every
+ * Decodes the blobs (an `AuditInputError` naming the input for bytes that do
+ * not decode, with the codec's `ReceiptError`/`CheckpointError` as its cause) and audits them: every
  * signature, the tick ranges, the budget from receipt to receipt, the cost per
  * node and conservation against the checkpoint. Problems are lines in the
  * report, never exceptions.
  */
 export function auditReceipts(input: ReceiptAuditInput): ReceiptAudit {
-  const receipts = decodeReceipts(input.receipts)
-  const payments = input.payments === undefined ? [] : decodePayments(input.payments)
-  const checkpoint = readCheckpoint(input.checkpoint)
+  const receipts = decodeInput('receipts', () => decodeReceipts(input.receipts))
+  const payments = input.payments === undefined ? [] : decodeInput('payments', () => decodePayments(input.payments as Uint8Array))
+  const checkpoint = decodeInput('checkpoint', () => readCheckpoint(input.checkpoint))
   const problems: string[] = []
 
   if (checkpoint?.signatureValid === false) problems.push('checkpoint: INVALID signature')

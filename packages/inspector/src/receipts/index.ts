@@ -5,3 +5,5 @@ export { renderReceiptAuditJson } from './render-json.js'
 export type {
   AuditedPayment, AuditedReceipt, ConservationCheck, NodeTotal, ReceiptAudit, ReceiptAuditInput
 } from './types.js'
+export { AuditInputError } from './input-error.js'
+export type { AuditInput, AuditInputErrorCode } from './input-error.js'
