@@ -15,3 +15,4 @@ export type { WalletPayFields, WalletPayReceipt, WalletPaySigner } from './walle
 export { decodeFramedList, encodeFramedList } from './framed-list.js'
 export type { FramedListOptions } from './framed-list.js'
 export { ed25519PeerId, peerIdPublicKey } from './peer-id.js'
+export { receiptChainProblems } from './receipt-chain.js'

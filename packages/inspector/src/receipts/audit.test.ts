@@ -127,6 +127,15 @@ describe('auditReceipts: INVALID, one line per problem', () => {
     )
   })
 
+  it('an empty receipt (no ticks since the last, nothing charged: the reference signs one per checkpoint) is accepted', () => {
+    const empty = receipt(NODE_A, { epochStart: 6n, epochEnd: 5n, costMicrocents: 0n, budgetAfter: 995_000n, timestampNs: T0 + 1n })
+    expect(auditReceipts({ receipts: encodeReceipts([R0, empty]) }).problems).toEqual([])
+    const charging = receipt(NODE_A, { epochStart: 6n, epochEnd: 5n, costMicrocents: 1n, budgetAfter: 994_999n, timestampNs: T0 + 1n })
+    expect(auditReceipts({ receipts: encodeReceipts([R0, charging]) }).problems).toEqual(['receipt 1: ticks 6…5 go backwards'])
+    const inside = receipt(NODE_A, { epochStart: 5n, epochEnd: 4n, costMicrocents: 0n, budgetAfter: 995_000n, timestampNs: T0 + 1n })
+    expect(auditReceipts({ receipts: encodeReceipts([R0, inside]) }).problems).toEqual(['receipt 1: ticks 5…4 overlap receipt 0 (ticks 1…5)'])
+  })
+
   it('a conservation mismatch against the checkpoint', () => {
     const audit = auditReceipts({ ...valid, checkpoint: checkpointWith(FINAL - 1n) })
     expect(audit.problems).toEqual([

@@ -1,11 +1,11 @@
 // SPEC §15 audit (ours): anyone holding an agent's files proves offline which
 // node charged what for which ticks, and that nothing was charged twice or lost.
 import {
-  decodeCheckpoint, decodePayments, decodeReceipts, verifyCheckpointSignature, verifyReceipt, verifyWalletPayReceipt
+  decodeCheckpoint, decodePayments, decodeReceipts, receiptChainProblems, verifyCheckpointSignature, verifyReceipt,
+  verifyWalletPayReceipt
 } from '@igor/checkpoint-codec'
 import type { Checkpoint, PaymentReceipt, WalletPayReceipt } from '@igor/checkpoint-codec'
 import { toHex } from '../format.js'
-import { chainProblems } from './chain.js'
 import { decodeInput } from './input-error.js'
 import type {
   AuditedPayment, AuditedReceipt, ConservationCheck, NodeTotal, ReceiptAudit, ReceiptAuditInput
@@ -33,7 +33,7 @@ export function auditReceipts(input: ReceiptAuditInput): ReceiptAudit {
   })
   const charged = receipts.reduce((sum, r) => sum + r.costMicrocents, 0n)
   const paid = payments.reduce((sum, p) => sum + p.amount, 0n)
-  problems.push(...chainProblems(receipts, paid))
+  problems.push(...receiptChainProblems(receipts, paid))
 
   const last = receipts.at(-1)
   if (checkpoint !== null && last !== undefined && last.epochEnd > checkpoint.value.tickNumber) {

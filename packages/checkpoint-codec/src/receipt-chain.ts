@@ -1,12 +1,17 @@
-// SPEC §15 audit: the order of receipts. Tick ranges go forward and never
+// SPEC §15 receipts: the order of an agent's receipts, for the audit and for
+// a node checking a package's `Receipts`. Tick ranges go forward and never
 // overlap; the budget never rises from one receipt to the next, and what it
 // fell beyond the receipts' costs is at most what the agent paid.
-import type { PaymentReceipt } from '@igor/checkpoint-codec'
+import type { PaymentReceipt } from './receipts.js'
 
 const ticks = (r: PaymentReceipt): string => `ticks ${r.epochStart}…${r.epochEnd}`
 
-/** Problems of each receipt on its own and against the ones before it. */
-export function chainProblems(receipts: readonly PaymentReceipt[], paid: bigint): string[] {
+/**
+ * One line per problem of each receipt on its own and against the ones before
+ * it (signatures are not checked here: `verifyReceipt`). `paid` is the total of
+ * the agent's `wallet_pay` amounts. An empty list, or a sound one, gives `[]`.
+ */
+export function receiptChainProblems(receipts: readonly PaymentReceipt[], paid: bigint): string[] {
   const problems: string[] = []
   const first = receipts[0]
   let furthest: { index: number, receipt: PaymentReceipt } | null = null
@@ -15,7 +20,10 @@ export function chainProblems(receipts: readonly PaymentReceipt[], paid: bigint)
     if (first !== undefined && r.agentId !== first.agentId) {
       problems.push(`receipt ${index}: agent ${JSON.stringify(r.agentId)}, but receipt 0 is for ${JSON.stringify(first.agentId)}`)
     }
-    if (r.epochStart > r.epochEnd) problems.push(`receipt ${index}: ${ticks(r)} go backwards`)
+    // The reference signs a receipt at every checkpoint, so one without ticks since the
+    // last is `last+1…last` charging nothing: accepted as empty, anything else backwards is not.
+    const empty = r.epochStart === r.epochEnd + 1n && r.costMicrocents === 0n
+    if (r.epochStart > r.epochEnd && !empty) problems.push(`receipt ${index}: ${ticks(r)} go backwards`)
     if (r.costMicrocents < 0n) problems.push(`receipt ${index}: negative cost ${r.costMicrocents}`)
     if (r.budgetAfter < 0n) problems.push(`receipt ${index}: negative budget after ${r.budgetAfter}`)
     if (furthest !== null && r.epochStart <= furthest.receipt.epochEnd) {
