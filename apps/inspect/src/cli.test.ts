@@ -227,7 +227,11 @@ describe('inspect CLI: failures are one line, no stack trace', () => {
     const r = run(file('v3.checkpoint'), '--frobnicate')
     expect(r.code).toBe(2)
     const lines = r.stderr.trimEnd().split('\n')
-    expect(lines).toEqual(["igor-inspect: Unknown option '--frobnicate'", 'usage: igor-inspect <checkpoint> [--wasm <agent.wasm>] [--json] | --version'])
+    expect(lines).toEqual([
+      "igor-inspect: Unknown option '--frobnicate'",
+      'usage: igor-inspect <checkpoint> [--wasm <agent.wasm>] [--json] | --receipts <file> [--checkpoint <file>] [--payments <file>] ' +
+        '[--initial-budget <microcents>] [--json] | --version'
+    ])
   })
 
   it('no checkpoint argument, or two: exit 2', () => {

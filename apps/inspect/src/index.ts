@@ -1,5 +1,7 @@
 export { main } from './main.js'
 export { runInspect } from './run.js'
 export type { InspectRequest } from './run.js'
+export { runReceipts } from './run-receipts.js'
+export type { ReceiptsRequest } from './run-receipts.js'
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, USAGE } from './io.js'
 export type { InspectIo } from './io.js'

@@ -6,9 +6,10 @@ export interface InspectIo {
   readonly program?: string
 }
 
-export const USAGE = 'usage: igor-inspect <checkpoint> [--wasm <agent.wasm>] [--json] | --version'
+export const USAGE =
+  'usage: igor-inspect <checkpoint> [--wasm <agent.wasm>] [--json] | --receipts <file> [--checkpoint <file>] [--payments <file>] [--initial-budget <microcents>] [--json] | --version'
 
-/** Exit codes: 0 report printed, 1 bad input or WASM mismatch, 2 bad command line. */
+/** Exit codes: 0 report printed, 1 bad input, WASM mismatch or receipts INVALID, 2 bad command line. */
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2

@@ -20,7 +20,7 @@ const REASONS: Record<string, string> = {
   ERR_FS_FILE_TOO_LARGE: 'file too large'
 }
 
-export async function readInput(what: 'checkpoint' | 'wasm', path: string): Promise<Uint8Array> {
+export async function readInput(what: 'checkpoint' | 'wasm' | 'receipts' | 'payments', path: string): Promise<Uint8Array> {
   try {
     return await readFile(path)
   } catch (error) {

@@ -8,3 +8,7 @@ export { decodeCheckpoint, peekEpoch, readCheckpointHeader } from './decode.js'
 export { encodeCheckpoint, encodeSignedCheckpoint } from './encode.js'
 export type { CheckpointSigner } from './encode.js'
 export { GENESIS_PREV_HASH, checkpointContentHash, checkpointSigningDomain, verifyCheckpointSignature } from './lineage.js'
+// SPEC §15: payment receipts, wallet_pay receipts, their blobs and offline verification.
+export * from './receipt-exports.js'
+export { verifyReceipt, verifyWalletPayReceipt } from './receipt-verify.js'
+export type { ReceiptCheck } from './receipt-verify.js'

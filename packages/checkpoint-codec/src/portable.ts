@@ -13,3 +13,5 @@ export { encodeCheckpoint, encodeSignedCheckpoint } from './encode.js'
 export type { CheckpointSigner } from './encode.js'
 export { GENESIS_PREV_HASH } from './genesis.js'
 export { checkpointSigningDomain } from './signing-domain.js'
+// SPEC §15: receipt bytes (verification, which needs node:crypto, stays on `.`).
+export * from './receipt-exports.js'

@@ -12,3 +12,9 @@ export {
   verifyHistories, verifyHistoriesWith, verifyHistory, verifyHistoryDirs, verifyHistoryWith
 } from './lineage/index.js'
 export type { HistoryFile, LineageCrypto, LineageResult, LineageSegment } from './lineage/index.js'
+export { ReceiptError } from '@igor/checkpoint-codec'
+export type { ReceiptErrorCode } from '@igor/checkpoint-codec'
+export { AuditInputError, auditReceipts, receiptVerdictLine, renderReceiptAuditJson, renderReceiptAuditText } from './receipts/index.js'
+export type {
+  AuditInput, AuditInputErrorCode, AuditedPayment, AuditedReceipt, ConservationCheck, NodeTotal, ReceiptAudit, ReceiptAuditInput
+} from './receipts/index.js'
