@@ -130,6 +130,12 @@ describe('/igor/price/1.0.0 over libp2p (SPEC §15)', () => {
       error: null
     })
 
+    // Hostile: garbage and an oversize question get a one-line refusal, never a price, and the node answers on.
+    const garbage = await peer.ask(node.address(), PRICE_PROTOCOL, new TextEncoder().encode('{"agent_id":[1,2,3]}\n'))
+    expect(JSON.parse(garbage.text)).toMatchObject({ code: 'BAD_REQUEST', node_id: nodeId })
+    const oversize = await peer.ask(node.address(), PRICE_PROTOCOL, new TextEncoder().encode(`{"agent_id":"${'x'.repeat(1 << 20)}"}\n`))
+    expect(JSON.parse(oversize.text)).toMatchObject({ code: 'BAD_REQUEST', error: expect.stringMatching(/exceeds 1024 bytes/) })
+
     let answered = 1
     let limited = 0
     for (let i = 0; i < 70; i++) {
@@ -138,7 +144,8 @@ describe('/igor/price/1.0.0 over libp2p (SPEC §15)', () => {
       if (reply.price_per_second !== undefined) answered++
       else if (reply.code === 'RATE_LIMITED' && reply.node_id === nodeId) limited++
     }
-    expect(answered).toBeLessThanOrEqual(60)
+    // The two refused questions count against the peer too: at most 60 answers and refusals in the minute.
+    expect(answered).toBeLessThanOrEqual(58 + 1)
     expect(limited).toBe(71 - answered)
     await node.waitForLog('the refusal logged', (l) => /^price queries refused: more than 60 price queries a minute/.test(l.msg))
   }, 120_000)
