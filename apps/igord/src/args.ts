@@ -8,6 +8,7 @@ import type { SimulateCommand } from './simulate.js'
 import type { ExportCommand } from './export.js'
 import { isPackageFile } from './package-sniff.js'
 import type { ImportCommand } from './import.js'
+import { type PriceCommand, parsePriceValue } from './price.js'
 import { parseSize, parseSizeAtLeast } from './size.js'
 import {
   UsageError, didYouMean, FLAGS, COMMON_FLAGS, ParsedArgs, logLevelOf, timeoutOf, longTimeoutOf, dataDirOf, checkedId, parsePrice, parseByteCount, parseCount, parseAgentsPerWorker, parseBudget, parseCapabilities, egressRules, parseHostPort
@@ -47,6 +48,8 @@ export type Command =
   | ImportCommand
   /** `igord verify <dir>…` (SPEC §12). */
   | { readonly kind: 'verify', readonly dirs: readonly string[], readonly json: boolean }
+  /** SPEC §15: `igord price [--json]` and `igord price set <microcents>`. */
+  | PriceCommand
 
 
 
@@ -61,6 +64,8 @@ export interface SubcommandSpec {
   readonly flags: readonly FlagName[]
   /** Extra help text (examples, notes). */
   readonly notes?: string
+  /** A positional may be a negative number (`price set -5`): refused by `parse` with its own reason, not as an unknown flag. */
+  readonly numericPositionals?: boolean
   readonly parse: (args: ParsedArgs) => Command
 }
 
@@ -251,6 +256,28 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       return { kind: 'release', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), timeoutMs: timeoutOf(args), json: args.boolean('json') }
     }
   },
+  price: {
+    summary: 'print the running node\'s price per second, or change it: price set <microcents> (SPEC §15)',
+    synopsis: '[set <microcents>]',
+    maxPositionals: 2,
+    numericPositionals: true,
+    flags: ['data-dir', 'timeout', 'json'],
+    notes: 'price set is durable in the data dir and charged from each agent\'s next tick; a later start keeps it unless\n' +
+      '--price-per-second is given on that start. With no node running, price shows the data dir\'s durable price and price set\n' +
+      'is refused. A price is a whole number of microcents from 0 to 9223372036854775807.',
+    parse: (args) => {
+      const [verb, value] = args.positionals
+      const common = { dataDir: dataDirOf(args), json: args.boolean('json'), timeoutMs: timeoutOf(args) }
+      if (verb === undefined) return { kind: 'price', ...common }
+      if (verb !== 'set') throw args.usage(`unknown price action ${JSON.stringify(verb)}: igord price, or igord price set <microcents>`)
+      if (value === undefined) throw args.usage('price set needs the price: igord price set <microcents>')
+      try {
+        return { kind: 'price-set', pricePerSecond: parsePriceValue(value), ...common }
+      } catch (error) {
+        throw args.usage(`price set: ${(error as Error).message}`)
+      }
+    }
+  },
   fences: {
     summary: 'list the authority fences this node keeps for peers (SPEC §7)',
     maxPositionals: 0,
@@ -295,6 +322,17 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const spec = SUBCOMMANDS[name] as SubcommandSpec
   const explicit = name !== 'start' || first === 'start'
+  if (spec.numericPositionals === true) {
+    // `igord price set -5`: the value's own refusal, not "unknown flag -5".
+    const value = rest[rest.indexOf('set') + 1]
+    if (rest.includes('set') && value !== undefined && /^-[0-9.]/.test(value)) {
+      try {
+        parsePriceValue(value)
+      } catch (error) {
+        throw new UsageError(`${name} set: ${(error as Error).message}`, name)
+      }
+    }
+  }
   const parsed = tokenize(explicit ? name : null, name, spec, rest)
   if (parsed.boolean('help')) return { kind: 'help', subcommand: explicit ? name : null }
   if (parsed.boolean('version')) return { kind: 'version' }
@@ -402,6 +440,8 @@ function parseStart(args: ParsedArgs): Command {
     budget: args.read('budget', 1_000_000n, parseBudget),
     lease,
     pricePerSecond: args.read('price-per-second', 1000n, parsePrice),
+    // SPEC §15: only a price given on this start replaces the durable one (`igord price set`).
+    ...(args.string('price-per-second') !== undefined ? { pricePerSecondExplicit: true } : {}),
     dataDir: dataDirOf(args),
     listen: args.string('listen') ?? '/ip4/127.0.0.1/tcp/4001',
     ...capabilitiesOf(args),

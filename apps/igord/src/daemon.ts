@@ -15,6 +15,7 @@ import { OperatorSurface } from './operator-routes.js'
 import { loadConcurrency, startAgents } from './startup.js'
 import { importForResume } from './resume.js'
 import { addOwnAddress, nodeEgress } from './egress.js'
+import { priceRoute } from './price.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -70,6 +71,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     node: {
       peerId: network?.peerId ?? null,
       addresses: network?.addresses() ?? [],
+      // SPEC §15: the price every agent here pays from its next tick (null while the node starts).
+      pricePerSecond: runtime?.pricePerSecond.toString() ?? null,
       // SPEC §7 "What a peer can and cannot do": who is refused at the door, and why.
       ...(runtime !== null && runtime.admissions.list().length > 0 ? { refusedAtDoor: runtime.admissions.list() } : {})
     },
@@ -83,6 +86,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       if (method === 'GET' && path === '/status') return { status: 200, body: await statusJson() }
       const operatorReply = await ops.route(method, path) // /metrics, /healthz, /migrations/<id>
       if (operatorReply !== null) return operatorReply
+      const price = await priceRoute(method, path, body, runtime) // SPEC §15 igord price [set]
+      if (price !== null) return price
       const authority = await authorityRoute(method, path, body, runtime, network)
       if (authority !== null) return authority
       const offline = await offlineRoute(method, path, body, { runtime, nodeId: network?.peerId ?? null, log, maxTransferBytes: options.maxTransferBytes })
@@ -141,6 +146,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       dataDir,
       lease: options.lease,
       pricePerSecond: options.pricePerSecond,
+      ...(options.pricePerSecondExplicit === true ? { pricePerSecondExplicit: true } : {}),
       capabilities: options.capabilities,
       arrivalCapabilities: options.arrivalCapabilities,
       egress,
@@ -156,7 +162,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       dataDir,
       leaseDurationMs: options.lease?.durationMs ?? 0,
       leaseGraceMs: options.lease?.gracePeriodMs ?? 0,
-      pricePerSecond: options.pricePerSecond.toString()
+      pricePerSecond: runtime.pricePerSecond.toString(),
+      priceSource: runtime.price.source
     }, options.lease === null ? 'igord starting (leases disabled)' : 'igord starting')
     // SPEC §12 igord resume / import: validated (and refused without --force) before anything is written.
     const agentsToStart = await importForResume(runtime, options, log)

@@ -78,6 +78,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       }
       case 'migrate':
         return await runMigrate(command, io)
+      case 'price': // SPEC §15
+      case 'price-set':
+        return await (await import('./price.js')).runPrice(command, io)
       case 'fences': // SPEC §7 (issue 16)
       case 'unfence':
         return await (await import('./fences.js')).runFencesCommand(command, io)

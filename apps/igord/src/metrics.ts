@@ -22,7 +22,7 @@ export class NodeMetrics {
   private readonly migrationSeconds: Histogram<'outcome'>
 
   /** `refusedAtDoor`: peers and agent ids refused at the door (SPEC §7, §11). */
-  constructor(status: () => Promise<readonly AgentStatus[]>, refusedAtDoor: () => ReadonlyArray<{ kind: string }> = () => []) {
+  constructor(status: () => Promise<readonly AgentStatus[]>, refusedAtDoor: () => ReadonlyArray<{ kind: string }> = () => [], price: () => bigint | null = () => null) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     const version = /^igord (\S+)/.exec(versionLine())?.[1] ?? 'unknown'
@@ -61,6 +61,16 @@ export class NodeMetrics {
         this.set({ kind: 'peer' }, 0)
         this.set({ kind: 'agent' }, 0)
         for (const { kind } of refusedAtDoor()) this.inc({ kind })
+      }
+    })
+    new Gauge({
+      name: 'igor_price_per_second',
+      help: 'This node\'s price in microcents per second, what every agent here pays from its next tick (SPEC §15; igord price set)',
+      registers,
+      collect() {
+        const value = price()
+        if (value === null) this.reset()
+        else this.set(Number(value)) // a float: exact up to 2^53 microcents per second
       }
     })
     this.halts = new Counter({ name: 'igor_halts_total', help: 'Agents halted, by reason class (counted when the halt happens)', labelNames: ['reason'], registers })

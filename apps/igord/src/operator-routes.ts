@@ -24,7 +24,7 @@ export class OperatorSurface {
   private server: Server | null = null
 
   constructor(private readonly node: { runtime: () => NodeRuntime | null, network: () => NodeNetwork | null }) {
-    this.metrics = new NodeMetrics(async () => await node.runtime()?.status() ?? [], () => node.runtime()?.admissions.list() ?? [])
+    this.metrics = new NodeMetrics(async () => await node.runtime()?.status() ?? [], () => node.runtime()?.admissions.list() ?? [], () => node.runtime()?.pricePerSecond ?? null)
   }
 
   /** Binds `--metrics-listen` (if given); returns the bound address for the log. */

@@ -12,6 +12,8 @@ export interface StartOptions {
   /** null: leases disabled. */
   readonly lease: LeaseConfig | null
   readonly pricePerSecond: bigint
+  /** True when `--price-per-second` was on the command line: it then replaces the durable price (SPEC §15). */
+  readonly pricePerSecondExplicit?: boolean
   readonly dataDir: string
   readonly listen: string
   readonly capabilities: readonly CapabilityName[]

@@ -13,6 +13,8 @@ export function renderStatusText(status: StatusJson): string {
   const lines: string[] = []
   lines.push(`node ${status.node.peerId ?? '(no network)'}`)
   for (const address of status.node.addresses) lines.push(`  ${address}`)
+  // SPEC §15: what every agent here pays (absent from an older node's answer).
+  if (status.node.pricePerSecond !== undefined && status.node.pricePerSecond !== null) lines.push(`price ${status.node.pricePerSecond} microcents per second`)
   // SPEC §7 "What a peer can and cannot do": peers and agent ids refused at the door.
   for (const refused of status.node.refusedAtDoor ?? []) lines.push(`${refused.kind} ${refused.id}: ${refused.reason}`)
   if (status.agents.length === 0) {

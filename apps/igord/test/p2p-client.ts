@@ -37,6 +37,28 @@ export class TestPeer {
     }
   }
 
+  /**
+   * Opens `protocol` at `address`, writes `bytes` and returns everything the
+   * node sent until it closed the stream (SPEC §15 price answers are checked
+   * byte for byte); `error` when the stream failed instead.
+   */
+  async ask(address: string, protocol: string, bytes: Uint8Array, timeoutMs = 30_000): Promise<{ text: string, error: string | null }> {
+    const stream = await openStream(this.node, address, protocol)
+    const timer = setTimeout(() => { try { stream.abort(new Error('no answer in time')) } catch { /* closed */ } }, timeoutMs)
+    let text = ''
+    try {
+      void stream.sink([bytes]).catch(() => undefined)
+      const decoder = new TextDecoder()
+      for await (const chunk of stream.source) text += decoder.decode(chunk.subarray(), { stream: true })
+      return { text, error: null }
+    } catch (error) {
+      return { text, error: (error as Error).message }
+    } finally {
+      clearTimeout(timer)
+      try { stream.abort(new Error('done')) } catch { /* closed */ }
+    }
+  }
+
   async stop(): Promise<void> {
     await this.node.stop()
     await rm(this.dir, { recursive: true, force: true })

@@ -44,6 +44,8 @@ export type MigrationErrorCode =
   | 'ADMISSION_REFUSED'
   /** Authority query (issue 12): no peer gave a definite answer, or the agent is not RECOVERY_REQUIRED; nothing changed. */
   | 'NO_DEFINITE_ANSWER'
+  /** Price query (SPEC §15): the peer answered with a refusal other than `RATE_LIMITED` (e.g. it could not read the question). */
+  | 'QUERY_REFUSED'
 
 /** The typed error of `@igor/migration`: a stable `code` and a one-line message naming the field or file. */
 export class MigrationError extends IgorError<MigrationErrorCode> {

@@ -17,6 +17,10 @@ import { AssistedRecovery } from './authority/recovery.js'
 import type { RecoveryMode, RecoveryOutcome } from './authority/recovery.js'
 import { isAuthorityRuntime } from './authority/runtime.js'
 import { AUTHORITY_PROTOCOL } from './authority/wire.js'
+import { createPriceHandler } from './price/handler.js'
+import { isPriceRuntime } from './price/runtime.js'
+import { PRICE_PROTOCOL } from './price/wire.js'
+import type { PriceRateLimits } from './price/rate-limit.js'
 
 export interface MigrationServiceOptions {
   readonly runtime: HandoffRuntime
@@ -37,6 +41,8 @@ export interface MigrationServiceOptions {
   readonly peers?: readonly string[]
   /** First retry of an unanswered recovery query (default 1 s; doubles up to 30 s). */
   readonly recoveryRetryMs?: number
+  /** SPEC §15 `/igor/price/1.0.0` rates (default `DEFAULT_PRICE_RATE_LIMITS`: 60 answers a minute per peer). */
+  readonly priceRateLimits?: Partial<PriceRateLimits>
 }
 
 export const DEFAULT_TRANSFER_TIMEOUT_MS = 30_000
@@ -70,6 +76,15 @@ export class MigrationService {
       transferTimeoutMs: options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS,
       gate: new InboundGate({ ...DEFAULT_INBOUND_LIMITS, ...options.inbound })
     }), { maxInboundStreams: 8, maxOutboundStreams: 8 })
+    // SPEC §15: the price protocol, registered beside the authority protocol; answered from memory only.
+    if (isPriceRuntime(options.runtime)) {
+      await node.handle(PRICE_PROTOCOL, createPriceHandler({
+        runtime: options.runtime,
+        logger: log,
+        nodeId: node.peerId.toString(),
+        ...(options.priceRateLimits !== undefined ? { rateLimits: options.priceRateLimits } : {})
+      }), { maxInboundStreams: 16, maxOutboundStreams: 16 })
+    }
     const peers = await PeerBook.open(options.dataDir, options.peers ?? [])
     let recovery: AssistedRecovery | null = null
     if (isAuthorityRuntime(options.runtime)) {

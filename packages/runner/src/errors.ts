@@ -35,6 +35,8 @@ export type RunnerErrorCode =
   | 'IDENTITY_INVALID'
   | 'IDENTITY_MISMATCH'
   | 'SIGNATURE_INVALID'
+  /** SPEC §15: a node price that is not a whole number of microcents from 0 to 2^63-1 (or a damaged `price.json`). */
+  | 'PRICE_INVALID'
 
 export class RunnerError extends IgorError<RunnerErrorCode> {
   override readonly name = 'RunnerError'

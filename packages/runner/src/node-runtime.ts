@@ -15,10 +15,32 @@ import { NodeContext } from './node/context.js'
 import { Lifecycle } from './node/lifecycle.js'
 import { AgentLoader } from './node/loader.js'
 import type { IncomingAgent, NodeRuntimeOptions, StartAgentOptions } from './node/types.js'
+import { NodePrice, type PriceSource, checkPrice, readDurablePrice, writeDurablePrice } from './node/price.js'
+import { Mutex } from './mutex.js'
 
 export { DEFAULT_MIN_FREE_DISK_BYTES } from './node/types.js'
 export type { IncomingAgent, NodeRuntimeOptions, StartAgentOptions } from './node/types.js'
 export { agentIdFor } from './node/lifecycle.js'
+export { MAX_PRICE_PER_SECOND, PRICE_FILE, checkPrice, readDurablePrice, type DurablePrice, type PriceSource } from './node/price.js'
+
+/** SPEC §15: the node's price as `igord price` shows it. */
+export interface NodePriceInfo {
+  readonly pricePerSecond: bigint
+  readonly source: PriceSource
+  /** Unix ns of the last change, when known. */
+  readonly setAtNs: bigint | null
+}
+
+/** SPEC §15 `/igor/price/1.0.0` answer (ours): the price and what an arriving agent can get here. */
+export interface PriceOffer {
+  readonly pricePerSecond: bigint
+  /** Capabilities an agent arriving by migration may declare here, sorted. */
+  readonly capabilities: readonly string[]
+  /** Agents held (halted ones too) and loads in progress. */
+  readonly agents: number
+  /** `--max-agents`, 0 = no cap. */
+  readonly maxAgents: number
+}
 
 /** SPEC §11: how long shutdown waits for agents' calls in progress and final checkpoints before it stops them. */
 const SHUTDOWN_CALLS_MS = 5_000
@@ -46,8 +68,10 @@ export class NodeRuntime {
   private readonly admission: Admission
   private readonly authority: AuthorityDesk
 
-  private constructor(store: CheckpointStore, options: NodeRuntimeOptions, marker: CallMarker, suspectIds: ReadonlySet<string> = new Set()) {
-    this.ctx = new NodeContext(store, options, marker, suspectIds)
+  private readonly priceChanges = new Mutex()
+
+  private constructor(store: CheckpointStore, options: NodeRuntimeOptions, marker: CallMarker, suspectIds: ReadonlySet<string> = new Set(), price?: NodePrice) {
+    this.ctx = new NodeContext(store, options, marker, suspectIds, price)
     this.store = this.ctx.store
     this.fences = this.ctx.fences
     this.egress = this.ctx.egress
@@ -70,8 +94,25 @@ export class NodeRuntime {
     workerPool.prewarm()
     const store = await CheckpointStore.open(options.dataDir)
     const clock = options.clock ?? systemClock
-    const { marker, suspects } = await openContainment(options.dataDir, store, () => clock.nowNs(), options.logger ?? silentLogger)
-    const runtime = new NodeRuntime(store, options, marker, suspects)
+    const log = options.logger ?? silentLogger
+    // SPEC §15: a durable price (an earlier `price set`) wins unless this start gave one explicitly.
+    checkPrice(options.pricePerSecond, '--price-per-second')
+    const explicit = options.pricePerSecondExplicit === true
+    const durable = await readDurablePrice(options.dataDir).catch((error: unknown) => {
+      if (explicit) return null // a damaged file is replaced by the explicit price below
+      throw error
+    })
+    const { price, write } = NodePrice.resolve(options.pricePerSecond, explicit, durable)
+    if (write) {
+      const setAtNs = clock.nowNs()
+      await writeDurablePrice(options.dataDir, { pricePerSecond: price.value, setAtNs, by: '--price-per-second' })
+      price.setAtNs = setAtNs
+      if (durable !== null) log.info({ pricePerSecond: price.value.toString(), was: durable.pricePerSecond.toString() }, 'node price: --price-per-second replaces the durable price')
+    } else if (price.source === 'durable') {
+      log.info({ pricePerSecond: price.value.toString(), flagDefault: options.pricePerSecond.toString() }, 'node price: the durable price set by the operator (igord price set) is in force')
+    }
+    const { marker, suspects } = await openContainment(options.dataDir, store, () => clock.nowNs(), log)
+    const runtime = new NodeRuntime(store, options, marker, suspects, price)
     runtime.admissions = await AdmissionGuard.open(options.dataDir, store.dir, () => clock.nowNs(), options.logger ?? silentLogger)
     for (const agentId of await store.listAgents()) {
       const record = await store.readQuarantine(agentId).catch(() => null)
@@ -80,8 +121,44 @@ export class NodeRuntime {
     return runtime
   }
 
+  /** SPEC §15: the node's current price, microcents per second (what every agent here pays from its next tick). */
   get pricePerSecond(): bigint {
-    return this.ctx.options.pricePerSecond
+    return this.ctx.price.value
+  }
+
+  /** SPEC §15 `igord price`: the price, where it came from and when it last changed. */
+  get price(): NodePriceInfo {
+    return { pricePerSecond: this.ctx.price.value, source: this.ctx.price.source, setAtNs: this.ctx.price.setAtNs }
+  }
+
+  /**
+   * SPEC §15 `igord price set`: validates (0 … 2^63-1, `PRICE_INVALID`),
+   * makes the price durable in `<data-dir>/price.json` (atomic; a failed write
+   * changes nothing), then puts it in force: every agent is charged at it from
+   * its next tick. Logged. Changes run one at a time.
+   */
+  async setPrice(microcents: bigint | string): Promise<{ previous: bigint, price: NodePriceInfo }> {
+    const value = checkPrice(microcents)
+    return this.priceChanges.run(async () => {
+      const previous = this.ctx.price.value
+      const setAtNs = this.ctx.clock.nowNs()
+      await writeDurablePrice(this.ctx.options.dataDir, { pricePerSecond: value, setAtNs, by: 'price set' })
+      this.ctx.price.value = value
+      this.ctx.price.source = 'set'
+      this.ctx.price.setAtNs = setAtNs
+      this.ctx.log.info({ pricePerSecond: value.toString(), was: previous.toString() }, `node price set: ${previous} → ${value} microcents per second, from each agent's next tick`)
+      return { previous, price: this.price }
+    })
+  }
+
+  /** SPEC §15 `/igor/price/1.0.0` (ours): the price and what an arriving agent can get here. */
+  priceOffer(): PriceOffer {
+    return {
+      pricePerSecond: this.ctx.price.value,
+      capabilities: [...this.ctx.offeredToArrivals].sort(),
+      agents: this.ctx.heldCount(),
+      maxAgents: this.ctx.options.maxAgents ?? 0
+    }
   }
 
   get capabilities(): ReadonlySet<CapabilityName> {

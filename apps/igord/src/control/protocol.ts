@@ -33,7 +33,13 @@ export interface AgentStatusJson {
 
 export interface StatusJson {
   /** `refusedAtDoor` (SPEC §7, §11): peers and agent ids whose packages killed the node 3 times; omitted when none. */
-  node: { peerId: string | null, addresses: string[], refusedAtDoor?: AdmissionRefusal[] }
+  node: {
+    peerId: string | null
+    addresses: string[]
+    /** SPEC §15: the node's price, microcents per second (decimal string, exact); null while the node starts. */
+    pricePerSecond: string | null
+    refusedAtDoor?: AdmissionRefusal[]
+  }
   agents: AgentStatusJson[]
 }
 

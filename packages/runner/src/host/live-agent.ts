@@ -20,7 +20,8 @@ export class LiveAgent {
   sandbox: AgentSandbox
   readonly lease: Lease
   budget: bigint
-  readonly pricePerSecond: bigint
+  /** SPEC §15: where the current price is read (the node's holder, or a fixed one). */
+  private readonly price: { readonly value: bigint }
   tickNumber: bigint
   carry = 0n
   halted: string | null = null
@@ -62,7 +63,7 @@ export class LiveAgent {
     this.sandbox = init.sandbox
     this.lease = init.lease
     this.budget = init.budget
-    this.pricePerSecond = init.pricePerSecond
+    this.price = init.price ?? { value: init.pricePerSecond }
     this.tickNumber = init.tickNumber
     this.store = init.store
     this.log = init.logger
@@ -105,7 +106,12 @@ export class LiveAgent {
     return this.lineage !== undefined ? { agentKey: this.lineage.identity.publicKeyHex } : {}
   }
 
-  /** SPEC §5/§11 metering: elapsed ns × price, the sub-microcent remainder carried. */
+  /** SPEC §15: the node's price now; every charge, checkpoint and package reads it here (`igord price set` applies from the next tick). */
+  get pricePerSecond(): bigint {
+    return this.price.value
+  }
+
+  /** SPEC §5/§11 metering: elapsed ns × the current price, the sub-microcent remainder carried. */
   charge(elapsedNs: bigint): void {
     const charge = chargeTick(this.budget, this.pricePerSecond, elapsedNs, this.carry)
     this.budget = charge.budget

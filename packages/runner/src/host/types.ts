@@ -45,7 +45,10 @@ export interface AgentHostInit {
   readonly sandbox: AgentSandbox
   readonly lease: Lease
   readonly budget: bigint
+  /** The price charged when `price` is absent (a host outside a node runtime: tests, tools). */
   readonly pricePerSecond: bigint
+  /** SPEC §15: the node's price holder; its `value` at each charge is the price (`igord price set` applies from the next tick). */
+  readonly price?: { readonly value: bigint }
   readonly tickNumber: bigint
   readonly store: CheckpointStore
   readonly logger: Logger

@@ -69,8 +69,8 @@ export class Admission {
       if (!manifest.migration.enabled) throw new RunnerError('MANIFEST_INVALID', `agent ${agentId} does not allow migration (migration_policy.enabled is false)`)
       this.refuseArrivalCapabilities(agentId, manifest) // SPEC §13: `http` only if offered to arrivals
       const cap = manifest.migration.maxPricePerSecond
-      if (cap !== null && this.ctx.options.pricePerSecond > cap) {
-        throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.ctx.options.pricePerSecond} exceeds the agent's max_price_per_second ${cap}`)
+      if (cap !== null && this.ctx.price.value > cap) {
+        throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.ctx.price.value} exceeds the agent's max_price_per_second ${cap}`)
       }
       // SPEC §12: the package's identity must match its checkpoint's key and the signature verify.
       const { lineage, created } = lineageForArrival(this.ctx.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity, this.ctx.historyOptions(agentId))
@@ -101,7 +101,7 @@ export class Admission {
             lease,
             checkpoint,
             // SPEC §7 target 3: from now on the agent pays this node's price.
-            pricePerSecond: this.ctx.options.pricePerSecond,
+            pricePerSecond: this.ctx.price.value,
             // Issue 8 point 6: nothing is written before the agent loaded and resumed in its sandbox.
             loadBeforeWriting: true,
             // SPEC §12: the identity file is written with the other records, before the checkpoint it signs.

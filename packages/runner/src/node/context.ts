@@ -14,6 +14,7 @@ import { AdmissionGuard } from '../containment/admission-guard.js'
 import { DEFAULT_AGENT_DISK_QUOTA_BYTES } from '../lineage/history.js'
 import type { HistoryOptions } from '../lineage/history.js'
 import type { FailedLoad, NodeRuntimeOptions } from './types.js'
+import { NodePrice } from './price.js'
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 export const sha256 = (bytes: Uint8Array): Uint8Array => createHash('sha256').update(bytes).digest()
@@ -41,9 +42,12 @@ export class NodeContext {
   readonly quarantined = new Map<string, QuarantineRecord>()
   /** SPEC §7 "What a peer can and cannot do", §11: admissions marked while in progress; peers and ids that killed the node refused at the door. */
   admissions: AdmissionGuard = AdmissionGuard.disabled()
+  /** SPEC §15: the node's current price, read by every agent host at each charge. */
+  readonly price: NodePrice
 
-  constructor(store: CheckpointStore, readonly options: NodeRuntimeOptions, readonly marker: CallMarker, readonly suspectIds: ReadonlySet<string> = new Set()) {
+  constructor(store: CheckpointStore, readonly options: NodeRuntimeOptions, readonly marker: CallMarker, readonly suspectIds: ReadonlySet<string> = new Set(), price?: NodePrice) {
     this.store = store
+    this.price = price ?? new NodePrice(options.pricePerSecond, options.pricePerSecondExplicit === true ? 'flag' : 'default')
     this.fences = new FenceStore(options.dataDir)
     this.log = options.logger ?? silentLogger
     this.clock = options.clock ?? systemClock
@@ -65,8 +69,13 @@ export class NodeContext {
   refuseIfFull(agentId: string): void {
     const max = this.options.maxAgents
     if (max === undefined) return
-    const held = [...this.hosts.keys()].filter((id) => id !== agentId).length + [...this.busy].filter((id) => id !== agentId && !this.hosts.has(id)).length
+    const held = this.heldCount(agentId)
     if (held >= max) throw new RunnerError('NODE_FULL', `this node is full: it holds ${held} agents and runs at most ${max} (--max-agents); ${agentId} refused`)
+  }
+
+  /** Agents held (halted ones too) and loads or admissions in progress: what `--max-agents` counts. */
+  heldCount(except?: string): number {
+    return [...this.hosts.keys()].filter((id) => id !== except).length + [...this.busy].filter((id) => id !== except && !this.hosts.has(id)).length
   }
 
   requireHost(agentId: string): AgentHost {

@@ -49,7 +49,8 @@ export class AgentLoader {
       lease,
       checkpoint,
       budget: source.budget,
-      pricePerSecond: checkpoint?.pricePerSecond ?? this.ctx.options.pricePerSecond,
+      // SPEC §15: every agent on the node pays the node's current price, a resumed one too (the reference keeps its checkpoint's).
+      pricePerSecond: this.ctx.price.value,
       // The peer of an interrupted hand-off stays on record: recovery asks it (issue 12 item 4).
       ...(lease.state === AuthorityState.RECOVERY_REQUIRED && authority?.peer !== undefined ? { peer: authority.peer } : {})
     })
@@ -172,6 +173,7 @@ export class AgentLoader {
       lease: source.lease,
       budget,
       pricePerSecond: source.pricePerSecond,
+      price: this.ctx.price, // SPEC §15: read at every charge, so `igord price set` applies from the next tick
       tickNumber,
       store: this.ctx.store,
       logger,

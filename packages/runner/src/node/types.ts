@@ -13,8 +13,18 @@ export interface NodeRuntimeOptions {
   readonly dataDir: string
   /** null disables leases (CLI `--lease-duration 0`): ticks without a lease, epoch unchanged. */
   readonly lease: LeaseConfig | null
-  /** This node's price in microcents per second (SPEC §5 default 1000). */
+  /**
+   * This node's price in microcents per second (SPEC §5 default 1000). A
+   * durable price in the data dir (`NodeRuntime.setPrice`, SPEC §15) wins over
+   * it unless `pricePerSecondExplicit` is true.
+   */
   readonly pricePerSecond: bigint
+  /**
+   * True when `pricePerSecond` was given on purpose for this start (igord:
+   * `--price-per-second` on the command line): it replaces the durable price
+   * and becomes it. False or absent: it is only the default.
+   */
+  readonly pricePerSecondExplicit?: boolean
   readonly logger?: Logger
   readonly clock?: Clock
   readonly timing?: Partial<AgentTiming>
