@@ -37,7 +37,8 @@ export const monoMs = () => Number(process.hrtime.bigint()) / 1e6
 // ── probe (script mode) ─────────────────────────────────────────────────────
 
 async function installProbe() {
-  const { AgentHost, AgentSandbox, CheckpointStore, NodeRuntime } = await import('@igor/runner')
+  const { AgentHost, CheckpointStore, NodeRuntime } = await import('@igor/runner')
+  const { AgentSandbox } = await import('@igor/sandbox')
   const { Lease } = await import('@igor/lease')
   const emit = (probe, fields) => {
     writeSync(1, `${JSON.stringify({ probe, t: monoMs(), ...fields })}\n`)

@@ -46,7 +46,8 @@ async function tempDir(temps, label) {
 // reply of the same shape as the runner's — no timers, no lease, no metering.
 const PING_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads')
-const instance = new WebAssembly.Instance(workerData.module, {})
+// The module is prepared like the runner's, so it imports the interruption check (SPEC §11); a no-op here.
+const instance = new WebAssembly.Instance(workerData.module, { igor_internal: { interrupt_check: () => {} } })
 instance.exports.agent_init()
 parentPort.on('message', (m) => {
   const started = process.hrtime.bigint()
