@@ -15,6 +15,7 @@ import { OperatorSurface } from './operator-routes.js'
 import { loadConcurrency, startAgents } from './startup.js'
 import { importForResume } from './resume.js'
 import { addOwnAddress, nodeEgress } from './egress.js'
+import { nodeReceiptSigner } from './node-signer.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -150,6 +151,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       minFreeDiskBytes: options.minFreeDisk,
       agentsPerWorker: options.agentsPerWorker,
       replay: options.replay,
+      receiptSigner: await nodeReceiptSigner(dataDir),
+      receiptSpanNs: BigInt(options.receiptSpanMs) * 1_000_000n,
       logger: log
     })
     log.info({
