@@ -30,6 +30,8 @@ export class ReceiptBook {
   private open: PaymentReceipt
   private openedAtNs: bigint
   private warnedUnsigned = false
+  /** The list as last written (the same array until it changes, so the sandbox sends it only then). */
+  private written: Uint8Array = new Uint8Array(0)
 
   private constructor(private readonly options: ReceiptBookOptions, sealed: PaymentReceipt[], at: ChargePoint) {
     this.sealed = sealed
@@ -73,8 +75,9 @@ export class ReceiptBook {
     return [...this.sealed, this.open]
   }
 
+  /** The list as last written (SPEC §15 `wallet_receipt` serves it); the same array until the next write. */
   blob(): Uint8Array {
-    return encodeReceipts(this.list())
+    return this.written
   }
 
   /**
@@ -129,8 +132,9 @@ export class ReceiptBook {
   }
 
   private async write(): Promise<void> {
-    const blob = this.blob()
+    const blob = encodeReceipts(this.list())
     await writeReceiptsFile(this.options.dir, this.options.agentId, blob)
+    this.written = blob
     this.options.onChange?.(blob)
   }
 }
