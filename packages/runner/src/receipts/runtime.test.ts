@@ -36,8 +36,8 @@ let dir: { path: string, remove: () => Promise<void> }
 const open: NodeRuntime[] = []
 let wasmPath = ''
 
-async function runtime(options: Partial<NodeRuntimeOptions> = {}): Promise<NodeRuntime> {
-  const rt = await NodeRuntime.open({ dataDir: join(dir.path, 'node'), lease: LEASE, pricePerSecond: 1_000_000n, timing: FAST, receiptSigner: SIGNER, ...options })
+async function runtime(options: Partial<NodeRuntimeOptions> = {}, signed = true): Promise<NodeRuntime> {
+  const rt = await NodeRuntime.open({ dataDir: join(dir.path, 'node'), lease: LEASE, pricePerSecond: 1_000_000n, timing: FAST, ...(signed ? { receiptSigner: SIGNER } : {}), ...options })
   open.push(rt)
   return rt
 }
@@ -98,7 +98,7 @@ describe('receipts on a NodeRuntime (SPEC §15)', () => {
   }, 60_000)
 
   it('without a signer nothing is written and charging is unchanged', async () => {
-    const rt = await runtime({ receiptSigner: undefined })
+    const rt = await runtime({}, false)
     await rt.startAgent({ wasmPath, budget: BUDGET })
     await waitFor('ticks', async () => (await rt.store.load('reader'))!.tickNumber >= 3n)
     await stopAll()
