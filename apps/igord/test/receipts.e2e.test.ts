@@ -104,6 +104,33 @@ describe('receipts across kill -9 (SPEC §15 conservation)', () => {
     expect(list.length).toBeLessThanOrEqual(KILLS + 2)
   }, 600_000)
 
+  it('A → B → A: Package.Receipts travels and verifies; igord receipts on A shows both nodes, costs adding up to what the budget lost', async () => {
+    const args = ['--run-agent', agentPath('counter'), '--budget', '1000']
+    const A = await nodes.start(join(dir.path, 'A'), args).ready()
+    const B = await nodes.start(join(dir.path, 'B')).ready()
+    const idOf = (node: Igord): string => String(node.logs.find((l) => l.msg.startsWith('listening on'))?.peerId)
+    await ticking(A, 'counter', 2n)
+    const there = await runCli(['migrate', 'counter', '--to', B.address(), '--data-dir', A.dataDir])
+    expect(there.stderr).toBe('')
+    expect(there.code).toBe(0)
+    await ticking(B, 'counter', BigInt((await B.agent('counter'))?.tickNumber ?? '0') + 2n)
+    const back = await runCli(['migrate', 'counter', '--to', A.address(), '--data-dir', B.dataDir])
+    expect(back.stderr).toBe('')
+    expect(back.code).toBe(0)
+    await ticking(A, 'counter', BigInt((await A.agent('counter'))?.tickNumber ?? '0') + 2n)
+    await A.stop()
+    await B.stop()
+    const json = await runCli(['receipts', 'counter', '--data-dir', A.dataDir, '--json'])
+    const report = JSON.parse(json.stdout) as { valid: boolean, problems: string[], nodes: Array<{ nodeId: string }>, conservation: { ok: boolean, initialBudget: string } }
+    expect(report.problems).toEqual([])
+    expect(json.code).toBe(0)
+    expect(report.nodes.map((n) => n.nodeId).sort()).toEqual([idOf(A), idOf(B)].sort())
+    expect(report.conservation.ok).toBe(true)
+    expect(BigInt(report.conservation.initialBudget)).toBe(BUDGET)
+    const text = await runCli(['receipts', 'counter', '--data-dir', A.dataDir])
+    expect(text.stdout).toMatch(/\nReceipts: VALID \(\d+ receipts from 2 nodes, charged \d+, paid 0\)\n$/)
+  }, 300_000)
+
   it('igord receipts: an agent without receipts is a one-line failure (exit 1)', async () => {
     const result = await runCli(['receipts', 'nobody', '--data-dir', join(dir.path, 'empty')])
     expect(result.code).toBe(1)

@@ -35,6 +35,7 @@ export type RunnerErrorCode =
   | 'IDENTITY_INVALID'
   | 'IDENTITY_MISMATCH'
   | 'SIGNATURE_INVALID'
+  | 'RECEIPTS_INVALID'
 
 export class RunnerError extends IgorError<RunnerErrorCode> {
   override readonly name = 'RunnerError'

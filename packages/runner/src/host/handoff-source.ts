@@ -50,12 +50,12 @@ export class HandoffSource {
         await this.revertLocally(`could not prepare the hand-off: ${(error as Error).message}`)
         throw error
       }
-      const at = { tick: this.agent.tickNumber, budget: this.agent.budget }
       const receipts = this.agent.receipts
-      // SPEC §15: the stay's receipt is sealed at the final checkpoint, after it is durable.
+      // SPEC §15: the stay's receipt is sealed at the final checkpoint (sent in the package), written once it is durable.
+      const sealed = receipts?.sealNow({ tick: this.agent.tickNumber, budget: this.agent.budget })
       const persisted = this.checkpoints.persist(checkpoint).then(async () => {
         this.agent.lastCheckpointAt = performance.now()
-        if (receipts !== null) await receipts.seal(at)
+        await receipts?.flush()
       })
       persisted.catch(() => undefined) // the caller awaits it; this only keeps an early failure from going unhandled
       return {
@@ -68,7 +68,8 @@ export class HandoffSource {
         pricePerSecond: this.agent.pricePerSecond,
         tickNumber: this.agent.tickNumber,
         replayData,
-        ...(this.agent.lineage !== undefined ? { identity: this.agent.lineage.identity.toBytes() } : {})
+        ...(this.agent.lineage !== undefined ? { identity: this.agent.lineage.identity.toBytes() } : {}),
+        ...(sealed !== undefined ? { receipts: sealed } : {})
       }
     })
   }

@@ -108,4 +108,6 @@ export interface HandoffSnapshot {
   readonly replayData: HandoffReplayData | null
   /** SPEC §12: the 68-byte identity file, sent as `Package.AgentIdentity`; absent for an agent without one. */
   readonly identity?: Uint8Array
+  /** SPEC §15 `Package.Receipts`: the agent's receipts, the stay here sealed at this checkpoint; absent without a node key. */
+  readonly receipts?: Uint8Array
 }

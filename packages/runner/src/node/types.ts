@@ -77,6 +77,8 @@ export interface IncomingAgent {
   readonly replayData?: HandoffReplayData | null
   /** SPEC §12 `Package.AgentIdentity` (68 bytes); absent from a v0x03 sender. */
   readonly identity?: Uint8Array
+  /** SPEC §15 `Package.Receipts` (the `receipts` blob); absent or empty: none. */
+  readonly receipts?: Uint8Array
 }
 
 /** What this node held for an agent before an arrival, so a failed arrival puts it back exactly (SPEC §7). */

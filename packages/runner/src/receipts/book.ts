@@ -46,8 +46,8 @@ export class ReceiptBook {
    * (`at.tick+1…at.tick`, cost 0: the stay's start, durable before the first
    * tick) is appended. The file is written before this resolves.
    */
-  static async begin(options: ReceiptBookOptions, prior: readonly PaymentReceipt[], at: ChargePoint): Promise<{ book: ReceiptBook, repair: RepairAction }> {
-    const repaired = repairReceipts(prior, at, options.signer, options.nowNs())
+  static async begin(options: ReceiptBookOptions, prior: readonly PaymentReceipt[], at: ChargePoint, repair = true): Promise<{ book: ReceiptBook, repair: RepairAction }> {
+    const repaired = repair ? repairReceipts(prior, at, options.signer, options.nowNs()) : { receipts: [...prior], action: 'none' as const, detail: null }
     if (repaired.detail !== null) {
       const fields = { agentId: options.agentId, repair: repaired.action }
       if (repaired.action === 'unrepairable') options.log.error(fields, repaired.detail)
@@ -96,8 +96,7 @@ export class ReceiptBook {
       }
       return false
     }
-    const startBudget = this.open.budgetAfter + this.open.costMicrocents
-    this.open = this.sign({ epochStart: this.open.epochStart, epochEnd: at.tick, costMicrocents: startBudget - at.budget, budgetAfter: at.budget })
+    this.open = this.resigned(at)
     if (this.options.nowNs() - this.openedAtNs >= this.options.spanNs) this.sealOpen(at)
     await this.write()
     return true
@@ -109,10 +108,32 @@ export class ReceiptBook {
    * Returns the blob to send; the file is written.
    */
   async seal(at: ChargePoint): Promise<Uint8Array> {
-    await this.checkpointed(at)
-    if (!isEmptyReceipt(this.open)) this.sealOpen(at)
+    const blob = this.sealNow(at)
     await this.write()
+    return blob
+  }
+
+  /** `seal` without the write (the hand-off builds its package first; `flush` writes once the checkpoint is durable). */
+  sealNow(at: ChargePoint): Uint8Array {
+    if (this.resign(at) && this.canCharge(at.tick)) this.open = this.resigned(at)
+    if (!isEmptyReceipt(this.open)) this.sealOpen(at)
     return encodeReceipts(this.sealed)
+  }
+
+  /** Writes the list as it is now. */
+  async flush(): Promise<void> {
+    await this.write()
+  }
+
+  /** True when `at` differs from what the open receipt says. */
+  private resign(at: ChargePoint): boolean {
+    return at.tick !== this.open.epochEnd || at.budget !== this.open.budgetAfter
+  }
+
+  /** The open receipt re-signed to end at `at` (its start kept). */
+  private resigned(at: ChargePoint): PaymentReceipt {
+    const startBudget = this.open.budgetAfter + this.open.costMicrocents
+    return this.sign({ epochStart: this.open.epochStart, epochEnd: at.tick, costMicrocents: startBudget - at.budget, budgetAfter: at.budget })
   }
 
   private sealOpen(at: ChargePoint): void {

@@ -4,3 +4,4 @@ export { decodeReceiptsFile, deleteReceiptsFile, readReceiptsFile, receiptsFileN
 export { isEmptyReceipt, repairReceipts, type RepairAction, type RepairResult } from './repair.js'
 export { DEFAULT_RECEIPT_SPAN_NS, MAX_RECEIPTS, RECEIPTS_SUFFIX, type ChargePoint, type ReceiptSigner } from './types.js'
 export { beginStay, type StayPrior } from './stay.js'
+export { checkArrivalReceipts } from './arrival.js'

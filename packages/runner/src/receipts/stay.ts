@@ -8,13 +8,15 @@ import { decodeReceiptsFile, readReceiptsFile, receiptsFileName } from './files.
 import { writeFileAtomic } from '../store/atomic-write.js'
 import type { ChargePoint } from './types.js'
 
-/** `'disk'`: read `<agentId>.receipts`; a list: an arrival's (or `[]` for a new agent). */
-export type StayPrior = 'disk' | readonly PaymentReceipt[]
+/** `'disk'`: read `<agentId>.receipts` (and repair it); `{ arrived }`: a package's verified list (kept as it is); `[]`: a new agent. */
+export type StayPrior = 'disk' | { readonly arrived: readonly PaymentReceipt[] } | readonly PaymentReceipt[]
 
 /** Reads the prior list and begins the stay at the durable checkpoint `at` (see `ReceiptBook.begin`). */
 export async function beginStay(options: ReceiptBookOptions, prior: StayPrior, at: ChargePoint): Promise<ReceiptBook> {
-  const list = prior === 'disk' ? await readPrior(options) : prior
-  return (await ReceiptBook.begin(options, list, at)).book
+  if (prior === 'disk') return (await ReceiptBook.begin(options, await readPrior(options), at)).book
+  // An arrival's list is another node's account: never repaired (nor caught up) by this node.
+  if ('arrived' in prior) return (await ReceiptBook.begin(options, prior.arrived, at, false)).book
+  return (await ReceiptBook.begin(options, prior, at)).book
 }
 
 async function readPrior(options: ReceiptBookOptions): Promise<readonly PaymentReceipt[]> {
