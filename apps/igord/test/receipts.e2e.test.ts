@@ -1,10 +1,11 @@
 // SPEC §15 receipts on a real node: one open receipt per stay, signed with the node's libp2p key, and
-// conservation at every crash point. A ticking agent's igord is killed with SIGKILL at random moments
-// (some right after its checkpoint file is replaced, i.e. between the checkpoint write and the
-// receipts write, some right after the receipts write), restarted each time, and after each restart
-// the inspector's audit of the receipts against the durable checkpoint — with the budget the agent
-// started with — is VALID: nothing charged twice, nothing lost. `igord receipts` then says VALID.
-import { readFileSync, statSync } from 'node:fs'
+// conservation at every crash point. A ticking agent's igord is killed with SIGKILL 8 times — right
+// after its checkpoint file is replaced, with the receipts write then undone so the crash state is
+// certainly "checkpoint written, receipts not"; right after the receipts write; at a random moment —
+// and restarted; after each restart the inspector's audit of the receipts against the durable
+// checkpoint, with the budget the agent started with, is VALID: nothing charged twice, nothing lost.
+// `igord receipts` then says VALID; and an A → B → A trip carries Package.Receipts both ways.
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
 import { decodeCheckpoint, decodeReceipts } from '@igor/checkpoint-codec'
@@ -57,6 +58,7 @@ describe('receipts across kill -9 (SPEC §15 conservation)', () => {
     const dataDir = join(dir.path, 'A')
     const args = ['--run-agent', agentPath('counter'), '--budget', '1000', '--log-level', 'debug']
     let crashStatesBehind = 0
+    let forcedRounds = 0
     let peerId = ''
     for (let round = 0; round <= KILLS; round++) {
       const node = await nodes.start(dataDir, args).ready()
@@ -73,8 +75,16 @@ describe('receipts across kill -9 (SPEC §15 conservation)', () => {
       }
       await ticking(node, 'counter')
       const paths = files(dataDir)
+      const forced = round % 3 === 0
       switch (round % 3) {
-        case 0: await killAfterWriteOf(node, paths.checkpoint); break // between the checkpoint write and the receipts write, mostly
+        case 0: {
+          // Killed between the checkpoint write and the receipts write, made certain: the receipts as they
+          // were before the checkpoint are put back after the kill (the receipts write lost by the crash).
+          const before = readFileSync(paths.receipts)
+          await killAfterWriteOf(node, paths.checkpoint)
+          writeFileSync(paths.receipts, before)
+          break
+        }
         case 1: await killAfterWriteOf(node, paths.receipts); break
         default: await sleep(Math.floor(Math.random() * 7000)); await node.kill()
       }
@@ -84,8 +94,13 @@ describe('receipts across kill -9 (SPEC §15 conservation)', () => {
       expect(crashed).toBeDefined()
       expect(crashed!.budgetAfter).toBeGreaterThanOrEqual(durable.budget)
       if (crashed!.budgetAfter !== durable.budget) crashStatesBehind++
+      if (forced) {
+        forcedRounds++
+        expect(crashed!.budgetAfter).toBeGreaterThan(durable.budget) // behind: the restart must recompute it
+      }
     }
-    console.log(`receipts e2e: ${crashStatesBehind} of ${KILLS} crash states had the receipts behind their checkpoint`)
+    console.log(`receipts e2e: ${crashStatesBehind} of ${KILLS} crash states had the receipts behind their checkpoint (${forcedRounds} made certain)`)
+    expect(forcedRounds).toBe(3)
 
     // SPEC §15 audit through the CLI, on the files of the stopped node.
     const text = await runCli(['receipts', 'counter', '--data-dir', dataDir])
