@@ -8,10 +8,13 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
-import { decodeCheckpoint, decodeReceipts } from '@igor/checkpoint-codec'
+import { decodeCheckpoint, decodeReceipts, ed25519PeerId, encodeReceipt, encodeReceipts, signReceipt } from '@igor/checkpoint-codec'
+import { decodeAgentTransfer, encodeAgentTransfer } from '@igor/migration'
+import { AgentIdentity } from '@igor/identity'
 import { auditReceipts } from '@igor/inspector'
 import { describe, expect, it } from 'vitest'
 import { runCli, sleep, ticking, useNodes, waitFor } from './harness.js'
+import { TestPeer } from './p2p-client.js'
 import type { Igord } from './harness.js'
 
 const { nodes, dir } = useNodes()
@@ -144,6 +147,53 @@ describe('receipts across kill -9 (SPEC §15 conservation)', () => {
     expect(BigInt(report.conservation.initialBudget)).toBe(BUDGET)
     const text = await runCli(['receipts', 'counter', '--data-dir', A.dataDir])
     expect(text.stdout).toMatch(/\nReceipts: VALID \(\d+ receipts from 2 nodes, charged \d+, paid 0\)\n$/)
+  }, 300_000)
+
+  it('hostile Package.Receipts (tampered, signed by a key not its peer id, garbled, huge, not base64) are refused with the reason; the genuine list is kept', async () => {
+    const A = await nodes.start(join(dir.path, 'A'), ['--run-agent', agentPath('counter'), '--budget', '1000']).ready()
+    const B = await nodes.start(join(dir.path, 'B')).ready()
+    await ticking(A, 'counter', 2n)
+    const file = join(dir.path, 'counter.igorpkg')
+    const exported = await runCli(['export', 'counter', '--out', file, '--data-dir', A.dataDir])
+    expect(exported.stderr).toBe('')
+    await A.stop()
+    const transfer = decodeAgentTransfer(readFileSync(file))
+    const genuine = Buffer.from(JSON.parse((transfer.Package.Receipts as { json: string }).json) as string, 'base64')
+    const list = decodeReceipts(genuine)
+    expect(list.length).toBeGreaterThan(0)
+    const last = list.at(-1)!
+    const tampered = Buffer.from(encodeReceipt(last))
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 0x80
+    const forger = AgentIdentity.fromSeed(new Uint8Array(32).fill(9))
+    const foreign = signReceipt({ ...last, nodeId: ed25519PeerId(AgentIdentity.fromSeed(new Uint8Array(32).fill(8)).publicKey) }, (d) => forger.sign(d))
+    const huge = Buffer.alloc(8)
+    huge.writeUInt32LE(0x7fffffff, 0)
+    const framed = (items: Uint8Array[]): Buffer => Buffer.concat([Buffer.from(new Uint32Array([items.length]).buffer), ...items.flatMap((i) => [Buffer.from(new Uint32Array([i.length]).buffer), Buffer.from(i)])])
+    const peer = await TestPeer.start()
+    try {
+      const send = async (receipts: unknown): Promise<string> => {
+        const bytes = encodeAgentTransfer({ Package: { ...transfer.Package, Receipts: receipts }, SourceNodeID: peer.peerId })
+        const { reply } = await peer.send(B.address(), bytes)
+        expect(reply).toMatchObject({ AgentID: 'counter', Success: false })
+        expect(await B.agent('counter')).toBeUndefined()
+        return reply!.Error
+      }
+      expect(await send(framed([...list.slice(0, -1).map(encodeReceipt), tampered]).toString('base64'))).toMatch(/Package\.Receipts of counter: receipt \d+ \(ticks \d+…\d+\): /)
+      expect(await send(Buffer.from(encodeReceipts([...list.slice(0, -1), foreign])).toString('base64'))).toMatch(/Package\.Receipts of counter: receipt \d+/)
+      expect(await send(Buffer.from([1, 0, 0, 0, 5, 0, 0, 0, 1, 2, 3, 4, 5]).toString('base64'))).toMatch(/Package\.Receipts of counter: /)
+      expect(await send(huge.toString('base64'))).toMatch(/Package\.Receipts: more than 100000 receipts/) // refused by the wire decoder, before decoding
+      expect(await send(12)).toMatch(/Package\.Receipts: expected a base64 string, got number/)
+      // The genuine list is accepted and kept: B's audit shows A's stay.
+      const { reply } = await peer.send(B.address(), encodeAgentTransfer({ Package: transfer.Package, SourceNodeID: peer.peerId }))
+      expect(reply).toMatchObject({ AgentID: 'counter', Success: true })
+    } finally {
+      await peer.stop()
+    }
+    await ticking(B, 'counter', last.epochEnd + 2n)
+    await B.stop()
+    const audit = await runCli(['receipts', 'counter', '--data-dir', B.dataDir])
+    expect(audit.stdout).toMatch(/\nReceipts: VALID \(\d+ receipts from 2 nodes, charged \d+, paid 0\)\n$/)
+    expect(audit.code).toBe(0)
   }, 300_000)
 
   it('igord receipts: an agent without receipts is a one-line failure (exit 1)', async () => {
