@@ -50,6 +50,8 @@ export type Command =
   | { readonly kind: 'verify', readonly dirs: readonly string[], readonly json: boolean }
   /** SPEC §15: `igord price [--json]` and `igord price set <microcents>`. */
   | PriceCommand
+  /** `igord receipts <agentId>` (SPEC §15 audit). */
+  | { readonly kind: 'receipts', readonly dataDir: string, readonly agentId: string, readonly json: boolean }
 
 
 
@@ -71,7 +73,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
@@ -194,6 +196,18 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
     parse: (args) => {
       if (args.positionals.length === 0) throw args.usage('verify needs a history directory: igord verify <history-dir>...')
       return { kind: 'verify', dirs: [...args.positionals], json: args.boolean('json') }
+    }
+  },
+  receipts: {
+    summary: 'audit an agent\'s receipts in the data dir: signatures, ticks, cost per node, conservation (exit 0 valid, 1 invalid)',
+    synopsis: '<agentId>',
+    maxPositionals: 1,
+    flags: ['data-dir', 'json'],
+    notes: 'Reads <data-dir>/checkpoints/<agentId>.receipts, .payments and .checkpoint; works with the node running or not.',
+    parse: (args) => {
+      const agentId = args.positionals[0]
+      if (agentId === undefined) throw args.usage('receipts needs an agent id: igord receipts <agentId> [--data-dir d] [--json]')
+      return { kind: 'receipts', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), json: args.boolean('json') }
     }
   },
   inspect: {
@@ -448,6 +462,7 @@ function parseStart(args: ParsedArgs): Command {
     ...egressRules(args),
     httpRate: args.read('http-rate', DEFAULT_HTTP_RATE, parseCount),
     transferTimeoutMs: args.duration('transfer-timeout', 30_000),
+    receiptSpanMs: args.duration('receipt-span', 3_600_000),
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
     maxAgents: args.read('max-agents', null, parseCount),
     agentDiskQuota: args.read('agent-disk-quota', DEFAULT_AGENT_DISK_QUOTA_BYTES, parseSizeAtLeast(1024 * 1024)),

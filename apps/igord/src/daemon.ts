@@ -16,6 +16,7 @@ import { loadConcurrency, startAgents } from './startup.js'
 import { importForResume } from './resume.js'
 import { addOwnAddress, nodeEgress } from './egress.js'
 import { priceRoute } from './price.js'
+import { nodeReceiptSigner } from './node-signer.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -156,6 +157,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       minFreeDiskBytes: options.minFreeDisk,
       agentsPerWorker: options.agentsPerWorker,
       replay: options.replay,
+      receiptSigner: await nodeReceiptSigner(dataDir),
+      receiptSpanNs: BigInt(options.receiptSpanMs) * 1_000_000n,
       logger: log
     })
     log.info({

@@ -8,6 +8,7 @@ import { controlRequest, ControlUnavailableError } from './control/client.js'
 import type { StatusJson } from './control/protocol.js'
 import { runDaemon, StartupError } from './daemon.js'
 import { runInspectCommand } from './inspect.js'
+import { runReceiptsCommand } from './receipts.js'
 import { runVerify } from './verify.js'
 import { runMigrate } from './migrate-client.js'
 import { runSimulate } from './simulate.js'
@@ -41,6 +42,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await runDaemon(await withAgentDirs(command))
       case 'inspect':
         return await runInspectCommand(command, io)
+      case 'receipts':
+        return await runReceiptsCommand(command, io)
       case 'verify':
         return await runVerify(command.dirs, io, command.json)
       case 'simulate':

@@ -25,6 +25,8 @@ export interface StartOptions {
   /** SPEC §13 `--http-rate`: requests per agent per second. */
   readonly httpRate: number
   readonly transferTimeoutMs: number
+  /** SPEC §15 `--receipt-span`: an open receipt is sealed after this long. */
+  readonly receiptSpanMs: number
   readonly maxTransferBytes: number
   /** `--max-agents`: null for no limit. */
   readonly maxAgents: number | null

@@ -37,6 +37,8 @@ export type RunnerErrorCode =
   | 'SIGNATURE_INVALID'
   /** SPEC §15: a node price that is not a whole number of microcents from 0 to 2^63-1 (or a damaged `price.json`). */
   | 'PRICE_INVALID'
+  /** SPEC §15: a hand-off's `Package.Receipts` that does not verify (signature, order, budget). */
+  | 'RECEIPTS_INVALID'
 
 export class RunnerError extends IgorError<RunnerErrorCode> {
   override readonly name = 'RunnerError'

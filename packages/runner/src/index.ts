@@ -13,3 +13,7 @@ export * from './lineage/index.js'
 // The sandbox pieces the node's own API speaks in, so @igor/migration (which
 // may import the runner only, SPEC §1) needs nothing below it.
 export { type Logger, MAX_MANIFEST_BYTES, MAX_TICK_LOG_BYTES, silentLogger } from '@igor/sandbox'
+export {
+  DEFAULT_RECEIPT_SPAN_NS, RECEIPTS_SUFFIX, ReceiptBook, beginStay, checkArrivalReceipts, decodeReceiptsFile, readReceiptsFile, receiptsFileName, repairReceipts,
+  type ChargePoint, type ReceiptSigner, type RepairAction
+} from './receipts/index.js'

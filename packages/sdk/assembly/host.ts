@@ -20,6 +20,16 @@ export declare function log_emit(ptr: usize, len: i32): void;
 @external("igor", "wallet_balance")
 export declare function wallet_balance(): i64;
 
+// capability "wallet" (SPEC §15): how many receipts the agent has (sealed and
+// the open one).
+@external("igor", "wallet_receipt_count")
+export declare function wallet_receipt_count(): i32;
+
+// capability "wallet" (SPEC §15): receipt `index` (oldest first) written at
+// ptr; its length, or −1 bad index, −4 buffer too small or out of bounds.
+@external("igor", "wallet_receipt")
+export declare function wallet_receipt(index: i32, ptr: usize, len: i32): i32;
+
 // capability "pricing" (SPEC §15): this node's price per second in microcents.
 @external("igor", "node_price")
 export declare function node_price(): i64;

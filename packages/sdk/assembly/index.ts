@@ -11,6 +11,7 @@ export {
   EffectLog, IN_FLIGHT, Intent, RECORDED, UNRESOLVED
 } from "./effects";
 export { clockNow, log, nodePrice, randBytes, walletBalance } from "./hostcalls";
+export { RECEIPT_MAX_BYTES, Receipt, receiptBytes, receiptCount, receipts } from "./receipts";
 export {
   DEFAULT_RESPONSE_CAPACITY, HTTP_ERR_HOST_BLOCKED, HTTP_ERR_NOT_OWNER, HTTP_ERR_TIMEOUT, HTTP_ERR_TOO_LARGE,
   HTTP_ERR_TOO_LONG, HTTP_ERR_TRANSPORT, HttpResponse, MAX_RETRY_BYTES, header, httpGet, httpPost, httpRequest

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CAPABILITY_IMPORTS } from './test-host.js'
+import { CAPABILITY_IMPORTS, MORE_IMPORTS } from './test-host.js'
 import type { ManifestJson } from './test-host.js'
 
 /** The SDK folder (holds assembly/, asc-lib/, asconfig.json). */
@@ -89,7 +89,7 @@ function loadManifest(manifest: string | ManifestJson | null | undefined, cwd: s
 export function checkModule(binary: Uint8Array, manifest: ManifestJson | null, label: string): string[] {
   const module = new WebAssembly.Module(binary)
   const declared = new Set(Object.keys(manifest?.capabilities ?? {}))
-  const byImport = new Map<string, string>(Object.entries(CAPABILITY_IMPORTS).map(([cap, fn]) => [fn, cap]))
+  const byImport = new Map<string, string>([...Object.entries(CAPABILITY_IMPORTS).map(([cap, fn]): [string, string] => [fn, cap]), ...Object.entries(MORE_IMPORTS)])
   const used = new Set<string>()
   for (const { module: from, name } of WebAssembly.Module.imports(module)) {
     const capability = from === 'igor' ? byImport.get(name) : undefined

@@ -23,8 +23,15 @@ export const CAPABILITY_IMPORTS = Object.freeze({
 } as const)
 export type Capability = keyof typeof CAPABILITY_IMPORTS
 
+/** SPEC §15: the `igor` imports a capability grants besides its first one. */
+export const MORE_IMPORTS: Readonly<Record<string, Capability>> = Object.freeze({ wallet_receipt_count: 'wallet', wallet_receipt: 'wallet' })
+
+/** The capability behind an `igor.*` import, or undefined. */
+export const capabilityOfImport = (name: string): Capability | undefined =>
+  MORE_IMPORTS[name] ?? (Object.entries(CAPABILITY_IMPORTS).find(([, fn]) => fn === name)?.[0] as Capability | undefined)
+
 /** Hostcall ids of the tick's event log (SPEC §12). */
-export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, pricing: 7, http: 8 } as const)
+export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, receiptCount: 5, receipt: 6, pricing: 7, http: 8 } as const)
 
 /** `http_request` return codes (SPEC §13). */
 export const HTTP_ERR = Object.freeze({
@@ -84,6 +91,8 @@ export interface TestHostOptions {
   balance?: bigint
   /** `node_price` answer in microcents per second (default 1000, igord's default `--price-per-second`). */
   price?: bigint
+  /** SPEC §15: the receipts `wallet_receipt` serves, each one receipt's bytes, oldest first (default none). */
+  receipts?: readonly Uint8Array[]
   http?: HttpHandler
   /** The output gate: false makes every HTTP request answer −6 and reach nothing (default true). */
   owner?: boolean
@@ -213,6 +222,7 @@ class HostState {
   readonly pcg: Pcg
   balance: bigint
   price: bigint
+  receipts: readonly Uint8Array[]
   owner: boolean
   http: HttpHandler | undefined
   readonly agentId: string
@@ -226,6 +236,7 @@ class HostState {
     this.pcg = new Pcg(BigInt(options.seed ?? 42))
     this.balance = options.balance ?? 1_000_000n
     this.price = options.price ?? 1000n
+    this.receipts = options.receipts ?? []
     this.owner = options.owner ?? true
     this.http = options.http
     this.agentId = options.agentId ?? 'test-agent'
@@ -312,6 +323,15 @@ export class TestAgent {
 
   set price(value: bigint) {
     this.host.price = value
+  }
+
+  /** SPEC §15: what `wallet_receipt_count` / `wallet_receipt` serve from now on (each one receipt's bytes). */
+  get receipts(): readonly Uint8Array[] {
+    return this.host.receipts
+  }
+
+  set receipts(value: readonly Uint8Array[]) {
+    this.host.receipts = value
   }
 
   /** Replaces the HTTP handler. */
@@ -462,18 +482,42 @@ export class TestAgent {
     for (const [capability, name] of Object.entries(CAPABILITY_IMPORTS)) {
       if (host.capabilities.has(capability)) igor[name] = all[capability as Capability]
     }
+    if (host.capabilities.has('wallet')) Object.assign(igor, this.receiptImports())
     for (const imp of WebAssembly.Module.imports(host.module)) {
       if (imp.module !== 'igor') {
         throw new TestHostError('IMPORT_REFUSED', `the agent imports ${imp.module}.${imp.name}; igord gives agents only igor.* (build with igor-build, which replaces env.abort)`)
       }
       if (!(imp.name in igor)) {
-        const capability = Object.entries(CAPABILITY_IMPORTS).find(([, fn]) => fn === imp.name)?.[0]
+        const capability = capabilityOfImport(imp.name)
         throw new TestHostError('IMPORT_REFUSED', capability === undefined
           ? `the agent imports igor.${imp.name}, which no capability provides`
           : `the agent imports igor.${imp.name} but its manifest does not declare the "${capability}" capability`)
       }
     }
     return { igor }
+  }
+
+  /** SPEC §15: ids 5 (count, u32 LE) and 6 (the receipt, only on success), as the node answers them. */
+  private receiptImports(): WebAssembly.ModuleImports {
+    const host = this.host
+    return {
+      wallet_receipt_count: (): number => {
+        const payload = new Uint8Array(4)
+        new DataView(payload.buffer).setUint32(0, host.receipts.length, true)
+        this.observe(HOSTCALL.receiptCount, payload)
+        return host.receipts.length
+      },
+      wallet_receipt: (index: number, ptr: number, len: number): number => {
+        const receipt = index >= 0 ? host.receipts[index] : undefined
+        if (receipt === undefined) return -1
+        if (receipt.byteLength > len >>> 0) return -4
+        const target = this.bytes(ptr, receipt.byteLength)
+        if (target === null) return -4
+        target.set(receipt)
+        this.observe(HOSTCALL.receipt, receipt.slice())
+        return receipt.byteLength
+      }
+    }
   }
 
   // SPEC §13, steps 1–9, in order.

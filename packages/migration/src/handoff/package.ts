@@ -2,6 +2,7 @@ import { Epoch } from '@igor/epoch'
 import type { HandoffSnapshot, IncomingAgent } from '@igor/runner'
 import { MAX_REPLAY_ENTRIES } from '../wire/decode-limits.js'
 import type { AgentPackage, AgentTransfer } from '../wire/types.js'
+import { receiptsField, receiptsFromField } from './package-receipts.js'
 
 /**
  * SPEC §7 source 2: the `Package` built from the live instance's hand-off
@@ -29,6 +30,8 @@ export function packageFromSnapshot(snapshot: HandoffSnapshot): AgentPackage {
           }
         }
       : {}),
+    // SPEC §15: the agent's receipts, this node's stay sealed at the final checkpoint.
+    ...(snapshot.receipts !== undefined ? { Receipts: receiptsField(snapshot.receipts) } : {}),
     MajorVersion: snapshot.epoch.majorVersion,
     LeaseGeneration: snapshot.epoch.leaseGeneration,
     // SPEC §12: the identity travels with the agent, from the live instance.
@@ -55,6 +58,9 @@ export function incomingFromTransfer(transfer: AgentTransfer): IncomingAgent {
       ? null
       : { preTickState: pkg.ReplayData.PreTickState, tickNumber: pkg.ReplayData.TickNumber, entries: pkg.ReplayData.Entries.map((e) => ({ hostcallId: e.HostcallID, payload: e.Payload })) },
     sourceNodeId: transfer.SourceNodeID,
+    ...optionalReceipts(receiptsFromField(pkg.Receipts)),
     ...(pkg.AgentIdentity !== undefined ? { identity: pkg.AgentIdentity } : {})
   }
 }
+
+const optionalReceipts = (blob: Uint8Array | undefined): { receipts?: Uint8Array } => blob === undefined ? {} : { receipts: blob }

@@ -19,6 +19,8 @@ export class Checkpoints {
     const started = performance.now()
     const bytes = await this.encodeLive()
     await this.persist(bytes)
+    // SPEC §15: the receipt follows its durable checkpoint (a crash in between is repaired on restart).
+    await this.agent.receipts?.checkpointed({ tick: this.agent.tickNumber, budget: this.agent.budget })
     this.agent.lastCheckpointAt = performance.now()
     runtimeEvents.checkpoint(this.agent.agentId, bytes.byteLength, this.agent.lastCheckpointAt - started)
     this.agent.shown = { ...this.agent.shown, epoch, expiry }
@@ -36,12 +38,13 @@ export class Checkpoints {
       } catch (error) {
         // Evicted during the copy (issue 11): restarted, the state to save is the restarted one.
         // Moved (SPEC §11 fair share): it needed more than a shared thread gives; the slice is charged, it restarts alone.
-        if (attempt < 3 && error instanceof SandboxError && error.kind === 'moved') this.agent.charge(error.elapsedNs)
+        if (attempt < 3 && error instanceof SandboxError && error.kind === 'moved' && this.agent.mayChargeOutsideTick()) this.agent.charge(error.elapsedNs)
         if (attempt < 3 && error instanceof SandboxError && (error.kind === 'evicted' || error.kind === 'moved')) continue
         throw error
       }
     }
-    this.agent.charge(this.agent.sandbox.takeUncharged()) // SPEC §11: checkpoint and start-up time is charged too
+    // SPEC §11: checkpoint and start-up time is charged too (SPEC §15: once the stay has a tick to put it on).
+    if (this.agent.mayChargeOutsideTick()) this.agent.charge(this.agent.sandbox.takeUncharged())
     this.agent.lastLiveState = state
     const input = {
       budget: this.agent.budget,

@@ -10,6 +10,7 @@ import { REFERENCE_MAX_HOSTCALL_ID, decodeEntries, firstDifference } from '@igor
 import { removeIdentity } from '../lineage/open.js'
 import type { Checkpoints } from './checkpoints.js'
 import type { LiveAgent } from './live-agent.js'
+import { deleteReceiptsFile } from '../receipts/files.js'
 import type { TickLoop } from './tick-loop.js'
 import type { HandoffReplayData, HandoffSnapshot } from './types.js'
 
@@ -49,7 +50,13 @@ export class HandoffSource {
         await this.revertLocally(`could not prepare the hand-off: ${(error as Error).message}`)
         throw error
       }
-      const persisted = this.checkpoints.persist(checkpoint).then(() => { this.agent.lastCheckpointAt = performance.now() })
+      const receipts = this.agent.receipts
+      // SPEC §15: the stay's receipt is sealed at the final checkpoint (sent in the package), written once it is durable.
+      const sealed = receipts?.sealNow({ tick: this.agent.tickNumber, budget: this.agent.budget })
+      const persisted = this.checkpoints.persist(checkpoint).then(async () => {
+        this.agent.lastCheckpointAt = performance.now()
+        await receipts?.flush()
+      })
       persisted.catch(() => undefined) // the caller awaits it; this only keeps an early failure from going unhandled
       return {
         agentId: this.agent.agentId,
@@ -61,7 +68,8 @@ export class HandoffSource {
         pricePerSecond: this.agent.pricePerSecond,
         tickNumber: this.agent.tickNumber,
         replayData,
-        ...(this.agent.lineage !== undefined ? { identity: this.agent.lineage.identity.toBytes() } : {})
+        ...(this.agent.lineage !== undefined ? { identity: this.agent.lineage.identity.toBytes() } : {}),
+        ...(sealed !== undefined ? { receipts: sealed } : {})
       }
     })
   }
@@ -105,6 +113,7 @@ export class HandoffSource {
       await this.checkpoints.writeAuthority(undefined, movedTo)
       await this.agent.store.delete(this.agent.agentId)
       await this.agent.store.deleteModule(this.agent.agentId)
+      if (this.agent.receipts !== null) await deleteReceiptsFile(this.agent.store.dir, this.agent.agentId) // SPEC §15: they left with the agent
       // SPEC §12: the identity file goes only now, with the agent RETIRED here (the target has it).
       await removeIdentity(this.agent.store.dir, this.agent.agentId)
       await this.agent.sandbox.terminate()
@@ -169,6 +178,7 @@ export class HandoffSource {
       this.agent.haltWith(`retired: ${why}`)
       await this.agent.store.delete(this.agent.agentId)
       await this.agent.store.deleteModule(this.agent.agentId)
+      if (this.agent.receipts !== null) await deleteReceiptsFile(this.agent.store.dir, this.agent.agentId) // SPEC §15: they left with the agent
       // SPEC §12: the identity file goes only now, with the agent RETIRED here.
       await removeIdentity(this.agent.store.dir, this.agent.agentId)
       await this.agent.sandbox.terminate()

@@ -11,6 +11,7 @@ import { Mutex } from '../mutex.js'
 import { SelfVerifier, verifiesPeriodically } from '@igor/replay'
 import type { CheckpointStore } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
+import type { ReceiptBook } from '../receipts/book.js'
 import type { AgentHostInit, AgentModule, AgentTiming } from './types.js'
 
 /** One agent's live state, shared by the parts of its AgentHost (see the file comment). */
@@ -56,6 +57,8 @@ export class LiveAgent {
   /** SPEC §13: the node's egress policy, and this agent's `--http-rate` allowance (kept across sandbox restarts). */
   readonly egress: EgressPolicy | null
   readonly httpRate: HttpRateLimiter | null
+  /** SPEC §15 the stay's open receipt; null when the node signs none. */
+  readonly receipts: ReceiptBook | null
 
   constructor(init: AgentHostInit, pause: (reason: string) => void) {
     this.agentId = init.agentId
@@ -92,6 +95,7 @@ export class LiveAgent {
     this.probation = init.probation === true
     this.egress = init.egress?.policy ?? null
     this.httpRate = init.egress !== undefined ? new HttpRateLimiter(init.egress.ratePerSecond) : null
+    this.receipts = init.receipts ?? null
   }
 
   /** Every halt goes through here, so it is counted when it happens (issue 22: not when a scrape sees it). */
@@ -116,6 +120,15 @@ export class LiveAgent {
     const charge = chargeTick(this.budget, this.pricePerSecond, elapsedNs, this.carry)
     this.budget = charge.budget
     this.carry = charge.carry
+  }
+
+  /**
+   * SPEC §15: a charge outside a tick (checkpoint copy, start-up) is taken
+   * only once the stay has run a tick, so it fits a receipt (`epochStart ≤
+   * epochEnd`); before that it waits in the sandbox for the next checkpoint.
+   */
+  mayChargeOutsideTick(): boolean {
+    return this.receipts === null || this.receipts.canCharge(this.tickNumber)
   }
 
   cancelTimer(): void {

@@ -51,7 +51,11 @@ export class TickLoop {
     this.agent.lastRecorded = null
     try {
       // SPEC §15: the price as of now, what node_price answers during this tick.
-      result = await this.agent.sandbox.tick(this.agent.budget, tickDeadline(this.agent.lease, this.agent.nowNs()), { price: this.agent.pricePerSecond })
+      result = await this.agent.sandbox.tick(this.agent.budget, tickDeadline(this.agent.lease, this.agent.nowNs()), {
+        price: this.agent.pricePerSecond,
+        // SPEC §15 wallet_receipt: the list as written (sent to the worker only when it changed).
+        ...(this.agent.receipts !== null ? { receipts: this.agent.receipts.blob() } : {})
+      })
     } catch (error) {
       if (error instanceof SandboxError && error.kind === 'deadline') {
         // The worker saw the lease's end pass before agent_tick ran: nothing ran.

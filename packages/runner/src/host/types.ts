@@ -7,6 +7,7 @@ import type { AgentSandbox, EgressPolicy, Logger, Manifest, ObservationEntry, Pr
 import type { ReplaySettings } from '@igor/replay'
 import type { CheckpointStore } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
+import type { ReceiptBook } from '../receipts/book.js'
 
 /** SPEC §5 tick schedule and checkpoint cadence. */
 export interface AgentTiming {
@@ -79,6 +80,8 @@ export interface AgentHostInit {
   readonly probation?: boolean
   /** SPEC §13 the node's egress policy and `--http-rate`; absent: only the agent's allow-list applies. */
   readonly egress?: { readonly policy: EgressPolicy, readonly ratePerSecond: number }
+  /** SPEC §15: the stay's receipts, re-signed after each checkpoint; absent: no receipts (no node key). */
+  readonly receipts?: ReceiptBook
 }
 
 /** SPEC §12 `Package.ReplayData`: the last tick, when it produced exactly the state in the package. */
@@ -108,4 +111,6 @@ export interface HandoffSnapshot {
   readonly replayData: HandoffReplayData | null
   /** SPEC §12: the 68-byte identity file, sent as `Package.AgentIdentity`; absent for an agent without one. */
   readonly identity?: Uint8Array
+  /** SPEC §15 `Package.Receipts`: the agent's receipts, the stay here sealed at this checkpoint; absent without a node key. */
+  readonly receipts?: Uint8Array
 }

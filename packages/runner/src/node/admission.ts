@@ -21,6 +21,7 @@ import { DEFAULT_REPLAY_SETTINGS, describeReplayOutcome, replayTick, verifiesOnM
 import { hex, sha256 } from './context.js'
 import type { NodeContext } from './context.js'
 import type { AgentLoader } from './loader.js'
+import { checkArrivalReceipts } from '../receipts/arrival.js'
 import { DEFAULT_MIN_FREE_DISK_BYTES } from './types.js'
 import type { IncomingAgent, PriorFiles } from './types.js'
 
@@ -72,6 +73,8 @@ export class Admission {
       if (cap !== null && this.ctx.price.value > cap) {
         throw new RunnerError('MANIFEST_INVALID', `this node's price ${this.ctx.price.value} exceeds the agent's max_price_per_second ${cap}`)
       }
+      // SPEC §15: the receipts that came with it verify, or the package is refused.
+      const receipts = checkArrivalReceipts(agentId, incoming.receipts, checkpoint)
       // SPEC §12: the package's identity must match its checkpoint's key and the signature verify.
       const { lineage, created } = lineageForArrival(this.ctx.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity, this.ctx.historyOptions(agentId))
       // SPEC §7: a copy held here yields only to the same agent (the key held here) at a higher epoch.
@@ -106,6 +109,7 @@ export class Admission {
             loadBeforeWriting: true,
             // SPEC §12: the identity file is written with the other records, before the checkpoint it signs.
             writeIdentity: true,
+            receipts: { arrived: receipts },
             // SPEC §12: the package's last tick is replayed once the agent loaded, before anything is written,
             // in the worker the agent loaded in (no second thread to start on the hand-off's critical path).
             verifyLoaded: async (sandbox) => this.verifyArrivalReplay(agentId, incoming, prepared, checkpoint, sandbox)

@@ -9,11 +9,12 @@ import { Epoch } from '@igor/epoch'
 import { AuthorityState, Lease } from '@igor/lease'
 import { AgentHost } from '../agent-host.js'
 import { RunnerError } from '../errors.js'
-import { AgentSandbox, DEFAULT_AGENTS_PER_WORKER, DEFAULT_HTTP_RATE, type Manifest, type PreparedAgent, markCalls, prepareAgentModule } from '@igor/sandbox'
+import { AgentSandbox, DEFAULT_AGENTS_PER_WORKER, DEFAULT_HTTP_RATE, type Logger, type Manifest, type PreparedAgent, markCalls, prepareAgentModule } from '@igor/sandbox'
 import type { AuthorityRecord } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
 import { openLineage, writeIdentity } from '../lineage/open.js'
 import { DEFAULT_REPLAY_SETTINGS } from '@igor/replay'
+import { DEFAULT_RECEIPT_SPAN_NS, type ReceiptBook, type StayPrior, beginStay } from '../receipts/index.js'
 import { hex } from './context.js'
 import type { NodeContext } from './context.js'
 
@@ -51,6 +52,7 @@ export class AgentLoader {
       budget: source.budget,
       // SPEC §15: every agent on the node pays the node's current price, a resumed one too (the reference keeps its checkpoint's).
       pricePerSecond: this.ctx.price.value,
+      receipts: checkpoint === null ? [] : 'disk',
       // The peer of an interrupted hand-off stays on record: recovery asks it (issue 12 item 4).
       ...(lease.state === AuthorityState.RECOVERY_REQUIRED && authority?.peer !== undefined ? { peer: authority.peer } : {})
     })
@@ -97,6 +99,8 @@ export class AgentLoader {
     writeIdentity?: boolean
     /** With loadBeforeWriting: checks the loaded agent before anything is written; throwing refuses it. */
     verifyLoaded?: (sandbox: AgentSandbox) => Promise<void>
+    /** SPEC §15: the receipts before this stay ('disk' for a restart); default none. */
+    receipts?: StayPrior
   }): Promise<AgentHost> {
     const prepared = source.prepared ?? await this.prepare(source.wasm, source.path, source.manifest)
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
@@ -166,6 +170,13 @@ export class AgentLoader {
       if (started.status === 'fulfilled') await started.value.terminate()
       throw started.status === 'rejected' ? started.reason : (persisted as PromiseRejectedResult).reason
     }
+    let receipts: ReceiptBook | undefined
+    try {
+      receipts = await this.beginReceipts(agentId, source.receipts ?? [], { tick: tickNumber, budget }, logger)
+    } catch (error) {
+      await started.value.terminate()
+      throw error
+    }
     const host = new AgentHost({
       agentId,
       module: { prepared, wasm: source.wasm, manifest: source.manifest },
@@ -188,7 +199,8 @@ export class AgentLoader {
       // Issue 11: evicted from a shared worker, the agent restarts in a new sandbox (its loading is marked, SPEC §11).
       restartSandbox: async (state, restartBudget, solo) => markCalls(
         await this.ctx.marker.around(agentId, 'loading', async () => startSandbox(state, restartBudget, solo)), agentId, this.ctx.marker),
-      probation
+      probation,
+      ...(receipts !== undefined ? { receipts } : {})
     })
     this.ctx.hosts.set(agentId, host)
     if (source.checkpoint === null) {
@@ -204,6 +216,20 @@ export class AgentLoader {
       }
     }
     return host
+  }
+
+  /** SPEC §15: the stay's receipts, begun at its durable checkpoint; none without a node key. */
+  private async beginReceipts(agentId: string, prior: StayPrior, at: { tick: bigint, budget: bigint }, log: Logger): Promise<ReceiptBook | undefined> {
+    const signer = this.ctx.options.receiptSigner
+    if (signer === undefined) return undefined
+    return beginStay({
+      dir: this.ctx.store.dir,
+      agentId,
+      signer,
+      spanNs: this.ctx.options.receiptSpanNs ?? DEFAULT_RECEIPT_SPAN_NS,
+      nowNs: () => this.ctx.clock.nowNs(),
+      log
+    }, prior, at)
   }
 
   /** Issue 11: how many agents the worker this agent is placed in may host. */

@@ -8,6 +8,7 @@ import type { AgentTiming, HandoffReplayData } from '../agent-host.js'
 import type { CapabilityName, EgressPolicy, Logger, SandboxLimits } from '@igor/sandbox'
 import type { AuthorityRecord, StoredModule } from '../store/index.js'
 import type { ReplaySettings } from '@igor/replay'
+import type { ReceiptSigner } from '../receipts/types.js'
 
 export interface NodeRuntimeOptions {
   readonly dataDir: string
@@ -54,6 +55,10 @@ export interface NodeRuntimeOptions {
   readonly agentDiskQuotaBytes?: number
   /** SPEC §11 `--min-free-disk`: below this many free bytes in the data dir, arrivals are refused (`NODE_FULL`). */
   readonly minFreeDiskBytes?: number
+  /** SPEC §15: the node's libp2p Ed25519 key, which signs the agents' receipts; absent: no receipts. */
+  readonly receiptSigner?: ReceiptSigner
+  /** SPEC §15 `--receipt-span` in ns (default 1 h): an open receipt is sealed once open this long. */
+  readonly receiptSpanNs?: bigint
 }
 
 /** Default `--min-free-disk` (SPEC §11 free-space floor). */
@@ -82,6 +87,8 @@ export interface IncomingAgent {
   readonly replayData?: HandoffReplayData | null
   /** SPEC §12 `Package.AgentIdentity` (68 bytes); absent from a v0x03 sender. */
   readonly identity?: Uint8Array
+  /** SPEC §15 `Package.Receipts` (the `receipts` blob); absent or empty: none. */
+  readonly receipts?: Uint8Array
 }
 
 /** What this node held for an agent before an arrival, so a failed arrival puts it back exactly (SPEC §7). */

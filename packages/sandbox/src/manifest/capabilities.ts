@@ -33,5 +33,11 @@ export function isCapabilityName(name: string): name is CapabilityName {
 
 /** The capability behind an `igor.<name>` import, or undefined for an unknown name. */
 export function capabilityForImport(importName: string): CapabilityName | undefined {
-  return CAPABILITIES.find((capability) => CAPABILITY_IMPORTS[capability] === importName)
+  return MORE_IMPORTS[importName] ?? CAPABILITIES.find((capability) => CAPABILITY_IMPORTS[capability] === importName)
 }
+
+/** SPEC §15: the `igor.*` functions a capability provides besides its first one. */
+const MORE_IMPORTS: Readonly<Record<string, CapabilityName>> = Object.freeze({
+  wallet_receipt_count: 'wallet',
+  wallet_receipt: 'wallet'
+})

@@ -21,6 +21,10 @@ export const HostcallId = {
   LogEmit: 3,
   /** `igor.wallet_balance`: the value, u64 LE. */
   WalletBalance: 4,
+  /** `igor.wallet_receipt_count` (SPEC §15): the count, u32 LE. */
+  WalletReceiptCount: 5,
+  /** `igor.wallet_receipt` (SPEC §15): the receipt's bytes, recorded only on success. */
+  WalletReceipt: 6,
   /** `igor.node_price` (SPEC §15): the node's price per second in microcents, u64 LE. */
   NodePrice: 7,
   /** `igor.http_request` (SPEC §13): `[status u32 LE][body]`. */

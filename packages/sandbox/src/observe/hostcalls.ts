@@ -83,6 +83,31 @@ export function recordingIgor(live: HostFunctions, recorder: TickRecorder, memor
       return value
     }
   }
+  const receiptCount = live.wallet_receipt_count as Fn<[], number> | undefined
+  if (receiptCount !== undefined) {
+    // SPEC §15: id 5, the count as u32 LE.
+    out.wallet_receipt_count = (): number => {
+      const count = receiptCount()
+      if (recorder.recording) {
+        const payload = new Uint8Array(4)
+        new DataView(payload.buffer).setUint32(0, count >>> 0, true)
+        recorder.record(HostcallId.WalletReceiptCount, payload)
+      }
+      return count
+    }
+  }
+  const receipt = live.wallet_receipt as Fn<[number, number, number], number> | undefined
+  if (receipt !== undefined) {
+    // SPEC §15: id 6, the receipt's bytes as written, only on success.
+    out.wallet_receipt = (index: number, ptr: number, len: number): number => {
+      const result = receipt(index, ptr, len)
+      if (result >= 0 && recorder.recording) {
+        const bytes = view(memory, ptr, result)
+        if (bytes !== null) recorder.record(HostcallId.WalletReceipt, bytes)
+      }
+      return result
+    }
+  }
   const nodePrice = live.node_price as Fn<[], bigint> | undefined
   if (nodePrice !== undefined) {
     // SPEC §15: id 7, u64 LE, exactly as wallet_balance.
@@ -189,6 +214,8 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
       feed.takeEqual(HostcallId.LogEmit, bytes)
     },
     wallet_balance: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.WalletBalance)),
+    wallet_receipt_count: (): number => readI32(feed.takeSized(HostcallId.WalletReceiptCount, 4)),
+    wallet_receipt: (index: number, ptr: number, len: number): number => replayReceipt(feed, memory, index, ptr, len),
     // SPEC §15: the recorded price, whatever the replaying node charges now.
     node_price: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.NodePrice)),
     http_request: (...args: number[]): number => replayHttp(feed, memory, args),
@@ -198,7 +225,7 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
     clock: ['clock_now'],
     rand: ['rand_bytes'],
     log: ['log_emit'],
-    wallet: ['wallet_balance'],
+    wallet: ['wallet_balance', 'wallet_receipt_count', 'wallet_receipt'],
     pricing: ['node_price'],
     http: ['http_request']
   }
@@ -317,3 +344,25 @@ export function deterministicWasi(live: HostFunctions, sources: DeterministicSou
     random: (bytes) => sources.fillRandom(bytes)
   })
 }
+
+/**
+ * SPEC §15 `wallet_receipt` replayed: a recorded success (id 6 next) writes the
+ * recorded bytes and returns their length; a live failure recorded nothing, so
+ * without id 6 next the answer is −4 for a buffer out of bounds and −1
+ * otherwise (ours: the reference fails the replay; a live −4 for a buffer too
+ * small within bounds replays as −1, the one case the record cannot tell).
+ */
+function replayReceipt(feed: ReplayFeed, memory: MemoryRef, index: number, ptr: number, len: number): number {
+  if (index < 0) return -1
+  if (feed.peekId() !== HostcallId.WalletReceipt) return view(memory, ptr, len) === null ? -4 : -1
+  const payload = feed.take(HostcallId.WalletReceipt)
+  const target = payload.byteLength > (len >>> 0) ? null : view(memory, ptr, payload.byteLength)
+  if (target === null) {
+    feed.untake() // a live −4 recorded nothing: the entry is a later call's
+    return -4
+  }
+  target.set(payload)
+  return payload.byteLength
+}
+
+const readI32 = (payload: Uint8Array): number => new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0, true)

@@ -22,6 +22,12 @@ import type { WorkerMarks } from '../containment/call-marker.js'
 export interface TickOptions {
   /** SPEC §15: the node's price per second (microcents) when the tick is dispatched; `node_price` answers it. */
   readonly price?: bigint
+  /**
+   * SPEC §15: the agent's `receipts` blob (sealed, then the open one), what
+   * `wallet_receipt_count`/`wallet_receipt` serve from this tick on. Sent to
+   * the worker only when it is another array than the last one sent.
+   */
+  readonly receipts?: Uint8Array
 }
 
 export interface TickResult {
@@ -118,6 +124,8 @@ export class AgentSandbox implements SlotClient {
   private dead: SandboxError | null = null
   private readonly stamps = new BigInt64Array(new SharedArrayBuffer(CALL_STAMPS.length * 8))
   private uncharged = 0n
+  /** SPEC §15: the receipts blob last sent to the worker (sent again only when another one is given). */
+  private receiptsSent: Uint8Array | null = null
   private httpHandler: HttpHandler | null = null
   /** Output over time (SPEC §11): lines dropped by the rate limit since the last report, and when that was. */
   private readonly outputRate = new OutputRate()
@@ -235,7 +243,9 @@ export class AgentSandbox implements SlotClient {
     }
     const snapshotDeadlineMs = this.shareMs(this.limits.checkpointTimeoutMs)
     const moveOnExpiry = snapshotDeadlineMs < this.limits.checkpointTimeoutMs ? 'phase' : null
-    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, ...(options.price !== undefined ? { price: options.price } : {}), deadline, snapshotDeadlineMs, ...this.markField() }, this.limits.tickTimeoutMs, moveOnExpiry)
+    const receipts = options.receipts !== undefined && options.receipts !== this.receiptsSent ? options.receipts : undefined
+    if (receipts !== undefined) this.receiptsSent = receipts
+    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, ...(options.price !== undefined ? { price: options.price } : {}), ...(receipts !== undefined ? { receipts } : {}), deadline, snapshotDeadlineMs, ...this.markField() }, this.limits.tickTimeoutMs, moveOnExpiry)
     return {
       more: reply.more === true,
       elapsedNs: reply.elapsedNs,

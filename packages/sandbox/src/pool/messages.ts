@@ -53,7 +53,7 @@ export type WorkerRequest =
    * request was built; absent, the worker keeps the last one it was sent
    * (the same for `init`).
    */
-  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly price?: bigint, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number, readonly marks?: WorkerMarks }
+  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly price?: bigint, readonly receipts?: Uint8Array, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number, readonly marks?: WorkerMarks }
   /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. `marks` (tick too): SPEC §11, the worker marks the call when it starts it. */
   | RequestBase & { readonly op: 'checkpoint', readonly marks?: WorkerMarks }
   /** SPEC §12: the last tick's states before and after it, and its event log (kept in the worker; no call into the agent). */

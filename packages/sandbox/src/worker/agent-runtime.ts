@@ -5,6 +5,7 @@
  * `agent-worker.ts` wires it to `parentPort`; tests drive it directly.
  */
 import type { TransferListItem } from 'node:worker_threads'
+import { splitReceipts } from './receipt-list.js'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from '../pool/messages.js'
 import { CallState } from './call-state.js'
 import { markStart } from './call-marks.js'
@@ -42,6 +43,8 @@ export class AgentRuntime {
   private budget = 0n
   /** SPEC §15: the node's price per second as of the last request that carried one (0 until then). */
   private price = 0n
+  /** SPEC §15: the agent's receipts as the node last sent them (none until then). */
+  private receipts: readonly Uint8Array[] = []
   private requestId = 0
   /** SPEC §12: records observations (live agents), or serves recorded ones (a replay). */
   private observation = new WorkerObservation(undefined)
@@ -101,6 +104,7 @@ export class AgentRuntime {
         const agent = this.require('tick')
         this.budget = request.budget
         if (request.price !== undefined) this.price = request.price
+        if (request.receipts !== undefined) this.receipts = splitReceipts(request.receipts)
         // The lease's end, checked again in the worker right before the agent runs (issue 12).
         if (request.deadline !== undefined && request.deadline !== null && process.hrtime.bigint() > request.deadline) {
           throw new LeaseEnded('lease ended before the tick ran; tick refused')
@@ -156,6 +160,7 @@ export class AgentRuntime {
       stderr: this.stderr,
       budget: () => this.budget,
       price: () => this.price,
+      receipts: () => this.receipts,
       http: () => this.httpBridge
     })
     this.observation = new WorkerObservation(setup.observe)

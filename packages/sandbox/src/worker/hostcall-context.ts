@@ -27,6 +27,8 @@ export interface HostcallContext {
   readonly budget: () => bigint
   /** SPEC §15: the node's price per second (microcents) the node sent with the current call, or its last one. */
   readonly price: () => bigint
+  /** SPEC §15: the agent's receipts (sealed, then the open one; oldest first) as the node last sent them. */
+  readonly receipts: () => readonly Uint8Array[]
   /** The way to the node for `http_request` (SPEC §13), or null outside `agent_tick`. */
   readonly http: () => HttpBridge | null
 }

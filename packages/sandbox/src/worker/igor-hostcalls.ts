@@ -5,6 +5,7 @@
 import { randomFillSync } from 'node:crypto'
 import type { CapabilityName } from '../manifest/capabilities.js'
 import type { HostcallContext } from './hostcall-context.js'
+import type { AgentMemory } from './memory.js'
 import { httpHostcalls } from './http-hostcall.js'
 
 /** SPEC §5: `rand_bytes` longer than 64 MiB answers -2. */
@@ -41,8 +42,11 @@ export const IGOR_HOSTCALLS: Readonly<Record<CapabilityName, (context: HostcallC
       output.line('agent', bytes, length)
     }
   }),
-  wallet: ({ budget }) => ({
-    wallet_balance: (): bigint => budget()
+  wallet: ({ budget, receipts, memory }) => ({
+    wallet_balance: (): bigint => budget(),
+    // SPEC §15: the receipts the node sent (sealed and the open one, oldest first).
+    wallet_receipt_count: (): number => receipts().length,
+    wallet_receipt: (index: number, ptr: number, len: number): number => walletReceipt(receipts(), memory, index, ptr, len)
   }),
   // SPEC §15 "Node price": the price the node sent with this call (it may change between ticks).
   pricing: ({ price }) => ({
@@ -50,4 +54,15 @@ export const IGOR_HOSTCALLS: Readonly<Record<CapabilityName, (context: HostcallC
   }),
   // SPEC §13: blocks the worker while the node performs the request.
   http: httpHostcalls
+}
+
+/** SPEC §15 `wallet_receipt`: −1 bad index, −4 buffer too small or out of bounds, else the receipt written and its length. */
+export function walletReceipt(list: readonly Uint8Array[], memory: AgentMemory, index: number, ptr: number, len: number): number {
+  const receipt = index >= 0 ? list[index] : undefined
+  if (receipt === undefined) return -1
+  if (receipt.byteLength > (len >>> 0)) return -4
+  const target = memory.bytes(ptr, receipt.byteLength)
+  if (target === null) return -4
+  target.set(receipt)
+  return receipt.byteLength
 }
