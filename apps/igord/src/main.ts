@@ -78,6 +78,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       }
       case 'migrate':
         return await runMigrate(command, io)
+      case 'peers': // SPEC §16
+        return await (await import('./peers.js')).runPeersCommand(command, io)
       case 'fences': // SPEC §7 (issue 16)
       case 'unfence':
         return await (await import('./fences.js')).runFencesCommand(command, io)
