@@ -1,6 +1,6 @@
 import { type Checkpoint, HEADER_LENGTH_V4 } from '@igor/checkpoint-codec'
 import type { AgentIdentity } from '@igor/identity'
-import { type AuthorityAnswer, PeerRegistry, askAuthority, createIgorLibp2p, loadOrCreateNodeKey } from '@igor/migration'
+import { type AuthorityAnswer, PeerRegistry, askAuthority, splitPeerAddress, createIgorLibp2p, loadOrCreateNodeKey } from '@igor/migration'
 import { type Logger, RunnerError, type StakeSigner } from '@igor/runner'
 
 export interface ForceCheck {
@@ -61,6 +61,14 @@ export async function askPeersBeforeForce(check: ForceCheck): Promise<void> {
       // the answers are what matter
     }
   }
+  // SPEC §16: a peer that answered is seen (a dead old address of a live peer is no failure of that peer).
+  for (const reply of replies) {
+    const peerId = splitPeerAddress(reply.address)?.peerId
+    if (reply.answer === undefined || peerId === undefined) continue
+    book.recordContact(peerId, [reply.address])
+    book.recordSuccess(peerId)
+  }
+  await book.flush()
   for (const reply of replies) {
     const answer = reply.answer
     if (answer === undefined) {

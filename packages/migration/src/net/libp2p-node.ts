@@ -1,3 +1,4 @@
+import '../node20.js' // identify reads the peer store on every connection (Promise.withResolvers on Node 20)
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
