@@ -98,9 +98,11 @@ describe('PeerRegistry', () => {
     expect(reg.update(A, { price: 5n })).toBe(true)
     expect(reg.update(A, { freeSlots: 3 })).toBe(true)
     expect(reg.get(A)).toMatchObject({ price: 5n, freeSlots: 3, capabilities: null })
-    expect(() => reg.update(A, { price: U64_MAX + 1n })).toThrow(RangeError)
-    expect(() => reg.update(A, { price: -1n })).toThrow(RangeError)
-    expect(() => reg.update(A, { freeSlots: -1 })).toThrow(RangeError)
+    expect(() => reg.update(A, { price: U64_MAX + 1n })).toThrow(expect.objectContaining({ code: 'BAD_PEER_FACTS' }))
+    expect(() => reg.update(A, { price: -1n })).toThrow(expect.objectContaining({ code: 'BAD_PEER_FACTS' }))
+    expect(() => reg.update(A, { freeSlots: -1 })).toThrow(expect.objectContaining({ code: 'BAD_PEER_FACTS' }))
+    expect(() => reg.update(A, { price: 9n, freeSlots: 1.5 })).toThrow(expect.objectContaining({ code: 'BAD_PEER_FACTS' }))
+    expect(reg.get(A)).toMatchObject({ price: 5n, freeSlots: 3 }) // a refused update changes nothing
   })
 
   it('a corrupt file is logged and set aside, and the registry starts empty', async () => {

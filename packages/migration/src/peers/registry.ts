@@ -137,20 +137,19 @@ export class PeerRegistry {
   /**
    * What a price scan learned (SPEC §15, §16): the place the scan writes price,
    * capabilities and free slots. Does not touch lastSeen or failures (the scan
-   * calls `recordSuccess`/`recordFailure` for that). Unknown peers are ignored; returns whether it applied.
+   * calls `recordSuccess`/`recordFailure` for that). Unknown peers are ignored; returns whether it applied. A price
+   * outside u64 or bad free slots → `MigrationError('BAD_PEER_FACTS')`, nothing changed.
    */
   update(peerId: string, facts: PeerFacts): boolean {
     const entry = this.entries.get(peerId)
     if (entry === undefined) return false
-    if (facts.price !== undefined) {
-      if (facts.price !== null && (typeof facts.price !== 'bigint' || facts.price < 0n || facts.price >= 1n << 64n)) throw new RangeError(`price must be a u64 bigint, got ${String(facts.price)}`)
-      entry.price = facts.price
-    }
-    if (facts.capabilities !== undefined) entry.capabilities = facts.capabilities === null ? null : [...facts.capabilities]
-    if (facts.freeSlots !== undefined) {
-      if (facts.freeSlots !== null && (!Number.isSafeInteger(facts.freeSlots) || facts.freeSlots < 0)) throw new RangeError(`freeSlots must be a non-negative integer, got ${String(facts.freeSlots)}`)
-      entry.freeSlots = facts.freeSlots
-    }
+    const { price, capabilities, freeSlots } = facts
+    if (price !== undefined && price !== null && (typeof price !== 'bigint' || price < 0n || price >= 1n << 64n)) throw new MigrationError('BAD_PEER_FACTS', `price of ${peerId} must be a u64 bigint, got ${String(price)}`)
+    if (freeSlots !== undefined && freeSlots !== null && (!Number.isSafeInteger(freeSlots) || freeSlots < 0)) throw new MigrationError('BAD_PEER_FACTS', `freeSlots of ${peerId} must be a non-negative integer, got ${String(freeSlots)}`)
+    if (capabilities !== undefined && capabilities !== null && !capabilities.every((c) => typeof c === 'string')) throw new MigrationError('BAD_PEER_FACTS', `capabilities of ${peerId} must be strings`)
+    if (price !== undefined) entry.price = price
+    if (capabilities !== undefined) entry.capabilities = capabilities === null ? null : [...capabilities]
+    if (freeSlots !== undefined) entry.freeSlots = freeSlots
     this.changed(entry)
     return true
   }
