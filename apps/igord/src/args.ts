@@ -38,6 +38,8 @@ export type Command =
   | { readonly kind: 'release', readonly dataDir: string, readonly agentId: string, readonly timeoutMs: number, readonly json: boolean }
   /** SPEC §7: `igord fences [--json]` and `igord unfence <id>` (issue 16). */
   | { readonly kind: 'fences', readonly dataDir: string, readonly json: boolean, readonly timeoutMs: number }
+  /** SPEC §16: `igord peers [--json]`. */
+  | { readonly kind: 'peers', readonly dataDir: string, readonly json: boolean, readonly timeoutMs: number }
   | { readonly kind: 'unfence', readonly dataDir: string, readonly agentId: string, readonly json: boolean, readonly timeoutMs: number }
   | { readonly kind: 'inspect', readonly checkpointPath: string, readonly wasmPath: string | null, readonly json: boolean }
   /** `subcommand` null: the top-level help. */
@@ -74,7 +76,7 @@ export interface SubcommandSpec {
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
   'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span',
-  'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'replay-mode', 'verify-interval', 'replay-on-divergence'
+  'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'mdns', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
 /** `igord run` / `igord resume`: `start`'s flags for one agent, without the multi-agent and inspect ones. */
@@ -292,6 +294,13 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       }
     }
   },
+  peers: {
+    summary: 'list the peers this node knows: addresses, price, capabilities, free slots, last seen, failures (SPEC §16)',
+    maxPositionals: 0,
+    flags: ['data-dir', 'timeout', 'json'],
+    notes: 'Asks the running node; with none running, reads the data directory\'s peers.json. Prices are micro-units per second, exact in --json (decimal strings).',
+    parse: (args) => ({ kind: 'peers', dataDir: dataDirOf(args), json: args.boolean('json'), timeoutMs: timeoutOf(args) })
+  },
   fences: {
     summary: 'list the authority fences this node keeps for peers (SPEC §7)',
     maxPositionals: 0,
@@ -477,6 +486,7 @@ function parseStart(args: ParsedArgs): Command {
       return text
     }),
     peers: args.strings('peer'),
+    mdns: args.boolean('mdns'),
     replay: replayOf(args)
   }
 }

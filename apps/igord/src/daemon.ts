@@ -173,7 +173,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     // SPEC §14: the listen address is bound before any agent starts, so a port in use fails fast;
     // the agents then load in parallel while the network already answers.
     const { startNetwork } = await networkModule
-    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers, onMigrated: ops.onMigrated })
+    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers, ...(options.mdns === true ? { mdns: true } : {}), onMigrated: ops.onMigrated })
     if (signalled) {
       await started.stop() // the shutdown ran before the network existed
       return await stopped

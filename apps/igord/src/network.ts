@@ -3,6 +3,7 @@ import type { Logger, NodeRuntime } from '@igor/runner'
 import { agentStatusJson } from './control/protocol.js'
 import type { AgentStatusJson, MigrateResultJson, MigrationProgressJson } from './control/protocol.js'
 import { migrationOutcome } from './metrics.js'
+import { type PeerJson, peerJson } from './peers.js'
 import type { MigrationOutcome } from './metrics.js'
 
 /** The daemon's view of its peer-to-peer side. */
@@ -12,6 +13,8 @@ export interface NodeNetwork {
   migrate(agentId: string, to: string): Promise<MigrateResultJson>
   /** `igord recover <id> --ask …` (issue 12): the assisted-recovery query on demand. */
   recoverAsking(agentId: string, ask: readonly string[]): Promise<{ action: string, peerId?: string, agent: AgentStatusJson | null }>
+  /** SPEC §16: the peer registry as `igord peers --json` shows it. */
+  peers(): PeerJson[]
   /** The hand-off of `agentId` under way as the source, if any. */
   progress(agentId: string): MigrationProgressJson | null
   stop(): Promise<void>
@@ -33,6 +36,7 @@ export interface NetworkOptions {
   logger: Logger
   recovery?: 'manual' | 'assisted'
   peers?: readonly string[]
+  mdns?: boolean
   /** Told the outcome and duration of every hand-off run as the source (metrics). */
   onMigrated?: (outcome: MigrationOutcome, ms: number) => void
 }
@@ -48,6 +52,7 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
       transferTimeoutMs: options.transferTimeoutMs,
       ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
       ...(options.peers !== undefined ? { peers: options.peers } : {}),
+      ...(options.mdns === true ? { mdns: true } : {}),
       ...(options.maxTransferBytes !== undefined ? { maxTransferBytes: options.maxTransferBytes } : {}),
       ...(options.peerAdmissionsPerMinute !== undefined ? { inbound: { maxPerPeerPerMinute: options.peerAdmissionsPerMinute } } : {})
     })
@@ -109,6 +114,7 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
         agent: outcome.status !== undefined ? agentStatusJson(outcome.status) : null
       }
     },
+    peers: () => service.registry.list().map(peerJson),
     progress: (agentId) => {
       const entry = inFlight.get(agentId)
       if (entry === undefined) return null

@@ -1,6 +1,6 @@
 import { type Checkpoint, HEADER_LENGTH_V4 } from '@igor/checkpoint-codec'
 import type { AgentIdentity } from '@igor/identity'
-import { type AuthorityAnswer, PeerBook, askAuthority, createIgorLibp2p, loadOrCreateNodeKey } from '@igor/migration'
+import { type AuthorityAnswer, PeerRegistry, askAuthority, splitPeerAddress, createIgorLibp2p, loadOrCreateNodeKey } from '@igor/migration'
 import { type Logger, RunnerError, type StakeSigner } from '@igor/runner'
 
 export interface ForceCheck {
@@ -31,9 +31,10 @@ export interface ForceCheck {
 export async function askPeersBeforeForce(check: ForceCheck): Promise<void> {
   const { agentId, checkpoint, log } = check
   const epoch = checkpoint.epoch
-  const book = await PeerBook.open(check.dataDir, check.peers)
+  const book = await PeerRegistry.open(check.dataDir, { configured: check.peers, logger: log })
   const privateKey = await loadOrCreateNodeKey(check.dataDir)
-  const addresses = book.all()
+  const addresses = book.addresses()
+  await book.flush()
   if (addresses.length === 0) {
     log.warn({ agentId, epoch: epoch.toString() }, 'resume --force: no known peer to ask (give --peer <multiaddr>); starting on the operator\'s word')
     return
@@ -43,7 +44,7 @@ export async function askPeersBeforeForce(check: ForceCheck): Promise<void> {
   const stake: StakeSigner | null = identity !== null && checkpoint.lineage !== null
     ? { header: check.checkpointBytes.subarray(0, HEADER_LENGTH_V4), epoch, sign: (statement) => identity.sign(statement) }
     : null
-  const node = await createIgorLibp2p({ privateKey, listen: [] })
+  const node = await createIgorLibp2p({ privateKey, listen: [], identify: false })
   let replies: Array<{ address: string, answer?: AuthorityAnswer, error?: string }>
   try {
     replies = await Promise.all(addresses.filter((a) => !a.endsWith(`/p2p/${node.peerId.toString()}`)).map(async (address) => {
@@ -60,6 +61,14 @@ export async function askPeersBeforeForce(check: ForceCheck): Promise<void> {
       // the answers are what matter
     }
   }
+  // SPEC §16: a peer that answered is seen (a dead old address of a live peer is no failure of that peer).
+  for (const reply of replies) {
+    const peerId = splitPeerAddress(reply.address)?.peerId
+    if (reply.answer === undefined || peerId === undefined) continue
+    book.recordContact(peerId, [reply.address])
+    book.recordSuccess(peerId)
+  }
+  await book.flush()
   for (const reply of replies) {
     const answer = reply.answer
     if (answer === undefined) {

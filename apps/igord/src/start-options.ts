@@ -46,6 +46,8 @@ export interface StartOptions {
   readonly recovery: 'manual' | 'assisted'
   /** `--peer <multiaddr>`: known peers asked before recovering an agent paused past its lease. */
   readonly peers: readonly string[]
+  /** `--mdns` (SPEC §16): add peers found on the local network. */
+  readonly mdns?: boolean
   /** SPEC §12 `--replay-mode`, `--verify-interval`, `--replay-on-divergence`. */
   readonly replay: ReplaySettings
   /** `igord resume` (SPEC §12): import this copied checkpoint (validated first) before the agent starts. */

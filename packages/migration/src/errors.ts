@@ -30,6 +30,8 @@ export type MigrationErrorCode =
   | 'LISTEN_FAILED'
   /** A peer address is not a dialable multiaddr with a `/p2p/<peerId>`. */
   | 'BAD_PEER_ADDRESS'
+  /** SPEC §16: a price scan handed the peer registry a price outside u64 or negative free slots. */
+  | 'BAD_PEER_FACTS'
   /** Dialing the peer or negotiating the protocol failed. */
   | 'DIAL_FAILED'
   /** Hand-off: the target gave a definite refusal (`Success: false`); the source keeps the agent (SPEC §7 source step 4). */

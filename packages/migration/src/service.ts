@@ -12,7 +12,9 @@ import { DEFAULT_INBOUND_LIMITS, InboundGate } from './handoff/inbound-limits.js
 import type { InboundLimits } from './handoff/inbound-limits.js'
 import { MIGRATE_PROTOCOL } from './wire/types.js'
 import { createAuthorityHandler } from './authority/handler.js'
-import { PeerBook } from './authority/peers.js'
+import { feedRegistry } from './peers/feed.js'
+import { PeerRegistry } from './peers/registry.js'
+import { splitPeerAddress } from './peers/file.js'
 import { AssistedRecovery } from './authority/recovery.js'
 import type { RecoveryMode, RecoveryOutcome } from './authority/recovery.js'
 import { isAuthorityRuntime } from './authority/runtime.js'
@@ -37,8 +39,10 @@ export interface MigrationServiceOptions {
   readonly inbound?: Partial<InboundLimits>
   /** Issue 12 item 4: `assisted` (default) resolves RECOVERY_REQUIRED through `/igor/authority/1.0.0`; `manual` waits for an operator. */
   readonly recovery?: RecoveryMode
-  /** `--peer` addresses: known peers asked about an agent paused past its lease. */
+  /** `--peer` addresses (SPEC §16): always in the peer registry; asked about an agent paused past its lease. */
   readonly peers?: readonly string[]
+  /** SPEC §16 `--mdns`: add peers discovered on the local network. */
+  readonly mdns?: boolean
   /** First retry of an unanswered recovery query (default 1 s; doubles up to 30 s). */
   readonly recoveryRetryMs?: number
   /** SPEC §15 `/igor/price/1.0.0` rates (default `DEFAULT_PRICE_RATE_LIMITS`: 60 answers a minute per peer). */
@@ -58,8 +62,9 @@ export class MigrationService {
     private readonly node: Libp2p,
     private readonly options: MigrationServiceOptions,
     private readonly log: Logger,
-    private readonly peers: PeerBook,
-    private readonly recovery: AssistedRecovery | null
+    private readonly peers: PeerRegistry,
+    private readonly recovery: AssistedRecovery | null,
+    private readonly unfeed: () => void
   ) {}
 
   static async start(options: MigrationServiceOptions): Promise<MigrationService> {
@@ -67,14 +72,23 @@ export class MigrationService {
     const privateKey = await loadOrCreateNodeKey(options.dataDir, {
       onEvent: (event) => log.info({ ...event }, 'node key')
     })
-    const node = await createIgorLibp2p({ privateKey, listen: options.listen, ...(options.dialTimeoutMs !== undefined ? { dialTimeoutMs: options.dialTimeoutMs } : {}) })
+    // SPEC §16: the registry is read (and `--peer` checked) before anything listens.
+    const peers = await PeerRegistry.open(options.dataDir, { configured: options.peers ?? [], logger: log })
+    const node = await createIgorLibp2p({
+      privateKey,
+      listen: options.listen,
+      mdns: options.mdns === true,
+      ...(options.dialTimeoutMs !== undefined ? { dialTimeoutMs: options.dialTimeoutMs } : {})
+    })
     await node.handle(MIGRATE_PROTOCOL, createMigrateHandler({
       runtime: options.runtime,
       logger: log,
       nodeId: node.peerId.toString(),
       maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES,
       transferTimeoutMs: options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS,
-      gate: new InboundGate({ ...DEFAULT_INBOUND_LIMITS, ...options.inbound })
+      gate: new InboundGate({ ...DEFAULT_INBOUND_LIMITS, ...options.inbound }),
+      // SPEC §16: a source whose package was admitted is a peer (its addresses: what identify saw, else the peer store's).
+      onArrival: (peerId) => { void rememberArrival(node, peers, peerId) }
     }), { maxInboundStreams: 8, maxOutboundStreams: 8 })
     // SPEC §15: the price protocol, registered beside the authority protocol; answered from memory only.
     if (isPriceRuntime(options.runtime)) {
@@ -85,7 +99,6 @@ export class MigrationService {
         ...(options.priceRateLimits !== undefined ? { rateLimits: options.priceRateLimits } : {})
       }), { maxInboundStreams: 16, maxOutboundStreams: 16 })
     }
-    const peers = await PeerBook.open(options.dataDir, options.peers ?? [])
     let recovery: AssistedRecovery | null = null
     if (isAuthorityRuntime(options.runtime)) {
       const runtime = options.runtime
@@ -100,7 +113,8 @@ export class MigrationService {
       })
       recovery.start()
     }
-    return new MigrationService(node, options, log, peers, recovery)
+    const unfeed = feedRegistry(node, peers, log)
+    return new MigrationService(node, options, log, peers, recovery, unfeed)
   }
 
   get peerId(): string {
@@ -114,8 +128,35 @@ export class MigrationService {
 
   /** Hands `agentId` to the node at `to` (a multiaddr ending in `/p2p/<peerId>`). */
   async migrate(agentId: string, to: string): Promise<MigrateResult> {
-    this.peers.learn(to)
-    return migrateAgent({
+    const target = splitPeerAddress(to)
+    if (target !== null && target.peerId !== this.peerId) this.peers.remember(target.peerId, [to])
+    try {
+      const result = await this.hand(agentId, to)
+      if (target !== null) this.recordOutcome(target.peerId, to, null)
+      return result
+    } catch (error) {
+      if (target !== null && target.peerId !== this.peerId) this.recordOutcome(target.peerId, to, error)
+      throw error
+    }
+  }
+
+  /** SPEC §16: the known peers (`igord peers`). */
+  get registry(): PeerRegistry {
+    return this.peers
+  }
+
+  /** A refusal or an unknown outcome still means the peer answered or took the package: only no answer at all is a failure. */
+  private recordOutcome(peerId: string, address: string, error: unknown): void {
+    const code = (error as { code?: string } | null)?.code
+    if (error === null || code === 'REJECTED' || code === 'OUTCOME_UNKNOWN') {
+      this.peers.recordContact(peerId, [address])
+      if (error === null) this.peers.recordSuccess(peerId)
+    }
+    if (error !== null) this.peers.recordFailure(peerId)
+  }
+
+  private async hand(agentId: string, to: string): Promise<MigrateResult> {
+    return await migrateAgent({
       node: this.node,
       runtime: this.options.runtime,
       logger: this.log,
@@ -140,6 +181,21 @@ export class MigrationService {
 
   async stop(): Promise<void> {
     this.recovery?.stop()
+    this.unfeed()
     await this.node.stop()
+    await this.peers.flush()
   }
+}
+
+async function rememberArrival(node: Libp2p, peers: PeerRegistry, peerId: string): Promise<void> {
+  let addrs: string[] = []
+  try {
+    const { peerIdFromString } = await import('@libp2p/peer-id')
+    const stored = await node.peerStore.get(peerIdFromString(peerId))
+    addrs = stored.addresses.map((a) => a.multiaddr.toString()).filter((a) => a.includes('/tcp/'))
+  } catch {
+    // not in the peer store yet: identify will add the addresses (the peer is known from now on)
+  }
+  peers.recordContact(peerId, addrs)
+  peers.recordSuccess(peerId)
 }

@@ -17,6 +17,11 @@ export async function authorityRoute(
   runtime: NodeRuntime | null,
   network: NodeNetwork | null
 ): Promise<{ status: number, body: unknown } | null> {
+  // SPEC §16: `igord peers`.
+  if (method === 'GET' && path === '/peers') {
+    if (network === null) return { status: 503, body: { error: { code: 'STARTING', message: 'the node is still starting; try again' } } }
+    return { status: 200, body: { peers: network.peers() } }
+  }
   // SPEC §7 (issue 16): `igord fences` and `igord unfence <id>`.
   if (method === 'GET' && path === '/fences') {
     if (runtime === null) return { status: 503, body: { error: { code: 'STARTING', message: 'the node is still starting; try again' } } }

@@ -4,7 +4,8 @@ import type { AgentStatus, Logger } from '@igor/runner'
 import { MigrationError, describeCause } from '../errors.js'
 import { decideRecovery } from './decide.js'
 import type { PeerReply, RecoveryDecision } from './decide.js'
-import type { PeerBook } from './peers.js'
+import type { PeerRegistry } from '../peers/registry.js'
+import { splitPeerAddress } from '../peers/file.js'
 import { askAuthority } from './query.js'
 import type { AuthorityRuntime } from './runtime.js'
 
@@ -13,7 +14,7 @@ export type RecoveryMode = 'manual' | 'assisted'
 export interface RecoveryOptions {
   readonly node: Libp2p
   readonly runtime: AuthorityRuntime
-  readonly peers: PeerBook
+  readonly peers: PeerRegistry
   readonly logger: Logger
   readonly mode: RecoveryMode
   /** First retry after this long; doubles up to `maxBackoffMs` (defaults 1 s, 30 s). */
@@ -65,29 +66,67 @@ export class AssistedRecovery {
     if (this.inFlight.has(agentId)) throw new MigrationError('NO_DEFINITE_ANSWER', `a recovery query for ${agentId} is already running`)
     this.inFlight.add(agentId)
     try {
-      const ask = addresses ?? this.peersFor(candidate)
-      for (const address of addresses ?? []) this.options.peers.learn(address)
+      // The operator's addresses are learned (and asked first), then each peer's current ones (SPEC §16).
+      for (const address of addresses ?? []) {
+        const split = splitPeerAddress(address)
+        if (split !== null) this.options.peers.remember(split.peerId, [address])
+      }
+      const ask = addresses !== undefined ? addresses.map((a) => this.withCurrent(a)) : this.peersFor(candidate)
       return await this.run(agentId, candidate.epoch, ask)
     } finally {
       this.inFlight.delete(agentId)
     }
   }
 
-  private peersFor(candidate: { peer?: string }): string[] {
-    return candidate.peer !== undefined ? [candidate.peer] : this.options.peers.all(this.options.node.peerId.toString())
+  /**
+   * Whom to ask, one address list per peer (SPEC §16: the registry's CURRENT
+   * addresses first, so a peer that restarted on a new port is still reached):
+   * after an ambiguous hand-off the peer on the authority record; otherwise every known peer.
+   */
+  private peersFor(candidate: { peer?: string }): string[][] {
+    if (candidate.peer !== undefined) return [this.withCurrent(candidate.peer)]
+    const self = this.options.node.peerId.toString()
+    return this.options.peers.list().filter((e) => e.peerId !== self && e.addresses.length > 0).map((e) => [...e.addresses])
   }
 
-  private async run(agentId: string, epoch: Epoch, asked: readonly string[]): Promise<RecoveryOutcome> {
+  /** `address` and the registry's current addresses of the same peer: the registry's first, then `address`. */
+  private withCurrent(address: string): string[] {
+    const split = splitPeerAddress(address)
+    if (split === null) return [address]
+    const current = this.options.peers.addressesOf(split.peerId)
+    return [...current, ...current.includes(split.address) ? [] : [address]]
+  }
+
+  /** One peer's answer: its addresses tried in order until one can be dialled; the registry learns how it went. */
+  private async askPeer(addresses: readonly string[], agentId: string, epoch: Epoch, stake: Parameters<typeof askAuthority>[5]): Promise<PeerReply> {
+    let last: PeerReply = { address: addresses[0] ?? '', error: 'no address' }
+    for (const address of addresses) {
+      const peerId = splitPeerAddress(address)?.peerId
+      try {
+        const answer = await askAuthority(this.options.node, address, agentId, epoch, this.options.queryTimeoutMs ?? 30_000, stake)
+        if (peerId !== undefined) {
+          this.options.peers.recordContact(peerId, [address])
+          this.options.peers.recordSuccess(peerId)
+        }
+        return { address, answer }
+      } catch (error) {
+        last = { address, error: describeCause(error) }
+        if ((error as { code?: string }).code === 'DIAL_FAILED') continue // another address of the same peer may answer
+        if (peerId !== undefined) this.options.peers.recordFailure(peerId)
+        return last
+      }
+    }
+    const peerId = splitPeerAddress(last.address)?.peerId
+    if (peerId !== undefined) this.options.peers.recordFailure(peerId)
+    return last
+  }
+
+  private async run(agentId: string, epoch: Epoch, targets: ReadonlyArray<readonly string[]>): Promise<RecoveryOutcome> {
     const log = this.options.logger.child({ agentId })
     // SPEC §7: our latest signed checkpoint header and the agent key prove our stake to each peer.
     const stake = await this.options.runtime.authorityStake?.(agentId).catch(() => null) ?? null
-    const replies: PeerReply[] = await Promise.all(asked.map(async (address): Promise<PeerReply> => {
-      try {
-        return { address, answer: await askAuthority(this.options.node, address, agentId, epoch, this.options.queryTimeoutMs ?? 30_000, stake) }
-      } catch (error) {
-        return { address, error: describeCause(error) }
-      }
-    }))
+    const replies: PeerReply[] = await Promise.all(targets.map(async (addresses) => await this.askPeer(addresses, agentId, epoch, stake)))
+    const asked = replies.map((r) => r.address)
     const decision = decideRecovery(epoch, replies)
     if (decision.action === 'retire') {
       const status = await this.options.runtime.retireAt(agentId, epoch, decision.peerId, `peer ${decision.peerId} holds the agent at ${decision.epoch.toString()}`)

@@ -21,6 +21,8 @@ export interface TargetContext {
   readonly transferTimeoutMs: number
   /** Node-wide caps shared by every inbound stream (issue 8 point 6); default limits when absent. */
   readonly gate?: InboundGate
+  /** SPEC §16: told the source's peer id once an arrival from it is admitted (the peer registry learns it). */
+  readonly onArrival?: (peerId: string) => void
 }
 
 const REPLY_TIMEOUT_MS = 10_000
@@ -69,6 +71,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
       mark?.end()
       admitted = true
       migrationEvents.arrival(agentId, null)
+      try { ctx.onArrival?.(remote) } catch { /* the registry's trouble is not the hand-off's */ }
       log.info({ agentId, epoch: status.epoch.toString() }, 'hand-off accepted')
       await writeMessage(stream, encodeAgentStarted({ AgentID: agentId, NodeID: ctx.nodeId, Success: true, Error: '' }), { timeoutMs: REPLY_TIMEOUT_MS })
     } catch (error) {

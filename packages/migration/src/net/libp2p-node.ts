@@ -1,5 +1,8 @@
+import '../node20.js' // identify reads the peer store on every connection (Promise.withResolvers on Node 20)
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { mdns } from '@libp2p/mdns'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -16,6 +19,10 @@ export interface IgorLibp2pOptions {
   maxConnections?: number
   /** Time allowed to dial and upgrade a connection, ms (default 10 000). */
   dialTimeoutMs?: number
+  /** SPEC §16: libp2p identify on every connection, so a known peer's new listen addresses are learned (default true). */
+  identify?: boolean
+  /** SPEC §16 `--mdns`: discover peers on the local network with libp2p mDNS (default false). */
+  mdns?: boolean
 }
 
 /**
@@ -30,10 +37,11 @@ const MAX_STREAM_WINDOW = 16 * 1024 * 1024
 export const listenConfig = new WeakMap<Libp2p, readonly Multiaddr[]>()
 
 /**
- * A started js-libp2p 2.x node for Igor (SPEC §6): TCP, noise, yamux and
- * nothing else — no discovery, DHT, identify or ping. Protocol negotiation
- * is multistream-select on each stream, so dialing a known protocol at a
- * known address needs none of them.
+ * A started js-libp2p 2.x node for Igor (SPEC §6): TCP, noise, yamux,
+ * identify (SPEC §16: a peer's listen addresses, so one that restarts on a new
+ * port is found again) and, with `mdns`, mDNS discovery; no DHT or ping.
+ * Protocol negotiation is multistream-select on each stream, so dialing a
+ * known protocol at a known address needs none of them.
  *
  * The connection monitor is off: it pings every connection every 10 s and
  * aborts the connection when a ping is slow, which a multi-MiB transfer on a
@@ -46,6 +54,8 @@ export const listenConfig = new WeakMap<Libp2p, readonly Multiaddr[]>()
  */
 export async function createIgorLibp2p(options: IgorLibp2pOptions): Promise<Libp2p> {
   const listen = options.listen.map(parseListenAddress)
+  const services: Record<string, ReturnType<typeof identify>> = {}
+  if (options.identify !== false) services.identify = identify()
   const node = await createLibp2p({
     privateKey: options.privateKey,
     start: false,
@@ -57,7 +67,9 @@ export async function createIgorLibp2p(options: IgorLibp2pOptions): Promise<Libp
       maxConnections: options.maxConnections ?? 64,
       dialTimeout: options.dialTimeoutMs ?? 10_000
     },
-    connectionMonitor: { enabled: false }
+    connectionMonitor: { enabled: false },
+    ...(options.mdns === true ? { peerDiscovery: [mdns({ interval: 10_000 })] } : {}),
+    services
   })
   try {
     await node.start()

@@ -118,7 +118,8 @@ afterAll(async () => {
 describe('two nodes, one process', () => {
   it('announces full /ip4/…/tcp/…/p2p/<peerId> addresses', () => {
     expect(bAddress).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${b.peerId.toString()}$`))
-    expect(b.getProtocols()).toEqual([MIGRATE_PROTOCOL]) // no identify, ping or other services
+    // SPEC §16: identify (a known peer's new addresses) and nothing else: no ping, DHT or identify push.
+    expect([...b.getProtocols()].sort()).toEqual([MIGRATE_PROTOCOL, '/ipfs/id/1.0.0'].sort())
   })
 
   it('carries an AgentTransfer with a 1 MiB checkpoint and its AgentStarted reply exactly', async () => {
