@@ -87,10 +87,12 @@ async function lateness(ctx, replay, count) {
     // A tick is scheduled TICK_MS after the previous one ended; its lateness is how much later it started.
     const starts = []
     const ends = []
-    const originalTick = host.sandbox.tick.bind(host.sandbox)
-    host.sandbox.tick = async (budget) => {
+    // The live sandbox is the host's private state (`host.agent.sandbox` since the issue 18 split).
+    const sandbox = host.agent.sandbox
+    const originalTick = sandbox.tick.bind(sandbox)
+    sandbox.tick = async (...args) => {
       starts.push(performance.now())
-      try { return await originalTick(budget) } finally { ends.push(performance.now()) }
+      try { return await originalTick(...args) } finally { ends.push(performance.now()) }
     }
     await new Promise((resolve) => { const check = () => (starts.length > count ? resolve() : setTimeout(check, 50)); check() })
     if (!host.ticking) throw new Error(`survivor stopped ticking: ${host.status().halted}`)
