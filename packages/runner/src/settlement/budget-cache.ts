@@ -43,7 +43,10 @@ export class BudgetCache {
     if (entry.asking === null && (entry.askedAtMs === null || now - entry.askedAtMs >= this.options.intervalMs)) {
       entry.askedAtMs = now
       const asked = entry
-      asked.asking = this.ask(agentId, asked).finally(() => { asked.asking = null })
+      // Started after the caller returns: the tick path only reads the cache.
+      asked.asking = new Promise<void>((resolve) => { setImmediate(resolve) })
+        .then(async () => this.ask(agentId, asked))
+        .finally(() => { asked.asking = null })
     }
     return entry.verdict
   }

@@ -215,6 +215,27 @@ describe('HttpBudgetAdapter budgets', () => {
   })
 })
 
+describe('HttpBudgetAdapter against a server that never answers', () => {
+  it('a budget check and a POST time out: counted as failures, the verdict kept, the receipt kept for a retry', async () => {
+    const silent = createServer(() => { /* never answers */ })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`
+      const a = await HttpBudgetAdapter.open({ url, dataDir: dir.path, log: silentLogger, clock, timeoutMs: 200 })
+      open.push(a)
+      a.validateBudget('survivor')
+      a.recordSettlement(receipt(1n, 5n), { sealed: true })
+      await a.idle()
+      expect(a.validateBudget('survivor')).toEqual({ valid: true })
+      expect(a.metrics()).toMatchObject({ outboxSize: 1, failuresTotal: 2 })
+      expect(timers.filter((t) => !t.cancelled).map((t) => t.ms)).toEqual([1000])
+    } finally {
+      silent.closeAllConnections()
+      await new Promise<void>((resolve) => silent.close(() => resolve()))
+    }
+  })
+})
+
 describe('parseSettlementUrl', () => {
   it('takes http(s) URLs and refuses the rest with a one-line reason', () => {
     expect(parseSettlementUrl('https://pay.example/api/').href).toBe('https://pay.example/api')
