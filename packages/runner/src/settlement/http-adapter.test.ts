@@ -4,7 +4,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { readdir } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { signReceipt } from '@igor/checkpoint-codec'
 import type { PaymentReceipt } from '@igor/checkpoint-codec'
@@ -152,6 +152,24 @@ describe('HttpBudgetAdapter receipts', () => {
     third.recordSettlement(receipt(10n, 12n), { sealed: true })
     await third.idle()
     expect(posts().map((p) => p.key)).toEqual(['receipt:survivor:10:12'])
+  })
+
+  it('an outbox write that fails stops queueing that agent (nothing delivered past the lost one); the next start sends all in order', async () => {
+    await mkdir(join(dir.path, 'settlement', 'outbox'), { recursive: true })
+    await writeFile(join(dir.path, 'settlement', 'outbox', 'survivor'), 'not a directory')
+    const first = await adapter()
+    first.recordSettlement(receipt(1n, 5n), { sealed: true })
+    first.recordSettlement(receipt(6n, 9n), { sealed: true })
+    await first.idle()
+    expect(posts()).toEqual([])
+    expect(first.metrics().failuresTotal).toBe(1)
+    await first.close()
+    await rm(join(dir.path, 'settlement', 'outbox', 'survivor'))
+    const second = await adapter()
+    second.recordSettlement(receipt(1n, 5n), { sealed: true })
+    second.recordSettlement(receipt(6n, 9n), { sealed: true })
+    await second.idle()
+    expect(posts().map((p) => p.key)).toEqual(['receipt:survivor:1:5', 'receipt:survivor:6:9'])
   })
 
   it('an open receipt starting at or before the last delivered tick (a reused id) forgets the delivery mark', async () => {

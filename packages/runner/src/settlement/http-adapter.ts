@@ -41,6 +41,12 @@ interface AgentQueue {
   draining: Promise<void> | null
   cancelRetry: (() => void) | null
   failures: number
+  /**
+   * An outbox write failed: later receipts of this agent are not queued either (they would be
+   * delivered past the lost one and hide it behind the delivery mark); the next stay's start offers
+   * the whole list again, in order.
+   */
+  broken: boolean
 }
 
 export class HttpBudgetAdapter implements BudgetAdapter {
@@ -91,12 +97,15 @@ export class HttpBudgetAdapter implements BudgetAdapter {
     const q = this.queue(receipt.agentId)
     q.chain = q.chain.then(async () => this.record(receipt, info, q)).catch((error: unknown) => {
       // The receipt stays in the receipts file; the next stay's start offers it again.
+      q.broken = true
+      this.failures++
       this.options.log.error({ agentId: receipt.agentId }, `settlement: could not queue receipt ticks ${receipt.epochStart}…${receipt.epochEnd}: ${(error as Error).message}`)
     })
   }
 
   private async record(receipt: PaymentReceipt, info: SettlementInfo, q: AgentQueue): Promise<void> {
     const { agentId } = receipt
+    if (q.broken) return
     const mark = await this.mark(agentId)
     if (!info.sealed) {
       // An open receipt starting at or before the last delivered tick: the agent's ticks went back
@@ -121,7 +130,7 @@ export class HttpBudgetAdapter implements BudgetAdapter {
   private queue(agentId: string): AgentQueue {
     let q = this.queues.get(agentId)
     if (q === undefined) {
-      q = { entries: [], chain: Promise.resolve(), draining: null, cancelRetry: null, failures: 0 }
+      q = { entries: [], chain: Promise.resolve(), draining: null, cancelRetry: null, failures: 0, broken: false }
       this.queues.set(agentId, q)
     }
     return q

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { decodeReceipt, encodeReceipt } from '@igor/checkpoint-codec'
 import type { PaymentReceipt } from '@igor/checkpoint-codec'
 import type { Logger } from '@igor/sandbox'
-import { fsyncDirectory, writeFileAtomic } from '../store/atomic-write.js'
+import { fsyncDirectory, removeStaleTemporaries, writeFileAtomic } from '../store/atomic-write.js'
 import { validateAgentId } from '../store/agent-id.js'
 
 export interface OutboxEntry {
@@ -59,6 +59,7 @@ export class Outbox {
     for (const agentId of await readdir(this.outbox).catch(() => [] as string[])) {
       const dir = join(this.outbox, agentId)
       const last = await this.lastDelivered(agentId)
+      await removeStaleTemporaries(dir).catch(() => []) // a write cut by a crash; its receipt is offered again at the stay's start
       const entries: OutboxEntry[] = []
       for (const file of (await readdir(dir).catch(() => [] as string[])).filter((f) => ENTRY.test(f)).sort()) {
         try {
