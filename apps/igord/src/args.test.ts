@@ -88,4 +88,14 @@ describe('igord command line (SPEC §9, §14)', () => {
     for (const name of Object.keys(FLAGS)) expect(help).toContain(`--${name}`)
     expect(renderUsage()).toContain('Exit codes: 0 success, 1 failure')
   })
+
+  it('--settlement-url (SPEC §15): an http(s) URL, checked before anything starts; absent = none', () => {
+    expect((parseCommand(['--settlement-url', 'http://127.0.0.1:8402/settle/']) as StartOptions).settlementUrl).toBe('http://127.0.0.1:8402/settle')
+    expect((parseCommand([]) as StartOptions).settlementUrl).toBeNull()
+    for (const bad of ['ftp://x/', 'nope', 'http://u:p@x/', 'http://x/?q=1']) {
+      const error = usageError(['--settlement-url', bad])
+      expect(error.message).toMatch(/--settlement-url/)
+      expect(error.message).not.toContain('\n')
+    }
+  })
 })

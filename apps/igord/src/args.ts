@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { DEFAULT_LEASE_CONFIG, type LeaseConfig, validateLeaseConfig } from '@igor/lease'
-import { DEFAULT_AGENT_DISK_QUOTA_BYTES, DEFAULT_MIN_FREE_DISK_BYTES } from '@igor/runner'
+import { DEFAULT_AGENT_DISK_QUOTA_BYTES, DEFAULT_MIN_FREE_DISK_BYTES, parseSettlementUrl } from '@igor/runner'
 import { CAPABILITIES, type CapabilityName, DEFAULT_AGENTS_PER_WORKER, DEFAULT_HTTP_RATE } from '@igor/sandbox'
 import { type ReplaySettings, parseReplaySettings } from '@igor/replay'
 import { parseSimulate } from './simulate.js'
@@ -75,7 +75,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'settlement-url',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'mdns', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
@@ -472,6 +472,7 @@ function parseStart(args: ParsedArgs): Command {
     httpRate: args.read('http-rate', DEFAULT_HTTP_RATE, parseCount),
     transferTimeoutMs: args.duration('transfer-timeout', 30_000),
     receiptSpanMs: args.duration('receipt-span', 3_600_000),
+    settlementUrl: args.read('settlement-url', null, parseSettlementUrlFlag),
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
     maxAgents: args.read('max-agents', null, parseCount),
     agentDiskQuota: args.read('agent-disk-quota', DEFAULT_AGENT_DISK_QUOTA_BYTES, parseSizeAtLeast(1024 * 1024)),
@@ -502,5 +503,14 @@ function replayOf(args: ParsedArgs): ReplaySettings {
     return parseReplaySettings({ replayMode: args.string('replay-mode'), verifyInterval: args.string('verify-interval'), replayOnDivergence: args.string('replay-on-divergence') })
   } catch (error) {
     throw args.usage((error as Error).message)
+  }
+}
+
+/** SPEC §15 `--settlement-url`: checked before anything starts (the runner's rules). */
+function parseSettlementUrlFlag(text: string): string {
+  try {
+    return parseSettlementUrl(text).href
+  } catch (error) {
+    throw new RangeError((error as Error).message.replace(/^--settlement-url "[^"]*": /, ''))
   }
 }

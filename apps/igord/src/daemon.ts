@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { isIgorError } from '@igor/errors'
-import { agentIdFor, NodeRuntime } from '@igor/runner'
+import { agentIdFor, HttpBudgetAdapter, NodeRuntime } from '@igor/runner'
 import type { StartOptions } from './start-options.js'
 import { ControlServer } from './control/server.js'
 import { authorityRoute } from './control/authority-routes.js'
@@ -80,7 +80,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     agents: runtime === null ? [] : (await runtime.status()).map(agentStatusJson)
   })
 
-  const ops = new OperatorSurface({ runtime: () => runtime, network: () => network })
+  let settlement: HttpBudgetAdapter | null = null // SPEC §15 --settlement-url
+  const ops = new OperatorSurface({ runtime: () => runtime, network: () => network, settlement: () => settlement?.metrics() ?? null })
   // The control socket is bound first: it is also the data directory's lock.
   const control = await ControlServer.open(join(dataDir, CONTROL_SOCKET), async (method, path, body) => {
     try {
@@ -116,6 +117,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       log.info({}, 'shutting down: final checkpoints')
       await network?.stop().catch((error: unknown) => log.warn({}, `network stop: ${(error as Error).message}`))
       await runtime?.shutdown()
+      await settlement?.close() // what is not delivered stays in the outbox for the next start
       await ops.close()
       await control.close()
       log.info({}, 'stopped')
@@ -143,6 +145,10 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     const egress = nodeEgress(options) // SPEC §13: the node's own endpoints are never an agent's to reach
     if (metricsAt !== null) addOwnAddress(egress, metricsAt)
     const networkModule = import('./network.js') // libp2p's modules load while the runtime opens
+    if (options.settlementUrl !== null) {
+      settlement = await HttpBudgetAdapter.open({ url: options.settlementUrl, dataDir, log })
+      log.info({ settlementUrl: options.settlementUrl }, 'settlement: sealed receipts go to the settlement server; budgets are asked there')
+    }
     runtime = await NodeRuntime.open({
       dataDir,
       lease: options.lease,
@@ -159,6 +165,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       replay: options.replay,
       receiptSigner: await nodeReceiptSigner(dataDir),
       receiptSpanNs: BigInt(options.receiptSpanMs) * 1_000_000n,
+      ...(settlement !== null ? { budgetAdapter: settlement } : {}),
       logger: log
     })
     log.info({

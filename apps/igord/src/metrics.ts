@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import { observeMigrations } from '@igor/migration'
-import { type AgentStatus, observeRuntime } from '@igor/runner'
+import { type AgentStatus, type SettlementMetrics, observeRuntime } from '@igor/runner'
 import { workerPool } from '@igor/sandbox'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { versionLine } from './flags.js'
@@ -22,7 +22,8 @@ export class NodeMetrics {
   private readonly migrationSeconds: Histogram<'outcome'>
 
   /** `refusedAtDoor`: peers and agent ids refused at the door (SPEC §7, §11). */
-  constructor(status: () => Promise<readonly AgentStatus[]>, refusedAtDoor: () => ReadonlyArray<{ kind: string }> = () => [], price: () => bigint | null = () => null) {
+  constructor(status: () => Promise<readonly AgentStatus[]>, refusedAtDoor: () => ReadonlyArray<{ kind: string }> = () => [], price: () => bigint | null = () => null,
+    settlement: () => SettlementMetrics | null = () => null) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     const version = /^igord (\S+)/.exec(versionLine())?.[1] ?? 'unknown'
@@ -73,6 +74,7 @@ export class NodeMetrics {
         else this.set(Number(value)) // a float: exact up to 2^53 microcents per second
       }
     })
+    settlementMetrics(registers, settlement)
     this.halts = new Counter({ name: 'igor_halts_total', help: 'Agents halted, by reason class (counted when the halt happens)', labelNames: ['reason'], registers })
 
     const ticks = new Counter({ name: 'igor_ticks_total', help: 'Ticks completed on this node', registers })
@@ -171,6 +173,7 @@ export function migrationOutcome(error: unknown): MigrationOutcome {
 /** The status `halted` text → a small, fixed set of label values (the text itself carries ids and numbers). */
 export function haltClass(reason: string): string {
   if (reason.startsWith('budget exhausted')) return 'budget_exhausted'
+  if (reason.startsWith('budget not valid')) return 'budget_not_valid'
   if (reason.startsWith('lease expired')) return 'lease_expired'
   if (reason.startsWith('tick failed')) return 'tick_failed'
   if (reason.startsWith('start failed')) return 'start_failed'
@@ -209,4 +212,18 @@ export async function serveMetrics(metrics: NodeMetrics, at: { host: string, por
   const bound = server.address()
   const address = typeof bound === 'object' && bound !== null ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : `${at.host}:${at.port}`
   return { server, address }
+}
+
+/** SPEC §15 `--settlement-url`: the adapter's outbox and failures, read at scrape time (absent without a settlement URL). */
+function settlementMetrics(registers: Registry[], read: () => SettlementMetrics | null): void {
+  const gauge = (name: string, help: string, value: (m: SettlementMetrics) => number): void => {
+    new Gauge({ name, help, registers, collect() { const m = read(); if (m === null) this.reset(); else this.set(value(m)) } })
+  }
+  const counter = (name: string, help: string, value: (m: SettlementMetrics) => number): void => {
+    new Counter({ name, help, registers, collect() { const m = read(); this.reset(); if (m !== null) this.inc(value(m)) } })
+  }
+  gauge('igor_settlement_lag_seconds', 'Age of the oldest receipt waiting in the settlement outbox (0 when none waits; SPEC §15 --settlement-url)', (m) => m.lagMs / 1000)
+  gauge('igor_settlement_outbox_receipts', 'Sealed receipts waiting in the settlement outbox', (m) => m.outboxSize)
+  counter('igor_settlement_failures_total', 'Failed settlement POSTs and budget checks since the node started', (m) => m.failuresTotal)
+  counter('igor_settlement_delivered_total', 'Receipts the settlement server accepted (2xx) since the node started', (m) => m.deliveredTotal)
 }

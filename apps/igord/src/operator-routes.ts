@@ -1,5 +1,5 @@
 import type { Server } from 'node:http'
-import type { NodeRuntime } from '@igor/runner'
+import type { NodeRuntime, SettlementMetrics } from '@igor/runner'
 import type { StartOptions } from './start-options.js'
 import { NodeMetrics, serveMetrics } from './metrics.js'
 import type { MigrationOutcome } from './metrics.js'
@@ -23,8 +23,8 @@ export class OperatorSurface {
   readonly metrics: NodeMetrics
   private server: Server | null = null
 
-  constructor(private readonly node: { runtime: () => NodeRuntime | null, network: () => NodeNetwork | null }) {
-    this.metrics = new NodeMetrics(async () => await node.runtime()?.status() ?? [], () => node.runtime()?.admissions.list() ?? [], () => node.runtime()?.pricePerSecond ?? null)
+  constructor(private readonly node: { runtime: () => NodeRuntime | null, network: () => NodeNetwork | null, settlement?: () => SettlementMetrics | null }) {
+    this.metrics = new NodeMetrics(async () => await node.runtime()?.status() ?? [], () => node.runtime()?.admissions.list() ?? [], () => node.runtime()?.pricePerSecond ?? null, () => node.settlement?.() ?? null)
   }
 
   /** Binds `--metrics-listen` (if given); returns the bound address for the log. */

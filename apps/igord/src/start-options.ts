@@ -27,6 +27,8 @@ export interface StartOptions {
   readonly transferTimeoutMs: number
   /** SPEC §15 `--receipt-span`: an open receipt is sealed after this long. */
   readonly receiptSpanMs: number
+  /** SPEC §15 `--settlement-url` (checked), null: the `none` budget adapter. */
+  readonly settlementUrl: string | null
   readonly maxTransferBytes: number
   /** `--max-agents`: null for no limit. */
   readonly maxAgents: number | null

@@ -84,7 +84,8 @@ export class AgentHost {
       tickNumber: this.agent.tickNumber,
       budget: this.agent.budget,
       pricePerSecond: this.agent.pricePerSecond,
-      halted: this.agent.halted
+      // SPEC §15 settlement: a budget refusal shows as halted while it lasts.
+      halted: this.agent.halted ?? this.agent.budgetRefusal
     }
   }
 

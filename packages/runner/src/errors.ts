@@ -39,6 +39,8 @@ export type RunnerErrorCode =
   | 'PRICE_INVALID'
   /** SPEC §15: a hand-off's `Package.Receipts` that does not verify (signature, order, budget). */
   | 'RECEIPTS_INVALID'
+  /** SPEC §15 settlement: a `--settlement-url` that is not an absolute http(s) URL we can append paths to. */
+  | 'SETTLEMENT_URL_INVALID'
 
 export class RunnerError extends IgorError<RunnerErrorCode> {
   override readonly name = 'RunnerError'

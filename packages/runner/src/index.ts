@@ -17,3 +17,7 @@ export {
   DEFAULT_RECEIPT_SPAN_NS, RECEIPTS_SUFFIX, ReceiptBook, beginStay, checkArrivalReceipts, decodeReceiptsFile, readReceiptsFile, receiptsFileName, repairReceipts,
   type ChargePoint, type ReceiptSigner, type RepairAction
 } from './receipts/index.js'
+export {
+  BUDGET_CHECK_INTERVAL_MS, BUDGET_VALID, HttpBudgetAdapter, NONE_BUDGET_ADAPTER, budgetRefusalReason, budgetUrl, idempotencyKey, parseSettlementUrl, receiptBody, receiptsUrl, systemSettlementClock,
+  type BudgetAdapter, type BudgetVerdict, type HttpBudgetAdapterOptions, type SettlementClock, type SettlementInfo, type SettlementMetrics
+} from './settlement/index.js'

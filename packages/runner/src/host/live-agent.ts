@@ -12,6 +12,7 @@ import { SelfVerifier, verifiesPeriodically } from '@igor/replay'
 import type { CheckpointStore } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
 import type { ReceiptBook } from '../receipts/book.js'
+import { type BudgetAdapter, budgetRefusalReason } from '../settlement/types.js'
 import type { AgentHostInit, AgentModule, AgentTiming } from './types.js'
 
 /** One agent's live state, shared by the parts of its AgentHost (see the file comment). */
@@ -59,6 +60,9 @@ export class LiveAgent {
   readonly httpRate: HttpRateLimiter | null
   /** SPEC §15 the stay's open receipt; null when the node signs none. */
   readonly receipts: ReceiptBook | null
+  /** SPEC §15 settlement: the budget adapter, and the refusal in force (`budget not valid: …`, shown as halted). */
+  readonly budgetAdapter: BudgetAdapter | null
+  budgetRefusal: string | null = null
 
   constructor(init: AgentHostInit, pause: (reason: string) => void) {
     this.agentId = init.agentId
@@ -96,6 +100,35 @@ export class LiveAgent {
     this.egress = init.egress?.policy ?? null
     this.httpRate = init.egress !== undefined ? new HttpRateLimiter(init.egress.ratePerSecond) : null
     this.receipts = init.receipts ?? null
+    this.budgetAdapter = init.budgetAdapter ?? null
+  }
+
+  /**
+   * SPEC §15 settlement: the adapter's cached verdict for the next tick. A
+   * refusal pauses ticking (status shows it) until a later verdict is valid;
+   * no operator needed. An adapter that throws changes nothing.
+   */
+  budgetAllowsTick(): boolean {
+    if (this.budgetAdapter === null) return true
+    let verdict
+    try {
+      verdict = this.budgetAdapter.validateBudget(this.agentId, this.budget)
+    } catch (error) {
+      this.log.error({}, `budget adapter failed: ${(error as Error).message}; the last verdict stands`)
+      return this.budgetRefusal === null
+    }
+    if (verdict.valid) {
+      if (this.budgetRefusal !== null) this.log.info({}, `budget valid again; ticking (was ${this.budgetRefusal})`)
+      this.budgetRefusal = null
+      return true
+    }
+    const reason = budgetRefusalReason(verdict.reason)
+    if (this.budgetRefusal !== reason) {
+      this.budgetRefusal = reason
+      this.log.warn({ budget: this.budget.toString() }, `agent paused: ${reason}`)
+      runtimeEvents.halt(this.agentId, reason)
+    }
+    return false
   }
 
   /** Every halt goes through here, so it is counted when it happens (issue 22: not when a scrape sees it). */

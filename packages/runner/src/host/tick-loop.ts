@@ -41,6 +41,8 @@ export class TickLoop {
       await this.checkpoints.haltWithCheckpoint('budget exhausted')
       return null
     }
+    // SPEC §15 settlement: the adapter's cached verdict; refused, the loop polls it at the tick interval.
+    if (!this.agent.budgetAllowsTick()) return this.agent.timing.tickIntervalMs
     // SPEC §5: a node paused (SIGSTOP, VM freeze) during any await above — the
     // renewal's fsync is the long one — must not tick after it resumes. The lease
     // is validated again with nothing awaited between this check and the dispatch,

@@ -8,6 +8,7 @@ import type { ReplaySettings } from '@igor/replay'
 import type { CheckpointStore } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
 import type { ReceiptBook } from '../receipts/book.js'
+import type { BudgetAdapter } from '../settlement/types.js'
 
 /** SPEC §5 tick schedule and checkpoint cadence. */
 export interface AgentTiming {
@@ -82,6 +83,8 @@ export interface AgentHostInit {
   readonly egress?: { readonly policy: EgressPolicy, readonly ratePerSecond: number }
   /** SPEC §15: the stay's receipts, re-signed after each checkpoint; absent: no receipts (no node key). */
   readonly receipts?: ReceiptBook
+  /** SPEC §15 settlement: its cached verdict gates each tick; absent: every budget is valid. */
+  readonly budgetAdapter?: BudgetAdapter
 }
 
 /** SPEC §12 `Package.ReplayData`: the last tick, when it produced exactly the state in the package. */

@@ -14,6 +14,8 @@ import type { AuthorityRecord } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
 import { openLineage, writeIdentity } from '../lineage/open.js'
 import { DEFAULT_REPLAY_SETTINGS } from '@igor/replay'
+import type { PaymentReceipt } from '@igor/checkpoint-codec'
+import type { BudgetAdapter } from '../settlement/types.js'
 import { DEFAULT_RECEIPT_SPAN_NS, type ReceiptBook, type StayPrior, beginStay } from '../receipts/index.js'
 import { hex } from './context.js'
 import type { NodeContext } from './context.js'
@@ -200,7 +202,8 @@ export class AgentLoader {
       restartSandbox: async (state, restartBudget, solo) => markCalls(
         await this.ctx.marker.around(agentId, 'loading', async () => startSandbox(state, restartBudget, solo)), agentId, this.ctx.marker),
       probation,
-      ...(receipts !== undefined ? { receipts } : {})
+      ...(receipts !== undefined ? { receipts } : {}),
+      ...(this.ctx.options.budgetAdapter !== undefined ? { budgetAdapter: this.ctx.options.budgetAdapter } : {})
     })
     this.ctx.hosts.set(agentId, host)
     if (source.checkpoint === null) {
@@ -222,13 +225,15 @@ export class AgentLoader {
   private async beginReceipts(agentId: string, prior: StayPrior, at: { tick: bigint, budget: bigint }, log: Logger): Promise<ReceiptBook | undefined> {
     const signer = this.ctx.options.receiptSigner
     if (signer === undefined) return undefined
+    const adapter = this.ctx.options.budgetAdapter
     return beginStay({
       dir: this.ctx.store.dir,
       agentId,
       signer,
       spanNs: this.ctx.options.receiptSpanNs ?? DEFAULT_RECEIPT_SPAN_NS,
       nowNs: () => this.ctx.clock.nowNs(),
-      log
+      log,
+      ...(adapter !== undefined ? { settle: settleWith(adapter, log) } : {})
     }, prior, at)
   }
 
@@ -276,4 +281,15 @@ export class AgentLoader {
 function authorityRecord(lease: Lease, nowNs: bigint, peer?: string): AuthorityRecord {
   const reason = lease.recoveryReason
   return { state: lease.state, epoch: lease.epoch, updatedAtNs: nowNs, ...(reason !== null ? { reason } : {}), ...(peer !== undefined ? { peer } : {}) }
+}
+
+/** SPEC §15: the book tells the adapter; an adapter that throws is logged, never the agent's problem. */
+function settleWith(adapter: BudgetAdapter, log: Logger): (receipt: PaymentReceipt, info: { sealed: boolean }) => void {
+  return (receipt, info) => {
+    try {
+      adapter.recordSettlement(receipt, info)
+    } catch (error) {
+      log.error({ agentId: receipt.agentId }, `settlement adapter failed to record a receipt: ${(error as Error).message}`)
+    }
+  }
 }

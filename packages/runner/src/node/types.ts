@@ -9,6 +9,7 @@ import type { CapabilityName, EgressPolicy, Logger, SandboxLimits } from '@igor/
 import type { AuthorityRecord, StoredModule } from '../store/index.js'
 import type { ReplaySettings } from '@igor/replay'
 import type { ReceiptSigner } from '../receipts/types.js'
+import type { BudgetAdapter } from '../settlement/types.js'
 
 export interface NodeRuntimeOptions {
   readonly dataDir: string
@@ -59,6 +60,11 @@ export interface NodeRuntimeOptions {
   readonly receiptSigner?: ReceiptSigner
   /** SPEC §15 `--receipt-span` in ns (default 1 h): an open receipt is sealed once open this long. */
   readonly receiptSpanNs?: bigint
+  /**
+   * SPEC §15 settlement: asked (from its cache) before each tick and told
+   * after each receipt; default `none` (every budget valid, nothing recorded).
+   */
+  readonly budgetAdapter?: BudgetAdapter
 }
 
 /** Default `--min-free-disk` (SPEC §11 free-space floor). */

@@ -22,6 +22,13 @@ export interface ReceiptBookOptions {
   readonly log: Logger
   /** Called with the new blob whenever the list changed (e.g. for `wallet_receipt`). */
   readonly onChange?: (blob: Uint8Array) => void
+  /**
+   * SPEC §15 settlement: told (never awaited) after each write about this
+   * node's receipts that are new since the last write — sealed ones (at a
+   * stay's start: every sealed one in the list, the adapter skips what it
+   * delivered) and the open one when it was re-signed. Must not throw.
+   */
+  readonly settle?: (receipt: PaymentReceipt, info: { sealed: boolean }) => void
 }
 
 /** One agent's receipts on this node (see the file comment). Every method runs under the agent's mutex. */
@@ -32,6 +39,9 @@ export class ReceiptBook {
   private warnedUnsigned = false
   /** The list as last written (the same array until it changes, so the sandbox sends it only then). */
   private written: Uint8Array = new Uint8Array(0)
+  /** Sealed receipts already told to `settle`, and the open one last told. */
+  private settledSealed = 0
+  private settledOpen: PaymentReceipt | null = null
 
   private constructor(private readonly options: ReceiptBookOptions, sealed: PaymentReceipt[], at: ChargePoint) {
     this.sealed = sealed
@@ -157,5 +167,17 @@ export class ReceiptBook {
     await writeReceiptsFile(this.options.dir, this.options.agentId, blob)
     this.written = blob
     this.options.onChange?.(blob)
+    this.tellSettlement()
+  }
+
+  /** SPEC §15 settlement: this node's receipts sealed or re-signed since the last write (see `settle`). */
+  private tellSettlement(): void {
+    const settle = this.options.settle
+    if (settle === undefined) return
+    const own = (r: PaymentReceipt): boolean => r.nodeId === this.options.signer.nodeId
+    for (const r of this.sealed.slice(this.settledSealed)) if (own(r)) settle(r, { sealed: true })
+    this.settledSealed = this.sealed.length
+    if (this.settledOpen !== this.open && own(this.open)) settle(this.open, { sealed: false })
+    this.settledOpen = this.open
   }
 }
