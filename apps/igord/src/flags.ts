@@ -57,6 +57,7 @@ export const FLAGS = {
   'http-deny': { type: 'string', multiple: true, value: '<cidr|host>', help: 'never let agents\' http reach these (wins over --http-allow); comma lists; repeatable' },
   'http-rate': { type: 'string', value: '<n>', default: String(DEFAULT_HTTP_RATE), help: 'http requests per agent per second (over it: -4, nothing sent)' },
   'transfer-timeout': { type: 'string', value: '<dur>', default: '30s', help: 'limit for one migration transfer' },
+  'scan-interval': { type: 'string', value: '<dur>', default: '60s', help: 'ask every known peer its price this often (SPEC §16)' },
   'receipt-span': { type: 'string', value: '<dur>', default: '1h', help: 'seal an agent\'s open receipt after this long (SPEC §15)' },
   'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },
   'max-agents': { type: 'string', value: '<n>', default: 'no limit', help: 'refuse loads and arrivals beyond this many agents' },

@@ -27,6 +27,8 @@ export interface StartOptions {
   readonly transferTimeoutMs: number
   /** SPEC §15 `--receipt-span`: an open receipt is sealed after this long. */
   readonly receiptSpanMs: number
+  /** SPEC §16 `--scan-interval`: price scans of the known peers this often. */
+  readonly scanIntervalMs: number
   readonly maxTransferBytes: number
   /** `--max-agents`: null for no limit. */
   readonly maxAgents: number | null

@@ -37,13 +37,13 @@ const needs = { maxPricePerSecond: null, capabilities: [] }
 
 describe('placeAgent', () => {
   it('scans first and picks the cheapest', async () => {
-    const { deps, calls, scans } = setup([peer('dear', 300n), peer('cheap', 100n), peer('unknown', null)], {})
+    const { deps, calls, scans } = setup([peer('dear', 300n), peer('cheap', 100n), peer('unknown', null), peer('tired', 1n, { failures: 3 })], {})
     const report = await placeAgent(deps, 'a', needs)
     expect(scans.n).toBe(1)
     expect(report.outcome).toBe('placed')
     expect(report.placed).toBe('on cheap')
     expect(calls).toEqual(['cheap@1'])
-    expect(placementSummary(report)).toBe('placed a on cheap (price 100)')
+    expect(placementSummary(report)).toBe('placed a on cheap (price 100); left out tired: 3 recent failures')
   })
 
   it('a definite refusal moves to the next target at once, and the summary says why', async () => {

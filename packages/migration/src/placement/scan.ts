@@ -118,8 +118,9 @@ export class PriceScanner {
     const ask = this.options.ask ?? (async (address: string, timeoutMs: number) => await askPrice(this.options.node, address, { timeoutMs }))
     const started = performance.now()
     let code = 'DIAL_FAILED'
+    let why = 'no address answered in time'
     for (const address of addresses) {
-      const left = budget - (performance.now() - started)
+      const left = Math.floor(budget - (performance.now() - started))
       if (left < 1) break
       try {
         const answer = await ask(address, left)
@@ -129,6 +130,7 @@ export class PriceScanner {
         return { peerId, price: answer.pricePerSecond, code: null }
       } catch (error) {
         code = error instanceof MigrationError ? error.code : 'UNKNOWN'
+        why = describeCause(error)
         if (code === 'RATE_LIMITED') {
           registry.recordContact(peerId, [address])
           return { peerId, price: null, code }
@@ -139,7 +141,7 @@ export class PriceScanner {
     }
     registry.recordFailure(peerId)
     this.scanFailed.add(peerId)
-    this.log.info({ peer: peerId, code }, 'price scan: peer did not answer')
+    this.log.info({ peer: peerId, code }, `price scan: ${peerId} did not answer: ${why}`)
     return { peerId, price: null, code }
   }
 }

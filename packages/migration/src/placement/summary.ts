@@ -19,19 +19,19 @@ export function passedOverReason(target: TargetRecord): string {
 /**
  * One line: where the agent went, or why it did not, naming each target
  * tried and why it was passed over, e.g.
- * `placed survivor on 12D3…C (price 2000); passed over 12D3…B: refused (UNDECLARED_CAPABILITY)`.
+ * `placed survivor on 12D3…C (price 2000); passed over 12D3…B: refused (NODE_FULL); left out 12D3…D: does not offer rand`
+ * (tried targets under "passed over", peers the filter left out under "left out").
  */
 export function placementSummary(report: PlacementReport<unknown>): string {
   const passed = report.tried.filter((t) => t.outcome !== 'placed').map((t) => `${t.peerId}: ${passedOverReason(t)}`)
-  const tail = passed.length > 0 ? `; passed over ${passed.join(', ')}` : ''
+  const left = report.passedOver.map((p) => `${p.peerId}: ${p.reason}`)
+  const tail = (passed.length > 0 ? `; passed over ${passed.join(', ')}` : '') + (left.length > 0 && report.outcome !== 'no-candidates' ? `; left out ${left.join(', ')}` : '')
   const placedOn = report.tried.find((t) => t.outcome === 'placed')
   switch (report.outcome) {
     case 'placed':
       return `placed ${report.agentId} on ${placedOn?.peerId ?? '?'} (price ${placedOn?.price ?? 'unknown'})${tail}`
-    case 'no-candidates': {
-      const left = report.passedOver.map((p) => `${p.peerId}: ${p.reason}`)
+    case 'no-candidates':
       return `not placed: ${report.agentId} stays here; no candidate among ${report.passedOver.length} known peers${left.length > 0 ? ` (${left.join(', ')})` : ''}`
-    }
     case 'exhausted':
       return `not placed: ${report.agentId} stays here; every candidate was passed over${tail}`
     case 'ambiguous':
