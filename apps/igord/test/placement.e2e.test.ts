@@ -104,6 +104,17 @@ describe('igord migrate --to auto (SPEC §16)', () => {
     expect((await peersOf(A)).find((p) => p.peerId === dead)?.failures).toBeGreaterThanOrEqual(3)
   })
 
+  it('text mode with the cheapest killed: progress lines on stderr name the retries, the summary on stdout names the dead node', async () => {
+    const { A, B, C } = await threeNodes()
+    const dead = peerIdOf(B)
+    await B.kill()
+    const result = await runCli(['migrate', 'survivor', '--to', 'auto', '--data-dir', A.dataDir], 120_000)
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(new RegExp(`^placed survivor on ${peerIdOf(C)} \\(price 2000\\); passed over ${dead}: unreachable \\(DIAL_FAILED ×3\\)`))
+    expect(result.stderr).toContain(`placing survivor: ${dead} unreachable (DIAL_FAILED)`)
+    expect(result.stderr).toContain('retrying in 1000 ms')
+  })
+
   it('--to <multiaddr> keeps working exactly as before', async () => {
     const { A, C } = await threeNodes()
     const result = await runCli(['migrate', 'survivor', '--to', C.address(), '--data-dir', A.dataDir])
