@@ -73,7 +73,9 @@ describe('igord migrate --to auto (SPEC §16)', () => {
     const { code, report } = await placeAuto(A)
     expect(code).toBe(0)
     expect(report.placed?.target).toBe(peerIdOf(C))
-    expect(report.summary).toContain(`left out ${peerIdOf(B)}: does not offer rand`)
+    expect(report.passedOver).toContainEqual({ peerId: peerIdOf(B), reason: 'does not offer rand' })
+    expect(report.summary).toContain('; left out ') // the left-out peers follow in registry order
+    expect(report.summary).toContain(`${peerIdOf(B)}: does not offer rand`)
     await ticking(C, 'survivor', 1n)
   })
 
