@@ -75,7 +75,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'settlement-url',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'settlement-url', 'scan-interval',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'mdns', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
@@ -131,10 +131,12 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
   },
   migrate: {
     summary: 'ask the running node to hand an agent to another node',
-    synopsis: '<agentId> --to <multiaddr>',
+    synopsis: '<agentId> --to <multiaddr>|auto',
     maxPositionals: 1,
     flags: ['to', 'data-dir', 'timeout', 'json'],
-    notes: '--timeout bounds each wait for the node to answer, not the whole transfer.',
+    notes: '--timeout bounds each wait for the node to answer, not the whole transfer.\n' +
+      '--to auto (SPEC §16): the node scans its known peers\' prices and tries the cheapest that fits the agent\'s manifest,\n' +
+      'up to 3 attempts each, falling back to the next; exit 0 once placed, 1 otherwise (the summary says why).',
     parse: (args) => {
       const agentId = args.positionals[0]
       if (agentId === undefined) throw args.usage('migrate needs an agent id: igord migrate <agentId> --to <multiaddr>')
@@ -473,6 +475,7 @@ function parseStart(args: ParsedArgs): Command {
     transferTimeoutMs: args.duration('transfer-timeout', 30_000),
     receiptSpanMs: args.duration('receipt-span', 3_600_000),
     settlementUrl: args.read('settlement-url', null, parseSettlementUrlFlag),
+    scanIntervalMs: args.duration('scan-interval', 60_000),
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
     maxAgents: args.read('max-agents', null, parseCount),
     agentDiskQuota: args.read('agent-disk-quota', DEFAULT_AGENT_DISK_QUOTA_BYTES, parseSizeAtLeast(1024 * 1024)),

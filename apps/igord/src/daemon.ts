@@ -82,6 +82,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
 
   let settlement: HttpBudgetAdapter | null = null // SPEC §15 --settlement-url
   const ops = new OperatorSurface({ runtime: () => runtime, network: () => network, settlement: () => settlement?.metrics() ?? null })
+  // SPEC §16 `--to auto`: progress lines of placements under way (GET /placements/<agentId>).
+  const placing = new Map<string, string[]>()
   // The control socket is bound first: it is also the data directory's lock.
   const control = await ControlServer.open(join(dataDir, CONTROL_SOCKET), async (method, path, body) => {
     try {
@@ -102,7 +104,20 @@ export async function runDaemon(options: StartOptions): Promise<number> {
         if (network === null) return { status: 503, body: { error: { code: 'NO_NETWORK', message: 'the node has no network yet' } } }
         const to = (body as { to?: unknown } | null)?.to
         if (typeof to !== 'string') return { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'migrate needs {"to": "<multiaddr>"}' } } }
-        return { status: 200, body: await network.migrate(agentId, to) }
+        if (to !== 'auto') return { status: 200, body: await network.migrate(agentId, to) }
+        if (placing.has(agentId)) return { status: 409, body: { error: { code: 'PLACEMENT_UNDER_WAY', message: `${agentId} is being placed already` } } }
+        const lines: string[] = []
+        placing.set(agentId, lines)
+        try {
+          return { status: 200, body: await network.place(agentId, (line) => { if (lines.length < 10_000) lines.push(line) }) }
+        } finally {
+          placing.delete(agentId)
+        }
+      }
+      const placement = /^\/placements\/([^/]+)$/.exec(path)
+      if (method === 'GET' && placement !== null) {
+        const lines = placing.get(decodeURIComponent(placement[1] as string))
+        return lines === undefined ? { status: 404, body: { error: { code: 'NO_PLACEMENT', message: 'no placement of this agent is under way' } } } : { status: 200, body: { lines } }
       }
       return { status: 404, body: { error: { code: 'NOT_FOUND', message: `no such control endpoint: ${method} ${path}` } } }
     } catch (error) {
@@ -180,7 +195,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     // SPEC §14: the listen address is bound before any agent starts, so a port in use fails fast;
     // the agents then load in parallel while the network already answers.
     const { startNetwork } = await networkModule
-    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers, ...(options.mdns === true ? { mdns: true } : {}), onMigrated: ops.onMigrated })
+    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers, scanIntervalMs: options.scanIntervalMs, ...(options.mdns === true ? { mdns: true } : {}), onMigrated: ops.onMigrated })
     if (signalled) {
       await started.stop() // the shutdown ran before the network existed
       return await stopped

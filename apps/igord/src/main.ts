@@ -79,8 +79,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         io.stdout(command.json ? `${JSON.stringify({ action: 'retired', agent })}\n` : `retired ${agent.agentId} here: tombstone at (${agent.majorVersion},${agent.leaseGeneration})\n`)
         return 0
       }
-      case 'migrate':
-        return await runMigrate(command, io)
+      case 'migrate': // SPEC §16: --to auto is placement among the known peers
+        return command.to === 'auto' ? await (await import('./place-client.js')).runPlace(command, io) : await runMigrate(command, io)
       case 'price': // SPEC §15
       case 'price-set':
         return await (await import('./price.js')).runPrice(command, io)

@@ -1,7 +1,7 @@
-import { type MigrateResult, MigrationService, observeMigrations } from '@igor/migration'
+import { type MigrateResult, MigrationService, type PlacementEvent, observeMigrations, placementSummary, progressLine } from '@igor/migration'
 import type { Logger, NodeRuntime } from '@igor/runner'
 import { agentStatusJson } from './control/protocol.js'
-import type { AgentStatusJson, MigrateResultJson, MigrationProgressJson } from './control/protocol.js'
+import type { AgentStatusJson, MigrateResultJson, MigrationProgressJson, PlacementJson } from './control/protocol.js'
 import { migrationOutcome } from './metrics.js'
 import { type PeerJson, peerJson } from './peers.js'
 import type { MigrationOutcome } from './metrics.js'
@@ -11,6 +11,8 @@ export interface NodeNetwork {
   readonly peerId: string
   addresses(): string[]
   migrate(agentId: string, to: string): Promise<MigrateResultJson>
+  /** SPEC §16 `igord migrate <id> --to auto`: placement among the known peers; `onLine` gets each progress line. */
+  place(agentId: string, onLine?: (line: string) => void): Promise<PlacementJson>
   /** `igord recover <id> --ask …` (issue 12): the assisted-recovery query on demand. */
   recoverAsking(agentId: string, ask: readonly string[]): Promise<{ action: string, peerId?: string, agent: AgentStatusJson | null }>
   /** SPEC §16: the peer registry as `igord peers --json` shows it. */
@@ -18,6 +20,12 @@ export interface NodeNetwork {
   /** The hand-off of `agentId` under way as the source, if any. */
   progress(agentId: string): MigrationProgressJson | null
   stop(): Promise<void>
+}
+
+/** `--to auto` could not start (the agent is not here). */
+export class PlacementError extends Error {
+  override readonly name = 'PlacementError'
+  constructor(readonly code: string, message: string) { super(message) }
 }
 
 /** The listen address could not be bound (SPEC §14: fails fast, naming the address). */
@@ -37,6 +45,8 @@ export interface NetworkOptions {
   recovery?: 'manual' | 'assisted'
   peers?: readonly string[]
   mdns?: boolean
+  /** SPEC §16 `--scan-interval`. */
+  scanIntervalMs?: number
   /** Told the outcome and duration of every hand-off run as the source (metrics). */
   onMigrated?: (outcome: MigrationOutcome, ms: number) => void
 }
@@ -53,6 +63,7 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
       ...(options.recovery !== undefined ? { recovery: options.recovery } : {}),
       ...(options.peers !== undefined ? { peers: options.peers } : {}),
       ...(options.mdns === true ? { mdns: true } : {}),
+      ...(options.scanIntervalMs !== undefined ? { scanIntervalMs: options.scanIntervalMs } : {}),
       ...(options.maxTransferBytes !== undefined ? { maxTransferBytes: options.maxTransferBytes } : {}),
       ...(options.peerAdmissionsPerMinute !== undefined ? { inbound: { maxPerPeerPerMinute: options.peerAdmissionsPerMinute } } : {})
     })
@@ -73,10 +84,7 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
     onSendProgress: (agentId, sent) => { const m = inFlight.get(agentId); if (m !== undefined) m.sent = sent }
   })
   const log = options.logger
-  return {
-    peerId: service.peerId,
-    addresses: () => service.addresses(),
-    migrate: async (agentId, to) => {
+  const migrate = async (agentId: string, to: string): Promise<MigrateResultJson> => {
       const entry = { startedAt: performance.now(), total: null as number | null, sent: 0 }
       inFlight.set(agentId, entry)
       // The start is logged by @igor/migration ('hand-off: sending package', with bytes); the end, whatever it is, here.
@@ -104,6 +112,32 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
         leaseGeneration: result.epoch.leaseGeneration.toString(),
         bytes: entry.total ?? 0,
         ms
+      }
+  }
+  return {
+    peerId: service.peerId,
+    addresses: () => service.addresses(),
+    migrate,
+    place: async (agentId, onLine) => {
+      // SPEC §16: what the agent's manifest asks of its next node (the runtime refuses an unknown agent on the first attempt).
+      const manifest = options.runtime.host(agentId)?.module.manifest
+      if (manifest === undefined) throw new PlacementError('AGENT_NOT_FOUND', `no agent ${JSON.stringify(agentId)} is running on this node`)
+      const needs = { maxPricePerSecond: manifest.migration.maxPricePerSecond, capabilities: [...manifest.capabilities.keys()] }
+      const onEvent = (event: PlacementEvent): void => {
+        const line = progressLine(agentId, event)
+        log.info({ agentId, event: event.type }, line)
+        onLine?.(line)
+      }
+      const report = await service.place(agentId, needs, { attempt: migrate, onEvent })
+      const summary = placementSummary(report)
+      log.info({ agentId, outcome: report.outcome }, summary)
+      return {
+        agentId,
+        outcome: report.outcome,
+        placed: report.placed,
+        tried: report.tried.map((t) => ({ peerId: t.peerId, price: t.price, outcome: t.outcome, attempts: t.attempts.map((a) => ({ ...a })) })),
+        passedOver: report.passedOver.map((p) => ({ ...p })),
+        summary
       }
     },
     recoverAsking: async (agentId, ask) => {

@@ -29,6 +29,8 @@ export interface StartOptions {
   readonly receiptSpanMs: number
   /** SPEC §15 `--settlement-url` (checked), null: the `none` budget adapter. */
   readonly settlementUrl: string | null
+  /** SPEC §16 `--scan-interval`: price scans of the known peers this often. */
+  readonly scanIntervalMs: number
   readonly maxTransferBytes: number
   /** `--max-agents`: null for no limit. */
   readonly maxAgents: number | null

@@ -23,13 +23,14 @@ async function peersOf(node: Igord | string): Promise<PeerJson[]> {
 const peerIdOf = (node: Igord): string => node.address().split('/p2p/')[1] as string
 
 describe('the peer registry (SPEC §16)', () => {
-  it('--peer B: B is listed by `igord peers --json`, seen through identify; the list survives a stop and reads offline', async () => {
+  it('--peer B: B is listed by `igord peers --json`, seen through identify and priced by the scan; the list survives a stop and reads offline', async () => {
     const B = await nodes.start(data('B')).ready()
     const A = await nodes.start(data('A'), ['--peer', B.address()]).ready()
     const b = peerIdOf(B)
-    // A dials its known peers at start; identify on that connection marks B as seen.
-    const seen = await waitFor('B seen by A', async () => (await peersOf(A)).find((p) => p.peerId === b && p.lastSeen > 0))
-    expect(seen).toMatchObject({ peerId: b, addresses: [B.address()], price: null, capabilities: null, freeSlots: null, failures: 0 })
+    // A dials its known peers at start (identify marks B as seen) and scans their prices (SPEC §16: the first scan at start).
+    const seen = await waitFor('B seen and priced by A', async () => (await peersOf(A)).find((p) => p.peerId === b && p.lastSeen > 0 && p.price !== null))
+    expect(seen).toMatchObject({ peerId: b, addresses: [B.address()], price: '1000', freeSlots: null, failures: 0 })
+    expect(seen.capabilities).toContain('clock')
     const text = await runCli(['peers', '--data-dir', A.dataDir])
     expect(text.code).toBe(0)
     expect(text.stdout).toMatch(/^PEER +PRICE\/S +CAPABILITIES +FREE +LAST SEEN +FAILURES +ADDRESSES\n/)

@@ -52,6 +52,17 @@ export type MigrationErrorCode =
 /** The typed error of `@igor/migration`: a stable `code` and a one-line message naming the field or file. */
 export class MigrationError extends IgorError<MigrationErrorCode> {
   override readonly name = 'MigrationError'
+  /**
+   * `REJECTED` only: the target's typed refusal code (`AgentStarted.Code`, ours: `NODE_FULL`,
+   * `TARGET_BUSY`, `UNDECLARED_CAPABILITY`, …); null when it gave none (a reference node) and for other codes.
+   * SPEC §16 placement classifies by it, never by the message.
+   */
+  readonly refusal: string | null
+
+  constructor(code: MigrationErrorCode, message: string, options?: { cause?: unknown, refusal?: string | null }) {
+    super(code, message, options?.cause !== undefined ? { cause: options.cause } : undefined)
+    this.refusal = options?.refusal ?? null
+  }
 }
 
 /** True when `err` is a `MigrationError`, optionally with the given code. */

@@ -7,7 +7,7 @@ export type { AdmissionDoor, AdmissionMark, HandoffRuntime } from './handoff/run
 export { migrateAgent, type MigrateResult, type SourceContext } from './handoff/source.js'
 export { createMigrateHandler, type TargetContext } from './handoff/target.js'
 export { incomingFromTransfer, packageFromSnapshot } from './handoff/package.js'
-export { MigrationService, DEFAULT_MAX_TRANSFER_BYTES, DEFAULT_TRANSFER_TIMEOUT_MS, type MigrationServiceOptions } from './service.js'
+export { MigrationService, DEFAULT_MAX_TRANSFER_BYTES, DEFAULT_TRANSFER_TIMEOUT_MS, type MigrationServiceOptions, type PlacementAttempt } from './service.js'
 export { DEFAULT_INBOUND_LIMITS, InboundGate, type InboundLimits, type InboundTicket } from './handoff/inbound-limits.js'
 export { AUTHORITY_PROTOCOL, decodeAuthorityAnswer, decodeAuthorityQuery, encodeAuthorityAnswer, encodeAuthorityQuery, type AuthorityAnswer, type AuthorityProof, type AuthorityQuery } from './authority/wire.js'
 export { askAuthority, stakeProof } from './authority/query.js'
@@ -25,3 +25,4 @@ export { DEFAULT_PRICE_TIMEOUT_MS, MAX_PRICE_ANSWER_BYTES, askPrice, type AskPri
 export { MAX_PRICE_QUERY_BYTES, PRICE_QUERY_TIMEOUT_MS, createPriceHandler, type PriceHandlerContext } from './price/handler.js'
 export { DEFAULT_PRICE_RATE_LIMITS, PriceRateLimiter, type PriceRateLimits } from './price/rate-limit.js'
 export { isPriceRuntime, type PriceRuntime } from './price/runtime.js'
+export * from './placement/index.js'

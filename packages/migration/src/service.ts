@@ -23,6 +23,10 @@ import { createPriceHandler } from './price/handler.js'
 import { isPriceRuntime } from './price/runtime.js'
 import { PRICE_PROTOCOL } from './price/wire.js'
 import type { PriceRateLimits } from './price/rate-limit.js'
+import { PriceScanner, DEFAULT_SCAN_INTERVAL_MS } from './placement/scan.js'
+import { placeAgent } from './placement/place.js'
+import type { PlacementEvent, PlacementReport } from './placement/place.js'
+import type { PlacementNeeds } from './placement/candidates.js'
 
 export interface MigrationServiceOptions {
   readonly runtime: HandoffRuntime
@@ -47,7 +51,14 @@ export interface MigrationServiceOptions {
   readonly recoveryRetryMs?: number
   /** SPEC §15 `/igor/price/1.0.0` rates (default `DEFAULT_PRICE_RATE_LIMITS`: 60 answers a minute per peer). */
   readonly priceRateLimits?: Partial<PriceRateLimits>
+  /** SPEC §16 `--scan-interval`: a price scan of every known peer this often (default 60 s; 0: only before placements). */
+  readonly scanIntervalMs?: number
+  /** Per-peer time of a price scan question (default 5 s). */
+  readonly scanTimeoutMs?: number
 }
+
+/** How `MigrationService.place` makes one attempt (the node wraps `migrate` with its metrics); default `migrate`. */
+export type PlacementAttempt<R> = (agentId: string, address: string) => Promise<R>
 
 export const DEFAULT_TRANSFER_TIMEOUT_MS = 30_000
 export const DEFAULT_MAX_TRANSFER_BYTES = 192 * 1024 * 1024
@@ -64,7 +75,8 @@ export class MigrationService {
     private readonly log: Logger,
     private readonly peers: PeerRegistry,
     private readonly recovery: AssistedRecovery | null,
-    private readonly unfeed: () => void
+    private readonly unfeed: () => void,
+    private readonly scanner: PriceScanner
   ) {}
 
   static async start(options: MigrationServiceOptions): Promise<MigrationService> {
@@ -114,7 +126,10 @@ export class MigrationService {
       recovery.start()
     }
     const unfeed = feedRegistry(node, peers, log)
-    return new MigrationService(node, options, log, peers, recovery, unfeed)
+    // SPEC §16: price scans on a timer and before every placement.
+    const scanner = new PriceScanner({ node, registry: peers, logger: log, ...(options.scanTimeoutMs !== undefined ? { timeoutMs: options.scanTimeoutMs } : {}) })
+    scanner.start(options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS)
+    return new MigrationService(node, options, log, peers, recovery, unfeed, scanner)
   }
 
   get peerId(): string {
@@ -140,6 +155,29 @@ export class MigrationService {
     }
   }
 
+  /** SPEC §16: a price scan now (joins one under way). */
+  async scanPrices(): Promise<void> {
+    await this.scanner.scan()
+  }
+
+  /**
+   * SPEC §16 `igord migrate <id> --to auto`: a price scan, then the candidates
+   * for `needs` in order, each tried up to 3 times (see `placeAgent`).
+   * `attempt` defaults to `migrate`; the node passes its own wrapper of it.
+   */
+  async place<R = MigrateResult>(agentId: string, needs: PlacementNeeds, options: { attempt?: PlacementAttempt<R>, onEvent?: (event: PlacementEvent) => void } = {}): Promise<PlacementReport<R>> {
+    const attempt = options.attempt ?? (async (id: string, address: string) => await this.migrate(id, address) as R)
+    const report = await placeAgent<R>({
+      selfPeerId: this.peerId,
+      scan: async () => await this.scanner.scan(),
+      peers: () => this.peers.list(),
+      attempt: async (_peerId, address) => await attempt(agentId, address),
+      ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {})
+    }, agentId, needs)
+    this.log.info({ agentId, outcome: report.outcome, tried: report.tried.map((t) => ({ peer: t.peerId, outcome: t.outcome })) }, 'placement finished')
+    return report
+  }
+
   /** SPEC §16: the known peers (`igord peers`). */
   get registry(): PeerRegistry {
     return this.peers
@@ -147,6 +185,7 @@ export class MigrationService {
 
   /** A refusal or an unknown outcome still means the peer answered or took the package: only no answer at all is a failure. */
   private recordOutcome(peerId: string, address: string, error: unknown): void {
+    this.scanner.handoffRecorded(peerId)
     const code = (error as { code?: string } | null)?.code
     if (error === null || code === 'REJECTED' || code === 'OUTCOME_UNKNOWN') {
       this.peers.recordContact(peerId, [address])
@@ -181,6 +220,7 @@ export class MigrationService {
 
   async stop(): Promise<void> {
     this.recovery?.stop()
+    this.scanner.stop()
     this.unfeed()
     await this.node.stop()
     await this.peers.flush()

@@ -53,6 +53,19 @@ export interface MigrateResultJson {
   ms?: number
 }
 
+/** SPEC §16 `igord migrate <id> --to auto --json`: where the agent went, or why not, naming every target tried. */
+export interface PlacementJson {
+  agentId: string
+  /** `placed`, `no-candidates`, `exhausted`, `ambiguous` (RECOVERY_REQUIRED; assisted recovery takes over) or `local`. */
+  outcome: string
+  /** The hand-off's result when placed, else null. */
+  placed: MigrateResultJson | null
+  tried: Array<{ peerId: string, price: string | null, outcome: string, attempts: Array<{ address: string, kind: string, code: string, message: string }> }>
+  passedOver: Array<{ peerId: string, reason: string }>
+  /** The summary line. */
+  summary: string
+}
+
 /** `GET /migrations/<agentId>`: a hand-off under way on this node as the source. */
 export interface MigrationProgressJson {
   agentId: string

@@ -94,7 +94,7 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
     return { agentId, target: targetPeer, epoch }
   }
   const epoch = await ctx.runtime.revertHandoff(agentId, answer.Error)
-  throw new MigrationError('REJECTED', `target ${targetPeer} refused ${agentId}: ${answer.Error}; the agent keeps running here at ${epoch}`)
+  throw new MigrationError('REJECTED', `target ${targetPeer} refused ${agentId}: ${answer.Error}; the agent keeps running here at ${epoch}`, { refusal: answer.Code ?? null })
 }
 
 function abortQuietly(stream: Stream, error: unknown): void {

@@ -81,7 +81,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
       } else {
         log.warn({ agentId, code: (error as { code?: string }).code }, `hand-off refused: ${reason}`)
         migrationEvents.arrival(agentId, (error as { code?: string }).code ?? 'UNKNOWN')
-        await refuse(stream, agentId, ctx.nodeId, reason)
+        await refuse(stream, agentId, ctx.nodeId, reason, refusalCode(error))
       }
     } finally {
       mark?.end()
@@ -91,9 +91,15 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
   }
 }
 
-async function refuse(stream: IncomingStreamData['stream'], agentId: string, nodeId: string, reason: string): Promise<void> {
+/** SPEC §16: the refusal's typed code goes to the source (`AgentStarted.Code`, ours) so placement never reads the message. */
+function refusalCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'UNKNOWN'
+}
+
+async function refuse(stream: IncomingStreamData['stream'], agentId: string, nodeId: string, reason: string, code: string): Promise<void> {
   try {
-    await writeMessage(stream, encodeAgentStarted({ AgentID: agentId, NodeID: nodeId, Success: false, Error: reason }), { timeoutMs: 2_000 })
+    await writeMessage(stream, encodeAgentStarted({ AgentID: agentId, NodeID: nodeId, Success: false, Error: reason, Code: code }), { timeoutMs: 2_000 })
     await stream.close()
   } catch {
     // A hostile or vanished peer: nothing to tell it.

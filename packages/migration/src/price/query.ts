@@ -35,7 +35,7 @@ export interface AskPriceOptions {
 export async function askPrice(node: Libp2p, peer: string | PeerId, options: AskPriceOptions = {}): Promise<PriceAnswer> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_PRICE_TIMEOUT_MS
   const started = performance.now()
-  const left = (): number => Math.max(1, timeoutMs - (performance.now() - started))
+  const left = (): number => Math.max(1, Math.floor(timeoutMs - (performance.now() - started)))
   const { stream, expected } = await open(node, peer, timeoutMs, options.signal)
   try {
     await writeMessage(stream, encodePriceQuery(options.agentId !== undefined ? { agentId: options.agentId } : {}), { timeoutMs: left(), ...(options.signal !== undefined ? { signal: options.signal } : {}) })

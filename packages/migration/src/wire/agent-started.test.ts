@@ -4,6 +4,7 @@ import { MigrationError } from '../errors.js'
 import { decodeAgentStarted, encodeAgentStarted } from './agent-started.js'
 import type { AgentStarted } from './types.js'
 import { refusal } from '../test-support.js'
+const refusal_ = refusal
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8')
 
@@ -33,6 +34,18 @@ describe('AgentStarted', () => {
     const err = refusal(() => decodeAgentStarted(input))
     expect(err.code).toBe('BAD_REPLY')
     expect(err.message).toBe(message)
+  })
+
+  it('carries the refusal\'s typed code (ours) after Error, only when there is one; an unreadable code is dropped, not the answer', () => {
+    const refusal = { AgentID: 'a', NodeID: 'n', Success: false, Error: 'full', Code: 'NODE_FULL' }
+    const bytes = text(encodeAgentStarted(refusal))
+    expect(bytes).toBe('{"AgentID":"a","NodeID":"n","Success":false,"Error":"full","Code":"NODE_FULL"}\n')
+    expect(decodeAgentStarted(bytes)).toEqual(refusal)
+    expect(text(encodeAgentStarted({ AgentID: 'a', NodeID: 'n', Success: true, Error: '', Code: '' }))).toBe('{"AgentID":"a","NodeID":"n","Success":true,"Error":""}\n')
+    for (const code of ['"node full"', '1', 'null', `"${'A'.repeat(65)}"`]) {
+      expect(decodeAgentStarted(`{"AgentID":"a","NodeID":"n","Success":false,"Error":"x","Code":${code}}`)).toEqual({ AgentID: 'a', NodeID: 'n', Success: false, Error: 'x' })
+    }
+    expect(refusal_(() => encodeAgentStarted({ ...refusal, Code: 'not a code' })).message).toBe('AgentStarted.Code: expected at most 64 characters A-Z, 0-9 or _')
   })
 
   it('encoder refuses bad values, naming the field', () => {

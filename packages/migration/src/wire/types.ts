@@ -77,4 +77,6 @@ export interface AgentStarted {
   Success: boolean
   /** The reason for a refusal; empty on success. */
   Error: string
+  /** Ours: the refusal's typed code (`NODE_FULL`, `TARGET_BUSY`, …); absent on success and from a reference node. */
+  Code?: string
 }
