@@ -197,35 +197,44 @@ function payloadOf(size, cache) {
 }
 
 /**
- * One version at one size. The raw baseline after every hop moves `rawBytes`
- * when given (the 2.0.0 package size, i.e. the agent's own bytes, so both
- * versions are held to the same raw transfer), else the hop's package size.
+ * Both versions at one size, interleaved: a pair of igord per version, both
+ * pairs up at once (idle but for the agent's 1 Hz tick), and in every round
+ * one hop of each version in alternating order, each followed by a raw
+ * transfer of the same byte count — the 2.0.0 package size, i.e. the agent's
+ * own bytes — so both versions meet the same load and the same baseline.
  */
-async function measureSize(ctx, size, runs, rawNodes, version, rawBytes = null) {
-  const cluster = new MigrationCluster()
+async function measureSize(ctx, size, runs, rawNodes) {
   const payloads = new Map()
-  const hops = []
-  const raws = []
-  let cold
+  const lanes = VERSIONS.map((version) => ({ version, cluster: new MigrationCluster(), hops: [], raws: [], cold: null, a: null, b: null }))
+  let rawBytes = null
   try {
-    const a = await cluster.addNode('A', { agentWasm: join(agentsDir, `${size.agentId}.wasm`), env: version.env })
-    const b = await cluster.addNode('B', { env: version.env })
-    cold = await hop(a, b, size.agentId, { viaCli: true })
-    ctx.log(`migration ${size.label} ${version.label}: cold hop A→B via \`igord migrate\`: ${fmt(cold.handoffMs)} ms (${cold.bytes} bytes)`)
-    await rawTransfer(payloadOf(rawBytes ?? cold.bytes, payloads), { nodes: rawNodes }) // raw warm-up at this size
+    for (const lane of lanes) {
+      lane.a = await lane.cluster.addNode('A', { agentWasm: join(agentsDir, `${size.agentId}.wasm`), env: lane.version.env })
+      lane.b = await lane.cluster.addNode('B', { env: lane.version.env })
+      lane.cold = await hop(lane.a, lane.b, size.agentId, { viaCli: true })
+      rawBytes ??= lane.cold.bytes // the 2.0.0 lane runs first
+      ctx.log(`migration ${size.label} ${lane.version.label}: cold hop A→B via \`igord migrate\`: ${fmt(lane.cold.handoffMs)} ms (${lane.cold.bytes} bytes)`)
+    }
+    await rawTransfer(payloadOf(rawBytes, payloads), { nodes: rawNodes }) // raw warm-up at this size
     for (let i = 0; i < runs; i++) {
-      const [src, dst] = i % 2 === 0 ? [b, a] : [a, b]
-      const h = await hop(src, dst, size.agentId)
-      await sleep(RAW_SETTLE_MS)
-      const raw = await rawTransfer(payloadOf(rawBytes ?? h.bytes, payloads), { nodes: rawNodes })
-      hops.push(h)
-      raws.push(raw)
-      ctx.log(`migration ${size.label} ${version.label} ${h.from}→${h.to}: hand-off ${fmt(h.handoffMs)} ms, gap ${fmt(h.gapMs)} ms, window ${fmt(h.windowMs)} ms, raw ${fmt(raw)} ms`)
+      const order = i % 2 === 0 ? lanes : [...lanes].reverse()
+      for (const lane of order) {
+        const [src, dst] = i % 2 === 0 ? [lane.b, lane.a] : [lane.a, lane.b]
+        const h = await hop(src, dst, size.agentId)
+        await sleep(RAW_SETTLE_MS)
+        const raw = await rawTransfer(payloadOf(rawBytes, payloads), { nodes: rawNodes })
+        lane.hops.push(h)
+        lane.raws.push(raw)
+        ctx.log(`migration ${size.label} ${lane.version.label} ${h.from}→${h.to}: hand-off ${fmt(h.handoffMs)} ms, gap ${fmt(h.gapMs)} ms, window ${fmt(h.windowMs)} ms, raw ${fmt(raw)} ms`)
+      }
     }
   } finally {
-    await cluster.stop()
+    await Promise.all(lanes.map(async (lane) => lane.cluster.stop()))
   }
+  return lanes.flatMap((lane) => summarise(ctx, size, runs, lane.version, lane.hops, lane.raws, lane.cold, rawBytes))
+}
 
+function summarise(ctx, size, runs, version, hops, raws, cold, rawBytes) {
   const handoff = median(hops.map((h) => h.handoffMs))
   const gap = median(hops.map((h) => h.gapMs))
   const window = median(hops.map((h) => h.windowMs))
@@ -244,7 +253,7 @@ async function measureSize(ctx, size, runs, rawNodes, version, rawBytes = null) 
   const paired = median(hops.map((h, i) => h.handoffMs / raws[i]))
   const range = (key) => `${fmt(Math.min(...hops.map((h) => h[key])))}–${fmt(Math.max(...hops.map((h) => h[key])))} ms`
   const top = [...breakdown].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([k, v]) => `${k} ${fmt(v)}`).join('; ')
-  const runsNote = `/igor/migrate/${version.label}; median of ${runs} hops alternating B→A/A→B between two igord processes (same pair; a first cold hop A→B via \`igord migrate\`, ${fmt(cold.handoffMs)} ms incl. the dial, not counted)`
+  const runsNote = `/igor/migrate/${version.label}; median of ${runs} hops alternating B→A/A→B between two igord processes, interleaved round by round with the other version's pair (same pair; a first cold hop A→B via \`igord migrate\`, ${fmt(cold.handoffMs)} ms incl. the dial, not counted)`
 
   return [
     {
@@ -281,7 +290,7 @@ async function measureSize(ctx, size, runs, rawNodes, version, rawBytes = null) 
       ratio: null,
       target: null,
       ok: null,
-      note: `rawTransfer() of ${rawSize} bytes (the 2.0.0 package size: the agent's own bytes) between two in-process libp2p nodes, one after every hop, median of ${runs} (+1 warm-up); ${(bytes / 1048576 / (raw / 1000)).toFixed(0)} MiB/s`
+      note: `rawTransfer() of ${rawSize} bytes (the 2.0.0 package size: the agent's own bytes) between two in-process libp2p nodes, one after every hop, median of ${runs} (+1 warm-up); ${(rawSize / 1048576 / (raw / 1000)).toFixed(0)} MiB/s`
     }
   ]
 }
@@ -292,12 +301,7 @@ export async function run(ctx) {
   const rows = []
   try {
     await rawTransfer(new Uint8Array(1024), { nodes: rawNodes }) // connect once, outside the figures
-    for (const size of SIZES) {
-      const v2 = await measureSize(ctx, size, runs, rawNodes, VERSIONS[0])
-      const v2Bytes = Number(/for (\d+) bytes/.exec(v2[0].note)?.[1])
-      const v1 = await measureSize(ctx, size, runs, rawNodes, VERSIONS[1], Number.isFinite(v2Bytes) ? v2Bytes : null)
-      rows.push(...v2, ...v1)
-    }
+    for (const size of SIZES) rows.push(...await measureSize(ctx, size, runs, rawNodes))
   } finally {
     await rawNodes.stop()
   }
