@@ -18,9 +18,9 @@ const live = new Set()
  * spawn(). Lines of stdout are parsed as JSON where possible and handed to the
  * waiters; stderr is kept (last 4 KiB) for error messages.
  */
-export function spawnIgord(args, { cli = IGORD_CLI } = {}) {
+export function spawnIgord(args, { cli = IGORD_CLI, env = null } = {}) {
   const startedAt = process.hrtime.bigint()
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env === null ? {} : { env: { ...process.env, ...env } }) })
   return track(child, startedAt)
 }
 

@@ -107,7 +107,8 @@ async function patchLibp2p(timed, emit) {
   const handle = Libp2p.prototype.handle
   Libp2p.prototype.handle = function (protocols, handler, options) {
     const list = Array.isArray(protocols) ? protocols : [protocols]
-    if (!list.includes(MIGRATE_PROTOCOL)) return handle.call(this, protocols, handler, options)
+    // Every hand-off version (SPEC §7: /igor/migrate/1.0.0 and 2.0.0).
+    if (!list.some((p) => p === MIGRATE_PROTOCOL || p.startsWith('/igor/migrate/'))) return handle.call(this, protocols, handler, options)
     return handle.call(this, protocols, (data) => {
       observeInbound(data.stream, emit)
       return handler(data)
@@ -200,17 +201,18 @@ export class MigrationCluster {
    * Starts a probed node `name` (its data directory under the cluster's temp
    * directory), optionally running `agentWasm`; resolves once it listens.
    * `nodeFlags` go to node itself (e.g. `['--cpu-prof', '--cpu-prof-dir=…']`
-   * to see where a slow hand-off spends its time).
+   * to see where a slow hand-off spends its time); `env` is added to the
+   * process environment (e.g. `IGORD_MIGRATE_PROTOCOLS: '1.0.0'`).
    */
-  async addNode(name, { agentWasm = null, extraArgs = [], nodeFlags = [] } = {}) {
+  async addNode(name, { agentWasm = null, extraArgs = [], nodeFlags = [], env = null } = {}) {
     this.#root ??= await mkdtemp(join(tmpdir(), 'igor-bench-migration-'))
     const dataDir = join(this.#root, name)
     const args = ['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', ...extraArgs]
     if (agentWasm !== null) args.push('--run-agent', agentWasm)
     // spawnIgord runs `node <cli> …args`; node's own flags go in front of the script.
     const proc = nodeFlags.length === 0
-      ? spawnIgord(args, { cli: PROBE_SCRIPT })
-      : spawnIgord([...nodeFlags.slice(1), PROBE_SCRIPT, ...args], { cli: nodeFlags[0] })
+      ? spawnIgord(args, { cli: PROBE_SCRIPT, env })
+      : spawnIgord([...nodeFlags.slice(1), PROBE_SCRIPT, ...args], { cli: nodeFlags[0], env })
     const node = { name, dataDir, proc, address: null, peerId: null }
     this.#nodes.push(node)
     const listening = await proc.waitForLine((l) => typeof l.json?.msg === 'string' && l.json.msg.startsWith('listening on'), `${name}: listening on`, 60_000)

@@ -65,7 +65,8 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
       ...(options.mdns === true ? { mdns: true } : {}),
       ...(options.scanIntervalMs !== undefined ? { scanIntervalMs: options.scanIntervalMs } : {}),
       ...(options.maxTransferBytes !== undefined ? { maxTransferBytes: options.maxTransferBytes } : {}),
-      ...(options.peerAdmissionsPerMinute !== undefined ? { inbound: { maxPerPeerPerMinute: options.peerAdmissionsPerMinute } } : {})
+      ...(options.peerAdmissionsPerMinute !== undefined ? { inbound: { maxPerPeerPerMinute: options.peerAdmissionsPerMinute } } : {}),
+      ...migrateProtocolsFromEnv(process.env)
     })
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error)
@@ -159,4 +160,15 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
       await service.stop()
     }
   }
+}
+
+/**
+ * SPEC §7: `IGORD_MIGRATE_PROTOCOLS` (tests and benchmarks only, like `IGORD_LOAD_CONCURRENCY`): the
+ * hand-off versions offered and served, comma-separated (`2.0.0,1.0.0` by default; `1.0.0` plays a
+ * reference node). Unset or empty: the default.
+ */
+export function migrateProtocolsFromEnv(env: NodeJS.ProcessEnv): { protocols?: string[] } {
+  const text = env.IGORD_MIGRATE_PROTOCOLS?.trim() ?? ''
+  if (text === '') return {}
+  return { protocols: text.split(',').map((v) => `/igor/migrate/${v.trim()}`) }
 }

@@ -19,9 +19,9 @@ export class TestPeer {
   }
 
   /** Sends `bytes` on a migrate stream and reads the reply (null when the stream ends without one). */
-  async send(address: string, bytes: Uint8Array, options: { closeWrite?: boolean, replyTimeoutMs?: number } = {}): Promise<{ reply: AgentStarted | null, error: string | null, ms: number }> {
+  async send(address: string, bytes: Uint8Array, options: { closeWrite?: boolean, replyTimeoutMs?: number, protocol?: string } = {}): Promise<{ reply: AgentStarted | null, error: string | null, ms: number }> {
     const started = Date.now()
-    const stream = await openStream(this.node, address, MIGRATE_PROTOCOL)
+    const stream = await openStream(this.node, address, options.protocol ?? MIGRATE_PROTOCOL)
     try {
       if (options.closeWrite === false) {
         void stream.sink((async function * () { yield bytes; await new Promise(() => {}) })()).catch(() => undefined)

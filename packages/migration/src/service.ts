@@ -10,7 +10,8 @@ import type { MigrateResult } from './handoff/source.js'
 import { createMigrateHandler } from './handoff/target.js'
 import { DEFAULT_INBOUND_LIMITS, InboundGate } from './handoff/inbound-limits.js'
 import type { InboundLimits } from './handoff/inbound-limits.js'
-import { MIGRATE_PROTOCOL } from './wire/types.js'
+import { MIGRATE_PROTOCOL_V2 } from './wire/types.js'
+import { MIGRATE_PROTOCOLS } from './handoff/source.js'
 import { createAuthorityHandler } from './authority/handler.js'
 import { feedRegistry } from './peers/feed.js'
 import { PeerRegistry } from './peers/registry.js'
@@ -55,6 +56,12 @@ export interface MigrationServiceOptions {
   readonly scanIntervalMs?: number
   /** Per-peer time of a price scan question (default 5 s). */
   readonly scanTimeoutMs?: number
+  /**
+   * SPEC §7 hand-off versions this node offers as a source (in this order) and serves as a target
+   * (default `MIGRATE_PROTOCOLS`: `/igor/migrate/2.0.0`, then `/igor/migrate/1.0.0`). Tests narrow it
+   * to play a node that speaks one version only.
+   */
+  readonly protocols?: readonly string[]
 }
 
 /** How `MigrationService.place` makes one attempt (the node wraps `migrate` with its metrics); default `migrate`. */
@@ -92,16 +99,21 @@ export class MigrationService {
       mdns: options.mdns === true,
       ...(options.dialTimeoutMs !== undefined ? { dialTimeoutMs: options.dialTimeoutMs } : {})
     })
-    await node.handle(MIGRATE_PROTOCOL, createMigrateHandler({
-      runtime: options.runtime,
-      logger: log,
-      nodeId: node.peerId.toString(),
-      maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES,
-      transferTimeoutMs: options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS,
-      gate: new InboundGate({ ...DEFAULT_INBOUND_LIMITS, ...options.inbound }),
-      // SPEC §16: a source whose package was admitted is a peer (its addresses: what identify saw, else the peer store's).
-      onArrival: (peerId) => { void rememberArrival(node, peers, peerId) }
-    }), { maxInboundStreams: 8, maxOutboundStreams: 8 })
+    // SPEC §7: both versions served, one gate (the node-wide inbound caps) across them.
+    const gate = new InboundGate({ ...DEFAULT_INBOUND_LIMITS, ...options.inbound })
+    for (const protocol of migrateProtocols(options.protocols)) {
+      await node.handle(protocol, createMigrateHandler({
+        runtime: options.runtime,
+        logger: log,
+        nodeId: node.peerId.toString(),
+        maxTransferBytes: options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES,
+        transferTimeoutMs: options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS,
+        gate,
+        binary: protocol === MIGRATE_PROTOCOL_V2,
+        // SPEC §16: a source whose package was admitted is a peer (its addresses: what identify saw, else the peer store's).
+        onArrival: (peerId) => { void rememberArrival(node, peers, peerId) }
+      }), { maxInboundStreams: 8, maxOutboundStreams: 8 })
+    }
     // SPEC §15: the price protocol, registered beside the authority protocol; answered from memory only.
     if (isPriceRuntime(options.runtime)) {
       await node.handle(PRICE_PROTOCOL, createPriceHandler({
@@ -200,6 +212,7 @@ export class MigrationService {
       runtime: this.options.runtime,
       logger: this.log,
       transferTimeoutMs: this.options.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS,
+      protocols: migrateProtocols(this.options.protocols),
       ...(this.options.dialTimeoutMs !== undefined ? { dialTimeoutMs: this.options.dialTimeoutMs } : {})
     }, agentId, to)
   }
@@ -238,4 +251,14 @@ async function rememberArrival(node: Libp2p, peers: PeerRegistry, peerId: string
   }
   peers.recordContact(peerId, addrs)
   peers.recordSuccess(peerId)
+}
+
+/** The hand-off versions to offer and serve: known ids only, at least one. */
+function migrateProtocols(chosen: readonly string[] | undefined): readonly string[] {
+  if (chosen === undefined) return MIGRATE_PROTOCOLS
+  if (chosen.length === 0) throw new RangeError('protocols: at least one hand-off version is needed')
+  for (const id of chosen) {
+    if (!MIGRATE_PROTOCOLS.includes(id)) throw new RangeError(`protocols: unknown hand-off version ${JSON.stringify(id)} (known: ${MIGRATE_PROTOCOLS.join(', ')})`)
+  }
+  return chosen
 }

@@ -7,8 +7,10 @@ import { migrationEvents } from '../observer.js'
 import { parsePeerAddress } from '../net/addresses.js'
 import { decodeAgentStarted } from '../wire/agent-started.js'
 import { encodeAgentTransfer } from '../wire/agent-transfer.js'
+import { encodeBinaryTransfer, partsLength } from '../wire/binary-encode.js'
 import { readJsonMessage, writeMessage } from '../wire/stream-io.js'
-import { MIGRATE_PROTOCOL } from '../wire/types.js'
+import { MIGRATE_PROTOCOL, MIGRATE_PROTOCOL_V2 } from '../wire/types.js'
+import type { AgentTransfer } from '../wire/types.js'
 import type { HandoffRuntime } from './runtime.js'
 import { packageFromSnapshot } from './package.js'
 
@@ -27,7 +29,12 @@ export interface SourceContext {
   /** Time allowed to send the package, and then to receive the reply. */
   readonly transferTimeoutMs: number
   readonly dialTimeoutMs?: number
+  /** Hand-off protocols offered, first preferred (default `MIGRATE_PROTOCOLS`: 2.0.0, then 1.0.0). */
+  readonly protocols?: readonly string[]
 }
+
+/** SPEC §7: what a node offers, binary first; a reference peer negotiates 1.0.0. */
+export const MIGRATE_PROTOCOLS: readonly string[] = [MIGRATE_PROTOCOL_V2, MIGRATE_PROTOCOL]
 
 const MAX_REPLY_BYTES = 64 * 1024
 
@@ -44,7 +51,8 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
   if (targetPeer === self) throw new MigrationError('BAD_PEER_ADDRESS', `${to} is this node; migrate to another node`)
   const log = ctx.logger.child({ agentId, target: targetPeer })
 
-  const stream = await openStream(ctx.node, to, MIGRATE_PROTOCOL, { timeoutMs: ctx.dialTimeoutMs ?? 10_000 })
+  const stream = await openStream(ctx.node, to, ctx.protocols ?? MIGRATE_PROTOCOLS, { timeoutMs: ctx.dialTimeoutMs ?? 10_000 })
+  const protocol = stream.protocol ?? MIGRATE_PROTOCOL
   let snapshot
   try {
     snapshot = await ctx.runtime.beginHandoff(agentId, to)
@@ -53,9 +61,10 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
     throw error
   }
   const started = performance.now()
-  const bytes = encodeAgentTransfer({ Package: packageFromSnapshot(snapshot), SourceNodeID: self })
-  log.info({ epoch: snapshot.epoch.toString(), bytes: bytes.byteLength }, 'hand-off: sending package')
-  migrationEvents.sendStart(agentId, bytes.byteLength)
+  const message = encodeFor(protocol, { Package: packageFromSnapshot(snapshot), SourceNodeID: self })
+  const size = message instanceof Uint8Array ? message.byteLength : partsLength(message)
+  log.info({ epoch: snapshot.epoch.toString(), bytes: size, protocol }, 'hand-off: sending package')
+  migrationEvents.sendStart(agentId, size)
 
   const unknownOutcome = async (what: string, error: unknown): Promise<never> => {
     const reason = `hand-off to ${targetPeer} ${what}: ${describeCause(error)}; the target may hold the agent`
@@ -66,7 +75,7 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
 
   const persisted = snapshot.persisted.catch((error: unknown) => log.error({}, `final checkpoint not written: ${describeCause(error)}`))
   try {
-    await writeMessage(stream, bytes, { timeoutMs: ctx.transferTimeoutMs, onProgress: (sent) => migrationEvents.sendProgress(agentId, sent, bytes.byteLength) })
+    await writeMessage(stream, message, { timeoutMs: ctx.transferTimeoutMs, onProgress: (sent) => migrationEvents.sendProgress(agentId, sent, size) })
   } catch (error) {
     await persisted
     return await unknownOutcome('failed while sending', error)
@@ -95,6 +104,11 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
   }
   const epoch = await ctx.runtime.revertHandoff(agentId, answer.Error)
   throw new MigrationError('REJECTED', `target ${targetPeer} refused ${agentId}: ${answer.Error}; the agent keeps running here at ${epoch}`, { refusal: answer.Code ?? null })
+}
+
+/** The package in the negotiated version's wire format: 2.0.0 as parts (no copy of the big fields), 1.0.0 as one JSON message. */
+function encodeFor(protocol: string, transfer: AgentTransfer): Uint8Array | Uint8Array[] {
+  return protocol === MIGRATE_PROTOCOL_V2 ? encodeBinaryTransfer(transfer) : encodeAgentTransfer(transfer)
 }
 
 function abortQuietly(stream: Stream, error: unknown): void {

@@ -5,6 +5,7 @@ import { migrationEvents } from '../observer.js'
 import { encodeAgentStarted } from '../wire/agent-started.js'
 import { writeMessage } from '../wire/stream-io.js'
 import { readAgentTransferFrom } from '../wire/transfer-reader.js'
+import { readBinaryTransferFrom } from '../wire/binary-reader.js'
 import { InboundGate } from './inbound-limits.js'
 import type { InboundTicket } from './inbound-limits.js'
 import type { AdmissionMark, HandoffRuntime } from './runtime.js'
@@ -23,6 +24,8 @@ export interface TargetContext {
   readonly gate?: InboundGate
   /** SPEC §16: told the source's peer id once an arrival from it is admitted (the peer registry learns it). */
   readonly onArrival?: (peerId: string) => void
+  /** SPEC §7: this handler serves `/igor/migrate/2.0.0` (binary sections) rather than 1.0.0 (one JSON object). */
+  readonly binary?: boolean
 }
 
 const REPLY_TIMEOUT_MS = 10_000
@@ -50,7 +53,9 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
       ticket = gate.admit(remote)
       // SPEC §7 "What a peer can and cannot do": decoded as it arrives, bounded in memory; marked while in progress.
       mark = door?.begin(remote)
-      const { transfer, bytes } = await readAgentTransferFrom(ticket.meter(stream.source), {
+      // SPEC §7 2.0.0: the same limits, refusals and checks; only the framing differs.
+      const read = ctx.binary === true ? readBinaryTransferFrom : readAgentTransferFrom
+      const { transfer, bytes } = await read(ticket.meter(stream.source), {
         maxBytes: ctx.maxTransferBytes,
         timeoutMs: ctx.transferTimeoutMs,
         ledger: ticket.ledger,
@@ -72,7 +77,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
       admitted = true
       migrationEvents.arrival(agentId, null)
       try { ctx.onArrival?.(remote) } catch { /* the registry's trouble is not the hand-off's */ }
-      log.info({ agentId, epoch: status.epoch.toString() }, 'hand-off accepted')
+      log.info({ agentId, epoch: status.epoch.toString(), protocol: ctx.binary === true ? '2.0.0' : '1.0.0' }, 'hand-off accepted')
       await writeMessage(stream, encodeAgentStarted({ AgentID: agentId, NodeID: ctx.nodeId, Success: true, Error: '' }), { timeoutMs: REPLY_TIMEOUT_MS })
     } catch (error) {
       const reason = describeCause(error)

@@ -11,7 +11,9 @@ export interface OpenStreamOptions {
 /**
  * Dials `address` (which must end with `/p2p/<peerId>`) and opens a stream
  * for `protocol`, negotiated fully before returning, so "the peer does not
- * speak this protocol" surfaces here rather than mid-write. An existing
+ * speak this protocol" surfaces here rather than mid-write. Given a list,
+ * the first the peer speaks is chosen (`stream.protocol`; SPEC §7 2.0.0 falls
+ * back to 1.0.0). An existing
  * connection to the peer is reused.
  *
  * The peer is authenticated: js-libp2p 2.10 does not hand the expected peer
@@ -23,14 +25,14 @@ export interface OpenStreamOptions {
  * Failures → `MigrationError('DIAL_FAILED')` naming the address
  * (`BAD_PEER_ADDRESS` for an unusable address).
  */
-export async function openStream(node: Libp2p, address: string, protocol: string, options: OpenStreamOptions = {}): Promise<Stream> {
+export async function openStream(node: Libp2p, address: string, protocol: string | readonly string[], options: OpenStreamOptions = {}): Promise<Stream> {
   const target = parsePeerAddress(address)
   const expected = target.getPeerId() as string
   const timeoutMs = options.timeoutMs ?? 10_000
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
   const fail = (reason: string, cause?: unknown): MigrationError =>
-    new MigrationError('DIAL_FAILED', `dial ${address} ${protocol}: ${reason}`, cause === undefined ? undefined : { cause })
+    new MigrationError('DIAL_FAILED', `dial ${address} ${typeof protocol === 'string' ? protocol : protocol.join(' | ')}: ${reason}`, cause === undefined ? undefined : { cause })
 
   let connection: Connection
   try {
@@ -45,7 +47,7 @@ export async function openStream(node: Libp2p, address: string, protocol: string
     throw fail(`the node at this address is ${actual}, not ${expected}`)
   }
   try {
-    return await connection.newStream(protocol, { signal, negotiateFully: true })
+    return await connection.newStream(typeof protocol === 'string' ? protocol : [...protocol], { signal, negotiateFully: true })
   } catch (err) {
     throw fail(timeout.aborted ? `no stream within ${timeoutMs} ms` : describeCause(err), err)
   }

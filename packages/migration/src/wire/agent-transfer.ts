@@ -20,40 +20,62 @@ const U16_MAX = 0xffff
  * and `AgentIdentity` omitted when undefined (SPEC §7, §12). Throws `MigrationError('BAD_TRANSFER')` naming the bad field.
  */
 export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
+  const t = checkTransfer(transfer)
+  const out = new JsonOutput()
+  out.text(`{"Package":{"AgentID":${goQuote(t.agentId)},"WASMBinary":`).base64(t.wasm)
+  out.text(',"WASMHash":').base64(t.hash)
+  out.text(',"Checkpoint":').base64(t.checkpoint)
+  out.text(',"ManifestData":').base64(t.manifest)
+  out.text(`,"Budget":${t.budget},"PricePerSecond":${t.price}`)
+  if (t.replay !== undefined) writeReplay(out, t.replay)
+  if (t.receipts !== undefined) out.text(`,"Receipts":${t.receipts}`)
+  if (t.major !== 0n) out.text(`,"MajorVersion":${t.major}`)
+  if (t.generation !== 0n) out.text(`,"LeaseGeneration":${t.generation}`)
+  // SPEC §12: after LeaseGeneration, omitted when absent (Go omitempty: also when empty).
+  if (t.identity !== undefined && t.identity.length > 0) out.text(',"AgentIdentity":').base64(t.identity)
+  out.text(`},"SourceNodeID":${goQuote(t.source)}}\n`)
+  return out.toBytes()
+}
+
+/** An `AgentTransfer`'s fields, each checked (the bad one named, `BAD_TRANSFER`); shared by both wire versions. */
+export interface CheckedTransfer {
+  readonly agentId: string
+  readonly wasm: Uint8Array
+  readonly hash: Uint8Array
+  readonly checkpoint: Uint8Array
+  readonly manifest: Uint8Array
+  readonly budget: bigint
+  readonly price: bigint
+  readonly replay: ReplayData | undefined
+  /** `Receipts` as JSON text. */
+  readonly receipts: string | undefined
+  readonly major: bigint
+  readonly generation: bigint
+  readonly identity: Uint8Array | undefined
+  readonly source: string
+}
+
+export function checkTransfer(transfer: AgentTransfer): CheckedTransfer {
   const check = new EncodeChecks(CODE)
   check.object('AgentTransfer', transfer)
   const pkg: AgentPackage = transfer.Package
   check.object('AgentTransfer.Package', pkg)
   const f = (name: string): string => `AgentTransfer.Package.${name}`
-
-  const agentId = check.string(f('AgentID'), pkg.AgentID, true)
-  const wasm = check.bytes(f('WASMBinary'), pkg.WASMBinary)
-  const hash = check.bytes(f('WASMHash'), pkg.WASMHash)
-  const checkpoint = check.bytes(f('Checkpoint'), pkg.Checkpoint)
-  const manifest = check.bytes(f('ManifestData'), pkg.ManifestData)
-  const budget = check.nonNegativeI64(f('Budget'), pkg.Budget)
-  const price = check.nonNegativeI64(f('PricePerSecond'), pkg.PricePerSecond)
-  const replay = pkg.ReplayData === undefined ? undefined : checkReplay(check, pkg.ReplayData)
-  const receipts = pkg.Receipts === undefined ? undefined : receiptsJson(pkg.Receipts)
-  const major = check.u64(f('MajorVersion'), pkg.MajorVersion)
-  const generation = check.u64(f('LeaseGeneration'), pkg.LeaseGeneration)
-  const identity = pkg.AgentIdentity === undefined ? undefined : check.bytes(f('AgentIdentity'), pkg.AgentIdentity)
-  const source = check.string('AgentTransfer.SourceNodeID', transfer.SourceNodeID)
-
-  const out = new JsonOutput()
-  out.text(`{"Package":{"AgentID":${goQuote(agentId)},"WASMBinary":`).base64(wasm)
-  out.text(',"WASMHash":').base64(hash)
-  out.text(',"Checkpoint":').base64(checkpoint)
-  out.text(',"ManifestData":').base64(manifest)
-  out.text(`,"Budget":${budget},"PricePerSecond":${price}`)
-  if (replay !== undefined) writeReplay(out, replay)
-  if (receipts !== undefined) out.text(`,"Receipts":${receipts}`)
-  if (major !== 0n) out.text(`,"MajorVersion":${major}`)
-  if (generation !== 0n) out.text(`,"LeaseGeneration":${generation}`)
-  // SPEC §12: after LeaseGeneration, omitted when absent (Go omitempty: also when empty).
-  if (identity !== undefined && identity.length > 0) out.text(',"AgentIdentity":').base64(identity)
-  out.text(`},"SourceNodeID":${goQuote(source)}}\n`)
-  return out.toBytes()
+  return {
+    agentId: check.string(f('AgentID'), pkg.AgentID, true),
+    wasm: check.bytes(f('WASMBinary'), pkg.WASMBinary),
+    hash: check.bytes(f('WASMHash'), pkg.WASMHash),
+    checkpoint: check.bytes(f('Checkpoint'), pkg.Checkpoint),
+    manifest: check.bytes(f('ManifestData'), pkg.ManifestData),
+    budget: check.nonNegativeI64(f('Budget'), pkg.Budget),
+    price: check.nonNegativeI64(f('PricePerSecond'), pkg.PricePerSecond),
+    replay: pkg.ReplayData === undefined ? undefined : checkReplay(check, pkg.ReplayData),
+    receipts: pkg.Receipts === undefined ? undefined : receiptsJson(pkg.Receipts),
+    major: check.u64(f('MajorVersion'), pkg.MajorVersion),
+    generation: check.u64(f('LeaseGeneration'), pkg.LeaseGeneration),
+    identity: pkg.AgentIdentity === undefined ? undefined : check.bytes(f('AgentIdentity'), pkg.AgentIdentity),
+    source: check.string('AgentTransfer.SourceNodeID', transfer.SourceNodeID)
+  }
 }
 
 function checkReplay(check: EncodeChecks, replay: ReplayData): ReplayData {
@@ -74,13 +96,19 @@ function checkReplay(check: EncodeChecks, replay: ReplayData): ReplayData {
 /** `"ReplayData":{…}` as Go writes `*protocol.ReplayData` (an empty `Entries` as `null`, a nil slice). */
 function writeReplay(out: JsonOutput, replay: ReplayData): void {
   out.text(',"ReplayData":{"PreTickState":').base64(replay.PreTickState)
-  out.text(`,"TickNumber":${replay.TickNumber},"Entries":`)
+  out.text(`,"TickNumber":${replay.TickNumber},`)
+  writeReplayEntries(out, replay)
+  out.text('}')
+}
+
+/** `"Entries":…` of a `ReplayData` (an empty one as `null`, a Go nil slice). */
+export function writeReplayEntries(out: JsonOutput, replay: ReplayData): void {
+  out.text('"Entries":')
   if (replay.Entries.length === 0) out.text('null')
   replay.Entries.forEach((entry, i) => {
     out.text(`${i === 0 ? '[' : ','}{"HostcallID":${entry.HostcallID},"Payload":`).base64(entry.Payload).text('}')
   })
   if (replay.Entries.length > 0) out.text(']')
-  out.text('}')
 }
 
 function receiptsJson(value: unknown): string {

@@ -113,9 +113,13 @@ export const WRITE_CHUNK_BYTES = 1024 * 1024
  */
 export async function writeMessage(
   stream: Pick<Stream, 'sink' | 'abort'>,
-  bytes: Uint8Array,
+  message: Uint8Array | readonly Uint8Array[],
   options: WriteMessageOptions = {}
 ): Promise<void> {
+  // SPEC §7 2.0.0: a message may be several parts (header, sections), written as they are, never joined.
+  const parts: readonly Uint8Array[] = message instanceof Uint8Array ? [message] : message
+  let length = 0
+  for (const part of parts) length += part.byteLength
   const { timeoutMs, signal } = options
   if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
     throw new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`)
@@ -132,14 +136,14 @@ export async function writeMessage(
   }
   const timer = timeoutMs === undefined
     ? undefined
-    : setTimeout(() => stop(new MigrationError('TRANSFER_TIMEOUT', `write: ${bytes.length} bytes not sent within ${timeoutMs} ms`)), timeoutMs)
+    : setTimeout(() => stop(new MigrationError('TRANSFER_TIMEOUT', `write: ${length} bytes not sent within ${timeoutMs} ms`)), timeoutMs)
   const onAbort = (): void => stop(new MigrationError('TRANSFER_ABORTED', 'write: aborted'))
   signal?.addEventListener('abort', onAbort)
 
   try {
     await new Promise<void>((resolve, reject) => {
       interrupt = reject
-      stream.sink(chunksOf(bytes, options.onProgress)).then(
+      stream.sink(chunksOf(parts, options.onProgress)).then(
         () => (stopped === undefined ? resolve() : reject(stopped)),
         (err: unknown) => reject(stopped ?? new MigrationError('STREAM_FAILED', `write: stream failed: ${describeCause(err)}`, { cause: err }))
       )
@@ -150,10 +154,14 @@ export async function writeMessage(
   }
 }
 
-function * chunksOf(bytes: Uint8Array, onProgress?: (sent: number) => void): Generator<Uint8Array> {
-  for (let at = 0; at < bytes.length; at += WRITE_CHUNK_BYTES) {
-    const end = Math.min(at + WRITE_CHUNK_BYTES, bytes.length)
-    yield bytes.subarray(at, end)
-    onProgress?.(end) // the sink pulled again: the chunk was taken
+function * chunksOf(parts: readonly Uint8Array[], onProgress?: (sent: number) => void): Generator<Uint8Array> {
+  let sent = 0
+  for (const bytes of parts) {
+    for (let at = 0; at < bytes.length; at += WRITE_CHUNK_BYTES) {
+      const end = Math.min(at + WRITE_CHUNK_BYTES, bytes.length)
+      yield bytes.subarray(at, end)
+      sent += end - at
+      onProgress?.(sent) // the sink pulled again: the chunk was taken
+    }
   }
 }

@@ -5,6 +5,8 @@ import type { DecodeLimits, MemoryLedger } from './decode-limits.js'
 import type { Pull, PullJson, Recording } from './pull-json.js'
 import { RawJson } from './raw-json.js'
 import type { AgentPackage, AgentTransfer, ReplayData, ReplayEntry } from './types.js'
+import { SECTION_ORDER, U32_MAX } from './binary-layout.js'
+import type { SectionName, SectionSizes } from './binary-layout.js'
 
 /**
  * `AgentTransfer` read field by field from a `PullJson` (SPEC §7, and "What a
@@ -24,12 +26,24 @@ const U64_MAX = (1n << 64n) - 1n
 const I64_MAX = (1n << 63n) - 1n
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/
 const QUOTE = 0x22
+const EMPTY = new Uint8Array(0)
 const BACKSLASH = 0x5c
 
-type Ctx = { p: PullJson, limits: DecodeLimits, ledger: MemoryLedger | null, hooks: DecodeHooks }
+type Ctx = { p: PullJson, limits: DecodeLimits, ledger: MemoryLedger | null, hooks: DecodeHooks, binary: BinaryHeader | null }
 
-export function * readAgentTransfer (p: PullJson, limits: DecodeLimits, ledger: MemoryLedger | null, hooks: DecodeHooks = {}): Pull<AgentTransfer> {
-  const ctx: Ctx = { p, limits, ledger, hooks }
+/**
+ * SPEC §7 `/igor/migrate/2.0.0`: the header is read by this same decoder. The
+ * four section fields must not appear in it (they are the sections), the
+ * root's `Sections` is required and lands here; the caller fills the fields.
+ */
+export interface BinaryHeader {
+  sections?: SectionSizes
+}
+
+const SECTION_FIELDS: ReadonlySet<string> = new Set(['WASMBinary', 'Checkpoint', 'AgentIdentity'])
+
+export function * readAgentTransfer (p: PullJson, limits: DecodeLimits, ledger: MemoryLedger | null, hooks: DecodeHooks = {}, binary: BinaryHeader | null = null): Pull<AgentTransfer> {
+  const ctx: Ctx = { p, limits, ledger, hooks, binary }
   let pkg: AgentPackage | undefined
   let source: string | undefined
   yield * members(ctx, ROOT, function * (key, seen) {
@@ -39,13 +53,37 @@ export function * readAgentTransfer (p: PullJson, limits: DecodeLimits, ledger: 
     } else if (key === 'SourceNodeID') {
       once(seen, ROOT, key)
       source = yield * readString(ctx, `${ROOT}.SourceNodeID`, limits.maxIdBytes)
+    } else if (key === 'Sections' && binary !== null) {
+      once(seen, ROOT, key)
+      binary.sections = yield * readSections(ctx)
     } else {
       yield * p.skip(`${ROOT}.${key ?? '…'}`, 1)
     }
   })
   if (pkg === undefined) refuse(`${PKG}: missing`)
   if (source === undefined) refuse(`${ROOT}.SourceNodeID: missing`)
+  if (binary !== null && binary.sections === undefined) refuse(`${ROOT}.Sections: missing`)
   return { Package: pkg, SourceNodeID: source }
+}
+
+/** `"Sections": {"WASMBinary": n, …}`: every section's length, each a u32. */
+function * readSections (ctx: Ctx): Pull<SectionSizes> {
+  const path = `${ROOT}.Sections`
+  const got: Partial<SectionSizes> = {}
+  yield * members(ctx, path, function * (key, seen) {
+    if (key !== null && (SECTION_ORDER as readonly string[]).includes(key)) {
+      once(seen, path, key)
+      got[key as SectionName] = Number(yield * readInteger(ctx, `${path}.${key}`, BigInt(U32_MAX), 'a uint32 (0 … 2^32-1)'))
+    } else {
+      yield * ctx.p.skip(`${path}.${key ?? '…'}`, 2)
+    }
+  })
+  for (const name of SECTION_ORDER) if (got[name] === undefined) refuse(`${path}.${name}: missing`)
+  return got as SectionSizes
+}
+
+function inHeader(path: string): never {
+  return refuse(`${path}: not allowed in a 2.0.0 header (it is a byte section)`)
 }
 
 const PACKAGE_REQUIRED = ['AgentID', 'WASMBinary', 'WASMHash', 'Checkpoint', 'ManifestData', 'Budget', 'PricePerSecond'] as const
@@ -56,6 +94,7 @@ function * readPackage (ctx: Ctx): Pull<AgentPackage> {
   let identity: Uint8Array | undefined
   yield * members(ctx, PKG, function * (key, seen) {
     const path = `${PKG}.${key ?? '…'}`
+    if (ctx.binary !== null && key !== null && SECTION_FIELDS.has(key)) inHeader(path)
     switch (key) {
       case 'AgentID': {
         once(seen, PKG, key)
@@ -84,6 +123,8 @@ function * readPackage (ctx: Ctx): Pull<AgentPackage> {
       default: yield * p.skip(path, 2)
     }
   })
+  // 2.0.0: the binary and the checkpoint are sections, filled in by the caller.
+  if (ctx.binary !== null) got.WASMBinary = got.Checkpoint = EMPTY
   for (const name of PACKAGE_REQUIRED) if (got[name] === undefined) refuse(`${PKG}.${name}: missing`)
   const pkg: AgentPackage = {
     AgentID: got.AgentID as string,
@@ -115,6 +156,7 @@ function * readReplay (ctx: Ctx): Pull<ReplayData | undefined> {
   yield * members(ctx, REPLAY, function * (key, seen) {
     const path = `${REPLAY}.${key ?? '…'}`
     if (key === 'PreTickState') {
+      if (ctx.binary !== null) inHeader(path)
       once(seen, REPLAY, key)
       preTickState = yield * readBytes(ctx, path, Number.MAX_SAFE_INTEGER)
     } else if (key === 'TickNumber') {
@@ -127,6 +169,7 @@ function * readReplay (ctx: Ctx): Pull<ReplayData | undefined> {
       yield * p.skip(path, 3)
     }
   })
+  if (ctx.binary !== null) preTickState = EMPTY // 2.0.0: a section
   if (preTickState === undefined) refuse(`${REPLAY}.PreTickState: missing`)
   if (tickNumber === undefined) refuse(`${REPLAY}.TickNumber: missing`)
   return { PreTickState: preTickState, TickNumber: tickNumber, Entries: entries }

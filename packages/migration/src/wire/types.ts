@@ -6,6 +6,9 @@
 /** Libp2p protocol id of the hand-off stream (SPEC §7). */
 export const MIGRATE_PROTOCOL = '/igor/migrate/1.0.0'
 
+/** SPEC §7 `/igor/migrate/2.0.0` (ours): a JSON header, then the large byte fields as raw sections. */
+export const MIGRATE_PROTOCOL_V2 = '/igor/migrate/2.0.0'
+
 /** Everything the target needs to resume an agent. */
 export interface AgentPackage {
   AgentID: string
