@@ -43,8 +43,10 @@ export function packageFromSnapshot(snapshot: HandoffSnapshot): AgentPackage {
  * SPEC §7 target: a decoded transfer as the runtime's arrival, for
  * `admitAgent` — the same mapping for a package from a peer and for a file
  * given to `igord import` (which admits it exactly like a migration).
+ * `checkpointContentHash`: the checkpoint's SHA-256 when the reader hashed it
+ * as it arrived (2.0.0), so the runner does not hash it again.
  */
-export function incomingFromTransfer(transfer: AgentTransfer): IncomingAgent {
+export function incomingFromTransfer(transfer: AgentTransfer, checkpointContentHash?: Uint8Array): IncomingAgent {
   const pkg = transfer.Package
   return {
     agentId: pkg.AgentID,
@@ -59,7 +61,9 @@ export function incomingFromTransfer(transfer: AgentTransfer): IncomingAgent {
       : { preTickState: pkg.ReplayData.PreTickState, tickNumber: pkg.ReplayData.TickNumber, entries: pkg.ReplayData.Entries.map((e) => ({ hostcallId: e.HostcallID, payload: e.Payload })) },
     sourceNodeId: transfer.SourceNodeID,
     ...optionalReceipts(receiptsFromField(pkg.Receipts)),
-    ...(pkg.AgentIdentity !== undefined ? { identity: pkg.AgentIdentity } : {})
+    ...(pkg.AgentIdentity !== undefined ? { identity: pkg.AgentIdentity } : {}),
+    // SPEC §7 2.0.0: SHA-256 of `Checkpoint`, hashed by the reader as the bytes arrived.
+    ...(checkpointContentHash !== undefined ? { checkpointContentHash } : {})
   }
 }
 

@@ -55,7 +55,7 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
       mark = door?.begin(remote)
       // SPEC §7 2.0.0: the same limits, refusals and checks; only the framing differs.
       const read = ctx.binary === true ? readBinaryTransferFrom : readAgentTransferFrom
-      const { transfer, bytes } = await read(ticket.meter(stream.source), {
+      const { transfer, bytes, checkpointHash } = await read(ticket.meter(stream.source), {
         maxBytes: ctx.maxTransferBytes,
         timeoutMs: ctx.transferTimeoutMs,
         ledger: ticket.ledger,
@@ -72,7 +72,8 @@ export function createMigrateHandler(ctx: TargetContext): StreamHandler {
       if (transfer.SourceNodeID !== remote) {
         throw new MigrationError('BAD_TRANSFER', `SourceNodeID ${transfer.SourceNodeID} is not the sending peer ${remote}`)
       }
-      const status = await ctx.runtime.admitAgent(incomingFromTransfer(transfer))
+      // 2.0.0: the checkpoint was hashed as it arrived; the chain head reuses that hash (SPEC §12).
+      const status = await ctx.runtime.admitAgent(incomingFromTransfer(transfer, checkpointHash))
       mark?.end()
       admitted = true
       migrationEvents.arrival(agentId, null)

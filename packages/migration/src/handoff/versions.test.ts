@@ -98,6 +98,8 @@ describe('hand-off versions against each other', () => {
     expect(t.served).toEqual([MIGRATE_PROTOCOL_V2])
     expectSameArrival(t.arrivals[0] as IncomingAgent, snap)
     expect(s.events).toEqual(['pending', 'retired'])
+    // The checkpoint was hashed as it arrived: the runner takes the chain head from it.
+    expect(t.arrivals[0]?.checkpointContentHash).toEqual(new Uint8Array(createHash('sha256').update(snap.checkpoint).digest()))
   }, 60_000)
 
   it('a 2.0.0 source falls back to 1.0.0 at a reference-only target', async () => {
@@ -107,6 +109,7 @@ describe('hand-off versions against each other', () => {
     await s.migrate(t.address)
     expect(t.served).toEqual([MIGRATE_PROTOCOL])
     expectSameArrival(t.arrivals[0] as IncomingAgent, snap)
+    expect(t.arrivals[0]?.checkpointContentHash).toBeUndefined()
   }, 60_000)
 
   it('a 1.0.0-only source reaches a target serving both', async () => {
@@ -148,6 +151,8 @@ describe('the reference golden package', () => {
     const [v1, v2] = t.arrivals as [IncomingAgent, IncomingAgent]
     expect(v1.agentId).toBe('golden-replay-agent')
     expect(v1.replayData?.entries.length).toBe(3)
-    expect(v2).toEqual(v1)
+    const { checkpointContentHash, ...rest } = v2
+    expect(rest).toEqual(v1)
+    expect(checkpointContentHash).toEqual(new Uint8Array(createHash('sha256').update(v1.checkpoint).digest()))
   }, 60_000)
 })

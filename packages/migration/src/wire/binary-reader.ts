@@ -1,5 +1,6 @@
 // SPEC §7 `/igor/migrate/2.0.0` target step 1 and "What a peer can and cannot do": the binary hand-off
 // read as it arrives, under every limit of 1.0.0, each section copied once into a buffer of its size.
+import { createHash } from 'node:crypto'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MigrationError } from '../errors.js'
 import { MAX_HEADER_BYTES, PREFIX_BYTES, SECTION_ORDER } from './binary-layout.js'
@@ -9,7 +10,7 @@ import { DEFAULT_DECODE_LIMITS } from './decode-limits.js'
 import { PullJson } from './pull-json.js'
 import { readAgentTransfer } from './transfer-decoder.js'
 import type { BinaryHeader } from './transfer-decoder.js'
-import type { ReadTransferOptions } from './transfer-reader.js'
+import type { ReadTransferOptions, ReadTransferResult } from './transfer-reader.js'
 import type { AgentTransfer } from './types.js'
 
 export interface ReadBinaryOptions extends ReadTransferOptions {
@@ -27,8 +28,11 @@ const EMPTY = new Uint8Array(0)
  * sizes are checked against the limits — identity size, total bytes, the
  * memory ledger (charged at once, before any section is allocated) — and
  * every section's own length prefix must equal what the header declared.
- * Each section is allocated once at its size and filled as chunks arrive.
- * Stops after the last section (anything after it is dropped).
+ * Each section is allocated once at its size and filled as chunks arrive;
+ * the checkpoint is hashed (SHA-256, its SPEC §12 content hash) piece by
+ * piece as it arrives and the hash returned, so the target does not make a
+ * second pass over it. Stops after the last section (anything after it is
+ * dropped).
  *
  * Refusals, all `MigrationError`, the codes of `readAgentTransferFrom`:
  * `TRANSFER_TOO_LARGE` (header or total over its cap, a field or section
@@ -40,7 +44,7 @@ const EMPTY = new Uint8Array(0)
 export async function readBinaryTransferFrom(
   source: AsyncIterable<Uint8ArrayList | Uint8Array>,
   options: ReadBinaryOptions
-): Promise<{ transfer: AgentTransfer, bytes: number }> {
+): Promise<ReadTransferResult> {
   const { maxBytes, timeoutMs, signal } = options
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`)
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`)
@@ -85,10 +89,13 @@ export async function readBinaryTransferFrom(
     // The per-admission and node ceilings, counted before anything is allocated.
     options.ledger?.take(SECTION_ORDER.reduce((sum, name) => sum + sizes[name], 0))
     const got = {} as Record<SectionName, Uint8Array>
+    let checkpointHash: Uint8Array | undefined
     for (const name of SECTION_ORDER) {
       const length = await input.u32(`the ${name} section's length`)
       if (length !== sizes[name]) throw new MigrationError('BAD_TRANSFER', `AgentTransfer.Package.${name}: section of ${length} bytes, the header declared ${sizes[name]}`)
-      got[name] = await input.section(length, `the ${name} section`)
+      const hash = name === 'Checkpoint' ? createHash('sha256') : null
+      got[name] = await input.section(length, `the ${name} section`, hash === null ? undefined : (piece) => hash.update(piece))
+      if (hash !== null) checkpointHash = new Uint8Array(hash.digest())
     }
     const pkg = transfer.Package
     pkg.WASMBinary = got.WASMBinary
@@ -96,7 +103,7 @@ export async function readBinaryTransferFrom(
     if (pkg.ReplayData !== undefined) pkg.ReplayData.PreTickState = got.PreTickState
     // The reference treats an empty identity as none.
     if (got.AgentIdentity.byteLength > 0) pkg.AgentIdentity = got.AgentIdentity
-    return { transfer, bytes: total }
+    return checkpointHash === undefined ? { transfer, bytes: total } : { transfer, bytes: total, checkpointHash }
   } finally {
     decoder.return(undefined as never)
     chunks.close()
@@ -172,13 +179,14 @@ class ByteInput {
     return new DataView(out.buffer).getUint32(0, true)
   }
 
-  async section(length: number, what: string): Promise<Uint8Array> {
+  async section(length: number, what: string, onPiece?: (piece: Uint8Array) => void): Promise<Uint8Array> {
     if (length === 0) return new Uint8Array(0)
     const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length)
     let at = 0
     await this.take(length, what, (piece) => {
       out.set(piece, at)
       at += piece.length
+      onPiece?.(piece)
     })
     return out
   }

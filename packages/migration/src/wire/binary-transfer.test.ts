@@ -1,5 +1,5 @@
 // SPEC §7 `/igor/migrate/2.0.0`: the binary hand-off's encoder and reader, round trips and hostile inputs.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { MigrationError } from '../errors.js'
 import { decodeAgentTransfer, encodeAgentTransfer } from './agent-transfer.js'
@@ -75,6 +75,16 @@ describe('/igor/migrate/2.0.0 wire', () => {
     for (const size of [1, 7, 4096, 1 << 20]) {
       const got = await read(bytes, size)
       expect(encodeAgentTransfer(got)).toEqual(encodeAgentTransfer(t))
+    }
+  }, 60_000)
+
+  it('hashes the checkpoint as it arrives (its SPEC §12 content hash), whatever the chunking', async () => {
+    const t = transfer()
+    const bytes = join(encodeBinaryTransfer(t))
+    const expected = createHash('sha256').update(t.Package.Checkpoint).digest()
+    for (const size of [13, 65536]) {
+      const { checkpointHash } = await readBinaryTransferFrom(chunked(bytes, size), LIMITS)
+      expect(Buffer.from(checkpointHash ?? []).equals(expected)).toBe(true)
     }
   }, 60_000)
 

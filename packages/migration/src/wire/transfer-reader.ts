@@ -21,6 +21,13 @@ export interface ReadTransferOptions {
   readonly hooks?: DecodeHooks
 }
 
+/** What a transfer reader returns: the transfer, the bytes received, and (2.0.0) the checkpoint's SHA-256, hashed as it arrived. */
+export interface ReadTransferResult {
+  readonly transfer: AgentTransfer
+  readonly bytes: number
+  readonly checkpointHash?: Uint8Array
+}
+
 /**
  * Reads and decodes one `AgentTransfer` as its bytes arrive (SPEC §7 target
  * step 1, and "What a peer can and cannot do"): each chunk is decoded and
@@ -39,7 +46,7 @@ export interface ReadTransferOptions {
 export async function readAgentTransferFrom(
   source: AsyncIterable<Uint8ArrayList | Uint8Array>,
   options: ReadTransferOptions
-): Promise<{ transfer: AgentTransfer, bytes: number }> {
+): Promise<ReadTransferResult> {
   const { maxBytes, timeoutMs, signal } = options
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`)
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`timeoutMs must be a positive number, got ${timeoutMs}`)

@@ -12,12 +12,16 @@ export interface ChainHead {
   readonly prevHash: Uint8Array
 }
 
-/** The head a v0x04 checkpoint makes. */
-export function headOf(bytes: Uint8Array): ChainHead {
+/**
+ * The head a v0x04 checkpoint makes. `contentHash`: SHA-256 of exactly these
+ * bytes when the caller already has it (an arrival hashed as it came in,
+ * SPEC §7 2.0.0); computed here otherwise.
+ */
+export function headOf(bytes: Uint8Array, contentHash?: Uint8Array): ChainHead {
   const checkpoint = decodeCheckpoint(bytes)
   return {
     tick: checkpoint.tickNumber,
-    contentHash: checkpointContentHash(bytes),
+    contentHash: contentHash?.length === 32 ? contentHash.slice() : checkpointContentHash(bytes),
     prevHash: (checkpoint.lineage?.prevHash ?? GENESIS_PREV_HASH).slice()
   }
 }

@@ -133,6 +133,7 @@ export async function openLineage(
  * signature must verify; the chain continues from the package's checkpoint.
  * Without an identity (a v0x03 sender) the agent gets a new one and a new
  * chain. Nothing is written here; `commitArrivalIdentity` writes the file.
+ * `contentHash`: the checkpoint's SHA-256 if the caller hashed it as it arrived.
  */
 export function lineageForArrival(
   checkpointsDir: string,
@@ -140,7 +141,8 @@ export function lineageForArrival(
   checkpointBytes: Uint8Array,
   checkpoint: Checkpoint,
   identityBytes: Uint8Array | undefined,
-  history: HistoryOptions = {}
+  history: HistoryOptions = {},
+  contentHash?: Uint8Array
 ): { lineage: AgentLineage, created: boolean } {
   let identity: AgentIdentity | null = null
   if (identityBytes !== undefined && identityBytes.length > 0) {
@@ -156,7 +158,7 @@ export function lineageForArrival(
   }
   checkSignedCheckpoint('package checkpoint', checkpointBytes, checkpoint, null)
   const continues = identity !== null && checkpoint.lineage !== null
-  const head = continues ? headOf(checkpointBytes) : null
+  const head = continues ? headOf(checkpointBytes, contentHash) : null
   return {
     lineage: new AgentLineage(identity ?? AgentIdentity.generate(), head, new HistoryArchive(checkpointsDir, agentId, history)),
     created: identity === null

@@ -76,7 +76,7 @@ export class Admission {
       // SPEC §15: the receipts that came with it verify, or the package is refused.
       const receipts = checkArrivalReceipts(agentId, incoming.receipts, checkpoint)
       // SPEC §12: the package's identity must match its checkpoint's key and the signature verify.
-      const { lineage, created } = lineageForArrival(this.ctx.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity, this.ctx.historyOptions(agentId))
+      const { lineage, created } = lineageForArrival(this.ctx.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity, this.ctx.historyOptions(agentId), incoming.checkpointContentHash)
       // SPEC §7: a copy held here yields only to the same agent (the key held here) at a higher epoch.
       const priorIdentity = await readIdentityBytes(this.ctx.store.dir, agentId)
       const tombstone = priorIdentity === null ? await this.ctx.store.readTombstone(agentId) : null

@@ -95,6 +95,11 @@ export interface IncomingAgent {
   readonly identity?: Uint8Array
   /** SPEC §15 `Package.Receipts` (the `receipts` blob); absent or empty: none. */
   readonly receipts?: Uint8Array
+  /**
+   * SHA-256 of `checkpoint`, when the caller hashed the bytes as they arrived (SPEC §7
+   * `/igor/migrate/2.0.0`): the chain head is taken from it instead of a second pass.
+   */
+  readonly checkpointContentHash?: Uint8Array
 }
 
 /** What this node held for an agent before an arrival, so a failed arrival puts it back exactly (SPEC §7). */
