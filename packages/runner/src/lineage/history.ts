@@ -4,7 +4,7 @@
 import { mkdir, open, readFile, rmdir, readdir, truncate, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  PRUNED_MARKER, SEGMENT_HEADER_LENGTH, encodePrunedMarker, encodeRecordHeader, encodeSegmentHeader, segmentFileName
+  PRUNED_MARKER, SEGMENT_HEADER_LENGTH, encodePrunedMarker, encodeRecordHeader, encodeSegmentHeader, segmentFileName, segmentTickOf
 } from '@igor/checkpoint-codec'
 import { validateAgentId } from '../store/agent-id.js'
 import { DIR_MODE, FILE_MODE, fsyncDirectory, removeStaleTemporaries, writeFileAtomic } from '../store/atomic-write.js'
@@ -234,9 +234,18 @@ export class HistoryArchive {
    * to check that the stored checkpoint — always the newest — is archived.)
    */
   async read(tick: bigint): Promise<Uint8Array | null> {
-    const units = await listHistoryUnits(this.dir)
-    const newest = units[units.length - 1]
-    if (newest?.kind === 'segment') {
+    // Names only (no stat or header reads): an agent's start must not cost a pass over a week of segments.
+    const names = await readdir(this.dir).catch((error: unknown) => {
+      const code = errnoCode(error)
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [] as string[]
+      throw storeIoError(this.dir, 'read directory', error)
+    })
+    let newest: { name: string, tick: bigint } | null = null
+    for (const name of names) {
+      const at = segmentTickOf(name)
+      if (at !== null && (newest === null || at > newest.tick)) newest = { name, tick: at }
+    }
+    if (newest !== null) {
       const records = (await readSegment(join(this.dir, newest.name))).records
       for (let i = records.length - 1; i >= 0; i--) if (tickOf(records[i]!.payload) === tick) return records[i]!.payload
     }
