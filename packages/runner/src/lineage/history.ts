@@ -1,7 +1,7 @@
 // SPEC §12 "History and `igord verify`", §11 disk quota, and (ours, issue 21
 // item 2) append-only segments with retention. Format and crash states: the
 // runner README, "History segments".
-import { mkdir, open, readFile, rmdir, readdir, truncate, unlink } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, readFile, rmdir, readdir, truncate, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   PRUNED_MARKER, SEGMENT_HEADER_LENGTH, encodePrunedMarker, encodeRecordHeader, encodeSegmentHeader, segmentFileName, segmentTickOf
@@ -156,7 +156,7 @@ export class HistoryArchive {
     const header = encodeSegmentHeader(now)
     const handle = await open(path, 'wx', FILE_MODE).catch((error: unknown) => { throw storeIoError(path, 'create', error) })
     try {
-      await handle.writev([header, ...record]).catch((error: unknown) => { throw storeIoError(path, 'write', error) })
+      await writeAll(handle, [header, ...record], path)
       await handle.sync().catch((error: unknown) => { throw storeIoError(path, 'fsync', error) })
     } catch (error) {
       await handle.close().catch(() => undefined)
@@ -174,7 +174,7 @@ export class HistoryArchive {
     const path = join(this.dir, unit.name)
     const handle = await open(path, 'a').catch((error: unknown) => { throw storeIoError(path, 'open', error) })
     try {
-      await handle.writev(record).catch((error: unknown) => { throw storeIoError(path, 'write', error) })
+      await writeAll(handle, record, path)
       await handle.datasync().catch((error: unknown) => { throw storeIoError(path, 'fsync', error) })
     } catch (error) {
       await handle.close().catch(() => undefined)
@@ -280,6 +280,13 @@ export class HistoryArchive {
       if (left !== null && left.length === 0) await rmdir(this.dir).catch(() => undefined)
     }
   }
+}
+
+/** `writev` of every byte, or STORE_IO (a short write, e.g. a full disk, is a failure: the caller cuts it off). */
+async function writeAll(handle: FileHandle, buffers: Uint8Array[], path: string): Promise<void> {
+  const total = buffers.reduce((sum, b) => sum + b.byteLength, 0)
+  const { bytesWritten } = await handle.writev(buffers).catch((error: unknown) => { throw storeIoError(path, 'write', error) })
+  if (bytesWritten !== total) throw storeIoError(path, 'write', new Error(`short write: ${bytesWritten} of ${total} bytes`))
 }
 
 async function truncateDurably(path: string, size: number): Promise<void> {
