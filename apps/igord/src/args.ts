@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { DEFAULT_LEASE_CONFIG, type LeaseConfig, validateLeaseConfig } from '@igor/lease'
-import { DEFAULT_AGENT_DISK_QUOTA_BYTES, DEFAULT_MIN_FREE_DISK_BYTES, parseSettlementUrl } from '@igor/runner'
+import { DEFAULT_AGENT_DISK_QUOTA_BYTES, DEFAULT_HISTORY_KEEP, DEFAULT_MIN_FREE_DISK_BYTES, parseHistoryKeep, parseSettlementUrl } from '@igor/runner'
 import { CAPABILITIES, type CapabilityName, DEFAULT_AGENTS_PER_WORKER, DEFAULT_HTTP_RATE } from '@igor/sandbox'
 import { type ReplaySettings, parseReplaySettings } from '@igor/replay'
 import { parseSimulate } from './simulate.js'
@@ -50,6 +50,8 @@ export type Command =
   | ImportCommand
   /** `igord verify <dir>…` (SPEC §12). */
   | { readonly kind: 'verify', readonly dirs: readonly string[], readonly json: boolean }
+  /** SPEC §12 (ours, issue 21): `igord history export <id> <dir>`: the reference layout, for reference tools. */
+  | { readonly kind: 'history-export', readonly dataDir: string, readonly agentId: string, readonly out: string, readonly json: boolean }
   /** SPEC §15: `igord price [--json]` and `igord price set <microcents>`. */
   | PriceCommand
   /** `igord receipts <agentId>` (SPEC §15 audit). */
@@ -75,7 +77,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'settlement-url', 'scan-interval',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'history-keep', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'settlement-url', 'scan-interval',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'mdns', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
@@ -200,6 +202,21 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
     parse: (args) => {
       if (args.positionals.length === 0) throw args.usage('verify needs a history directory: igord verify <history-dir>...')
       return { kind: 'verify', dirs: [...args.positionals], json: args.boolean('json') }
+    }
+  },
+  history: {
+    summary: 'write an agent\'s retained history in the reference layout, <tick %010d>.ckpt files: history export <id> <dir>',
+    synopsis: 'export <agentId> <dir>',
+    maxPositionals: 3,
+    flags: ['data-dir', 'json'],
+    notes: 'Reads <data-dir>/checkpoints/history/<agentId> (segments and .ckpt files; a later record of a tick wins) and writes one\n' +
+      'file per tick into <dir> (created; existing .ckpt files of the same name are replaced), with pruned.json when the\n' +
+      'history was pruned. Works with the node running or not. igord verify <dir> checks the result.',
+    parse: (args) => {
+      const [verb, agentId, out] = args.positionals
+      if (verb !== 'export') throw args.usage(verb === undefined ? 'history needs an action: igord history export <agentId> <dir>' : `unknown history action ${JSON.stringify(verb)}: igord history export <agentId> <dir>`)
+      if (agentId === undefined || out === undefined) throw args.usage('history export needs an agent id and a directory: igord history export <agentId> <dir>')
+      return { kind: 'history-export', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), out, json: args.boolean('json') }
     }
   },
   receipts: {
@@ -479,6 +496,14 @@ function parseStart(args: ParsedArgs): Command {
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),
     maxAgents: args.read('max-agents', null, parseCount),
     agentDiskQuota: args.read('agent-disk-quota', DEFAULT_AGENT_DISK_QUOTA_BYTES, parseSizeAtLeast(1024 * 1024)),
+    historyKeep: args.read('history-keep', DEFAULT_HISTORY_KEEP, (text) => {
+      try {
+        return parseHistoryKeep(text)
+      } catch (error) {
+        // The runner's reason starts with the flag's name; `read` adds it again.
+        throw new RangeError((error as Error).message.replace(/^--history-keep \S*: /, ''))
+      }
+    }),
     minFreeDisk: args.read('min-free-disk', DEFAULT_MIN_FREE_DISK_BYTES, parseSize),
     agentsPerWorker: args.read('agents-per-worker', DEFAULT_AGENTS_PER_WORKER, parseAgentsPerWorker),
     peerAdmissionsPerMinute: args.read('peer-admissions-per-minute', 30, parseCount),

@@ -175,6 +175,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       httpRatePerSecond: options.httpRate,
       ...(options.maxAgents !== null ? { maxAgents: options.maxAgents } : {}),
       agentDiskQuotaBytes: options.agentDiskQuota,
+      historyKeep: options.historyKeep,
       minFreeDiskBytes: options.minFreeDisk,
       agentsPerWorker: options.agentsPerWorker,
       replay: options.replay,

@@ -63,6 +63,7 @@ export const FLAGS = {
   'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },
   'max-agents': { type: 'string', value: '<n>', default: 'no limit', help: 'refuse loads and arrivals beyond this many agents' },
   'agent-disk-quota': { type: 'string', value: '<size>', default: '1GiB', help: 'history and checkpoint per agent; over it the oldest history goes first' },
+  'history-keep': { type: 'string', value: '<all|dur|n>', default: '7d', help: 'history kept per agent: all, a duration (7d, 36h) or the newest n checkpoints; older whole segments go, the oldest kept is the anchor' },
   'min-free-disk': { type: 'string', value: '<size>', default: '256MiB', help: 'refuse arrivals (NODE_FULL) when the data dir has less free; 0 for no floor' },
   'agents-per-worker': { type: 'string', value: '<n>', default: String(DEFAULT_AGENTS_PER_WORKER), help: 'agents sharing one worker thread (1..256; 1 = a thread each; http agents always get their own)' },
   'peer-admissions-per-minute': { type: 'string', value: '<n>', default: '30', help: 'hand-offs one peer may send per minute' },

@@ -10,6 +10,7 @@ import { runDaemon, StartupError } from './daemon.js'
 import { runInspectCommand } from './inspect.js'
 import { runReceiptsCommand } from './receipts.js'
 import { runVerify } from './verify.js'
+import { runHistoryExport } from './history-export.js'
 import { runMigrate } from './migrate-client.js'
 import { runSimulate } from './simulate.js'
 import { renderStatusText } from './status-format.js'
@@ -46,6 +47,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await runReceiptsCommand(command, io)
       case 'verify':
         return await runVerify(command.dirs, io, command.json)
+      case 'history-export':
+        return await runHistoryExport(command, io)
       case 'simulate':
         return await runSimulate(command, io)
       case 'status': {

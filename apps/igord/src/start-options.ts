@@ -2,6 +2,7 @@ import type { LeaseConfig } from '@igor/lease'
 import type { CapabilityName } from '@igor/sandbox'
 import type { ReplaySettings } from '@igor/replay'
 import type { LogLevel } from './flags.js'
+import type { HistoryKeep } from '@igor/runner'
 
 export interface StartOptions {
   readonly kind: 'start'
@@ -36,6 +37,8 @@ export interface StartOptions {
   readonly maxAgents: number | null
   /** SPEC §11 `--agent-disk-quota`: bytes of history and checkpoint per agent. */
   readonly agentDiskQuota: number
+  /** SPEC §12 (ours, issue 21) `--history-keep`: whole history segments older than this go. */
+  readonly historyKeep: HistoryKeep
   /** SPEC §11 `--min-free-disk`: arrivals are refused below this many free bytes (0: no floor). */
   readonly minFreeDisk: number
   /** `--agents-per-worker`: agents sharing one worker thread (issue 11). */

@@ -64,6 +64,8 @@ function lineageJson(result: LineageResult): object {
     firstTick: result.firstTick.toString(),
     lastTick: result.lastTick.toString(),
     segments: result.segments.map((s) => ({ wasmHash: s.wasmHash, startTick: s.startTick.toString(), endTick: s.endTick.toString(), count: s.count })),
-    errors: result.errors
+    errors: result.errors,
+    // Ours (issue 21): the first tick of a pruned history (a pruning marker covers its start); null when whole.
+    prunedFrom: result.prunedFrom?.toString() ?? null
   }
 }

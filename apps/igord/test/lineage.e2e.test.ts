@@ -59,11 +59,14 @@ describe('identity and history across restarts (igord run)', () => {
     expect((await stat(identityFile(node))).mode & 0o777).toBe(0o600)
     const result = await verify(history(node))
     expectValid(result, did)
-    // The newest history file is the stored checkpoint itself.
-    const files = (await readdir(history(node))).sort()
+    // The newest archived checkpoint is the stored checkpoint itself (read through the reference layout export).
+    const exported = data('A-export')
+    expect((await runCli(['history', 'export', 'counter', exported, '--data-dir', node])).code).toBe(0)
+    const files = (await readdir(exported)).filter((n) => n.endsWith('.ckpt')).sort()
     const stored = await readFile(join(node, 'checkpoints', 'counter.checkpoint'))
     expect(files[files.length - 1]).toBe(`${decodeCheckpoint(stored).tickNumber.toString().padStart(10, '0')}.ckpt`)
-    expect(Buffer.compare(await readFile(join(history(node), files[files.length - 1] as string)), stored)).toBe(0)
+    expect(Buffer.compare(await readFile(join(exported, files[files.length - 1] as string)), stored)).toBe(0)
+    expectValid(await verify(exported), did)
   })
 })
 
@@ -146,11 +149,14 @@ describe('igord verify on damaged copies', () => {
     const first = await nodes.start(node, ['run', agentPath('counter'), '--lease-duration', '1s', '--lease-renewal-window', '0.9']).ready()
     await ticking(first, 'counter', 6n)
     await first.stop()
-    const files = (await readdir(history(node))).sort()
+    // The reference layout, one file per tick (igord history export), to tamper with file by file.
+    const plain = data('A-plain')
+    expect((await runCli(['history', 'export', 'counter', plain, '--data-dir', node])).code).toBe(0)
+    const files = (await readdir(plain)).sort()
     expect(files.length).toBeGreaterThanOrEqual(5)
     const copy = async (name: string): Promise<string> => {
       const target = data(name)
-      await cp(history(node), target, { recursive: true })
+      await cp(plain, target, { recursive: true })
       return target
     }
     const [, second, third, fourth] = files as [string, string, string, string]
@@ -167,12 +173,12 @@ describe('igord verify on damaged copies', () => {
     expect(r1.code).toBe(1)
     expect(r1.stdout).toContain('\nLineage:        INVALID (2 errors)\n')
     expect(r1.stdout).toContain(`  - tick ${tick(third)}: INVALID signature\n`)
-    expect(r1.stdout).toContain(`  - tick ${tick(fourth)}: prevHash mismatch (expected ${short(checkpointContentHash(t3))}, got ${short(checkpointContentHash(await bytesOf(history(node), third)))})\n`)
+    expect(r1.stdout).toContain(`  - tick ${tick(fourth)}: prevHash mismatch (expected ${short(checkpointContentHash(t3))}, got ${short(checkpointContentHash(await bytesOf(plain, third)))})\n`)
 
     // Reordered: the second and third files swap contents.
     const reordered = await copy('reordered')
-    await writeFile(join(reordered, second), await bytesOf(history(node), third))
-    await writeFile(join(reordered, third), await bytesOf(history(node), second))
+    await writeFile(join(reordered, second), await bytesOf(plain, third))
+    await writeFile(join(reordered, third), await bytesOf(plain, second))
     const r2 = await verify(reordered)
     expect(r2.code).toBe(1)
     expect(r2.stdout).toContain(`  - tick ${tick(second)}: non-monotonic (prev was ${tick(third)})\n`)
@@ -183,11 +189,11 @@ describe('igord verify on damaged copies', () => {
     const r3 = await verify(gapped)
     expect(r3.code).toBe(1)
     expect(r3.stdout).toContain('\nLineage:        INVALID (1 errors)\n')
-    expect(r3.stdout).toContain(`  - tick ${tick(fourth)}: prevHash mismatch (expected ${short(checkpointContentHash(await bytesOf(history(node), second)))}, got ${short(checkpointContentHash(await bytesOf(history(node), third)))})\n`)
+    expect(r3.stdout).toContain(`  - tick ${tick(fourth)}: prevHash mismatch (expected ${short(checkpointContentHash(await bytesOf(plain, second)))}, got ${short(checkpointContentHash(await bytesOf(plain, third)))})\n`)
 
     // Re-keyed: the fourth file re-signed by another key, chained correctly.
     const rekeyed = await copy('rekeyed')
-    const original = decodeCheckpoint(await bytesOf(history(node), fourth))
+    const original = decodeCheckpoint(await bytesOf(plain, fourth))
     const resigned = encodeSignedCheckpoint(original, original.lineage?.prevHash ?? new Uint8Array(32), AgentIdentity.generate())
     await writeFile(join(rekeyed, fourth), resigned)
     const rest = files.slice(4)
@@ -203,10 +209,10 @@ describe('igord verify on damaged copies', () => {
     await mkdir(data('empty'))
     expect((await verify(data('empty'))).stderr).toBe(`Error: no checkpoint files found in ${data('empty')}\n`)
     // Flags before and after the positionals; igord inspect shows the lineage lines.
-    const inspected = await runCli(['inspect', '--json', join(history(node), fourth)])
+    const inspected = await runCli(['inspect', '--json', join(plain, fourth)])
     expect(inspected.code).toBe(0)
     expect(JSON.parse(inspected.stdout).lineage.signatureValid).toBe(true)
-    const text = await runCli(['inspect', join(history(node), fourth), '--wasm', agentPath('counter')])
+    const text = await runCli(['inspect', join(plain, fourth), '--wasm', agentPath('counter')])
     expect(text.stdout).toMatch(/\nSignature: {8}VALID\nHeader Size: {6}209 bytes\n/)
     expect(text.stdout).toMatch(/\nAgent DID: {8}did:key:z6Mk\S+\n$/)
   })

@@ -19,7 +19,7 @@ describe('disk quotas', () => {
     const seen: number[] = []
     for (let i = 0; i < 6; i++) {
       await sleep(500)
-      const names = (await readdir(history)).filter((n) => n.endsWith('.ckpt'))
+      const names = (await readdir(history)).filter((n) => n.endsWith('.hist') || n.endsWith('.ckpt'))
       let bytes = 0
       for (const name of names) bytes += (await stat(join(history, name)).catch(() => ({ size: 0 }))).size
       seen.push(bytes)
@@ -28,12 +28,12 @@ describe('disk quotas', () => {
     const checkpoint = (await stat(join(data, 'checkpoints', 'bigstate-1m.checkpoint'))).size
     // History plus the checkpoint within the quota (one file may be mid-replacement when sampled: + one file).
     for (const bytes of seen) expect(bytes + checkpoint).toBeLessThanOrEqual(3 * 1024 * 1024 + checkpoint)
-    const ticks = (await readdir(history)).filter((n) => n.endsWith('.ckpt')).sort()
-    expect(ticks.length).toBeGreaterThanOrEqual(1)
-    expect(ticks[0]).not.toBe('0000000000.ckpt') // the genesis is gone: the oldest file left is the anchor
+    const segments = (await readdir(history)).filter((n) => n.endsWith('.hist')).sort()
+    expect(segments.length).toBeGreaterThanOrEqual(1)
+    expect(segments[0]).not.toBe('seg-0000000000.hist') // the genesis is gone: the oldest checkpoint left is the anchor
     const verified = await runCli(['verify', history])
     expect(verified.stderr).toBe('')
-    expect(verified.stdout).toMatch(/Lineage: {8}VALID/)
+    expect(verified.stdout).toMatch(/\nLineage: {8}VALID from tick [1-9]\d* \(earlier history pruned\)\n$/)
     expect(verified.code).toBe(0)
   })
 

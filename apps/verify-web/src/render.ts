@@ -19,7 +19,10 @@ function row(cells: readonly string[], header = false): HTMLTableRowElement {
 }
 
 function agentSection(agent: AgentHistory): HTMLElement {
-  const result = verifyHistories(agent.sources.map((s) => s.files))
+  // Ours (issue 21): a pruning marker in any directory may cover a history's missing start, as in igord verify.
+  const anchors = agent.sources.map((s) => s.prunedAnchor).filter((a): a is bigint => a !== undefined)
+  const prunedAnchor = anchors.length === 0 ? null : anchors.reduce((a, b) => (a > b ? a : b))
+  const result = verifyHistories(agent.sources.map((s) => s.files), { prunedAnchor })
   const report = renderLineageReport(result)
   const section = el('section', { className: 'agent' })
   section.dataset.valid = String(result.valid)

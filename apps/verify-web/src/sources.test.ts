@@ -1,4 +1,4 @@
-import { GENESIS_PREV_HASH, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
+import { GENESIS_PREV_HASH, encodeHistoryRecord, encodePrunedMarker, encodeSegmentHeader, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
 import { AgentIdentity } from '@igor/identity'
 import { describe, expect, it } from 'vitest'
@@ -27,7 +27,7 @@ describe('collect: dropped files into igord verify\'s directories', () => {
       ['selected files', null, ['0000000003.ckpt']],
       ['selected files (2)', null, ['0000000003.ckpt']]
     ])
-    expect(skipped).toEqual(['a/checkpoints/counter.identity: not a checkpoint (*.ckpt) or an export file (*.json)'])
+    expect(skipped).toEqual(['a/checkpoints/counter.identity: not a checkpoint (*.ckpt), a history segment (seg-*.hist) or an export file (*.json)'])
     const { rows, hops } = timeline(agents[0]?.sources ?? [])
     expect(rows.map((r) => [r.tick, r.epoch, r.where, r.alsoIn])).toEqual([
       [1n, '(1,0)', 'a', []], [2n, '(1,0)', 'b', []], [3n, '(2,0)', 'selected files (2)', ['selected files']]
@@ -56,5 +56,24 @@ describe('collect: dropped files into igord verify\'s directories', () => {
       'broken.json: not JSON'
     ])
     expect(readExportFile(text('null'))).toEqual({ reason: 'not an export file (no Package)' })
+  })
+
+  it('history segments (ours, issue 21): each record as the file of its tick, a later record superseding; a pruning marker kept for the verifier', () => {
+    const seg = new Uint8Array(Buffer.concat([encodeSegmentHeader(0), encodeHistoryRecord(ckpt(4n)), encodeHistoryRecord(ckpt(5n)), encodeHistoryRecord(ckpt(5n, new Epoch(1n, 1n)))]))
+    const { agents, skipped } = collect([
+      { path: 'a/checkpoints/history/counter/seg-0000000004.hist', bytes: seg },
+      { path: 'a/checkpoints/history/counter/0000000003.ckpt', bytes: ckpt(3n) },
+      { path: 'a/checkpoints/history/counter/pruned.json', bytes: text(encodePrunedMarker({ anchorTick: 3n }, 0)) }
+    ])
+    expect(skipped).toEqual([])
+    const source = agents[0]?.sources[0]
+    expect(source?.prunedAnchor).toBe(3n)
+    expect(source?.files.map((f) => [f.name, f.path]).sort()).toEqual([
+      ['0000000003.ckpt', 'a/checkpoints/history/counter/0000000003.ckpt'],
+      ['0000000004.ckpt', 'a/checkpoints/history/counter/seg-0000000004.hist@24'],
+      ['0000000005.ckpt', expect.stringMatching(/seg-0000000004\.hist@\d+$/)]
+    ])
+    const five = source?.files.find((f) => f.name === '0000000005.ckpt')
+    expect(five?.bytes).toEqual(ckpt(5n, new Epoch(1n, 1n)))
   })
 })

@@ -1,8 +1,9 @@
 // What was dropped on the page, sorted into what `igord verify <dir>…` takes:
 // one file list per directory (SPEC §12: several directories, e.g. one per node
 // the agent lived on), per agent.
-import { readCheckpointHeader } from '@igor/checkpoint-codec/portable'
+import { PRUNED_MARKER, decodePrunedMarker, readCheckpointHeader } from '@igor/checkpoint-codec/portable'
 import type { HistoryFile } from '@igor/inspector/browser'
+import { isSegmentName, mergeHistories, segmentHistoryFiles } from '@igor/inspector/browser'
 import { readExportFile } from './export-file.js'
 
 /** A dropped or chosen file: its path inside the dropped folder (or its bare name) and its bytes. */
@@ -20,6 +21,8 @@ export interface Source {
   /** Set for an export file: its `SourceNodeID` is a node id. */
   readonly exported: boolean
   readonly files: HistoryFile[]
+  /** Ours (issue 21): the anchor of the directory's `pruned.json`, when it has one. */
+  prunedAnchor?: bigint
 }
 
 export interface AgentHistory {
@@ -70,13 +73,18 @@ function historyName(bytes: Uint8Array, fallback: string): string {
 export function collect(inputs: readonly InputFile[]): Collected {
   const skipped: string[] = []
   const byKey = new Map<string, { agentId: string | null, source: Source }>()
-  const add = (key: string, agentId: string | null, make: () => Source, file: HistoryFile): void => {
+  // Ours (issue 21): a directory's history segments, expanded once all of them are in (a later record of a tick wins).
+  const segments = new Map<string, HistoryFile[]>()
+  const sourceFor = (key: string, agentId: string | null, make: () => Source): Source => {
     let entry = byKey.get(key)
     if (entry === undefined) {
       entry = { agentId, source: make() }
       byKey.set(key, entry)
     }
-    entry.source.files.push(file)
+    return entry.source
+  }
+  const add = (key: string, agentId: string | null, make: () => Source, file: HistoryFile): void => {
+    sourceFor(key, agentId, make).files.push(file)
   }
   for (const input of inputs) {
     const { dir, base } = split(input.path)
@@ -93,6 +101,20 @@ export function collect(inputs: readonly InputFile[]): Collected {
       }
       continue
     }
+    if (dir !== '' && (isSegmentName(base) || base === PRUNED_MARKER)) {
+      const place = placeOf(dir)
+      const source = sourceFor(`dir:${dir}`, place.agentId, () => ({ label: dir, node: place.node, exported: false, files: [] }))
+      if (base === PRUNED_MARKER) {
+        const marker = decodePrunedMarker(new TextDecoder().decode(input.bytes))
+        if (marker === null) skipped.push(`${input.path}: not a pruning marker`)
+        else source.prunedAnchor = marker.anchorTick
+      } else {
+        const list = segments.get(`dir:${dir}`) ?? []
+        list.push({ name: base, path: input.path, bytes: input.bytes })
+        segments.set(`dir:${dir}`, list)
+      }
+      continue
+    }
     if (base.endsWith('.json')) {
       const exported = readExportFile(input.bytes)
       if ('reason' in exported) {
@@ -104,7 +126,17 @@ export function collect(inputs: readonly InputFile[]): Collected {
         { name, path: `${input.path} (Package.Checkpoint)`, bytes: exported.checkpoint })
       continue
     }
-    skipped.push(`${input.path}: not a checkpoint (*.ckpt) or an export file (*.json)`)
+    skipped.push(`${input.path}: not a checkpoint (*.ckpt), a history segment (seg-*.hist) or an export file (*.json)`)
+  }
+
+  for (const [key, list] of segments) {
+    const source = byKey.get(key)!.source
+    const records = segmentHistoryFiles(list)
+    const merged = source.files.length === 0 ? records : mergeHistories([records, source.files])
+    source.files.splice(0, source.files.length, ...merged)
+  }
+  for (const [key, { source }] of byKey) {
+    if (source.files.length === 0) byKey.delete(key) // a marker alone
   }
 
   const agents = new Map<string | null, Source[]>()

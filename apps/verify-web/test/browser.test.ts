@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PAGE_URL, findChromium, launch, verifyInPage } from './chromium.js'
-import { DID, Epoch, igordHistory, igordVerify, writeChain } from './fixtures.js'
+import { DID, Epoch, igordHistory, igordHistoryExport, igordVerify, writeChain } from './fixtures.js'
 
 const CHROMIUM = findChromium()
 const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false'
@@ -29,12 +29,15 @@ describe.runIf(CHROMIUM !== null)('the verifier page in headless Chromium (SPEC 
   let page: Page
   let tmp: string
   let history: string
+  /** The same history in the reference layout (igord history export): one file per tick to pick from. */
+  let reference: string
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'verify-web-'))
     browser = await launch(CHROMIUM as string)
     page = await browser.newPage()
     history = await igordHistory(join(tmp, 'node-a'))
+    reference = await igordHistoryExport(join(tmp, 'node-a'), join(tmp, 'node-a-reference'))
   })
 
   afterAll(async () => {
@@ -45,7 +48,7 @@ describe.runIf(CHROMIUM !== null)('the verifier page in headless Chromium (SPEC 
   it('a history igord wrote: VALID, the same report as igord verify, the DID and a timeline', async () => {
     const expected = await igordVerify([history])
     expect(expected.code).toBe(0)
-    const files = (await readdir(history)).filter((f) => f.endsWith('.ckpt')).map((f) => join(history, f))
+    const files = (await readdir(reference)).filter((f) => f.endsWith('.ckpt')).map((f) => join(reference, f))
     const { reports, verdicts, text } = await verifyInPage(page, 'files', files)
     expect(reports).toEqual([expected.stdout])
     expect(verdicts).toEqual(['VALID'])
@@ -66,8 +69,8 @@ describe.runIf(CHROMIUM !== null)('the verifier page in headless Chromium (SPEC 
   it('one byte flipped: INVALID with igord verify\'s lines (INVALID signature, then the broken link)', async () => {
     const damaged = join(tmp, 'damaged')
     await mkdir(damaged)
-    const names = (await readdir(history)).filter((f) => f.endsWith('.ckpt')).sort()
-    for (const name of names) await copyFile(join(history, name), join(damaged, name))
+    const names = (await readdir(reference)).filter((f) => f.endsWith('.ckpt')).sort()
+    for (const name of names) await copyFile(join(reference, name), join(damaged, name))
     const victim = names[Math.floor(names.length / 2)] as string
     const bytes = await readFile(join(damaged, victim))
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x01 // the last state byte: signed, so the signature fails
@@ -127,25 +130,27 @@ describe.runIf(CHROMIUM !== null)('the verifier page in headless Chromium (SPEC 
   })
 
   it('an export file (igord export\'s AgentTransfer JSON): its checkpoint verified, its node named', async () => {
-    const names = (await readdir(history)).filter((f) => f.endsWith('.ckpt')).sort()
-    const last = await readFile(join(history, names[names.length - 1] as string))
+    const names = (await readdir(reference)).filter((f) => f.endsWith('.ckpt')).sort()
+    const last = await readFile(join(reference, names[names.length - 1] as string))
     const file = join(tmp, 'counter.export.json')
     await writeFile(file, JSON.stringify({ Package: { AgentID: 'counter', WASMBinary: '', Checkpoint: last.toString('base64'), MajorVersion: 1 }, SourceNodeID: '12D3KooWExampleNode' }))
     const expected = await igordVerify([history])
     // With the history: the export's checkpoint is the history's last one, so the report is unchanged.
-    const both = await verifyInPage(page, 'files', [file, ...names.map((n) => join(history, n))])
+    const both = await verifyInPage(page, 'files', [file, ...names.map((n) => join(reference, n))])
     expect(both.reports).toEqual([expected.stdout])
     expect(both.text).toContain('12D3KooWExampleNode (export ')
-    // Alone: one signed checkpoint.
+    // Alone: one signed checkpoint in the middle of its chain — ours (issue 21): a history whose start is
+    // missing, with no pruning marker, is not VALID (igord verify says the same).
     const alone = await verifyInPage(page, 'files', file)
-    expect(alone.verdicts).toEqual(['VALID'])
+    expect(alone.verdicts).toEqual(['INVALID (1 errors)'])
     expect(alone.reports[0]).toContain('Checkpoints:    1\n')
+    expect(alone.reports[0]).toMatch(/\n {2}- history incomplete before tick \d+: its first checkpoint continues an earlier one/)
   })
 
   it('files dropped on the page (drag and drop): the same report', async () => {
     const expected = await igordVerify([history])
-    const names = (await readdir(history)).filter((f) => f.endsWith('.ckpt'))
-    const files = await Promise.all(names.map(async (name) => ({ name, bytes: [...await readFile(join(history, name))] })))
+    const names = (await readdir(reference)).filter((f) => f.endsWith('.ckpt'))
+    const files = await Promise.all(names.map(async (name) => ({ name, bytes: [...await readFile(join(reference, name))] })))
     await page.goto(PAGE_URL)
     const data = await page.evaluateHandle((list) => {
       const transfer = new DataTransfer()

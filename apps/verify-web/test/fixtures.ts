@@ -1,12 +1,13 @@
 // Histories for the browser tests: a real one written by igord, and ones built
 // with the codec (a fork), plus `igord verify`'s own answer to compare with.
 import { spawn } from 'node:child_process'
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { agentPath } from '@igor/agents'
 import { GENESIS_PREV_HASH, checkpointContentHash, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
+import { readHistoryDir } from '@igor/inspector'
 import { AgentIdentity } from '@igor/identity'
 
 export const IGORD = fileURLToPath(new URL('../../igord/dist/cli.js', import.meta.url))
@@ -38,8 +39,9 @@ export async function igordHistory(dataDir: string, atLeast = 5): Promise<string
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
   try {
     for (let waited = 0; ; waited += 200) {
-      const files = await readdir(history).catch(() => [])
-      if (files.filter((f) => f.endsWith('.ckpt')).length >= atLeast) break
+      // Ours (issue 21): igord appends to history segments; count the checkpoints they hold (one per tick).
+      const files = await readHistoryDir(history).catch(() => [])
+      if (files.filter((f) => f.bytes !== null).length >= atLeast) break
       if (child.exitCode !== null) throw new Error(`igord exited early: ${stderr}`)
       if (waited > 90_000) throw new Error(`no ${atLeast} checkpoints in ${history} after 90 s: ${stderr}`)
       await sleep(200)
@@ -49,6 +51,16 @@ export async function igordHistory(dataDir: string, atLeast = 5): Promise<string
     await exited
   }
   return history
+}
+
+/** `igord history export counter <out> --data-dir <dataDir>`: the reference layout, one `<tick>.ckpt` per tick. Returns `out`. */
+export async function igordHistoryExport(dataDir: string, out: string): Promise<string> {
+  const child = spawn(process.execPath, [IGORD, 'history', 'export', 'counter', out, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  if (code !== 0) throw new Error(`igord history export failed: ${stderr}`)
+  return out
 }
 
 const KEY = AgentIdentity.fromSeed(new Uint8Array(32).fill(9))

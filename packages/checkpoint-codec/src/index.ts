@@ -12,3 +12,5 @@ export { GENESIS_PREV_HASH, checkpointContentHash, checkpointSigningDomain, veri
 export * from './receipt-exports.js'
 export { verifyReceipt, verifyWalletPayReceipt } from './receipt-verify.js'
 export type { ReceiptCheck } from './receipt-verify.js'
+// SPEC §12 (ours, issue 21): history segment files.
+export * from './history-segment.js'

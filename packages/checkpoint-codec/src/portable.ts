@@ -15,3 +15,5 @@ export { GENESIS_PREV_HASH } from './genesis.js'
 export { checkpointSigningDomain } from './signing-domain.js'
 // SPEC §15: receipt bytes (verification, which needs node:crypto, stays on `.`).
 export * from './receipt-exports.js'
+// SPEC §12 (ours, issue 21): history segment files, read by the browser verifier too.
+export * from './history-segment.js'

@@ -8,10 +8,10 @@ export { sha256Hex } from './sha256.js'
 export { hexDump } from './hexdump.js'
 export { formatMicrocents, formatUnixNanos, formatUnixSeconds, toHex } from './format.js'
 export {
-  HistoryError, findForks, findForksWith, mergeHistories, nodeLineageCrypto, readHistoryDir, renderLineageReport,
+  HistoryError, findForks, findForksWith, isSegmentName, mergeHistories, nodeLineageCrypto, readHistoryDir, readHistoryDirWithMarker, renderLineageReport, segmentHistoryFiles,
   verifyHistories, verifyHistoriesWith, verifyHistory, verifyHistoryDirs, verifyHistoryWith
 } from './lineage/index.js'
-export type { HistoryFile, LineageCrypto, LineageResult, LineageSegment } from './lineage/index.js'
+export type { HistoryContext, HistoryFile, LineageCrypto, LineageResult, LineageSegment } from './lineage/index.js'
 export { ReceiptError } from '@igor/checkpoint-codec'
 export type { ReceiptErrorCode } from '@igor/checkpoint-codec'
 export { AuditInputError, auditReceipts, receiptVerdictLine, renderReceiptAuditJson, renderReceiptAuditText } from './receipts/index.js'

@@ -41,6 +41,8 @@ export type RunnerErrorCode =
   | 'RECEIPTS_INVALID'
   /** SPEC §15 settlement: a `--settlement-url` that is not an absolute http(s) URL we can append paths to. */
   | 'SETTLEMENT_URL_INVALID'
+  /** SPEC §12 (ours): a `--history-keep` that is not `all`, a duration or a count. */
+  | 'HISTORY_KEEP_INVALID'
 
 export class RunnerError extends IgorError<RunnerErrorCode> {
   override readonly name = 'RunnerError'

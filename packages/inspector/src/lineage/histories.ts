@@ -1,6 +1,6 @@
 import type { LineageCrypto } from './crypto.js'
 import { findForksWith } from './forks.js'
-import type { HistoryFile, LineageResult } from './verify.js'
+import type { HistoryContext, HistoryFile, LineageResult } from './verify.js'
 import { mergeHistories, verifyHistoryWith } from './verify.js'
 
 /**
@@ -9,8 +9,8 @@ import { mergeHistories, verifyHistoryWith } from './verify.js'
  * among all the files are named, even where the merge would hide one side.
  * Portable: the browser verifier calls it with what was dropped on the page.
  */
-export function verifyHistoriesWith(histories: readonly (readonly HistoryFile[])[], crypto: LineageCrypto): LineageResult {
-  const result = verifyHistoryWith(mergeHistories(histories), crypto)
+export function verifyHistoriesWith(histories: readonly (readonly HistoryFile[])[], crypto: LineageCrypto, context: HistoryContext = {}): LineageResult {
+  const result = verifyHistoryWith(mergeHistories(histories), crypto, context)
   const forks = findForksWith(histories, crypto)
   return forks.length === 0 ? result : { ...result, errors: [...result.errors, ...forks], valid: false }
 }

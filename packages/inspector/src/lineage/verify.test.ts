@@ -1,7 +1,10 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GENESIS_PREV_HASH, checkpointContentHash, encodeCheckpoint, encodeSignedCheckpoint } from '@igor/checkpoint-codec'
+import {
+  GENESIS_PREV_HASH, PRUNED_MARKER, checkpointContentHash, encodeCheckpoint, encodeHistoryRecord, encodePrunedMarker, encodeSegmentHeader,
+  encodeSignedCheckpoint, segmentFileName
+} from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
 import { AgentIdentity } from '@igor/identity'
 import { describe, expect, it } from 'vitest'
@@ -167,12 +170,54 @@ describe('several directories', () => {
     await writeFile(join(root, 'empty', 'notes.txt'), 'x')
     for (const [i, file] of files.entries()) await writeFile(join(root, i < 2 ? 'a' : 'b', file.name), file.bytes as Uint8Array)
     expect((await verifyHistoryDirs([join(root, 'a'), join(root, 'b')])).valid).toBe(true)
-    // As in the reference, the first file's prevHash is not checked: a tail of a history verifies on its own.
-    expect((await verifyHistoryDirs([join(root, 'b')])).valid).toBe(true)
+    // Ours (issue 21; the reference does not check the first file's prevHash): a tail of a history
+    // without a pruning marker is missing its start, and says so.
+    const tail = await verifyHistoryDirs([join(root, 'b')])
+    expect(tail.errors).toEqual([`history incomplete before tick 3: its first checkpoint continues an earlier one (prevHash ${prevShort(files[2])}) and no pruning marker covers it; add the history directories of the nodes it lived on before`])
+    // With a marker at or past its first tick it is VALID from there.
+    await writeFile(join(root, 'b', PRUNED_MARKER), encodePrunedMarker({ anchorTick: 3n }, 0))
+    const pruned = await verifyHistoryDirs([join(root, 'b')])
+    expect(pruned.valid).toBe(true)
+    expect(pruned.prunedFrom).toBe(3n)
+    expect(renderLineageReport(pruned).endsWith('\nLineage:        VALID from tick 3 (earlier history pruned)\n')).toBe(true)
+    // A marker naming an earlier anchor does not cover a start deleted after it.
+    await writeFile(join(root, 'b', PRUNED_MARKER), encodePrunedMarker({ anchorTick: 2n }, 0))
+    expect((await verifyHistoryDirs([join(root, 'b')])).valid).toBe(false)
+    // Marker or not, a whole history is plainly VALID.
+    expect(renderLineageReport(await verifyHistoryDirs([join(root, 'a'), join(root, 'b')]))).toMatch(/\nLineage: {8}VALID \(all 4 signatures verified, chain unbroken\)\n$/)
     const missing = await verifyHistoryDirs([join(root, 'a'), join(root, 'nope')]).catch((e: unknown) => e)
     expect(missing).toBeInstanceOf(HistoryError)
     expect((missing as HistoryError).message).toBe(`read history directory: open ${join(root, 'nope')}: no such file or directory`)
     const empty = await verifyHistoryDirs([join(root, 'empty')]).catch((e: unknown) => e)
     expect((empty as HistoryError).message).toBe(`no checkpoint files found in ${join(root, 'empty')}`)
+  })
+})
+
+describe('history segments (ours, issue 21)', () => {
+  const segment = (...payloads: Uint8Array[]): Buffer => Buffer.concat([encodeSegmentHeader(0), ...payloads.map(encodeHistoryRecord)])
+
+  it('reads segment records as the reference files; a later same-tick record supersedes; both layouts in one directory; a torn tail is no record', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'igor-verify-seg-'))
+    const files = chain([1n, 2n, 3n, 4n])
+    // Ticks 1–2 as reference files (an older node), 3–4 in a segment, with a stale same-tick record of 3 before the good one.
+    for (const file of files.slice(0, 2)) await writeFile(join(root, file.name), file.bytes as Uint8Array)
+    const stale = encodeSignedCheckpoint(fields(3n, new Epoch(1n, 0n)), new Uint8Array(32).fill(9), KEY)
+    const seg = segment(stale, files[2]!.bytes!, files[3]!.bytes!)
+    await writeFile(join(root, segmentFileName(3n)), Buffer.concat([seg, Buffer.from([50, 0, 0, 0, 1])]))
+    const result = await verifyHistoryDirs([root])
+    expect(result.errors).toEqual([])
+    expect(result.checkpoints).toBe(4)
+    expect(renderLineageReport(result)).toContain('\nLineage:        VALID (all 4 signatures verified, chain unbroken)\n')
+  })
+
+  it('damage before a segment\'s end is reported, never read as a record', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'igor-verify-seg-'))
+    const files = chain([1n, 2n])
+    const seg = segment(files[0]!.bytes!, files[1]!.bytes!)
+    seg[24 + 8 + 50] = seg[24 + 8 + 50]! ^ 1
+    await writeFile(join(root, segmentFileName(1n)), seg)
+    const result = await verifyHistoryDirs([root])
+    expect(result.valid).toBe(false)
+    expect(result.errors).toEqual([expect.stringMatching(/^failed to read seg-0000000001\.hist: checksum mismatch \(.*\) at byte 24$/)])
   })
 })

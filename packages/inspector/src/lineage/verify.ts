@@ -40,6 +40,22 @@ export interface LineageResult {
   /** Each problem as one line, in file order; empty when valid. */
   readonly errors: readonly string[]
   readonly valid: boolean
+  /**
+   * Ours (issue 21): the first tick of a history whose earlier part was pruned
+   * on purpose (a `pruned.json` marker covers it); null for a whole history.
+   */
+  readonly prunedFrom: bigint | null
+}
+
+/** Facts about a history beyond its files (ours, issue 21). */
+export interface HistoryContext {
+  /**
+   * The anchor a `pruned.json` marker names: history before this tick was
+   * deleted on purpose. A first checkpoint that is not a genesis (prevHash ≠ 0)
+   * at or before it is VALID "from tick N (earlier history pruned)"; without
+   * it (or past it) the missing start is an error.
+   */
+  readonly prunedAnchor?: bigint | null
 }
 
 /** The reference's parse error texts (agent.ParseCheckpointHeader), so `failed to parse` lines read the same. */
@@ -71,7 +87,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * `crypto` does the hashing and signature checks (`verifyHistory` binds
  * node:crypto; `@igor/inspector/browser` binds a pure JavaScript one).
  */
-export function verifyHistoryWith(files: readonly HistoryFile[], crypto: LineageCrypto): LineageResult {
+export function verifyHistoryWith(files: readonly HistoryFile[], crypto: LineageCrypto, context: HistoryContext = {}): LineageResult {
   const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const errors: string[] = []
   const segments: { wasmHash: string, startTick: bigint, endTick: bigint, count: number }[] = []
@@ -84,6 +100,7 @@ export function verifyHistoryWith(files: readonly HistoryFile[], crypto: Lineage
   let prevContentHash: Uint8Array = new Uint8Array(32)
   let prevTick = 0n
   let prevEpoch: Epoch | null = null
+  let start: { tick: bigint, prevHash: Uint8Array } | null = null
 
   sorted.forEach((file, i) => {
     if (file.bytes === null) {
@@ -104,6 +121,7 @@ export function verifyHistoryWith(files: readonly HistoryFile[], crypto: Lineage
     if (i === 0) {
       firstTick = tick
       if (header.lineage !== null) {
+        start = { tick, prevHash: header.lineage.prevHash }
         chainKey = header.lineage.agentPubKey
         agentPubKeyHex = toHex(chainKey)
         agentDid = didKey(chainKey)
@@ -147,7 +165,17 @@ export function verifyHistoryWith(files: readonly HistoryFile[], crypto: Lineage
     prevEpoch = header.headerLength > 57 ? header.epoch : null
   })
 
-  return { agentDid, agentPubKey: agentPubKeyHex, checkpoints, firstTick, lastTick, segments, errors, valid: errors.length === 0 }
+  // Ours (issue 21): a signed history must start at its genesis, or where a pruning marker says it was cut.
+  let prunedFrom: bigint | null = null
+  const begin = start as { tick: bigint, prevHash: Uint8Array } | null
+  if (begin !== null && !begin.prevHash.every((b) => b === 0)) {
+    const anchor = context.prunedAnchor ?? null
+    if (anchor !== null && anchor >= begin.tick) prunedFrom = begin.tick
+    else {
+      errors.unshift(`history incomplete before tick ${begin.tick}: its first checkpoint continues an earlier one (prevHash ${toHex(begin.prevHash.subarray(0, 8))}...) and no pruning marker covers it; add the history directories of the nodes it lived on before`)
+    }
+  }
+  return { agentDid, agentPubKey: agentPubKeyHex, checkpoints, firstTick, lastTick, segments, errors, valid: errors.length === 0, prunedFrom }
 }
 
 /**
@@ -192,7 +220,8 @@ export function renderLineageReport(result: LineageResult): string {
     })
   }
   out += '\n'
-  if (result.valid) out += `Lineage:        VALID (all ${result.checkpoints} signatures verified, chain unbroken)\n`
+  if (result.valid && result.prunedFrom !== null) out += `Lineage:        VALID from tick ${result.prunedFrom} (earlier history pruned)\n`
+  else if (result.valid) out += `Lineage:        VALID (all ${result.checkpoints} signatures verified, chain unbroken)\n`
   else {
     out += `Lineage:        INVALID (${result.errors.length} errors)\n`
     for (const error of result.errors) out += `  - ${error}\n`

@@ -11,6 +11,7 @@ import { FenceStore } from './fences.js'
 import { answerHolding } from './holdings.js'
 import type { AuthorityStake } from './holdings.js'
 import { knownAgentKey, readStakeSigner, stakeStatement, verifyStakeProof } from './stake.js'
+import { HistoryArchive } from '../lineage/history.js'
 
 // Issue 16 point 3 (SPEC §7 "Authority answers are earned"): each test here failed before the fix.
 
@@ -141,6 +142,15 @@ describe('answers and fences are earned', () => {
     await store.writeTombstone('x', { agentId: 'x', epoch: new Epoch(2n, 0n), movedTo: '12D3KooWnext', retiredAtNs: 1n })
     expect((await ask(new Epoch(1n, 0n), provenBy(AgentIdentity.generate(), new Epoch(1n, 0n), 'M'))).held).toBe('unknown')
     expect(await ask(new Epoch(1n, 0n), provenBy(key, new Epoch(1n, 0n)))).toMatchObject({ held: 'tombstone', fenced: null })
+  })
+
+  it('reads the key from the newest record of a history segment (issue 21), past an older node\'s .ckpt files', async () => {
+    const { store } = await node()
+    const [old, key] = [AgentIdentity.generate(), AgentIdentity.generate()]
+    await mkdir(join(store.dir, 'history', 'z'), { recursive: true })
+    await writeFile(join(store.dir, 'history', 'z', '0000000001.ckpt'), signedCheckpoint(old, new Epoch(1n, 0n)))
+    await new HistoryArchive(store.dir, 'z').write(3n, signedCheckpoint(key, new Epoch(2n, 0n)))
+    expect(Buffer.from((await knownAgentKey(store.dir, 'z'))!).equals(Buffer.from(key.publicKey))).toBe(true)
   })
 
   it('over the cap: no fence, the answer is unknown; expired fences that guard nothing make room', async () => {

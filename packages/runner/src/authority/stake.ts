@@ -1,10 +1,11 @@
-import { open, readdir } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CheckpointError, HEADER_LENGTH_V4, readCheckpointHeader } from '@igor/checkpoint-codec'
 import type { Epoch } from '@igor/epoch'
 import { readIdentityFile, verifySignature } from '@igor/identity'
 import { identityPath } from '../lineage/open.js'
 import { HISTORY_DIR } from '../lineage/history.js'
+import { newestArchived } from '../lineage/history-files.js'
 import { validateAgentId } from '../store/agent-id.js'
 import { errnoCode, storeIoError } from '../store/fs-errors.js'
 
@@ -128,13 +129,9 @@ export async function knownAgentKey(checkpointsDir: string, agentId: string): Pr
   }
   const fromCheckpoint = keyOf(await readHead(join(checkpointsDir, `${agentId}.checkpoint`)))
   if (fromCheckpoint !== null) return fromCheckpoint
-  const historyDir = join(checkpointsDir, HISTORY_DIR, agentId)
-  const names = await readdir(historyDir).catch(() => [] as string[])
-  for (const name of names.filter((n) => n.endsWith('.ckpt')).sort().reverse()) {
-    const key = keyOf(await readHead(join(historyDir, name)))
-    if (key !== null) return key
-  }
-  return null
+  // The newest archived checkpoint (a segment's last record, or the newest reference `.ckpt` file).
+  const newest = await newestArchived(join(checkpointsDir, HISTORY_DIR, agentId)).catch(() => null)
+  return newest === null ? null : keyOf(newest)
 }
 
 /**

@@ -1,47 +1,80 @@
-import { mkdir, readFile, readdir, rmdir, stat, unlink } from 'node:fs/promises'
+// SPEC §12 "History and `igord verify`", §11 disk quota, and (ours, issue 21
+// item 2) append-only segments with retention. Format and crash states: the
+// runner README, "History segments".
+import { type FileHandle, mkdir, open, readFile, rmdir, readdir, truncate, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import {
+  PRUNED_MARKER, SEGMENT_HEADER_LENGTH, encodePrunedMarker, encodeRecordHeader, encodeSegmentHeader, segmentFileName, segmentTickOf
+} from '@igor/checkpoint-codec'
 import { validateAgentId } from '../store/agent-id.js'
-import { DIR_MODE, fsyncDirectory, removeStaleTemporaries, writeFileAtomic } from '../store/atomic-write.js'
+import { DIR_MODE, FILE_MODE, fsyncDirectory, removeStaleTemporaries, writeFileAtomic } from '../store/atomic-write.js'
 import { errnoCode, storeIoError } from '../store/fs-errors.js'
+import { type HistoryUnit, historyFileName, listHistoryUnits, loadTicks, readSegment, tickOf } from './history-files.js'
+import { DEFAULT_HISTORY_KEEP, type HistoryKeep, segmentsToDrop } from './history-retention.js'
+
+export { historyFileName } from './history-files.js'
 
 /** `<checkpoints>/history`: the archive of every checkpoint the node wrote or accepted (SPEC §12). */
 export const HISTORY_DIR = 'history'
 
-/** `<tick %010d>.ckpt`, the reference's file name. */
-export function historyFileName(tick: bigint): string {
-  return `${tick.toString().padStart(10, '0')}.ckpt`
-}
-
 /** Default `--agent-disk-quota` (SPEC §11 "Resources an agent controls"). */
 export const DEFAULT_AGENT_DISK_QUOTA_BYTES = 1024 * 1024 * 1024
+
+/** A segment is closed after an hour (≤ 24 files per agent-day) … */
+export const SEGMENT_MAX_AGE_MS = 3_600_000
+/** … or once it reaches this size (a quota makes it smaller: an eighth of the quota, so pruning whole segments can meet it). */
+export const SEGMENT_MAX_BYTES = 256 * 1024 * 1024
 
 export interface HistoryOptions {
   /**
    * SPEC §11: the agent's disk quota, history and its checkpoint together.
    * Over it, the oldest history files go first (the newest is always kept),
-   * and `igord verify` reports from the oldest file left (the anchor).
+   * and `igord verify` reports from the oldest checkpoint left (the anchor).
    */
   readonly quotaBytes?: number
-  /** Told how many files and bytes a write pruned. */
-  readonly onPrune?: (files: number, bytes: number) => void
+  /** `--history-keep` (default 7 days). */
+  readonly keep?: HistoryKeep | undefined
+  /** Told how many files and bytes were pruned, and why. */
+  readonly onPrune?: (files: number, bytes: number, reason: 'quota' | 'retention') => void
+  /** Wall-clock milliseconds (tests pass a fake one). */
+  readonly nowMs?: () => number
+  /** Overrides of the roll rules (tests, the bench). */
+  readonly segmentMaxAgeMs?: number
+  readonly segmentMaxBytes?: number
 }
 
 /**
  * One agent's history directory, `<checkpoints>/history/<agentId>/` (SPEC §12).
- * Files are written atomically; a file for a tick is replaced by a later
- * checkpoint at the same tick (which takes its place in the chain).
+ * Every checkpoint is appended to the newest segment and fsynced before
+ * `write` returns; a later record for a tick supersedes an earlier one when
+ * read (a same-tick checkpoint takes its predecessor's place in the chain).
+ * Whole segments are pruned by `--history-keep` and the §11 quota, oldest
+ * first, the newest never; `pruned.json` names the anchor before any goes.
  */
 export class HistoryArchive {
   readonly dir: string
   #ready: Promise<void> | null = null
-  /** Files oldest first with their sizes, once a quota needs them (read from the directory once). */
-  #usage: { files: Array<{ name: string, size: number }>, total: number } | null = null
+  /** Files oldest first; the last, when a segment that reads whole, is appended to. */
+  #units: HistoryUnit[] = []
+  /** Records in the newest segment, or null when the next write starts a new segment. */
+  #appendable: { records: number } | null = null
+  readonly #now: () => number
 
   constructor(checkpointsDir: string, agentId: string, private readonly options: HistoryOptions = {}) {
     this.dir = join(checkpointsDir, HISTORY_DIR, validateAgentId(agentId))
+    this.#now = options.nowMs ?? Date.now
   }
 
-  /** Creates the directory (0700, durable) and removes temporaries a crash left behind; once. */
+  get #keep(): HistoryKeep {
+    return this.options.keep ?? DEFAULT_HISTORY_KEEP
+  }
+
+  /**
+   * Creates the directory (0700, durable), removes temporaries a crash left
+   * behind, and repairs the newest segment: a torn tail (kill -9 mid-append)
+   * is cut off; a segment that is damaged before its end is left for the
+   * operator and the next write starts a new one. Once.
+   */
   async ready(): Promise<void> {
     this.#ready ??= (async () => {
       try {
@@ -51,78 +84,171 @@ export class HistoryArchive {
         throw storeIoError(this.dir, 'create directory', error)
       }
       await removeStaleTemporaries(this.dir)
+      this.#units = await listHistoryUnits(this.dir)
+      this.#appendable = await this.#repairNewest()
       await fsyncDirectory(this.dir)
       await fsyncDirectory(join(this.dir, '..'))
     })()
     return this.#ready
   }
 
-  async write(tick: bigint, bytes: Uint8Array): Promise<void> {
-    await this.ready()
-    await writeFileAtomic(this.dir, historyFileName(tick), bytes)
-    if (this.options.quotaBytes !== undefined) await this.#account(historyFileName(tick), bytes.byteLength, this.options.quotaBytes)
-  }
-
-  /** Bytes the history holds now (reads the directory once). */
-  async usedBytes(): Promise<number> {
-    return (await this.#loadUsage()).total
+  async #repairNewest(): Promise<{ records: number } | null> {
+    const newest = this.#units[this.#units.length - 1]
+    if (newest === undefined || newest.kind !== 'segment') return null
+    const path = join(this.dir, newest.name)
+    const parsed = await readSegment(path)
+    if (parsed.corrupt !== null) return null
+    if (parsed.tornTail !== null) {
+      if (parsed.validLength < SEGMENT_HEADER_LENGTH) {
+        // Torn while being created: nothing in it was ever acknowledged.
+        await unlink(path).catch((error: unknown) => { if (errnoCode(error) !== 'ENOENT') throw storeIoError(path, 'remove', error) })
+        this.#units.pop()
+        return null
+      }
+      await truncateDurably(path, parsed.validLength)
+      newest.size = parsed.validLength
+    }
+    return { records: parsed.records.length }
   }
 
   /**
-   * SPEC §11 quota: the file just written counts (replacing one of the same
-   * name), the checkpoint beside it counts as that file's size again, and the
-   * oldest files go until both fit. The newest file always stays.
+   * Appends `bytes` (the checkpoint at `tick`) and fsyncs it: when this
+   * returns, the record survives kill -9 and power loss. Then retention and
+   * the quota may prune whole older segments.
    */
-  async #account(name: string, size: number, quota: number): Promise<void> {
-    const usage = await this.#loadUsage()
-    const existing = usage.files.findIndex((f) => f.name === name)
-    if (existing >= 0) {
-      usage.total -= usage.files[existing]!.size
-      usage.files.splice(existing, 1)
+  async write(tick: bigint, bytes: Uint8Array): Promise<void> {
+    await this.ready()
+    const record = [encodeRecordHeader(bytes), bytes]
+    const recordSize = record[0]!.byteLength + bytes.byteLength
+    const newest = this.#units[this.#units.length - 1]
+    const now = this.#now()
+    if (this.#keep.kind === 'count' && newest?.kind === 'segment') await loadTicks(this.dir, newest)
+    let rolled = false
+    if (this.#appendable === null || newest === undefined || newest.kind !== 'segment' || this.#mustRoll(newest, tick, now)) {
+      await this.#startSegment(tick, now, record, recordSize)
+      rolled = true
+    } else {
+      await this.#append(newest, record, recordSize)
     }
-    // Names sort as ticks (zero-padded); a write is almost always the newest.
-    let at = usage.files.length
-    while (at > 0 && usage.files[at - 1]!.name > name) at--
-    usage.files.splice(at, 0, { name, size })
-    usage.total += size
-    let files = 0
+    const current = this.#units[this.#units.length - 1]!
+    if (current.ticks !== undefined) current.ticks.add(tick)
+    this.#appendable!.records++
+    if (rolled) await this.#pruneRetention(now)
+    if (this.options.quotaBytes !== undefined) await this.#pruneQuota(this.options.quotaBytes, bytes.byteLength)
+  }
+
+  #mustRoll(newest: HistoryUnit, tick: bigint, now: number): boolean {
+    const maxAge = this.options.segmentMaxAgeMs ?? SEGMENT_MAX_AGE_MS
+    let maxBytes = this.options.segmentMaxBytes ?? SEGMENT_MAX_BYTES
+    if (this.options.quotaBytes !== undefined) maxBytes = Math.min(maxBytes, Math.floor(this.options.quotaBytes / 8))
+    if (newest.size >= maxBytes || now - newest.createdAtMs >= maxAge || now < newest.createdAtMs - maxAge) return true
+    // Count mode: about two segments per kept window (in distinct ticks), so pruning whole segments keeps it near N.
+    const keep = this.#keep
+    return keep.kind === 'count' && newest.ticks?.has(tick) !== true && (newest.ticks?.size ?? 0) >= Math.max(1, Math.ceil(keep.count / 2))
+  }
+
+  async #startSegment(tick: bigint, now: number, record: Uint8Array[], recordSize: number): Promise<void> {
+    // Names stay in write order: never at or below the newest segment's tick.
+    const last = [...this.#units].reverse().find((u) => u.kind === 'segment')
+    const nameTick = last !== undefined && tick <= last.tick ? last.tick + 1n : tick
+    const name = segmentFileName(nameTick)
+    const path = join(this.dir, name)
+    const header = encodeSegmentHeader(now)
+    const handle = await open(path, 'wx', FILE_MODE).catch((error: unknown) => { throw storeIoError(path, 'create', error) })
+    try {
+      await writeAll(handle, [header, ...record], path)
+      await handle.sync().catch((error: unknown) => { throw storeIoError(path, 'fsync', error) })
+    } catch (error) {
+      await handle.close().catch(() => undefined)
+      // Nothing of it was acknowledged: it goes (a leftover is repaired at the next open anyway).
+      await unlink(path).catch(() => undefined)
+      throw error
+    }
+    await handle.close()
+    await fsyncDirectory(this.dir)
+    this.#units.push({ name, kind: 'segment', tick: nameTick, size: header.byteLength + recordSize, createdAtMs: now, ticks: this.#keep.kind === 'count' ? new Set() : undefined })
+    this.#appendable = { records: 0 }
+  }
+
+  async #append(unit: HistoryUnit, record: Uint8Array[], recordSize: number): Promise<void> {
+    const path = join(this.dir, unit.name)
+    const handle = await open(path, 'a').catch((error: unknown) => { throw storeIoError(path, 'open', error) })
+    try {
+      await writeAll(handle, record, path)
+      await handle.datasync().catch((error: unknown) => { throw storeIoError(path, 'fsync', error) })
+    } catch (error) {
+      await handle.close().catch(() => undefined)
+      // A partial record must not sit before the next one: cut it off, and append to a new segment next time.
+      await truncate(path, unit.size).catch(() => undefined)
+      this.#appendable = null
+      throw error
+    }
+    await handle.close()
+    unit.size += recordSize
+  }
+
+  async #pruneRetention(now: number): Promise<void> {
+    const keep = this.#keep
+    if (keep.kind === 'all' || this.#units.length < 2) return
+    if (keep.kind === 'count') for (const unit of this.#units) await loadTicks(this.dir, unit)
+    const drop = segmentsToDrop(this.#units.map((u) => ({ name: u.name, createdAtMs: u.createdAtMs, ticks: u.ticks })), keep, now)
+    if (drop > 0) await this.#dropOldest(drop, 'retention', now)
+  }
+
+  /** SPEC §11: history plus the checkpoint beside it (about the newest record's size) within the quota. */
+  async #pruneQuota(quota: number, checkpointSize: number): Promise<void> {
+    let total = checkpointSize
+    for (const unit of this.#units) total += unit.size
+    let drop = 0
+    while (total > quota && drop < this.#units.length - 1) total -= this.#units[drop++]!.size
+    if (drop > 0) await this.#dropOldest(drop, 'quota', this.#now())
+  }
+
+  /** Names the new anchor in `pruned.json` (durable), then deletes the `count` oldest files. */
+  async #dropOldest(count: number, reason: 'quota' | 'retention', now: number): Promise<void> {
+    const anchor = this.#units[count]!
+    await writeFileAtomic(this.dir, PRUNED_MARKER, new TextEncoder().encode(encodePrunedMarker({ anchorTick: anchor.tick }, now)))
     let bytes = 0
-    while (usage.total + size > quota && usage.files.length > 1 && usage.files[0]!.name !== name) {
-      const oldest = usage.files.shift()!
-      usage.total -= oldest.size
+    const gone = this.#units.splice(0, count)
+    for (const unit of gone) {
       try {
-        await unlink(join(this.dir, oldest.name))
+        await unlink(join(this.dir, unit.name))
       } catch (error) {
-        if (errnoCode(error) !== 'ENOENT') throw storeIoError(join(this.dir, oldest.name), 'remove', error)
+        if (errnoCode(error) !== 'ENOENT') throw storeIoError(join(this.dir, unit.name), 'remove', error)
       }
-      files++
-      bytes += oldest.size
+      bytes += unit.size
     }
-    if (files > 0) {
-      await fsyncDirectory(this.dir)
-      this.options.onPrune?.(files, bytes)
-    }
+    await fsyncDirectory(this.dir)
+    this.options.onPrune?.(gone.length, bytes, reason)
   }
 
-  async #loadUsage(): Promise<{ files: Array<{ name: string, size: number }>, total: number }> {
-    if (this.#usage !== null) return this.#usage
-    const names = (await readdir(this.dir).catch((error: unknown) => {
-      if (errnoCode(error) === 'ENOENT') return [] as string[]
-      throw storeIoError(this.dir, 'read directory', error)
-    })).filter((n) => n.endsWith('.ckpt')).sort()
-    const files: Array<{ name: string, size: number }> = []
-    let total = 0
-    for (const name of names) {
-      const size = await stat(join(this.dir, name)).then((st) => st.size, () => 0)
-      files.push({ name, size })
-      total += size
-    }
-    this.#usage ??= { files, total }
-    return this.#usage
+  /** Bytes the history holds now. */
+  async usedBytes(): Promise<number> {
+    await this.ready()
+    return this.#units.reduce((sum, unit) => sum + unit.size, 0)
   }
 
-  /** The archived bytes for `tick`, or null. */
+  /**
+   * The newest archived bytes for `tick` among the newest segment's records,
+   * else the reference file `<tick>.ckpt`; null when neither holds it. (Used
+   * to check that the stored checkpoint — always the newest — is archived.)
+   */
   async read(tick: bigint): Promise<Uint8Array | null> {
+    // Names only (no stat or header reads): an agent's start must not cost a pass over a week of segments.
+    const names = await readdir(this.dir).catch((error: unknown) => {
+      const code = errnoCode(error)
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [] as string[]
+      throw storeIoError(this.dir, 'read directory', error)
+    })
+    let newest: { name: string, tick: bigint } | null = null
+    for (const name of names) {
+      const at = segmentTickOf(name)
+      if (at !== null && (newest === null || at > newest.tick)) newest = { name, tick: at }
+    }
+    if (newest !== null) {
+      const records = (await readSegment(join(this.dir, newest.name))).records
+      for (let i = records.length - 1; i >= 0; i--) if (tickOf(records[i]!.payload) === tick) return records[i]!.payload
+    }
     try {
       return new Uint8Array(await readFile(join(this.dir, historyFileName(tick))))
     } catch (error) {
@@ -133,25 +259,44 @@ export class HistoryArchive {
   }
 
   /**
-   * What the archive holds for `tick` now, and a function that puts exactly
-   * that back (SPEC §7 target 4: a refused arrival leaves nothing behind).
+   * What the archive holds now, and a function that puts exactly that back
+   * (SPEC §7 target 4: a refused arrival leaves nothing behind): segments
+   * started since are deleted and the newest is cut back to its size. Only
+   * for an agent that is not running (no other writer in between).
    */
-  async capture(tick: bigint): Promise<() => Promise<void>> {
-    const prior = await this.read(tick)
+  async capture(_tick: bigint): Promise<() => Promise<void>> {
+    const before = await listHistoryUnits(this.dir)
+    const names = new Set(before.map((u) => u.name))
+    const newest = before[before.length - 1]
     return async () => {
-      if (prior !== null) {
-        await this.write(tick, prior)
-        return
+      for (const unit of await listHistoryUnits(this.dir)) {
+        if (!names.has(unit.name)) await unlink(join(this.dir, unit.name)).catch((error: unknown) => { if (errnoCode(error) !== 'ENOENT') throw storeIoError(join(this.dir, unit.name), 'remove', error) })
       }
-      try {
-        await unlink(join(this.dir, historyFileName(tick)))
-        await fsyncDirectory(this.dir)
-      } catch (error) {
-        if (errnoCode(error) !== 'ENOENT') throw storeIoError(join(this.dir, historyFileName(tick)), 'remove', error)
-      }
+      if (newest?.kind === 'segment') await truncateDurably(join(this.dir, newest.name), newest.size)
+      await fsyncDirectory(this.dir).catch(() => undefined)
+      this.#ready = null
       // A directory this arrival created stays only if something else is in it.
       const left = await readdir(this.dir).catch(() => null)
       if (left !== null && left.length === 0) await rmdir(this.dir).catch(() => undefined)
     }
+  }
+}
+
+/** `writev` of every byte, or STORE_IO (a short write, e.g. a full disk, is a failure: the caller cuts it off). */
+async function writeAll(handle: FileHandle, buffers: Uint8Array[], path: string): Promise<void> {
+  const total = buffers.reduce((sum, b) => sum + b.byteLength, 0)
+  const { bytesWritten } = await handle.writev(buffers).catch((error: unknown) => { throw storeIoError(path, 'write', error) })
+  if (bytesWritten !== total) throw storeIoError(path, 'write', new Error(`short write: ${bytesWritten} of ${total} bytes`))
+}
+
+async function truncateDurably(path: string, size: number): Promise<void> {
+  const handle = await open(path, 'r+').catch((error: unknown) => { throw storeIoError(path, 'open', error) })
+  try {
+    await handle.truncate(size)
+    await handle.sync()
+  } catch (error) {
+    throw storeIoError(path, 'truncate', error)
+  } finally {
+    await handle.close()
   }
 }

@@ -1,6 +1,9 @@
 export { AgentLineage, headOf, type ChainHead } from './agent-lineage.js'
 export { DEFAULT_AGENT_DISK_QUOTA_BYTES, HISTORY_DIR, HistoryArchive, historyFileName } from './history.js'
 export type { HistoryOptions } from './history.js'
+export { DEFAULT_HISTORY_KEEP, describeHistoryKeep, parseHistoryKeep, type HistoryKeep } from './history-retention.js'
+export { newestArchived } from './history-files.js'
+export { readRetainedHistory, writeReferenceHistory, type RetainedHistory } from './history-export.js'
 export {
   IDENTITY_SUFFIX, checkSignedCheckpoint, identityPath, lineageForArrival, openLineage, readIdentityBytes, removeIdentity,
   restoreIdentity, writeIdentity

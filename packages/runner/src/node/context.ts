@@ -61,7 +61,8 @@ export class NodeContext {
   historyOptions(agentId: string): HistoryOptions {
     return {
       quotaBytes: this.options.agentDiskQuotaBytes ?? DEFAULT_AGENT_DISK_QUOTA_BYTES,
-      onPrune: (files, bytes) => this.log.info({ agentId, files, bytes }, 'history pruned to the agent disk quota (oldest first)')
+      keep: this.options.historyKeep,
+      onPrune: (files, bytes, reason) => this.log.info({ agentId, files, bytes }, reason === 'quota' ? 'history pruned to the agent disk quota (oldest first)' : 'history pruned to --history-keep (oldest segments first)')
     }
   }
 

@@ -9,6 +9,7 @@ import type { CapabilityName, EgressPolicy, Logger, SandboxLimits } from '@igor/
 import type { AuthorityRecord, StoredModule } from '../store/index.js'
 import type { ReplaySettings } from '@igor/replay'
 import type { ReceiptSigner } from '../receipts/types.js'
+import type { HistoryKeep } from '../lineage/history-retention.js'
 import type { BudgetAdapter } from '../settlement/types.js'
 
 export interface NodeRuntimeOptions {
@@ -54,6 +55,8 @@ export interface NodeRuntimeOptions {
   readonly replay?: ReplaySettings
   /** SPEC §11 `--agent-disk-quota`: history and checkpoint per agent, in bytes (default 1 GiB). */
   readonly agentDiskQuotaBytes?: number
+  /** SPEC §12 (ours) `--history-keep`: which whole history segments may go (default 7 days). */
+  readonly historyKeep?: HistoryKeep
   /** SPEC §11 `--min-free-disk`: below this many free bytes in the data dir, arrivals are refused (`NODE_FULL`). */
   readonly minFreeDiskBytes?: number
   /** SPEC §15: the node's libp2p Ed25519 key, which signs the agents' receipts; absent: no receipts. */
