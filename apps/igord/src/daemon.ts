@@ -208,6 +208,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       return await stopped
     }
     network = started
+    // SPEC §16: listening before any agent ticks, so no request_move is missed.
+    autoPlacer = startAutoPlacer(runtime, network, log, ops.metrics)
     for (const address of started.addresses()) addOwnAddress(egress, address) // before any agent starts
     // SPEC §11 fair share: peers can reach the node while its agents load (a slow one loads alone, in its own thread);
     // "listening on" below still means "and every agent is loaded".
@@ -231,7 +233,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
     log.info({ peerId: network.peerId, addresses: network.addresses() }, listeningLine(network.addresses()))
-    autoPlacer = startAutoPlacer(runtime, network, log, ops.metrics) // SPEC §16: agents over their max price move (or wait) from now on
+    autoPlacer?.priceChanged() // SPEC §16 at start: every agent now loaded over its max price moves (or waits)
   } catch (error) {
     if (signalled) return stopped
     await stop(1)
