@@ -75,7 +75,7 @@ export class AutoPlacer {
       }
       return
     }
-    if (!host.ticking && host.priceHold === null) return // halted, in a hand-off, recovering: not ours to hold
+    if (!host.ticking) return // halted, in a hand-off, recovering (a held agent still counts as ticking): not ours to place
     if (!policy.enabled) {
       host.holdForPrice(PRICE_HOLD_NO_MIGRATION)
       return

@@ -1,6 +1,7 @@
 import type { Epoch } from '@igor/epoch'
 import { AuthorityError, AuthorityState, canTick } from '@igor/lease'
 import { RunnerError } from './errors.js'
+import { runtimeEvents } from './observer.js'
 import { Checkpoints } from './host/checkpoints.js'
 import { HandoffSource } from './host/handoff-source.js'
 import { Instance } from './host/instance.js'
@@ -98,7 +99,10 @@ export class AgentHost {
     if (this.agent.priceHold === reason) return
     const was = this.agent.priceHold
     this.agent.priceHold = reason
-    if (reason !== null) this.agent.log.warn({ pricePerSecond: this.agent.pricePerSecond.toString() }, `agent paused: ${reason}`)
+    if (reason !== null) {
+      this.agent.log.warn({ pricePerSecond: this.agent.pricePerSecond.toString() }, `agent paused: ${reason}`)
+      runtimeEvents.halt(this.agentId, reason) // counted like a budget refusal (igor_halts_total)
+    }
     else this.agent.log.info({ pricePerSecond: this.agent.pricePerSecond.toString() }, `agent ticks again (was: ${was ?? ''})`)
   }
 
