@@ -41,7 +41,7 @@ export class AutoPlacer {
 
   /** Listens to request_move and to price scans; reviews every agent against the price now (SPEC §16 "at start"). */
   start(): void {
-    this.stops.push(observeRuntime({ onMoveRequest: (agentId, max) => { setImmediate(() => { void this.requested(agentId, max) }) } }))
+    this.stops.push(observeRuntime({ onMoveRequest: (agentId, max) => { setImmediate(() => { void this.moveRequested(agentId, max) }) } }))
     this.stops.push(this.deps.onPriceScan(() => { this.priceChanged() }))
     this.priceChanged()
   }
@@ -113,8 +113,8 @@ export class AutoPlacer {
     }
   }
 
-  /** After the tick that called `request_move(max)` (SPEC §16). */
-  private async requested(agentId: string, max: bigint): Promise<void> {
+  /** After the tick that called `request_move(max)` (SPEC §16); `start()` wires it to the runner's report. Resolves when the placement ended. */
+  async moveRequested(agentId: string, max: bigint): Promise<void> {
     const host = this.deps.runtime.host(agentId)
     if (host === undefined || this.closed) return
     const price = this.deps.runtime.pricePerSecond
