@@ -12,6 +12,7 @@ export type AgentName =
   | 'heartbeat'
   | 'pricewatcher'
   | 'treasury'
+  | 'nomad'
 
 /** Absolute path of agents/build. */
 export declare const agentsDir: string

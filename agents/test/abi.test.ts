@@ -21,7 +21,8 @@ const EXPECTED_CAPABILITIES: Record<AgentName, Capability[]> = {
   pricer: ['pricing', 'log'],
   heartbeat: ['clock', 'log'],
   pricewatcher: ['clock', 'log', 'http'],
-  treasury: ['log', 'http']
+  treasury: ['log', 'http'],
+  nomad: ['pricing', 'mobility', 'log']
 }
 
 // Ticks that are safe to run in the test thread before checkpointing.

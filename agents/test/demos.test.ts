@@ -168,3 +168,42 @@ describe('treasury', () => {
     expect(server.payments.size).toBe(1)
   })
 })
+
+describe('nomad (SPEC §16 "The agent decides")', () => {
+  const stateOf = (state: Uint8Array): { ticks: bigint, price: bigint, asked: number, answer: number } => {
+    const view = new DataView(state.buffer, state.byteOffset, state.byteLength)
+    return { ticks: view.getBigUint64(0, true), price: view.getBigInt64(8, true), asked: view.getUint32(16, true), answer: view.getInt32(20, true) }
+  }
+
+  it('stays while the price is at or below its threshold, asks to move above it, and sees -2 while the move is pending', () => {
+    const agent = loadAgent(agentPath('nomad'), { price: 2000n })
+    agent.init()
+    expect(agent.tick()).toMatchObject({ logs: ['[nomad] tick=1 price=2000 threshold=2000 move=stay'] })
+    agent.price = 5000n
+    const asked = agent.tick()
+    expect(asked.logs).toEqual(['[nomad] tick=2 price=5000 threshold=2000 move=asked'])
+    expect(asked.moveRequest).toBe(2000n)
+    expect(asked.observations.map((o) => o.id)).toEqual([7, 13, 3])
+    expect(agent.tick().logs).toEqual(['[nomad] tick=3 price=5000 threshold=2000 move=pending'])
+    // The node found nobody cheaper: the agent stayed and may ask again.
+    agent.movePending = false
+    expect(agent.tick().moveRequest).toBe(2000n)
+    expect(stateOf(agent.checkpoint())).toEqual({ ticks: 4n, price: 5000n, asked: 2, answer: 0 })
+  })
+
+  it('keeps its count across a restart on a cheaper node', () => {
+    const agent = loadAgent(agentPath('nomad'), { price: 5000n })
+    agent.init()
+    agent.ticks(3)
+    agent.price = 500n
+    const moved = agent.restart()
+    expect(moved.tick().logs).toEqual(['[nomad] tick=4 price=500 threshold=2000 move=stay'])
+    expect(stateOf(moved.checkpoint()).ticks).toBe(4n)
+  })
+
+  it('answers -1 when its manifest disables migration', () => {
+    const agent = loadAgent(agentPath('nomad'), { price: 5000n, manifest: { capabilities: { pricing: { version: 1 }, mobility: { version: 1 }, log: { version: 1 } }, migration_policy: { enabled: false } } })
+    agent.init()
+    expect(agent.tick().logs).toEqual(['[nomad] tick=1 price=5000 threshold=2000 move=refused(-1)'])
+  })
+})

@@ -13,7 +13,8 @@ export const CAPABILITY_IMPORTS = {
   log: 'log_emit',
   wallet: 'wallet_balance',
   pricing: 'node_price',
-  http: 'http_request'
+  http: 'http_request',
+  mobility: 'request_move'
 } as const
 export type Capability = keyof typeof CAPABILITY_IMPORTS
 
@@ -95,7 +96,9 @@ export class StubHost {
       wallet: () => this.balance,
       pricing: () => this.price,
       // The ABI tests never reach a network: every request fails as a transport error (−1).
-      http: () => -1
+      http: () => -1,
+      // SPEC §16: every move request is noted.
+      mobility: () => 0
     }
     const igor: WebAssembly.ModuleImports = {}
     for (const cap of capabilities) {

@@ -17,6 +17,7 @@ import { importForResume } from './resume.js'
 import { addOwnAddress, nodeEgress } from './egress.js'
 import { priceRoute } from './price.js'
 import { nodeReceiptSigner } from './node-signer.js'
+import { type AutoPlacer, startAutoPlacer } from './auto-placer.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -84,6 +85,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   const ops = new OperatorSurface({ runtime: () => runtime, network: () => network, settlement: () => settlement?.metrics() ?? null })
   // SPEC §16 `--to auto`: progress lines of placements under way (GET /placements/<agentId>).
   const placing = new Map<string, string[]>()
+  let autoPlacer: AutoPlacer | null = null // SPEC §16 moving for price, request_move
+
   // The control socket is bound first: it is also the data directory's lock.
   const control = await ControlServer.open(join(dataDir, CONTROL_SOCKET), async (method, path, body) => {
     try {
@@ -91,7 +94,10 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       const operatorReply = await ops.route(method, path) // /metrics, /healthz, /migrations/<id>
       if (operatorReply !== null) return operatorReply
       const price = await priceRoute(method, path, body, runtime) // SPEC §15 igord price [set]
-      if (price !== null) return price
+      if (price !== null) {
+        if (method === 'POST' && price.status === 200) autoPlacer?.priceChanged() // SPEC §16 moving for price
+        return price
+      }
       const authority = await authorityRoute(method, path, body, runtime, network)
       if (authority !== null) return authority
       const offline = await offlineRoute(method, path, body, { runtime, nodeId: network?.peerId ?? null, log, maxTransferBytes: options.maxTransferBytes })
@@ -130,6 +136,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   const stop = async (exitCode: number): Promise<number> => {
     stopping ??= (async () => {
       log.info({}, 'shutting down: final checkpoints')
+      autoPlacer?.stop()
       await network?.stop().catch((error: unknown) => log.warn({}, `network stop: ${(error as Error).message}`))
       await runtime?.shutdown()
       await settlement?.close() // what is not delivered stays in the outbox for the next start
@@ -202,6 +209,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       return await stopped
     }
     network = started
+    // SPEC §16: listening before any agent ticks, so no request_move is missed.
+    autoPlacer = startAutoPlacer(runtime, network, log, ops.metrics)
     for (const address of started.addresses()) addOwnAddress(egress, address) // before any agent starts
     // SPEC §11 fair share: peers can reach the node while its agents load (a slow one loads alone, in its own thread);
     // "listening on" below still means "and every agent is loaded".
@@ -225,6 +234,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
     log.info({ peerId: network.peerId, addresses: network.addresses() }, listeningLine(network.addresses()))
+    autoPlacer?.priceChanged() // SPEC §16 at start: every agent now loaded over its max price moves (or waits)
   } catch (error) {
     if (signalled) return stopped
     await stop(1)

@@ -20,6 +20,8 @@ export class NodeMetrics {
   private readonly halts: Counter<'reason'>
   private readonly migrations: Counter<'outcome'>
   private readonly migrationSeconds: Histogram<'outcome'>
+  private readonly moveRequests: Counter<'outcome'>
+  private readonly pricePlacements: Counter<'outcome'>
 
   /** `refusedAtDoor`: peers and agent ids refused at the door (SPEC §7, §11). */
   constructor(status: () => Promise<readonly AgentStatus[]>, refusedAtDoor: () => ReadonlyArray<{ kind: string }> = () => [], price: () => bigint | null = () => null,
@@ -122,6 +124,9 @@ export class NodeMetrics {
       registers
     })
     for (const outcome of MIGRATION_OUTCOMES) this.migrations.inc({ outcome }, 0)
+    // SPEC §16 (ours): what became of the moves agents asked for, and of the placements for price.
+    this.moveRequests = new Counter({ name: 'igor_move_requests_total', help: 'Moves agents asked for (request_move), by outcome: placed, no-candidates, exhausted, ambiguous, local, busy, failed', labelNames: ['outcome'], registers })
+    this.pricePlacements = new Counter({ name: 'igor_price_placements_total', help: 'Placements of agents whose max_price_per_second is below this node\'s price, by outcome', labelNames: ['outcome'], registers })
     const transferBytes = new Counter({ name: 'igor_transfer_bytes_total', help: 'Migration package bytes sent (out) and received (in)', labelNames: ['direction'], registers })
     const arrivals = new Counter({ name: 'igor_arrivals_total', help: 'Agents admitted by migration from another node', registers })
     const refused = new Counter({ name: 'igor_admissions_refused_total', help: 'Arriving agents refused, by error code', labelNames: ['reason'], registers })
@@ -137,6 +142,12 @@ export class NodeMetrics {
       onReceived: (bytes) => transferBytes.inc({ direction: 'in' }, bytes),
       onArrival: (_agentId, refusal) => { if (refusal === null) arrivals.inc(); else refused.inc({ reason: refusal }) }
     }))
+  }
+
+  /** SPEC §16: a placement the AutoPlacer ran ended — `kind` request_move or price — with this outcome. */
+  recordAutoPlacement(kind: 'request_move' | 'price', outcome: string): void {
+    if (kind === 'request_move') this.moveRequests.inc({ outcome })
+    else this.pricePlacements.inc({ outcome })
   }
 
   /** A hand-off this node ran as the source ended (network.ts). */
@@ -174,6 +185,7 @@ export function migrationOutcome(error: unknown): MigrationOutcome {
 export function haltClass(reason: string): string {
   if (reason.startsWith('budget exhausted')) return 'budget_exhausted'
   if (reason.startsWith('budget not valid')) return 'budget_not_valid'
+  if (reason.startsWith('waiting for a node within max price') || reason.startsWith('node price above max_price_per_second')) return 'price_hold'
   if (reason.startsWith('lease expired')) return 'lease_expired'
   if (reason.startsWith('tick failed')) return 'tick_failed'
   if (reason.startsWith('start failed')) return 'start_failed'

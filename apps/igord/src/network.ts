@@ -1,4 +1,4 @@
-import { type MigrateResult, MigrationService, type PlacementEvent, observeMigrations, placementSummary, progressLine } from '@igor/migration'
+import { type MigrateResult, MigrationService, type PlacementEvent, type PlacementNeeds, observeMigrations, placementSummary, progressLine } from '@igor/migration'
 import type { Logger, NodeRuntime } from '@igor/runner'
 import { agentStatusJson } from './control/protocol.js'
 import type { AgentStatusJson, MigrateResultJson, MigrationProgressJson, PlacementJson } from './control/protocol.js'
@@ -12,7 +12,9 @@ export interface NodeNetwork {
   addresses(): string[]
   migrate(agentId: string, to: string): Promise<MigrateResultJson>
   /** SPEC §16 `igord migrate <id> --to auto`: placement among the known peers; `onLine` gets each progress line. */
-  place(agentId: string, onLine?: (line: string) => void): Promise<PlacementJson>
+  place(agentId: string, onLine?: (line: string) => void, needs?: PlacementNeeds): Promise<PlacementJson>
+  /** SPEC §16: runs `listener` after every price scan; returns the function that stops it. */
+  onPriceScan(listener: () => void): () => void
   /** `igord recover <id> --ask …` (issue 12): the assisted-recovery query on demand. */
   recoverAsking(agentId: string, ask: readonly string[]): Promise<{ action: string, peerId?: string, agent: AgentStatusJson | null }>
   /** SPEC §16: the peer registry as `igord peers --json` shows it. */
@@ -119,11 +121,12 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
     peerId: service.peerId,
     addresses: () => service.addresses(),
     migrate,
-    place: async (agentId, onLine) => {
+    onPriceScan: (listener) => service.onPriceScan(listener),
+    place: async (agentId, onLine, given) => {
       // SPEC §16: what the agent's manifest asks of its next node (the runtime refuses an unknown agent on the first attempt).
       const manifest = options.runtime.host(agentId)?.module.manifest
       if (manifest === undefined) throw new PlacementError('AGENT_NOT_FOUND', `no agent ${JSON.stringify(agentId)} is running on this node`)
-      const needs = { maxPricePerSecond: manifest.migration.maxPricePerSecond, capabilities: [...manifest.capabilities.keys()] }
+      const needs = given ?? { maxPricePerSecond: manifest.migration.maxPricePerSecond, capabilities: [...manifest.capabilities.keys()] }
       const onEvent = (event: PlacementEvent): void => {
         const line = progressLine(agentId, event)
         log.info({ agentId, event: event.type }, line)

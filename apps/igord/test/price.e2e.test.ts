@@ -1,6 +1,7 @@
 // SPEC §15 Node price, end to end on a real igord: `igord price [set]`, status and /metrics, the
 // charge from the next tick (asserted exactly: a free node charges nothing, a price that no tick can
 // afford exhausts the budget at the next tick), restart, and `/igor/price/1.0.0` over real libp2p.
+import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
@@ -43,7 +44,12 @@ async function price(data: string): Promise<{ pricePerSecond: string, source: st
 describe('igord price (SPEC §15)', () => {
   it('prints the flag\'s price; price set is durable, logged, in status and /metrics, and charged from the next tick; a restart keeps it', async () => {
     const data = join(dir.path, 'node')
-    const node = await nodes.start(data, ['--run-agent', agentPath('counter'), '--price-per-second', '0', '--budget', '1.0']).ready()
+    // counter with no max_price_per_second: at any price it stays and pays (SPEC §16 would otherwise hold it above its max).
+    const agents = join(dir.path, 'agents')
+    await mkdir(agents)
+    await copyFile(agentPath('counter'), join(agents, 'counter.wasm'))
+    await writeFile(join(agents, 'counter.manifest.json'), '{"capabilities": {}}')
+    const node = await nodes.start(data, ['--run-agent', join(agents, 'counter.wasm'), '--price-per-second', '0', '--budget', '1.0']).ready()
     const shown = await runCli(['price', '--data-dir', data])
     expect(shown.code).toBe(0)
     expect(shown.stdout).toBe('price 0 microcents per second (0.000000 units/s), --price-per-second at start\n')
@@ -126,7 +132,7 @@ describe('/igor/price/1.0.0 over libp2p (SPEC §15)', () => {
     peer = await TestPeer.start()
     const first = await peer.ask(node.address(), PRICE_PROTOCOL, new TextEncoder().encode('{"agent_id":"counter"}\n'))
     expect(first).toEqual({
-      text: `{"price_per_second":2500,"node_id":"${nodeId}","capabilities":["clock","log","pricing","rand","wallet"],"agents":1,"max_agents":4}\n`,
+      text: `{"price_per_second":2500,"node_id":"${nodeId}","capabilities":["clock","log","mobility","pricing","rand","wallet"],"agents":1,"max_agents":4}\n`,
       error: null
     })
 

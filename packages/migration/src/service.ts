@@ -167,6 +167,11 @@ export class MigrationService {
     }
   }
 
+  /** SPEC §16 "Moving for price": `listener` runs after every price scan (timer or placement); returns the function that removes it. */
+  onPriceScan(listener: () => void): () => void {
+    return this.scanner.onScanned(() => { listener() })
+  }
+
   /** SPEC §16: a price scan now (joins one under way). */
   async scanPrices(): Promise<void> {
     await this.scanner.scan()

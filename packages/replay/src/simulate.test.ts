@@ -57,6 +57,15 @@ describe('replay of every example agent (simulate --verify)', () => {
     expect(deterministic.result.budgetConsumed).toBe(3n)
   }, 60_000)
 
+  it('nomad: request_move answers as on a node and every tick replays; nothing moves, so each request is settled at once (SPEC §16)', async () => {
+    const lines: string[] = []
+    const logger = { ...silentLogger, info: (_: object, msg?: string) => { lines.push(msg ?? '') }, child: () => logger }
+    const result = await simulate({ wasmPath: agentPath('nomad'), ticks: 3, budget: 1_000_000n, verify: true, deterministicSeed: 42n, agentLogger: logger, pricePerSecond: 5000n })
+    expect(result.errors).toEqual([])
+    expect(result.replayVerified).toBe(3)
+    expect(lines).toEqual([1, 2, 3].map((n) => `[nomad] tick=${n} price=5000 threshold=2000 move=asked`))
+  }, 60_000)
+
   it('--deterministic: the same seed gives the same agent output and state, byte for byte', async () => {
     const run = async (seed: bigint): Promise<{ lines: string[], bytes: number, result: Awaited<ReturnType<typeof simulate>> }> => {
       const lines: string[] = []

@@ -59,7 +59,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     module: prepared.module,
     capabilities: [...prepared.capabilities],
     usesWasi: prepared.usesWasi,
-    entry: prepared.entry
+    entry: prepared.entry,
+    // SPEC §16: request_move answers as on a node (−1 when the manifest disables migration); nothing moves here.
+    migrationEnabled: manifest.migration.enabled
   }
   const observe = options.deterministicSeed === null ? { mode: 'record' as const } : { mode: 'record' as const, deterministicSeed: options.deterministicSeed }
   const price = options.pricePerSecond ?? 1000n

@@ -1,6 +1,7 @@
 import type { Epoch } from '@igor/epoch'
 import { AuthorityError, AuthorityState, canTick } from '@igor/lease'
 import { RunnerError } from './errors.js'
+import { runtimeEvents } from './observer.js'
 import { Checkpoints } from './host/checkpoints.js'
 import { HandoffSource } from './host/handoff-source.js'
 import { Instance } from './host/instance.js'
@@ -84,9 +85,40 @@ export class AgentHost {
       tickNumber: this.agent.tickNumber,
       budget: this.agent.budget,
       pricePerSecond: this.agent.pricePerSecond,
-      // SPEC §15 settlement: a budget refusal shows as halted while it lasts.
-      halted: this.agent.halted ?? this.agent.budgetRefusal
+      // SPEC §15 settlement: a budget refusal shows as halted while it lasts (SPEC §16: so does a price hold).
+      halted: this.agent.halted ?? this.agent.budgetRefusal ?? this.agent.priceHold
     }
+  }
+
+  /**
+   * SPEC §16 "Moving for price": `reason` holds the tick loop (no ticks, no
+   * charge, still ACTIVE_OWNER with its lease renewed; status shows the
+   * reason); null lets it tick again from its next pass. Logged on change.
+   */
+  holdForPrice(reason: string | null): void {
+    if (this.agent.priceHold === reason) return
+    const was = this.agent.priceHold
+    this.agent.priceHold = reason
+    if (reason !== null) {
+      this.agent.log.warn({ pricePerSecond: this.agent.pricePerSecond.toString() }, `agent paused: ${reason}`)
+      runtimeEvents.halt(this.agentId, reason) // counted like a budget refusal (igor_halts_total)
+    }
+    else this.agent.log.info({ pricePerSecond: this.agent.pricePerSecond.toString() }, `agent ticks again (was: ${was ?? ''})`)
+  }
+
+  /** The price hold in force, null when none (SPEC §16). */
+  get priceHold(): string | null {
+    return this.agent.priceHold
+  }
+
+  /** SPEC §16 `request_move`: true from the tick that asked until `moveSettled()`. */
+  get movePending(): boolean {
+    return this.agent.movePending
+  }
+
+  /** SPEC §16: the requested move is over and the agent stayed; its next `request_move` is noted again. */
+  moveSettled(): void {
+    this.agent.movePending = false
   }
 
   /** Called after each completed tick; tests and benchmarks use it. */

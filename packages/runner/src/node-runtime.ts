@@ -169,6 +169,11 @@ export class NodeRuntime {
     return this.ctx.hosts.get(agentId)
   }
 
+  /** The ids of the agents this node hosts now (SPEC §16: what the node reviews when its price changes). */
+  agentIds(): string[] {
+    return [...this.ctx.hosts.keys()]
+  }
+
   /**
    * SPEC §11 containment: the agents that were inside a call when the last
    * process died (and are not quarantined). Callers load them after every

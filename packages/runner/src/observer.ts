@@ -19,6 +19,8 @@ export interface RuntimeObserver {
   onEviction?(agentId: string): void
   /** The agent stopped ticking here, with the reason status shows (told once per halt, when it happens). */
   onHalt?(agentId: string, reason: string): void
+  /** SPEC §16 "The agent decides": the tick that just completed called `request_move(max)` and was answered 0. */
+  onMoveRequest?(agentId: string, maxPricePerSecond: bigint): void
 }
 
 /**
@@ -65,5 +67,6 @@ export const runtimeEvents = {
   checkpoint: (agentId: string, bytes: number, ms: number): void => { if (observers.size > 0) each((o) => o.onCheckpoint?.(agentId, bytes, ms)) },
   renewal: (agentId: string): void => { if (observers.size > 0) each((o) => o.onRenewal?.(agentId)) },
   eviction: (agentId: string): void => { if (observers.size > 0) each((o) => o.onEviction?.(agentId)) },
-  halt: (agentId: string, reason: string): void => { if (observers.size > 0) each((o) => o.onHalt?.(agentId, reason)) }
+  halt: (agentId: string, reason: string): void => { if (observers.size > 0) each((o) => o.onHalt?.(agentId, reason)) },
+  moveRequest: (agentId: string, maxPricePerSecond: bigint): void => { if (observers.size > 0) each((o) => o.onMoveRequest?.(agentId, maxPricePerSecond)) }
 }

@@ -34,6 +34,12 @@ export declare function wallet_receipt(index: i32, ptr: usize, len: i32): i32;
 @external("igor", "node_price")
 export declare function node_price(): i64;
 
+// capability "mobility" (SPEC §16): ask the node to move this agent to a node
+// cheaper than this one and than max_price_per_second. 0 noted, −1 the
+// manifest disables migration, −2 a move is already pending.
+@external("igor", "request_move")
+export declare function request_move(max_price_per_second: i64): i32;
+
 // capability "http" (SPEC §13): returns the HTTP status, or −1 transport /
 // bounds, −2 input too long, −3 host not allowed, −4 timeout, −5 response
 // too large (size hint at resp_ptr), −6 not the owner (nothing sent).

@@ -1,6 +1,6 @@
 // Typed wrappers over the `igor` imports (SPEC §5). Each wrapper needs its
 // capability in the agent's manifest; an unused wrapper adds no import.
-import { clock_now, log_emit, node_price, rand_bytes, wallet_balance } from "./host";
+import { clock_now, log_emit, node_price, rand_bytes, request_move, wallet_balance } from "./host";
 
 /** Unix time in nanoseconds (capability `clock`). Observed and replayed. */
 export function clockNow(): i64 {
@@ -35,4 +35,15 @@ export function walletBalance(): i64 {
  */
 export function nodePrice(): i64 {
   return node_price();
+}
+
+/**
+ * Asks the node to move this agent (capability `mobility`, SPEC §16). After
+ * this tick the node places it among known nodes cheaper than both this node
+ * and `maxPrice` (microcents per second; 0: only cheaper than this node). If
+ * none accepts, the agent stays and ticks on. Returns 0 noted, −1 the
+ * manifest disables migration, −2 a move is already pending. Observed and replayed.
+ */
+export function requestMove(maxPrice: i64): i32 {
+  return request_move(maxPrice);
 }

@@ -10,7 +10,7 @@ export {
   COMPENSATED, CONFIRMED, EFFECT_EXISTS, EFFECT_INVALID_TRANSITION, EFFECT_NOT_FOUND, EFFECT_OK,
   EffectLog, IN_FLIGHT, Intent, RECORDED, UNRESOLVED
 } from "./effects";
-export { clockNow, log, nodePrice, randBytes, walletBalance } from "./hostcalls";
+export { clockNow, log, nodePrice, randBytes, requestMove, walletBalance } from "./hostcalls";
 export { RECEIPT_MAX_BYTES, Receipt, receiptBytes, receiptCount, receipts } from "./receipts";
 export {
   DEFAULT_RESPONSE_CAPACITY, HTTP_ERR_HOST_BLOCKED, HTTP_ERR_NOT_OWNER, HTTP_ERR_TIMEOUT, HTTP_ERR_TOO_LARGE,

@@ -12,14 +12,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 
-/** The `igor` import each capability grants (SPEC §5, §13, §15). */
+/** The `igor` import each capability grants (SPEC §5, §13, §15, §16). */
 export const CAPABILITY_IMPORTS = Object.freeze({
   clock: 'clock_now',
   rand: 'rand_bytes',
   log: 'log_emit',
   wallet: 'wallet_balance',
   pricing: 'node_price',
-  http: 'http_request'
+  http: 'http_request',
+  mobility: 'request_move'
 } as const)
 export type Capability = keyof typeof CAPABILITY_IMPORTS
 
@@ -31,7 +32,7 @@ export const capabilityOfImport = (name: string): Capability | undefined =>
   MORE_IMPORTS[name] ?? (Object.entries(CAPABILITY_IMPORTS).find(([, fn]) => fn === name)?.[0] as Capability | undefined)
 
 /** Hostcall ids of the tick's event log (SPEC §12). */
-export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, receiptCount: 5, receipt: 6, pricing: 7, http: 8 } as const)
+export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, receiptCount: 5, receipt: 6, pricing: 7, http: 8, move: 13 } as const)
 
 /** `http_request` return codes (SPEC §13). */
 export const HTTP_ERR = Object.freeze({
@@ -96,6 +97,8 @@ export interface TestHostOptions {
   http?: HttpHandler
   /** The output gate: false makes every HTTP request answer −6 and reach nothing (default true). */
   owner?: boolean
+  /** SPEC §16: a move the agent asked for is still being placed: `request_move` answers −2 (default false). */
+  movePending?: boolean
 }
 
 export interface Observation {
@@ -112,6 +115,8 @@ export interface TickResult {
   readonly observations: Observation[]
   /** HTTP requests that reached the handler during this tick. */
   readonly requests: HttpRequest[]
+  /** SPEC §16: the maximum of this tick's `request_move` that was answered 0, if any (the node would place the agent now). */
+  readonly moveRequest?: bigint
 }
 
 /** Thrown for an agent the node would refuse, or a broken ABI call. */
@@ -224,6 +229,11 @@ class HostState {
   price: bigint
   receipts: readonly Uint8Array[]
   owner: boolean
+  movePending: boolean
+  /** SPEC §16: false when the manifest's `migration_policy.enabled` is false (`request_move` answers −1). */
+  readonly migrationEnabled: boolean
+  /** Every `request_move` answered 0 (its maximum), across restarts. */
+  readonly moveRequests: bigint[] = []
   http: HttpHandler | undefined
   readonly agentId: string
   readonly capabilities: Set<string>
@@ -238,6 +248,9 @@ class HostState {
     this.price = options.price ?? 1000n
     this.receipts = options.receipts ?? []
     this.owner = options.owner ?? true
+    this.movePending = options.movePending ?? false
+    const policy = manifest.migration_policy as { enabled?: unknown } | undefined
+    this.migrationEnabled = policy?.enabled !== false
     this.http = options.http
     this.agentId = options.agentId ?? 'test-agent'
     this.capabilities = new Set(Object.keys(manifest.capabilities ?? {}))
@@ -261,6 +274,7 @@ export class TestAgent {
   private tickObservations: Observation[] = []
   private tickRequests: HttpRequest[] = []
   private callIndex = 0
+  private tickMove: bigint | undefined = undefined
   /** Ticks completed (the next tick is `tickNumber + 1`). Restored by `restart`. */
   tickNumber: bigint
   /** The bytes of the last `checkpoint()`, or null. */
@@ -334,6 +348,20 @@ export class TestAgent {
     this.host.receipts = value
   }
 
+  /** SPEC §16: whether `request_move` answers −2 (a move pending). The test host sets it after each request answered 0; clear it to say the agent stayed. */
+  get movePending(): boolean {
+    return this.host.movePending
+  }
+
+  set movePending(value: boolean) {
+    this.host.movePending = value
+  }
+
+  /** SPEC §16: the maximum of every `request_move` answered 0 so far, across restarts. */
+  get moveRequests(): readonly bigint[] {
+    return this.host.moveRequests
+  }
+
   /** Replaces the HTTP handler. */
   set http(handler: HttpHandler | undefined) {
     this.host.http = handler
@@ -348,6 +376,7 @@ export class TestAgent {
     this.tickLogs = []
     this.tickObservations = []
     this.tickRequests = []
+    this.tickMove = undefined
     this.callIndex = 0
     this.inTick = true
     let result: number | undefined
@@ -361,7 +390,8 @@ export class TestAgent {
       more: typeof result === 'number' && result !== 0,
       logs: this.tickLogs,
       observations: this.tickObservations,
-      requests: this.tickRequests
+      requests: this.tickRequests,
+      ...(this.tickMove !== undefined ? { moveRequest: this.tickMove } : {})
     }
   }
 
@@ -476,7 +506,20 @@ export class TestAgent {
         this.observe(HOSTCALL.pricing, this.u64(host.price))
         return BigInt.asIntN(64, host.price)
       },
-      http: (...args: number[]): number => this.httpRequest(args)
+      http: (...args: number[]): number => this.httpRequest(args),
+      // SPEC §16: −1 migration disabled, −2 a move pending, else noted (0); id 13, the answer as u32 LE.
+      mobility: (maxPrice: bigint): number => {
+        const answer = !host.migrationEnabled ? -1 : host.movePending ? -2 : 0
+        if (answer === 0) {
+          host.movePending = true
+          host.moveRequests.push(BigInt.asIntN(64, maxPrice))
+          if (this.inTick) this.tickMove = BigInt.asIntN(64, maxPrice)
+        }
+        const payload = new Uint8Array(4)
+        new DataView(payload.buffer).setInt32(0, answer, true)
+        this.observe(HOSTCALL.move, payload)
+        return answer
+      }
     }
     const igor: WebAssembly.ModuleImports = {}
     for (const [capability, name] of Object.entries(CAPABILITY_IMPORTS)) {

@@ -55,6 +55,21 @@ describe('selectCandidates', () => {
     expect(chosen.passedOver).toEqual([{ peerId: 'f3', reason: '3 recent failures' }, { peerId: 'nowhere', reason: 'no known address' }])
   })
 
+  it('priceBelow (request_move): only known prices strictly below it pass, with the manifest cap still applied', () => {
+    const peers = [peer('cheap', { price: 499n }), peer('same', { price: 500n }), peer('unknown'), peer('zero', { price: 0n }), peer('capped', { price: 300n })]
+    const chosen = selectCandidates(peers, { maxPricePerSecond: 400n, capabilities: [], priceBelow: 500n }, 'self')
+    expect(ids(chosen.candidates)).toEqual(['zero', 'capped'])
+    expect(chosen.passedOver).toEqual([
+      { peerId: 'cheap', reason: 'price 499 above the agent\'s max_price_per_second 400' },
+      { peerId: 'same', reason: 'price 500 above the agent\'s max_price_per_second 400' },
+      { peerId: 'unknown', reason: 'price unknown (a requested move needs a cheaper node)' }
+    ])
+    expect(selectCandidates(peers, { maxPricePerSecond: null, capabilities: [], priceBelow: 500n }, 'self').passedOver)
+      .toContainEqual({ peerId: 'same', reason: 'price 500 not below this node\'s 500' })
+    expect(ids(selectCandidates([peer('top', { price: I64_MAX - 1n }), peer('max', { price: I64_MAX })], { maxPricePerSecond: null, capabilities: [], priceBelow: I64_MAX }, 'self').candidates)).toEqual(['top'])
+    expect(selectCandidates([peer('zero', { price: 0n })], { maxPricePerSecond: null, capabilities: [], priceBelow: 0n }, 'self').candidates).toEqual([])
+  })
+
   it('free slots do not filter (the target\'s NODE_FULL does)', () => {
     expect(ids(selectCandidates([peer('full', { freeSlots: 0 })], none, 'self').candidates)).toEqual(['full'])
   })

@@ -7,6 +7,11 @@ export interface PlacementNeeds {
   readonly maxPricePerSecond: bigint | null
   /** Every capability the manifest declares. */
   readonly capabilities: readonly string[]
+  /**
+   * SPEC §16 `request_move` (ours): only peers whose known price is strictly
+   * below this (this node's price); an unknown price does not pass here.
+   */
+  readonly priceBelow?: bigint
 }
 
 /** A known peer left out, and why (the summary and `--json` name it). */
@@ -44,6 +49,10 @@ export function selectCandidates(peers: readonly PeerEntry[], needs: PlacementNe
 function whyNot(peer: PeerEntry, needs: PlacementNeeds, cap: bigint | null): string | null {
   if (peer.addresses.length === 0) return 'no known address'
   if (cap !== null && peer.price !== null && peer.price > cap) return `price ${peer.price} above the agent's max_price_per_second ${cap}`
+  if (needs.priceBelow !== undefined) {
+    if (peer.price === null) return 'price unknown (a requested move needs a cheaper node)'
+    if (peer.price >= needs.priceBelow) return `price ${peer.price} not below this node's ${needs.priceBelow}`
+  }
   if (peer.capabilities !== null) {
     const missing = needs.capabilities.filter((c) => !(peer.capabilities as readonly string[]).includes(c))
     if (missing.length > 0) return `does not offer ${missing.join(', ')}`

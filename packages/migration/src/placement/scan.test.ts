@@ -46,6 +46,21 @@ describe('PriceScanner', () => {
     expect(reg.get(B)).toMatchObject({ price: 0n, capabilities: null, freeSlots: null, failures: 0 })
   })
 
+  it('tells its listeners after every scan that ran, not after a reused one; a throwing listener is ignored', async () => {
+    const reg = await registry(addr(1, A))
+    const scanner = new PriceScanner({ node, registry: reg, ask: async () => await Promise.resolve({ pricePerSecond: 5n, nodeId: A }) })
+    const heard: number[] = []
+    scanner.onScanned(() => { throw new Error('listener bug') })
+    const off = scanner.onScanned((outcomes) => { heard.push(outcomes.length) })
+    await scanner.scan()
+    await scanner.scan() // reused within SCAN_REUSE_MS: no new scan
+    expect(heard).toEqual([1])
+    off()
+    await new Promise((resolve) => setTimeout(resolve, 2100))
+    await scanner.scan()
+    expect(heard).toEqual([1])
+  })
+
   it('a hand-off failure is not cleared by a scan answer; RATE_LIMITED is no failure', async () => {
     const reg = await registry(addr(1, A), addr(2, C))
     const scanner = new PriceScanner({

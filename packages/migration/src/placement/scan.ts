@@ -58,6 +58,8 @@ export class PriceScanner {
   /** Peers whose latest failure was a scan's (cleared by their next answer). */
   private readonly scanFailed = new Set<string>()
   private readonly log: Logger
+  /** SPEC §16 "Moving for price": told after every scan that ran (the node retries held placements then). */
+  private readonly listeners = new Set<(outcomes: readonly ScanOutcome[]) => void>()
 
   constructor(private readonly options: PriceScanOptions) {
     this.log = options.logger ?? silentLogger
@@ -68,6 +70,12 @@ export class PriceScanner {
     if (this.last !== null && performance.now() - this.last.at < SCAN_REUSE_MS && this.running === null) return this.last.outcomes
     this.running ??= this.run().finally(() => { this.running = null })
     return await this.running
+  }
+
+  /** Calls `listener` after every scan that ran (not a reused one); returns the function that removes it. A throwing listener is ignored. */
+  onScanned(listener: (outcomes: readonly ScanOutcome[]) => void): () => void {
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
   }
 
   /** A hand-off's outcome was recorded for `peerId` (its failures are no longer the scan's to clear). */
@@ -109,6 +117,13 @@ export class PriceScanner {
     const answered = outcomes.filter((o) => o.code === null).length
     this.log.debug({ peers: peers.length, answered }, 'price scan done')
     this.last = { at: performance.now(), outcomes }
+    for (const listener of this.listeners) {
+      try {
+        listener(outcomes)
+      } catch {
+        // a listener's failure is never the scan's
+      }
+    }
     return outcomes
   }
 

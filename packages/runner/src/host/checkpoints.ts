@@ -44,7 +44,9 @@ export class Checkpoints {
       }
     }
     // SPEC §11: checkpoint and start-up time is charged too (SPEC §15: once the stay has a tick to put it on).
-    if (this.agent.mayChargeOutsideTick()) this.agent.charge(this.agent.sandbox.takeUncharged())
+    // SPEC §16: an agent held for price pays nothing while it waits (the copy's time is forgiven, not deferred).
+    if (this.agent.priceHold !== null) this.agent.sandbox.takeUncharged()
+    else if (this.agent.mayChargeOutsideTick()) this.agent.charge(this.agent.sandbox.takeUncharged())
     this.agent.lastLiveState = state
     const input = {
       budget: this.agent.budget,

@@ -63,6 +63,16 @@ export class LiveAgent {
   /** SPEC §15 settlement: the budget adapter, and the refusal in force (`budget not valid: …`, shown as halted). */
   readonly budgetAdapter: BudgetAdapter | null
   budgetRefusal: string | null = null
+  /**
+   * SPEC §16 "Moving for price": set while the node's price is above the
+   * agent's `max_price_per_second` and no node within it took the agent
+   * (`waiting for a node within max price`). Like a budget refusal it holds
+   * the tick loop (no ticks, nothing charged; the lease is still renewed and
+   * status shows the reason) until it is cleared.
+   */
+  priceHold: string | null = null
+  /** SPEC §16 `request_move`: a move the agent asked for is being placed (the next ticks' calls answer −2). */
+  movePending = false
 
   constructor(init: AgentHostInit, pause: (reason: string) => void) {
     this.agentId = init.agentId

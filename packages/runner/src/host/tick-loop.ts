@@ -43,6 +43,8 @@ export class TickLoop {
     }
     // SPEC §15 settlement: the adapter's cached verdict; refused, the loop polls it at the tick interval.
     if (!this.agent.budgetAllowsTick()) return this.agent.timing.tickIntervalMs
+    // SPEC §16 moving for price: held until a node within its max takes it or the price drops; polled like the budget.
+    if (this.agent.priceHold !== null) return this.agent.timing.tickIntervalMs
     // SPEC §5: a node paused (SIGSTOP, VM freeze) during any await above — the
     // renewal's fsync is the long one — must not tick after it resumes. The lease
     // is validated again with nothing awaited between this check and the dispatch,
@@ -56,7 +58,9 @@ export class TickLoop {
       result = await this.agent.sandbox.tick(this.agent.budget, tickDeadline(this.agent.lease, this.agent.nowNs()), {
         price: this.agent.pricePerSecond,
         // SPEC §15 wallet_receipt: the list as written (sent to the worker only when it changed).
-        ...(this.agent.receipts !== null ? { receipts: this.agent.receipts.blob() } : {})
+        ...(this.agent.receipts !== null ? { receipts: this.agent.receipts.blob() } : {}),
+        // SPEC §16: while a move it asked for is placed, request_move answers −2.
+        ...(this.agent.movePending ? { movePending: true } : {})
       })
     } catch (error) {
       if (error instanceof SandboxError && error.kind === 'deadline') {
@@ -92,6 +96,12 @@ export class TickLoop {
     }
     this.agent.ticksObserved?.(this.agent.tickNumber)
     runtimeEvents.tick(this.agent.agentId, result.elapsedNs)
+    if (result.moveRequest !== undefined) {
+      // SPEC §16 "The agent decides": placed after this tick, by whoever observes the request (igord's AutoPlacer).
+      this.agent.movePending = true
+      this.agent.log.info({ maxPricePerSecond: result.moveRequest.toString(), tickNumber: this.agent.tickNumber.toString() }, `agent asked to move (request_move, max ${result.moveRequest} microcents per second)`)
+      runtimeEvents.moveRequest(this.agent.agentId, result.moveRequest)
+    }
     if (this.agent.budget <= 0n) {
       await this.checkpoints.haltWithCheckpoint('budget exhausted')
       return null

@@ -117,6 +117,8 @@ export class AgentLoader {
       capabilities: [...prepared.capabilities],
       usesWasi: prepared.usesWasi,
       entry: prepared.entry,
+      // SPEC §16 request_move: −1 when the manifest disables migration.
+      migrationEnabled: source.manifest.migration.enabled,
       // SPEC §12: every live agent records its observations (for self-verification and ReplayData).
       observe: { mode: 'record' }
     }, {

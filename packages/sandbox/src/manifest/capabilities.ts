@@ -1,5 +1,5 @@
-/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`, §15 `pricing`), in the reference's order. */
-export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'pricing', 'http'] as const)
+/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`, §15 `pricing`, §16 `mobility`), in the reference's order (ours after it). */
+export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'pricing', 'http', 'mobility'] as const)
 
 export type CapabilityName = typeof CAPABILITIES[number]
 
@@ -11,7 +11,9 @@ export const CAPABILITY_IMPORTS: Readonly<Record<CapabilityName, string>> = Obje
   wallet: 'wallet_balance',
   // SPEC §15 "Node price": this node's price per second in microcents.
   pricing: 'node_price',
-  http: 'http_request'
+  http: 'http_request',
+  // SPEC §16 "The agent decides" (ours): ask the node to move the agent somewhere cheaper.
+  mobility: 'request_move'
 })
 
 /**
@@ -24,7 +26,8 @@ export const CAPABILITY_VERSIONS: Readonly<Record<CapabilityName, number>> = Obj
   log: 1,
   wallet: 1,
   pricing: 1,
-  http: 1
+  http: 1,
+  mobility: 1
 })
 
 export function isCapabilityName(name: string): name is CapabilityName {

@@ -39,7 +39,9 @@ export const HostcallId = {
    * it wrote at `resp_ptr` for -5. Without it a timeout or an output-gate
    * refusal could not be replayed.
    */
-  HttpFailure: 12
+  HttpFailure: 12,
+  /** Ours (SPEC §16): `igor.request_move`, its i32 answer as u32 LE. */
+  RequestMove: 13
 } as const
 
 export type HostcallIdName = keyof typeof HostcallId
@@ -59,7 +61,8 @@ const NAMES: Readonly<Record<number, string>> = {
   9: 'wallet_pay',
   10: 'clock_time_get',
   11: 'random_get',
-  12: 'http_request (failed)'
+  12: 'http_request (failed)',
+  13: 'request_move'
 }
 
 /** A readable name for a hostcall id, for replay failure reasons. */

@@ -117,6 +117,19 @@ export function recordingIgor(live: HostFunctions, recorder: TickRecorder, memor
       return value
     }
   }
+  const requestMove = live.request_move as Fn<[bigint], number> | undefined
+  if (requestMove !== undefined) {
+    // SPEC §16: id 13, the i32 answer as u32 LE.
+    out.request_move = (maxPricePerSecond: bigint): number => {
+      const result = requestMove(maxPricePerSecond)
+      if (recorder.recording) {
+        const payload = new Uint8Array(4)
+        new DataView(payload.buffer).setInt32(0, result, true)
+        recorder.record(HostcallId.RequestMove, payload)
+      }
+      return result
+    }
+  }
   const httpRequest = live.http_request as Fn<number[], number> | undefined
   if (httpRequest !== undefined) {
     out.http_request = (...args: number[]): number => {
@@ -219,6 +232,8 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
     // SPEC §15: the recorded price, whatever the replaying node charges now.
     node_price: (): bigint => BigInt.asIntN(64, feed.takeU64(HostcallId.NodePrice)),
     http_request: (...args: number[]): number => replayHttp(feed, memory, args),
+    // SPEC §16: the recorded answer; a replay asks the node for nothing.
+    request_move: (): number => readI32(feed.takeSized(HostcallId.RequestMove, 4)),
     ...extra
   }
   const byCapability: Record<string, readonly string[]> = {
@@ -227,7 +242,8 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
     log: ['log_emit'],
     wallet: ['wallet_balance', 'wallet_receipt_count', 'wallet_receipt'],
     pricing: ['node_price'],
-    http: ['http_request']
+    http: ['http_request'],
+    mobility: ['request_move']
   }
   const out: HostFunctions = {}
   for (const capability of capabilities) {

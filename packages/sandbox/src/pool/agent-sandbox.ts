@@ -28,6 +28,8 @@ export interface TickOptions {
    * the worker only when it is another array than the last one sent.
    */
   readonly receipts?: Uint8Array
+  /** SPEC §16: a move the agent asked for is still being placed (`request_move` answers −2 during this tick). */
+  readonly movePending?: boolean
 }
 
 export interface TickResult {
@@ -41,6 +43,8 @@ export interface TickResult {
   readonly recorded: boolean
   /** Replay sandboxes only: why the replay failed, null when it fit. */
   readonly replayFailure?: string | null
+  /** SPEC §16: the agent called `request_move` (answered 0) with this maximum price, during this tick or before it. */
+  readonly moveRequest?: bigint
 }
 
 export { SandboxError, type SandboxFailure } from '../errors.js'
@@ -245,14 +249,15 @@ export class AgentSandbox implements SlotClient {
     const moveOnExpiry = snapshotDeadlineMs < this.limits.checkpointTimeoutMs ? 'phase' : null
     const receipts = options.receipts !== undefined && options.receipts !== this.receiptsSent ? options.receipts : undefined
     if (receipts !== undefined) this.receiptsSent = receipts
-    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, ...(options.price !== undefined ? { price: options.price } : {}), ...(receipts !== undefined ? { receipts } : {}), deadline, snapshotDeadlineMs, ...this.markField() }, this.limits.tickTimeoutMs, moveOnExpiry)
+    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, ...(options.price !== undefined ? { price: options.price } : {}), ...(receipts !== undefined ? { receipts } : {}), ...(options.movePending === true ? { movePending: true } : {}), deadline, snapshotDeadlineMs, ...this.markField() }, this.limits.tickTimeoutMs, moveOnExpiry)
     return {
       more: reply.more === true,
       elapsedNs: reply.elapsedNs,
       observations: reply.observations ?? 0,
       highestId: reply.highestId ?? 0,
       recorded: reply.recorded === true,
-      ...(reply.replayFailure !== undefined ? { replayFailure: reply.replayFailure } : {})
+      ...(reply.replayFailure !== undefined ? { replayFailure: reply.replayFailure } : {}),
+      ...(reply.moveRequest !== undefined ? { moveRequest: reply.moveRequest } : {})
     }
   }
 

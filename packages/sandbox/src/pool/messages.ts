@@ -28,6 +28,8 @@ export interface WorkerSetup {
   readonly entry: '_start' | '_initialize' | null
   /** SPEC §12: record observations (live, simulate) or serve recorded ones (replay). Absent: neither. */
   readonly observe?: ObserveSetup
+  /** SPEC §16 `request_move`: false when the manifest's `migration_policy.enabled` is false (answers −1). Absent: true. */
+  readonly migrationEnabled?: boolean
 }
 
 interface RequestBase {
@@ -52,8 +54,10 @@ export type WorkerRequest =
    * `price` (SPEC §15, `node_price`): the node's price per second when the
    * request was built; absent, the worker keeps the last one it was sent
    * (the same for `init`).
+   * `movePending` (SPEC §16): a move the agent asked for is still being
+   * placed; `request_move` answers −2 during this tick.
    */
-  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly price?: bigint, readonly receipts?: Uint8Array, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number, readonly marks?: WorkerMarks }
+  | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly price?: bigint, readonly receipts?: Uint8Array, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number, readonly marks?: WorkerMarks, readonly movePending?: boolean }
   /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. `marks` (tick too): SPEC §11, the worker marks the call when it starts it. */
   | RequestBase & { readonly op: 'checkpoint', readonly marks?: WorkerMarks }
   /** SPEC §12: the last tick's states before and after it, and its event log (kept in the worker; no call into the agent). */
@@ -73,7 +77,7 @@ export type SlotlessRequest = WorkerRequest extends infer R ? (R extends WorkerR
 export type FailureKind = 'trap' | 'abi' | 'exit' | 'timeout' | 'deadline'
 
 export type WorkerReply =
-  | { readonly type: 'reply', readonly id: number, readonly slot?: number, readonly ok: true, readonly elapsedNs: bigint, readonly more?: boolean, readonly state?: Uint8Array, readonly observations?: number, readonly highestId?: number, readonly recorded?: boolean, readonly replayFailure?: string | null, readonly record?: LastTickRecord | null }
+  | { readonly type: 'reply', readonly id: number, readonly slot?: number, readonly ok: true, readonly elapsedNs: bigint, readonly more?: boolean, readonly state?: Uint8Array, readonly observations?: number, readonly highestId?: number, readonly recorded?: boolean, readonly replayFailure?: string | null, readonly record?: LastTickRecord | null, readonly moveRequest?: bigint }
   | { readonly type: 'reply', readonly id: number, readonly slot?: number, readonly ok: false, readonly kind: FailureKind, readonly message: string, readonly elapsedNs: bigint }
 
 export interface WorkerLog {

@@ -48,6 +48,10 @@ export class AgentRuntime {
   private requestId = 0
   /** SPEC §12: records observations (live agents), or serves recorded ones (a replay). */
   private observation = new WorkerObservation(undefined)
+  /** SPEC §16 `request_move`: the manifest allows migration; the node has a move of this agent pending; the maximum asked and not yet reported. */
+  private migrationEnabled = true
+  private movePending = false
+  private moveRequest: bigint | null = null
   /** Set only while agent_tick runs (SPEC §13: HTTP belongs to a tick; n counts its calls). */
   private httpBridge: HttpBridge | null = null
 
@@ -105,6 +109,7 @@ export class AgentRuntime {
         this.budget = request.budget
         if (request.price !== undefined) this.price = request.price
         if (request.receipts !== undefined) this.receipts = splitReceipts(request.receipts)
+        this.movePending = request.movePending === true
         // The lease's end, checked again in the worker right before the agent runs (issue 12).
         if (request.deadline !== undefined && request.deadline !== null && process.hrtime.bigint() > request.deadline) {
           throw new LeaseEnded('lease ended before the tick ran; tick refused')
@@ -132,7 +137,10 @@ export class AgentRuntime {
             return this.snapshot(agent)
           })
           if (observed === null) throw thrown as Error
-          return { more: typeof result === 'number' && result !== 0, ...observed }
+          // SPEC §16: a request noted during this tick (or during init/resume before it) goes to the node with its reply.
+          const moveRequest = this.moveRequest
+          this.moveRequest = null
+          return { more: typeof result === 'number' && result !== 0, ...observed, ...(moveRequest !== null ? { moveRequest } : {}) }
         } finally {
           this.httpBridge = null
         }
@@ -161,8 +169,10 @@ export class AgentRuntime {
       budget: () => this.budget,
       price: () => this.price,
       receipts: () => this.receipts,
+      move: { request: (max) => this.requestMove(max) },
       http: () => this.httpBridge
     })
+    this.migrationEnabled = setup.migrationEnabled !== false
     this.observation = new WorkerObservation(setup.observe)
     let linear: WebAssembly.Memory | null = null
     const imports = pollingImports(this.observation.wrapImports(live, setup.capabilities, () => linear), () => this.call.pollInterrupt())
@@ -172,6 +182,14 @@ export class AgentRuntime {
     this.memory.attach(exports.memory)
     if (setup.entry !== null) this.runEntry(setup.entry, instance.exports[setup.entry] as () => unknown)
     return exports
+  }
+
+  /** SPEC §16 `request_move`: −1 migration disabled by the manifest, −2 a move already pending, 0 noted. */
+  private requestMove(maxPricePerSecond: bigint): number {
+    if (!this.migrationEnabled) return -1
+    if (this.movePending || this.moveRequest !== null) return -2
+    this.moveRequest = BigInt.asIntN(64, maxPricePerSecond)
+    return 0
   }
 
   /** SPEC §5: `_start`/`_initialize` run once; a `proc_exit(0)` from `_start` is success. */

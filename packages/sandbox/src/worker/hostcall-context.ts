@@ -15,6 +15,16 @@ export interface HttpBridge {
   send(call: HttpCall): HttpAnswer
 }
 
+/**
+ * SPEC §16 "The agent decides": the worker's side of `request_move`. Answers
+ * −1 when the manifest disables migration, −2 when a move is already pending
+ * (the node said so with this tick, or the agent asked earlier in it), else
+ * notes the maximum (sent to the node with the tick's reply) and answers 0.
+ */
+export interface MoveDesk {
+  request(maxPricePerSecond: bigint): number
+}
+
 export interface HostcallContext {
   readonly memory: AgentMemory
   /** The call in progress: deadline, proc_exit. */
@@ -29,6 +39,8 @@ export interface HostcallContext {
   readonly price: () => bigint
   /** SPEC §15: the agent's receipts (sealed, then the open one; oldest first) as the node last sent them. */
   readonly receipts: () => readonly Uint8Array[]
+  /** SPEC §16 `request_move`: notes the request (see `MoveDesk`) and returns its answer. */
+  readonly move: MoveDesk
   /** The way to the node for `http_request` (SPEC §13), or null outside `agent_tick`. */
   readonly http: () => HttpBridge | null
 }

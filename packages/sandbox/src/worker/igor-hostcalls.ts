@@ -1,5 +1,5 @@
 /**
- * SPEC §5 (and §13 `http`, §15 `pricing`) `igor` hostcalls, one group per capability. Only the groups whose
+ * SPEC §5 (and §13 `http`, §15 `pricing`, §16 `mobility`) `igor` hostcalls, one group per capability. Only the groups whose
  * capability the manifest declares are linked at all.
  */
 import { randomFillSync } from 'node:crypto'
@@ -53,7 +53,11 @@ export const IGOR_HOSTCALLS: Readonly<Record<CapabilityName, (context: HostcallC
     node_price: (): bigint => price()
   }),
   // SPEC §13: blocks the worker while the node performs the request.
-  http: httpHostcalls
+  http: httpHostcalls,
+  // SPEC §16 "The agent decides": noted here, acted on by the node after the tick.
+  mobility: ({ move }) => ({
+    request_move: (maxPricePerSecond: bigint): number => move.request(maxPricePerSecond)
+  })
 }
 
 /** SPEC §15 `wallet_receipt`: −1 bad index, −4 buffer too small or out of bounds, else the receipt written and its length. */
