@@ -11,8 +11,11 @@ export interface NodeNetwork {
   readonly peerId: string
   addresses(): string[]
   migrate(agentId: string, to: string): Promise<MigrateResultJson>
-  /** SPEC §16 `igord migrate <id> --to auto`: placement among the known peers; `onLine` gets each progress line. */
-  place(agentId: string, onLine?: (line: string) => void): Promise<PlacementJson>
+  /**
+   * SPEC §16 `igord migrate <id> --to auto`: placement among the known peers; `onLine` gets each progress line.
+   * `deadline` (`performance.now()` ms, drain's `--timeout`): no attempt starts after it (the placement ends `local`, `DEADLINE_PASSED`).
+   */
+  place(agentId: string, onLine?: (line: string) => void, options?: { deadline?: number }): Promise<PlacementJson>
   /** `igord recover <id> --ask …` (issue 12): the assisted-recovery query on demand. */
   recoverAsking(agentId: string, ask: readonly string[]): Promise<{ action: string, peerId?: string, agent: AgentStatusJson | null }>
   /** SPEC §16: the peer registry as `igord peers --json` shows it. */
@@ -118,7 +121,7 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
     peerId: service.peerId,
     addresses: () => service.addresses(),
     migrate,
-    place: async (agentId, onLine) => {
+    place: async (agentId, onLine, placeOptions) => {
       // SPEC §16: what the agent's manifest asks of its next node (the runtime refuses an unknown agent on the first attempt).
       const manifest = options.runtime.host(agentId)?.module.manifest
       if (manifest === undefined) throw new PlacementError('AGENT_NOT_FOUND', `no agent ${JSON.stringify(agentId)} is running on this node`)
@@ -128,7 +131,13 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
         log.info({ agentId, event: event.type }, line)
         onLine?.(line)
       }
-      const report = await service.place(agentId, needs, { attempt: migrate, onEvent })
+      const deadline = placeOptions?.deadline
+      const attempt = deadline === undefined ? migrate : async (id: string, to: string): Promise<MigrateResultJson> => {
+        // Not a MigrationError: placement classifies it `local` and stops, the agent untouched here.
+        if (performance.now() >= deadline) throw new PlacementError('DEADLINE_PASSED', 'the time allowed (--timeout) passed before this attempt')
+        return await migrate(id, to)
+      }
+      const report = await service.place(agentId, needs, { attempt, onEvent })
       const summary = placementSummary(report)
       log.info({ agentId, outcome: report.outcome }, summary)
       return {
