@@ -63,19 +63,24 @@ describe('Drain (SPEC §16)', () => {
     expect(drain.lines[drain.lines.length - 1]).toMatch(/^drained: 10 agent\(s\) moved in \d+\.\d s; the node stops$/)
   })
 
-  it('lists who stayed and why: not an owner, halted, no candidate, ambiguous (RECOVERY_REQUIRED); tombstones are not counted', async () => {
+  it('lists who stayed and why: not an owner, halted, no candidate, ambiguous (RECOVERY_REQUIRED); tombstones are not counted; one that left meanwhile counts as moved', async () => {
     const rows: Row[] = [
       { agentId: 'gone', state: 'RETIRED', halted: null, movedTo: 'peerX' },
       { agentId: 'stuck', state: 'RECOVERY_REQUIRED', halted: 'lease expired' },
       { agentId: 'broke', state: 'ACTIVE_OWNER', halted: 'budget exhausted' },
       { agentId: 'lonely', state: 'ACTIVE_OWNER', halted: null },
       { agentId: 'lost', state: 'ACTIVE_OWNER', halted: null },
-      { agentId: 'fine', state: 'ACTIVE_OWNER', halted: null }
+      { agentId: 'fine', state: 'ACTIVE_OWNER', halted: null },
+      { agentId: 'raced', state: 'ACTIVE_OWNER', halted: null }
     ]
     const { runtime } = fakeRuntime(rows)
     const network = fakeNetwork(async (agentId) => {
       await Promise.resolve()
       if (agentId === 'lonely') return placement(agentId, 'no-candidates', 'not placed: lonely stays here; no candidate among 0 known peers')
+      if (agentId === 'raced') {
+        Object.assign(rows.find((r) => r.agentId === 'raced') as Row, { state: 'RETIRED', movedTo: 'peerZ' })
+        return placement(agentId, 'local', 'not placed: raced could not be handed off from this node')
+      }
       if (agentId === 'lost') {
         (rows.find((r) => r.agentId === 'lost') as Row).state = 'RECOVERY_REQUIRED'
         return placement(agentId, 'ambiguous', 'stopped: lost is RECOVERY_REQUIRED (the package left, no answer came); assisted recovery takes over')
@@ -84,8 +89,8 @@ describe('Drain (SPEC §16)', () => {
     })
     const report = await new Drain({ runtime, network, log: silentLogger }, { to: 'auto', concurrency: 4, timeoutMs: 60_000 }).run()
     expect(report.outcome).toBe('stayed')
-    expect(report.total).toBe(5)
-    expect(report.moved).toEqual([{ agentId: 'fine', to: 'peerB' }])
+    expect(report.total).toBe(6)
+    expect(report.moved).toEqual([{ agentId: 'fine', to: 'peerB' }, { agentId: 'raced', to: 'peerZ' }]) // moved by another command meanwhile
     expect(Object.fromEntries(report.stayed.map((s) => [s.agentId, s.reason]))).toEqual({
       stuck: 'RECOVERY_REQUIRED (lease expired): its authority is ambiguous; igord recover settles it',
       broke: 'halted (budget exhausted); it cannot be migrated',

@@ -98,6 +98,8 @@ export class Drain {
       if (this.request.to === 'auto') {
         const report = await network.place(agentId, (line) => this.line(line), { deadline })
         if (report.outcome === 'placed' && report.placed !== null) return this.move(agentId, report.placed.target)
+        const left = await this.leftMeanwhile(agentId) // e.g. an operator's `igord migrate` of it ran beside the drain
+        if (left !== null) return this.move(agentId, left)
         const timedOut = report.tried.some((t) => t.attempts.some((a) => a.code === 'DEADLINE_PASSED'))
         const why = report.summary.replace(new RegExp(`^not placed: ${escape(agentId)} stays here; `), '')
         return this.stay(agentId, this.withState(agentId, timedOut ? `the time allowed (--timeout) passed while placing it (${why})` : why))
@@ -105,11 +107,16 @@ export class Drain {
       const result = await network.migrate(agentId, this.request.to)
       return this.move(agentId, result.target)
     } catch (error) {
-      // Not here any more (moved by another command meanwhile): it left, which is what a drain wants.
-      const gone = (await this.deps.runtime.status()).find((a) => a.agentId === agentId)
-      if (gone?.state === 'RETIRED') return this.move(agentId, gone.movedTo ?? 'elsewhere')
+      const left = await this.leftMeanwhile(agentId)
+      if (left !== null) return this.move(agentId, left)
       return this.stay(agentId, this.withState(agentId, oneLine(error)))
     }
+  }
+
+  /** Where the agent went when it is not here any more (moved by another command meanwhile: what a drain wants), else null. */
+  private async leftMeanwhile(agentId: string): Promise<string | null> {
+    const row = (await this.deps.runtime.status()).find((a) => a.agentId === agentId)
+    return row?.state === 'RETIRED' ? row.movedTo ?? 'elsewhere' : null
   }
 
   /** An ambiguous hand-off leaves the agent RECOVERY_REQUIRED: the reason says so first. */
