@@ -56,8 +56,19 @@ export class DrainDesk {
     }
     const drain = new Drain({ runtime, network, log: this.deps.log }, request)
     this.drain = drain
-    const report = await drain.run()
-    // SPEC §16: the drained node stops; the answer goes out first (and the node stops anyway if it cannot).
+    let report
+    try {
+      report = await drain.run()
+    } catch (error) {
+      // Arrivals stay refused (no way back): the node stops all the same, with final checkpoints of all it holds.
+      this.deps.log.error({}, `drain failed: ${(error as Error).message}; the node stops`)
+      return { status: 500, body: { error: { code: 'DRAIN_FAILED', message: `the drain failed: ${(error as Error).message}; the node stops (its agents are checkpointed and run at the next start)` } }, after: this.stopOnce() }
+    }
+    return { status: 200, body: { ...report, lines: drain.lines }, after: this.stopOnce() }
+  }
+
+  /** SPEC §16: the drained node stops; the answer goes out first (and the node stops anyway if it cannot). */
+  private stopOnce(): () => void {
     let stopped = false
     const stop = (): void => {
       if (stopped) return
@@ -65,6 +76,6 @@ export class DrainDesk {
       this.deps.stop()
     }
     setTimeout(stop, STOP_AFTER_MS).unref()
-    return { status: 200, body: { ...report, lines: drain.lines }, after: stop }
+    return stop
   }
 }
