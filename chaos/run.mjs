@@ -19,7 +19,9 @@ const SCENARIOS = {
   // Needs network namespaces (netns.mjs): every node in its own, partitions by link down / a second bridge.
   partition: { migrate: 5, kill: 1, killMidHandoff: 0, pause: 0, pausePastLease: 0, pauseMidHandoff: 0, restart: 1, isolate: 3, split: 2, isolateMidHandoff: 3 },
   // Issue 16: a stranger on the network attacks while agents move; no node may die of it, and nothing it sends is admitted.
-  hostile: { migrate: 5, kill: 0, killMidHandoff: 0, pause: 1, pausePastLease: 1, pauseMidHandoff: 0, restart: 1, junkArray: 1, replayFlood: 1, garbageSupersede: 2, foreignKey: 2, fenceForever: 2 }
+  hostile: { migrate: 5, kill: 0, killMidHandoff: 0, pause: 1, pausePastLease: 1, pauseMidHandoff: 0, restart: 1, junkArray: 1, replayFlood: 1, garbageSupersede: 2, foreignKey: 2, fenceForever: 2 },
+  // Issue 20 (SPEC §16): the node chooses (`--to auto`) and empties itself (`igord drain`) while nodes are killed and paused.
+  placement: { migrate: 1, migrateAuto: 5, drain: 1, kill: 1, killMidHandoff: 1, pause: 1, pausePastLease: 1, pauseMidHandoff: 1, restart: 1 }
 }
 const HOSTILE_ACTIONS = ['junkArray', 'replayFlood', 'garbageSupersede', 'foreignKey', 'fenceForever']
 
@@ -98,6 +100,9 @@ const { dir: agentsDir, ids } = await agentDir(work, agentCount)
 const checker = new Checker(ids)
 const ops = { migrations: 0, migrated: 0, migrateRefused: 0, migrateUnknown: 0, migrateOther: 0, statusReads: 0 }
 if (scenarioName === 'partition') Object.assign(ops, { acrossPartition: 0, acrossPartitionMigrated: 0, acrossPartitionFailed: 0 })
+const placementScenario = scenarioName === 'placement'
+if (placementScenario) Object.assign(ops, { placements: 0, placed: 0, notPlaced: 0, placeUnknown: 0, drains: 0, drained: 0, drainStayed: 0, drainRefused: 0, drainAgentsMoved: 0, drainAgentsStayed: 0 })
+const drainSamples = []
 const otherErrors = []
 const hostileScenario = scenarioName === 'hostile'
 const attacks = hostileScenario ? (await import('./hostile.mjs')).ATTACKS : null
@@ -146,8 +151,11 @@ const peersOf = (node) => nodes.filter((n) => n !== node).flatMap((n) => ['--pee
 const busy = new Set() // nodes under a fault right now (not picked for another)
 let latest = new Map() // node name → last status (or null)
 
+// The placement scenario gives every node its own price (n0 cheapest), so `--to auto` has an order to follow.
+const priceOf = (node) => (placementScenario ? ['--price-per-second', String(1000 * (indexOf(node) + 1))] : [])
+
 async function startNode(node, extra = []) {
-  const ok = await node.start([...NODE_FLAGS, ...peersOf(node), ...extra])
+  const ok = await node.start([...NODE_FLAGS, ...priceOf(node), ...peersOf(node), ...extra])
   if (!ok) checker.violation('node-did-not-start', `${node.name}: see ${join(work, 'logs', `${node.name}.log`)}`)
 }
 
@@ -258,10 +266,58 @@ async function attack(kind) {
   if (result.reply?.Success === false && hostileSamples.length < 10 && !hostileSamples.some((x) => x.startsWith(`${kind}: refused`))) hostileSamples.push(`${kind}: refused: ${result.reply.Error.slice(0, 200)}`)
 }
 
+/** SPEC §16 `igord migrate <agent> --to auto` from its owner: the node scans prices and places it, with fallback. */
+async function migrateAuto() {
+  const candidates = ids.map((id) => [id, ownerOf(id)]).filter(([, n]) => n !== null && !busy.has(n) && n.alive && !n.stopped)
+  if (candidates.length === 0) return
+  const [agentId, from] = pick(candidates)
+  ops.placements++
+  const r = await cli(['migrate', agentId, '--to', 'auto', '--json', '--data-dir', from.dataDir, '--timeout', '10s'], 120_000)
+  let outcome = null
+  try { outcome = JSON.parse(r.stdout).outcome } catch { /* not a report: the node was down or busy */ }
+  if (r.code === 0) ops.placed++
+  else if (outcome === 'ambiguous') ops.placeUnknown++
+  else ops.notPlaced++
+}
+
+/**
+ * SPEC §16 `igord drain` of a node that owns agents: it refuses arrivals, moves them (auto), and stops by itself;
+ * the harness then starts it again (empty, or with the agents that stayed).
+ */
+async function drain(free) {
+  const node = pick(free.filter((n) => n.alive && !n.stopped && (latest.get(n.name)?.agents ?? []).some((a) => a.state === 'ACTIVE_OWNER')))
+  if (node === undefined) return
+  busy.add(node)
+  ops.drains++
+  note('drain', node)
+  node.expectExit = true // a drained node stops on its own
+  const r = await cli(['drain', '--json', '--timeout', '20s', '--data-dir', node.dataDir], 180_000)
+  let report = null
+  try { report = JSON.parse(r.stdout) } catch { /* refused, or the node went away */ }
+  if (report !== null) {
+    ops[report.outcome === 'drained' ? 'drained' : 'drainStayed']++
+    ops.drainAgentsMoved += report.moved.length
+    ops.drainAgentsStayed += report.stayed.length
+    for (const stay of report.stayed) if (drainSamples.length < 10) drainSamples.push(`${node.name} ${stay.agentId}: ${stay.reason.slice(0, 200)}`)
+  } else {
+    ops.drainRefused++
+    if (drainSamples.length < 10) drainSamples.push(`${node.name}: ${r.stderr.trim().slice(0, 200)}`)
+  }
+  // Drained: it stopped (give it a moment). A drain that never began leaves it running: treat the node as before.
+  if (node.alive) await Promise.race([node.exited, sleep(report !== null ? 30_000 : 0)])
+  if (node.alive) node.expectExit = false
+  await restartLater(node, between(200, 2500))
+  busy.delete(node)
+}
+
 async function act(kind) {
   if (HOSTILE_ACTIONS.includes(kind)) return attack(kind)
   const free = nodes.filter((n) => !busy.has(n))
   switch (kind) {
+    case 'migrateAuto':
+      return migrateAuto()
+    case 'drain':
+      return drain(free)
     case 'migrate': {
       const m = startMigration()
       if (m !== null) await m.done
@@ -416,6 +472,7 @@ const summary = {
   operations: ops,
   faults,
   ...(hostileScenario ? { hostile, hostileOutcomes, hostileSamples } : {}),
+  ...(placementScenario ? { drainSamples } : {}),
   unexpectedExits,
   observed: {
     networkRecoveries: checker.counts.networkRecoveries,

@@ -37,7 +37,7 @@ describe('igord command line (SPEC §9, §14)', () => {
     const error = usageError(['status', '--bogus'])
     expect(error.message).toBe('unknown flag --bogus for igord status')
     expect(error.subcommand).toBe('status')
-    expect(usageError(['--to', 'x']).message).toBe('unknown flag --to for igord (it belongs to: igord migrate)')
+    expect(usageError(['--to', 'x']).message).toBe('unknown flag --to for igord (it belongs to: igord migrate, igord drain)')
     expect(usageError(['-x']).message).toBe('unknown flag -x for igord')
     expect(usageError(['migrate', 'a', '--to']).message).toBe('--to needs a value <multiaddr>')
     expect(usageError(['migrate', 'a', '--to', '--json']).message).toBe('--to needs a value <multiaddr>')

@@ -8,6 +8,7 @@ import type { SimulateCommand } from './simulate.js'
 import type { ExportCommand } from './export.js'
 import { isPackageFile } from './package-sniff.js'
 import type { ImportCommand } from './import.js'
+import { type DrainCommand, parseDrain } from './drain-args.js'
 import { type PriceCommand, parsePriceValue } from './price.js'
 import { parseSize, parseSizeAtLeast } from './size.js'
 import {
@@ -48,6 +49,8 @@ export type Command =
   | SimulateCommand
   | ExportCommand
   | ImportCommand
+  /** SPEC §16: `igord drain [--to auto|<multiaddr>] [--timeout <dur>] [--concurrency n]`. */
+  | DrainCommand
   /** `igord verify <dir>…` (SPEC §12). */
   | { readonly kind: 'verify', readonly dirs: readonly string[], readonly json: boolean }
   /** SPEC §12 (ours, issue 21): `igord history export <id> <dir>`: the reference layout, for reference tools. */
@@ -146,6 +149,16 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
       if (to === undefined) throw args.usage('migrate needs --to <multiaddr> (the target node\'s address, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3Koo…)')
       return { kind: 'migrate', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), to, timeoutMs: timeoutOf(args), json: args.boolean('json') }
     }
+  },
+  drain: {
+    summary: 'empty the running node: refuse arrivals, move every agent elsewhere a few at a time, then stop it (SPEC §16)',
+    maxPositionals: 0,
+    flags: ['to', 'timeout', 'concurrency', 'data-dir', 'json'],
+    notes: '--to auto (default): each agent goes to the cheapest known peer that fits its manifest, with fallback; --to <multiaddr>: all to that node.\n' +
+      '--timeout (default 10m) bounds the whole drain: no hand-off starts after it. Progress lines go to stderr.\n' +
+      'Exit 0 once every agent moved and the node stopped; 1 when some stayed (listed one per line with the reason: checkpointed,\n' +
+      'still owned here, restartable) — the node stops then too. The drain goes on if this command is interrupted.',
+    parse: parseDrain
   },
   // The reference's newest CLI (SPEC §12), beside ours.
   run: {

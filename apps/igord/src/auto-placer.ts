@@ -158,7 +158,7 @@ export function startAutoPlacer(runtime: NodeRuntime, network: { place: (agentId
   const placer = new AutoPlacer({
     runtime,
     log,
-    place: async (agentId, needs) => await network.place(agentId, undefined, needs),
+    place: async (agentId, needs) => await network.place(agentId, undefined, { needs }),
     onPriceScan: (listener) => network.onPriceScan(listener),
     onMoveRequest: (outcome) => { metrics.recordAutoPlacement('request_move', outcome) },
     onPricePlacement: (outcome) => { metrics.recordAutoPlacement('price', outcome) }

@@ -16,6 +16,7 @@ import { loadConcurrency, startAgents } from './startup.js'
 import { importForResume } from './resume.js'
 import { addOwnAddress, nodeEgress } from './egress.js'
 import { priceRoute } from './price.js'
+import { DrainDesk } from './control/drain-routes.js'
 import { nodeReceiptSigner } from './node-signer.js'
 import { type AutoPlacer, startAutoPlacer } from './auto-placer.js'
 
@@ -76,7 +77,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       // SPEC §15: the price every agent here pays from its next tick (null while the node starts).
       pricePerSecond: runtime?.pricePerSecond.toString() ?? null,
       // SPEC §7 "What a peer can and cannot do": who is refused at the door, and why.
-      ...(runtime !== null && runtime.admissions.list().length > 0 ? { refusedAtDoor: runtime.admissions.list() } : {})
+      ...(runtime !== null && runtime.admissions.list().length > 0 ? { refusedAtDoor: runtime.admissions.list() } : {}),
+      ...drainingField(drains) // SPEC §16 igord drain
     },
     agents: runtime === null ? [] : (await runtime.status()).map(agentStatusJson)
   })
@@ -87,10 +89,14 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   const placing = new Map<string, string[]>()
   let autoPlacer: AutoPlacer | null = null // SPEC §16 moving for price, request_move
 
+  // SPEC §16 `igord drain`: once drained, the node stops as on SIGINT.
+  const drains = new DrainDesk({ runtime: () => runtime, network: () => network, log, stop: () => { void stop(0).then(onStopped) } })
   // The control socket is bound first: it is also the data directory's lock.
   const control = await ControlServer.open(join(dataDir, CONTROL_SOCKET), async (method, path, body) => {
     try {
       if (method === 'GET' && path === '/status') return { status: 200, body: await statusJson() }
+      const drainReply = await drains.route(method, path, body) // SPEC §16 POST /drain, GET /drain
+      if (drainReply !== null) return drainReply
       const operatorReply = await ops.route(method, path) // /metrics, /healthz, /migrations/<id>
       if (operatorReply !== null) return operatorReply
       const price = await priceRoute(method, path, body, runtime) // SPEC §15 igord price [set]
@@ -246,6 +252,11 @@ export async function runDaemon(options: StartOptions): Promise<number> {
   }
 
   return stopped
+}
+
+function drainingField(drains: DrainDesk): { draining?: NonNullable<ReturnType<DrainDesk['status']>> } {
+  const draining = drains.status()
+  return draining === undefined ? {} : { draining }
 }
 
 function isExpected(error: unknown): boolean {

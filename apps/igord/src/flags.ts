@@ -58,6 +58,7 @@ export const FLAGS = {
   'http-rate': { type: 'string', value: '<n>', default: String(DEFAULT_HTTP_RATE), help: 'http requests per agent per second (over it: -4, nothing sent)' },
   'transfer-timeout': { type: 'string', value: '<dur>', default: '30s', help: 'limit for one migration transfer' },
   'settlement-url': { type: 'string', value: '<http(s) url>', default: 'none', help: 'POST sealed receipts to <url>/receipts (durable outbox, retried) and ask GET <url>/budget/<agentId> before ticks; 402/403 pauses the agent (SPEC §15)' },
+  concurrency: { type: 'string', value: '<n>', default: '4', help: 'agents placed at once (igord drain, 1..64)' },
   'scan-interval': { type: 'string', value: '<dur>', default: '60s', help: 'ask every known peer its price this often (SPEC §16)' },
   'receipt-span': { type: 'string', value: '<dur>', default: '1h', help: 'seal an agent\'s open receipt after this long (SPEC §15)' },
   'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },

@@ -87,6 +87,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'price': // SPEC §15
       case 'price-set':
         return await (await import('./price.js')).runPrice(command, io)
+      case 'drain': // SPEC §16
+        return await (await import('./drain-client.js')).runDrain(command, io)
       case 'peers': // SPEC §16
         return await (await import('./peers.js')).runPeersCommand(command, io)
       case 'fences': // SPEC §7 (issue 16)

@@ -1,10 +1,10 @@
-import { ControlUnavailableError, controlRequest } from './control/client.js'
+import { controlRequest } from './control/client.js'
 import type { MigrateResultJson, MigrationProgressJson } from './control/protocol.js'
 import type { Io } from './io.js'
+import { type ControlReply, pollProgress } from './poll-progress.js'
 
 /** Packages above this size get a live progress line on a terminal (issue 11). */
 export const PROGRESS_MIN_BYTES = 1024 * 1024
-const POLL_MS = 250
 
 export interface MigrateCommand {
   readonly dataDir: string
@@ -27,32 +27,25 @@ export async function runMigrate(command: MigrateCommand, io: Io, tty: boolean =
   const { dataDir, agentId, timeoutMs } = command
   await controlRequest(dataDir, 'GET', '/healthz', undefined, timeoutMs)
   const abort = new AbortController()
-  let done = false
   const request = controlRequest(dataDir, 'POST', `/agents/${encodeURIComponent(agentId)}/migrate`, { to: command.to }, 0, abort.signal)
-    .finally(() => { done = true })
+  let done = false
   let shown = false
-  const watch = (async (): Promise<void> => {
-    while (!done) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-      if (done) return
-      let reply: { status: number, body: unknown }
-      try {
-        reply = await controlRequest(dataDir, 'GET', `/migrations/${encodeURIComponent(agentId)}`, undefined, timeoutMs)
-      } catch (error) {
-        if (done) return
-        throw new ControlUnavailableError(`${(error as Error).message.replace(/ — try again or raise --timeout$/, '')}; it stopped answering during the hand-off of ${agentId}, which may still finish — check \`igord status\``)
-      }
-      const progress = reply.status === 200 ? reply.body as MigrationProgressJson : null
-      if (tty && command.json !== true && progress !== null && progress.total !== null && progress.total > PROGRESS_MIN_BYTES && !done) {
-        io.stderr(`\r\x1b[K${renderProgress(agentId, progress.sent, progress.total, progress.ms)}`)
-        shown = true
-      }
-    }
-  })()
-  watch.catch(() => undefined) // its failure is reported through the race below
-  let reply: { status: number, body: unknown }
+  let reply: ControlReply
   try {
-    reply = await Promise.race([request, watch.then(async () => request)])
+    reply = await pollProgress({
+      dataDir,
+      timeoutMs,
+      request: request.finally(() => { done = true }),
+      path: `/migrations/${encodeURIComponent(agentId)}`,
+      lost: `it stopped answering during the hand-off of ${agentId}, which may still finish — check \`igord status\``,
+      onProgress: (answer) => {
+        const progress = answer.status === 200 ? answer.body as MigrationProgressJson : null
+        if (tty && command.json !== true && progress !== null && progress.total !== null && progress.total > PROGRESS_MIN_BYTES && !done) {
+          io.stderr(`\r\x1b[K${renderProgress(agentId, progress.sent, progress.total, progress.ms)}`)
+          shown = true
+        }
+      }
+    })
   } catch (error) {
     abort.abort()
     request.catch(() => undefined)

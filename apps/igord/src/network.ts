@@ -11,8 +11,12 @@ export interface NodeNetwork {
   readonly peerId: string
   addresses(): string[]
   migrate(agentId: string, to: string): Promise<MigrateResultJson>
-  /** SPEC §16 `igord migrate <id> --to auto`: placement among the known peers; `onLine` gets each progress line. */
-  place(agentId: string, onLine?: (line: string) => void, needs?: PlacementNeeds): Promise<PlacementJson>
+  /**
+   * SPEC §16 `igord migrate <id> --to auto`: placement among the known peers; `onLine` gets each progress line.
+   * `needs`: what the next node must satisfy (default: the agent's manifest; moving for price narrows it).
+   * `deadline` (`performance.now()` ms, drain's `--timeout`): no attempt starts after it (the placement ends `local`, `DEADLINE_PASSED`).
+   */
+  place(agentId: string, onLine?: (line: string) => void, options?: { needs?: PlacementNeeds, deadline?: number }): Promise<PlacementJson>
   /** SPEC §16: runs `listener` after every price scan; returns the function that stops it. */
   onPriceScan(listener: () => void): () => void
   /** `igord recover <id> --ask …` (issue 12): the assisted-recovery query on demand. */
@@ -122,17 +126,23 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
     addresses: () => service.addresses(),
     migrate,
     onPriceScan: (listener) => service.onPriceScan(listener),
-    place: async (agentId, onLine, given) => {
+    place: async (agentId, onLine, placeOptions) => {
       // SPEC §16: what the agent's manifest asks of its next node (the runtime refuses an unknown agent on the first attempt).
       const manifest = options.runtime.host(agentId)?.module.manifest
       if (manifest === undefined) throw new PlacementError('AGENT_NOT_FOUND', `no agent ${JSON.stringify(agentId)} is running on this node`)
-      const needs = given ?? { maxPricePerSecond: manifest.migration.maxPricePerSecond, capabilities: [...manifest.capabilities.keys()] }
+      const needs = placeOptions?.needs ?? { maxPricePerSecond: manifest.migration.maxPricePerSecond, capabilities: [...manifest.capabilities.keys()] }
       const onEvent = (event: PlacementEvent): void => {
         const line = progressLine(agentId, event)
         log.info({ agentId, event: event.type }, line)
         onLine?.(line)
       }
-      const report = await service.place(agentId, needs, { attempt: migrate, onEvent })
+      const deadline = placeOptions?.deadline
+      const attempt = deadline === undefined ? migrate : async (id: string, to: string): Promise<MigrateResultJson> => {
+        // Not a MigrationError: placement classifies it `local` and stops, the agent untouched here.
+        if (performance.now() >= deadline) throw new PlacementError('DEADLINE_PASSED', 'the time allowed (--timeout) passed before this attempt')
+        return await migrate(id, to)
+      }
+      const report = await service.place(agentId, needs, { attempt, onEvent })
       const summary = placementSummary(report)
       log.info({ agentId, outcome: report.outcome }, summary)
       return {

@@ -1,10 +1,9 @@
 // SPEC §16 `igord migrate <id> --to auto`: the node places the agent; this prints its progress and summary.
-import { ControlUnavailableError, controlRequest } from './control/client.js'
+import { controlRequest } from './control/client.js'
 import type { PlacementJson } from './control/protocol.js'
 import type { Io } from './io.js'
 import type { MigrateCommand } from './migrate-client.js'
-
-const POLL_MS = 250
+import { pollProgress } from './poll-progress.js'
 
 /**
  * Asks the running node to place the agent (`POST /agents/<id>/migrate`
@@ -15,32 +14,20 @@ const POLL_MS = 250
 export async function runPlace(command: MigrateCommand, io: Io): Promise<number> {
   const { dataDir, agentId, timeoutMs } = command
   await controlRequest(dataDir, 'GET', '/healthz', undefined, timeoutMs)
-  let done = false
-  const request = controlRequest(dataDir, 'POST', `/agents/${encodeURIComponent(agentId)}/migrate`, { to: 'auto' }, 0)
-    .finally(() => { done = true })
   let shown = 0
-  const show = (lines: readonly string[]): void => {
-    if (command.json === true) return
-    for (const line of lines.slice(shown)) io.stderr(`${line}\n`)
-    shown = Math.max(shown, lines.length)
-  }
-  const watch = (async (): Promise<void> => {
-    while (!done) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-      if (done) return
-      let reply: { status: number, body: unknown }
-      try {
-        reply = await controlRequest(dataDir, 'GET', `/placements/${encodeURIComponent(agentId)}`, undefined, timeoutMs)
-      } catch (error) {
-        if (done) return
-        throw new ControlUnavailableError(`${(error as Error).message.replace(/ — try again or raise --timeout$/, '')}; it stopped answering while placing ${agentId}, which may still finish — check \`igord status\``)
-      }
-      if (reply.status === 200) show((reply.body as { lines: string[] }).lines)
+  const reply = await pollProgress({
+    dataDir,
+    timeoutMs,
+    request: controlRequest(dataDir, 'POST', `/agents/${encodeURIComponent(agentId)}/migrate`, { to: 'auto' }, 0),
+    path: `/placements/${encodeURIComponent(agentId)}`,
+    lost: `it stopped answering while placing ${agentId}, which may still finish — check \`igord status\``,
+    onProgress: (progress) => {
+      if (progress.status !== 200 || command.json === true) return
+      const lines = (progress.body as { lines: string[] }).lines
+      for (const line of lines.slice(shown)) io.stderr(`${line}\n`)
+      shown = Math.max(shown, lines.length)
     }
-  })()
-  watch.catch(() => undefined)
-  const reply = await Promise.race([request, watch.then(async () => request)])
-  done = true
+  })
   if (reply.status !== 200) {
     io.stderr(`igord: ${(reply.body as { error?: { message?: string } }).error?.message ?? 'the node refused the request'}\n`)
     return 1

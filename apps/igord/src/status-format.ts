@@ -17,6 +17,9 @@ export function renderStatusText(status: StatusJson): string {
   if (status.node.pricePerSecond !== undefined && status.node.pricePerSecond !== null) lines.push(`price ${status.node.pricePerSecond} microcents per second`)
   // SPEC §7 "What a peer can and cannot do": peers and agent ids refused at the door.
   for (const refused of status.node.refusedAtDoor ?? []) lines.push(`${refused.kind} ${refused.id}: ${refused.reason}`)
+  // SPEC §16 igord drain: arrivals are refused; the node stops once every agent is settled.
+  const drain = status.node.draining
+  if (drain !== undefined) lines.push(`draining (to ${drain.to}): ${drain.moved} of ${drain.total} moved, ${drain.stayed} stayed, ${drain.pending} pending; arrivals refused`)
   if (status.agents.length === 0) {
     lines.push('no agents')
     return lines.join('\n') + '\n'

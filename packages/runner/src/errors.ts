@@ -27,6 +27,8 @@ export type RunnerErrorCode =
   | 'MANIFEST_UNREADABLE'
   | 'AGENT_QUARANTINED'
   | 'NODE_FULL'
+  /** SPEC §16 drain: the node is being emptied (`igord drain`) and takes no arrivals, by migration or `igord import`. */
+  | 'NODE_DRAINING'
   /** SPEC §7: the agent id (or the peer) killed the node while being admitted 3 times; `igord release` lifts it. */
   | 'ADMISSION_REFUSED'
   | 'REPLAY_FAILED'

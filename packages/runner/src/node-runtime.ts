@@ -161,6 +161,21 @@ export class NodeRuntime {
     }
   }
 
+  /**
+   * SPEC §16 `igord drain`: from now on every arrival (by migration or `igord
+   * import`) is refused with `NODE_DRAINING`, a definite refusal that moves a
+   * peer's placement on. There is no way back: a drained node stops.
+   */
+  startDraining(): void {
+    if (!this.ctx.draining) this.ctx.log.info({}, 'draining: arrivals are refused from now on')
+    this.ctx.draining = true
+  }
+
+  /** SPEC §16: whether `startDraining` was called. */
+  get draining(): boolean {
+    return this.ctx.draining
+  }
+
   get capabilities(): ReadonlySet<CapabilityName> {
     return this.ctx.offered
   }

@@ -39,6 +39,8 @@ export interface StatusJson {
     /** SPEC §15: the node's price, microcents per second (decimal string, exact); null while the node starts. */
     pricePerSecond: string | null
     refusedAtDoor?: AdmissionRefusal[]
+    /** SPEC §16: present while `igord drain` runs (arrivals are refused). */
+    draining?: DrainStatusJson
   }
   agents: AgentStatusJson[]
 }
@@ -73,6 +75,35 @@ export interface MigrationProgressJson {
   total: number | null
   sent: number
   ms: number
+}
+
+// SPEC §16 igord drain: POST /drain answers a DrainReportJson (and its progress lines); status shows DrainStatusJson.
+/** An agent that left, and for which peer. */
+export interface DrainMovedJson { agentId: string, to: string }
+/** An agent that stayed here (checkpointed at the stop, restartable), and why. */
+export interface DrainStayedJson { agentId: string, reason: string }
+
+/** The drain's answer (`igord drain --json`, with `nodeStopped` added by the client). */
+export interface DrainReportJson {
+  /** `drained`: every agent moved; `stayed`: some are still here (listed). */
+  outcome: 'drained' | 'stayed'
+  to: string
+  total: number
+  moved: DrainMovedJson[]
+  stayed: DrainStayedJson[]
+  ms: number
+}
+
+/** `igord status`: a drain under way (or finished, while the node stops). */
+export interface DrainStatusJson {
+  to: string
+  /** Unix ms when it began. */
+  startedAt: number
+  total: number
+  moved: number
+  stayed: number
+  /** Not settled yet (being placed or waiting their turn). */
+  pending: number
 }
 
 /** A refused control request: the `code` is the typed error's code, `message` one line. */

@@ -2,8 +2,11 @@ import { chmod, unlink } from 'node:fs/promises'
 import { createServer, request as httpRequest } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 
-/** A reply is JSON, unless `contentType` is given: then `body` is that text as is (`GET /metrics`). */
-export type ControlHandler = (method: string, path: string, body: unknown) => Promise<{ status: number, body: unknown, contentType?: string }>
+/**
+ * A reply is JSON, unless `contentType` is given: then `body` is that text as is (`GET /metrics`).
+ * `after` runs once the reply has been handed to the socket (`igord drain`: then the node stops).
+ */
+export type ControlHandler = (method: string, path: string, body: unknown) => Promise<{ status: number, body: unknown, contentType?: string, after?: () => void }>
 
 const MAX_BODY = 64 * 1024
 
@@ -91,15 +94,16 @@ async function serve(handler: ControlHandler, req: IncomingMessage, res: ServerR
   let status = 500
   let body: unknown
   let contentType: string | undefined
+  let after: (() => void) | undefined
   try {
     const parsed = await readBody(req)
     const url = new URL(req.url ?? '/', 'http://igord')
-    ;({ status, body, contentType } = await handler(req.method ?? 'GET', url.pathname, parsed))
+    ;({ status, body, contentType, after } = await handler(req.method ?? 'GET', url.pathname, parsed))
   } catch (error) {
     status = 400
     body = { error: { code: 'BAD_REQUEST', message: (error as Error).message } }
   }
   const text = contentType !== undefined && typeof body === 'string' ? body : JSON.stringify(body)
   res.writeHead(status, { 'content-type': contentType ?? 'application/json', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
+  res.end(text, () => { try { after?.() } catch { /* the hook's trouble is not the reply's */ } })
 }

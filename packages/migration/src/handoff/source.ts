@@ -88,7 +88,10 @@ export async function migrateAgent(ctx: SourceContext, agentId: string, to: stri
   let answer
   try {
     answer = decodeAgentStarted(await reply)
-    if (answer.AgentID !== agentId) throw new MigrationError('BAD_REPLY', `reply names agent ${JSON.stringify(answer.AgentID)}, not ${JSON.stringify(agentId)}`)
+    // A refusal given before the target read the package (`RATE_LIMITED`, `ADMISSION_REFUSED` of the peer) names no agent:
+    // it is still a definite refusal of this stream's one package. A success must name this agent.
+    const refusedUnread = !answer.Success && answer.AgentID === ''
+    if (answer.AgentID !== agentId && !refusedUnread) throw new MigrationError('BAD_REPLY', `reply names agent ${JSON.stringify(answer.AgentID)}, not ${JSON.stringify(agentId)}`)
   } catch (error) {
     await persisted
     return await unknownOutcome('got no usable reply', error)

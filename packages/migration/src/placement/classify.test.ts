@@ -16,6 +16,7 @@ describe('classifyAttempt', () => {
     ['IDENTITY_MISMATCH', 'refused'],
     ['IDENTITY_INVALID', 'refused'],
     ['NODE_FULL', 'refused'],
+    ['NODE_DRAINING', 'refused'],
     ['FENCED', 'refused'],
     ['AGENT_EXISTS', 'refused'],
     ['AGENT_QUARANTINED', 'refused'],

@@ -22,7 +22,7 @@ export interface Classified {
  * package did not reach it whole (the stream failed or timed out while it
  * read). Every other refusal code — price and policy (`MANIFEST_INVALID`),
  * `UNDECLARED_CAPABILITY`, `HASH_MISMATCH`, `REPLAY_FAILED`,
- * `SIGNATURE_INVALID`, `NODE_FULL`, `FENCED`, … and codes not known here — is
+ * `SIGNATURE_INVALID`, `NODE_FULL`, `NODE_DRAINING` (SPEC §16 drain), `FENCED`, … and codes not known here — is
  * definite.
  */
 export const TRANSIENT_REFUSALS: ReadonlySet<string> = new Set([

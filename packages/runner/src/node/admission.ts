@@ -36,6 +36,7 @@ export class Admission {
    */
   async admitAgent(incoming: IncomingAgent): Promise<AgentStatus> {
     const agentId = validateAgentId(incoming.agentId)
+    this.ctx.refuseIfDraining(agentId) // SPEC §16: the first answer of a draining node, before any lock or check
     return this.ctx.exclusive(agentId, async () => {
       if (this.ctx.quarantined.has(agentId)) throw new RunnerError('AGENT_QUARANTINED', `agent ${agentId} is ${quarantineReason(this.ctx.quarantined.get(agentId)!)}`)
       // SPEC §7: an id whose admissions killed the node 3 times is refused whatever brings it (a peer or `igord import`).

@@ -44,6 +44,8 @@ export class NodeContext {
   admissions: AdmissionGuard = AdmissionGuard.disabled()
   /** SPEC §15: the node's current price, read by every agent host at each charge. */
   readonly price: NodePrice
+  /** SPEC §16 drain: set once `igord drain` began; every arrival is refused (`NODE_DRAINING`) from then on. */
+  draining = false
 
   constructor(store: CheckpointStore, readonly options: NodeRuntimeOptions, readonly marker: CallMarker, readonly suspectIds: ReadonlySet<string> = new Set(), price?: NodePrice) {
     this.store = store
@@ -64,6 +66,11 @@ export class NodeContext {
       keep: this.options.historyKeep,
       onPrune: (files, bytes, reason) => this.log.info({ agentId, files, bytes }, reason === 'quota' ? 'history pruned to the agent disk quota (oldest first)' : 'history pruned to --history-keep (oldest segments first)')
     }
+  }
+
+  /** SPEC §16 drain: a draining node refuses every arrival, whatever brings it (a peer or `igord import`). */
+  refuseIfDraining(agentId: string): void {
+    if (this.draining) throw new RunnerError('NODE_DRAINING', `this node is draining (igord drain): it takes no arrivals; ${agentId} refused`)
   }
 
   /** `--max-agents`: every agent held here counts, halted ones too, and so do loads in progress. */
