@@ -154,7 +154,7 @@ export class AutoPlacer {
 }
 
 /** The daemon's one line: an AutoPlacer over the node's runtime and network, counted in its metrics, started. */
-export function startAutoPlacer(runtime: NodeRuntime, network: { place: (agentId: string, onLine: undefined, needs: PlacementNeeds) => Promise<PlacementJson>, onPriceScan: (listener: () => void) => () => void }, log: Logger, metrics: { recordAutoPlacement: (kind: 'request_move' | 'price', outcome: string) => void }): AutoPlacer {
+export function startAutoPlacer(runtime: NodeRuntime, network: { place: (agentId: string, onLine: undefined, options: { needs: PlacementNeeds }) => Promise<PlacementJson>, onPriceScan: (listener: () => void) => () => void }, log: Logger, metrics: { recordAutoPlacement: (kind: 'request_move' | 'price', outcome: string) => void }): AutoPlacer {
   const placer = new AutoPlacer({
     runtime,
     log,
