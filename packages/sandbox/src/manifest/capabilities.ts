@@ -1,5 +1,5 @@
-/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`, §15 `pricing`), in the reference's order. */
-export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'pricing', 'http'] as const)
+/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`, §15 `pricing` and `x402`), in the reference's order. */
+export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'pricing', 'http', 'x402'] as const)
 
 export type CapabilityName = typeof CAPABILITIES[number]
 
@@ -11,7 +11,9 @@ export const CAPABILITY_IMPORTS: Readonly<Record<CapabilityName, string>> = Obje
   wallet: 'wallet_balance',
   // SPEC §15 "Node price": this node's price per second in microcents.
   pricing: 'node_price',
-  http: 'http_request'
+  http: 'http_request',
+  // SPEC §15 `wallet_pay`: the agent pays a named recipient from its budget.
+  x402: 'wallet_pay'
 })
 
 /**
@@ -24,7 +26,8 @@ export const CAPABILITY_VERSIONS: Readonly<Record<CapabilityName, number>> = Obj
   log: 1,
   wallet: 1,
   pricing: 1,
-  http: 1
+  http: 1,
+  x402: 1
 })
 
 export function isCapabilityName(name: string): name is CapabilityName {

@@ -29,6 +29,8 @@ export const HostcallId = {
   NodePrice: 7,
   /** `igor.http_request` (SPEC §13): `[status u32 LE][body]`. */
   HttpRequest: 8,
+  /** `igor.wallet_pay` (SPEC §15): `[amount u64 LE][receipt]`, recorded only on success. */
+  WalletPay: 9,
   /** Ours: WASI `clock_time_get` inside a tick, the time written, u64 LE. */
   WasiClockTimeGet: 10,
   /** Ours: WASI `random_get` inside a tick, the bytes written. */
@@ -39,7 +41,13 @@ export const HostcallId = {
    * it wrote at `resp_ptr` for -5. Without it a timeout or an output-gate
    * refusal could not be replayed.
    */
-  HttpFailure: 12
+  HttpFailure: 12,
+  /**
+   * Ours: a `wallet_pay` that answered < 0, which the reference does not
+   * record: `[result i32 LE]`, plus the 4-byte hint it wrote for −5. Without
+   * it a refusal by the output gate or the budget could not be replayed.
+   */
+  WalletPayFailure: 13
 } as const
 
 export type HostcallIdName = keyof typeof HostcallId
@@ -59,7 +67,8 @@ const NAMES: Readonly<Record<number, string>> = {
   9: 'wallet_pay',
   10: 'clock_time_get',
   11: 'random_get',
-  12: 'http_request (failed)'
+  12: 'http_request (failed)',
+  13: 'wallet_pay (failed)'
 }
 
 /** A readable name for a hostcall id, for replay failure reasons. */
