@@ -17,10 +17,14 @@ export class Checkpoints {
     const epoch = this.agent.lease.epoch
     const expiry = this.agent.lease.expiry
     const started = performance.now()
+    // SPEC §15 wallet_pay: the payments since the last checkpoint go to the sidecar before it (payments/log.ts).
+    await this.agent.payments?.prepare(this.agent.tickNumber)
     const bytes = await this.encodeLive()
     await this.persist(bytes)
-    // SPEC §15: the receipt follows its durable checkpoint (a crash in between is repaired on restart).
-    await this.agent.receipts?.checkpointed({ tick: this.agent.tickNumber, budget: this.agent.budget })
+    const paid = await this.agent.payments?.commit() ?? 0n
+    // SPEC §15: the receipt follows its durable checkpoint (a crash in between is repaired on restart); its cost leaves the payments out.
+    await this.agent.receipts?.checkpointed({ tick: this.agent.tickNumber, budget: this.agent.budget }, paid)
+    await this.agent.payments?.settle()
     this.agent.lastCheckpointAt = performance.now()
     runtimeEvents.checkpoint(this.agent.agentId, bytes.byteLength, this.agent.lastCheckpointAt - started)
     this.agent.shown = { ...this.agent.shown, epoch, expiry }

@@ -17,6 +17,7 @@ import { DEFAULT_REPLAY_SETTINGS } from '@igor/replay'
 import type { PaymentReceipt } from '@igor/checkpoint-codec'
 import type { BudgetAdapter } from '../settlement/types.js'
 import { DEFAULT_RECEIPT_SPAN_NS, type ReceiptBook, type StayPrior, beginStay } from '../receipts/index.js'
+import { type PaymentLog, beginPayments, openPayments } from '../payments/index.js'
 import { hex } from './context.js'
 import type { NodeContext } from './context.js'
 
@@ -55,6 +56,7 @@ export class AgentLoader {
       // SPEC §15: every agent on the node pays the node's current price, a resumed one too (the reference keeps its checkpoint's).
       pricePerSecond: this.ctx.price.value,
       receipts: checkpoint === null ? [] : 'disk',
+      payments: checkpoint === null ? [] : 'disk',
       // The peer of an interrupted hand-off stays on record: recovery asks it (issue 12 item 4).
       ...(lease.state === AuthorityState.RECOVERY_REQUIRED && authority?.peer !== undefined ? { peer: authority.peer } : {})
     })
@@ -103,6 +105,8 @@ export class AgentLoader {
     verifyLoaded?: (sandbox: AgentSandbox) => Promise<void>
     /** SPEC §15: the receipts before this stay ('disk' for a restart); default none. */
     receipts?: StayPrior
+    /** SPEC §15 wallet_pay: the payments before this stay ('disk' for a restart, an arrival's verified list); default none. */
+    payments?: 'disk' | readonly Uint8Array[]
   }): Promise<AgentHost> {
     const prepared = source.prepared ?? await this.prepare(source.wasm, source.path, source.manifest)
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
@@ -173,8 +177,20 @@ export class AgentLoader {
       throw started.status === 'rejected' ? started.reason : (persisted as PromiseRejectedResult).reason
     }
     let receipts: ReceiptBook | undefined
+    let payments: PaymentLog
     try {
-      receipts = await this.beginReceipts(agentId, source.receipts ?? [], { tick: tickNumber, budget }, logger)
+      // SPEC §15 wallet_pay: the payments log first (a restart resolves its sidecar against the checkpoint),
+      // then the receipts (their repair leaves out the payments the checkpoint holds), then the sidecar goes.
+      let unreflected = 0n
+      if (source.payments === 'disk') {
+        const opened = await openPayments(this.ctx.store.dir, agentId, tickNumber, logger)
+        payments = opened.payments
+        unreflected = opened.unreflected
+      } else {
+        payments = await beginPayments(this.ctx.store.dir, agentId, source.payments ?? [])
+      }
+      receipts = await this.beginReceipts(agentId, source.receipts ?? [], { tick: tickNumber, budget }, logger, unreflected)
+      await payments.settle()
     } catch (error) {
       await started.value.terminate()
       throw error
@@ -203,6 +219,7 @@ export class AgentLoader {
         await this.ctx.marker.around(agentId, 'loading', async () => startSandbox(state, restartBudget, solo)), agentId, this.ctx.marker),
       probation,
       ...(receipts !== undefined ? { receipts } : {}),
+      payments,
       ...(this.ctx.options.budgetAdapter !== undefined ? { budgetAdapter: this.ctx.options.budgetAdapter } : {})
     })
     this.ctx.hosts.set(agentId, host)
@@ -222,7 +239,7 @@ export class AgentLoader {
   }
 
   /** SPEC §15: the stay's receipts, begun at its durable checkpoint; none without a node key. */
-  private async beginReceipts(agentId: string, prior: StayPrior, at: { tick: bigint, budget: bigint }, log: Logger): Promise<ReceiptBook | undefined> {
+  private async beginReceipts(agentId: string, prior: StayPrior, at: { tick: bigint, budget: bigint }, log: Logger, unreflectedPaid: bigint): Promise<ReceiptBook | undefined> {
     const signer = this.ctx.options.receiptSigner
     if (signer === undefined) return undefined
     const adapter = this.ctx.options.budgetAdapter
@@ -234,7 +251,7 @@ export class AgentLoader {
       nowNs: () => this.ctx.clock.nowNs(),
       log,
       ...(adapter !== undefined ? { settle: settleWith(adapter, log) } : {})
-    }, prior, at)
+    }, prior, at, unreflectedPaid)
   }
 
   /** Issue 11: how many agents the worker this agent is placed in may host. */

@@ -95,6 +95,8 @@ export interface IncomingAgent {
   readonly identity?: Uint8Array
   /** SPEC §15 `Package.Receipts` (the `receipts` blob); absent or empty: none. */
   readonly receipts?: Uint8Array
+  /** SPEC §15 `Package.Payments` (the `payments` blob); absent or empty: none. */
+  readonly payments?: Uint8Array
 }
 
 /** What this node held for an agent before an arrival, so a failed arrival puts it back exactly (SPEC §7). */
