@@ -16,7 +16,7 @@ const U16_MAX = 0xffff
  * `AgentTransfer` → the bytes the source writes (SPEC §7): one JSON object
  * and a newline, as Go's `json.Encoder` writes it — struct field order, byte
  * fields as padded standard base64, 64-bit integers as exact JSON numbers,
- * `MajorVersion`/`LeaseGeneration` omitted when 0, `ReplayData`, `Receipts`
+ * `MajorVersion`/`LeaseGeneration` omitted when 0, `ReplayData`, `Receipts`, `Payments`
  * and `AgentIdentity` omitted when undefined (SPEC §7, §12). Throws `MigrationError('BAD_TRANSFER')` naming the bad field.
  */
 export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
@@ -35,6 +35,7 @@ export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
   const price = check.nonNegativeI64(f('PricePerSecond'), pkg.PricePerSecond)
   const replay = pkg.ReplayData === undefined ? undefined : checkReplay(check, pkg.ReplayData)
   const receipts = pkg.Receipts === undefined ? undefined : receiptsJson(pkg.Receipts)
+  const payments = pkg.Payments === undefined ? undefined : check.bytes(f('Payments'), pkg.Payments)
   const major = check.u64(f('MajorVersion'), pkg.MajorVersion)
   const generation = check.u64(f('LeaseGeneration'), pkg.LeaseGeneration)
   const identity = pkg.AgentIdentity === undefined ? undefined : check.bytes(f('AgentIdentity'), pkg.AgentIdentity)
@@ -48,6 +49,8 @@ export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
   out.text(`,"Budget":${budget},"PricePerSecond":${price}`)
   if (replay !== undefined) writeReplay(out, replay)
   if (receipts !== undefined) out.text(`,"Receipts":${receipts}`)
+  // SPEC §15 wallet_pay (ours): after Receipts, omitted when absent or empty.
+  if (payments !== undefined && payments.length > 0) out.text(',"Payments":').base64(payments)
   if (major !== 0n) out.text(`,"MajorVersion":${major}`)
   if (generation !== 0n) out.text(`,"LeaseGeneration":${generation}`)
   // SPEC §12: after LeaseGeneration, omitted when absent (Go omitempty: also when empty).
