@@ -12,6 +12,7 @@ export type AgentName =
   | 'heartbeat'
   | 'pricewatcher'
   | 'treasury'
+  | 'x402buyer'
 
 /** Absolute path of agents/build. */
 export declare const agentsDir: string

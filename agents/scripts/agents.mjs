@@ -14,7 +14,8 @@ export const CAPABILITY_IMPORTS = Object.freeze({
   log: 'log_emit',
   wallet: 'wallet_balance',
   pricing: 'node_price',
-  http: 'http_request'
+  http: 'http_request',
+  x402: 'wallet_pay'
 })
 
 /** The exports every agent must have (SPEC §5 agent ABI). */
@@ -52,7 +53,8 @@ export const AGENTS = Object.freeze([
   { name: 'pricer', entry: 'assembly/pricer.ts', capabilities: ['pricing', 'log'], maxMemoryBytes: 1 * MiB },
   { name: 'heartbeat', entry: 'demos/heartbeat/index.ts', sdk: true, manifestFile: 'demos/heartbeat/agent.manifest.json', capabilities: ['clock', 'log'], maxMemoryBytes: 4 * MiB },
   { name: 'pricewatcher', entry: 'demos/pricewatcher/index.ts', sdk: true, manifestFile: 'demos/pricewatcher/agent.manifest.json', capabilities: ['clock', 'log', 'http'], maxMemoryBytes: 4 * MiB },
-  { name: 'treasury', entry: 'demos/treasury/index.ts', sdk: true, manifestFile: 'demos/treasury/agent.manifest.json', capabilities: ['log', 'http'], maxMemoryBytes: 4 * MiB }
+  { name: 'treasury', entry: 'demos/treasury/index.ts', sdk: true, manifestFile: 'demos/treasury/agent.manifest.json', capabilities: ['log', 'http'], maxMemoryBytes: 4 * MiB },
+  { name: 'x402buyer', entry: 'demos/x402buyer/index.ts', sdk: true, manifestFile: 'demos/x402buyer/agent.manifest.json', capabilities: ['log', 'http', 'x402'], maxMemoryBytes: 4 * MiB }
 ].map((agent) => Object.freeze(agent)))
 
 /** The sidecar manifest (SPEC §5), as a plain object with a stable key order. */

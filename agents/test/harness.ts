@@ -13,7 +13,8 @@ export const CAPABILITY_IMPORTS = {
   log: 'log_emit',
   wallet: 'wallet_balance',
   pricing: 'node_price',
-  http: 'http_request'
+  http: 'http_request',
+  x402: 'wallet_pay'
 } as const
 export type Capability = keyof typeof CAPABILITY_IMPORTS
 
@@ -95,7 +96,9 @@ export class StubHost {
       wallet: () => this.balance,
       pricing: () => this.price,
       // The ABI tests never reach a network: every request fails as a transport error (−1).
-      http: () => -1
+      http: () => -1,
+      // Nor a paywall: every payment is refused as over the budget (−1), nothing paid.
+      x402: () => -1
     }
     const igor: WebAssembly.ModuleImports = {}
     for (const cap of capabilities) {
