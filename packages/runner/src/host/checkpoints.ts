@@ -17,10 +17,11 @@ export class Checkpoints {
     const epoch = this.agent.lease.epoch
     const expiry = this.agent.lease.expiry
     const started = performance.now()
-    // SPEC §15 wallet_pay: the payments since the last checkpoint go to the sidecar before it (payments/log.ts).
-    await this.agent.payments?.prepare(this.agent.tickNumber)
     const bytes = await this.encodeLive()
+    const at = { tick: this.agent.tickNumber, budget: this.agent.budget }
     await this.persist(bytes)
+    // SPEC §15 wallet_pay: the checkpoint holds the payments made since the last one (each already in the sidecar).
+    this.agent.durable = at
     const paid = await this.agent.payments?.commit() ?? 0n
     // SPEC §15: the receipt follows its durable checkpoint (a crash in between is repaired on restart); its cost leaves the payments out.
     await this.agent.receipts?.checkpointed({ tick: this.agent.tickNumber, budget: this.agent.budget }, paid)

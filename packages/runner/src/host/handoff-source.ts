@@ -53,13 +53,14 @@ export class HandoffSource {
       }
       const receipts = this.agent.receipts
       const payments = this.agent.payments
-      // SPEC §15 wallet_pay: every payment travels (Package.Payments); the pending ones are logged around the checkpoint as in saveCheckpoint.
+      // SPEC §15 wallet_pay: every payment travels (Package.Payments); the pending ones are logged after the checkpoint as in saveCheckpoint.
       const paymentsBlob = payments !== null && payments.count > 0 ? payments.blob() : undefined
       // SPEC §15: the stay's receipt is sealed at the final checkpoint (sent in the package), written once it is durable.
       const sealed = receipts?.sealNow({ tick: this.agent.tickNumber, budget: this.agent.budget }, payments?.pendingTotal() ?? 0n)
+      const at = { tick: this.agent.tickNumber, budget: this.agent.budget }
       const persisted = (async () => {
-        await payments?.prepare(this.agent.tickNumber)
         await this.checkpoints.persist(checkpoint)
+        this.agent.durable = at
         this.agent.lastCheckpointAt = performance.now()
         await payments?.commit()
         await receipts?.flush()

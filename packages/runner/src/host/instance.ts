@@ -73,7 +73,8 @@ export class Instance {
   attachWalletPay(): void {
     const options = this.agent.module.manifest.x402 ?? null
     if (options === null) return
-    this.agent.sandbox.setWalletPayHandler?.((call) => {
+    this.agent.sandbox.setWalletPayHandler?.(async (call) => {
+      let made: { amount: bigint, receipt: Uint8Array } | null = null
       const answer = performWalletPay(call, {
         options,
         isOwner: () => this.agent.mayAct(),
@@ -82,11 +83,25 @@ export class Instance {
         nowNs: () => this.agent.nowNs(),
         paid: (amount, receipt) => {
           this.agent.budget -= amount
-          this.agent.payments?.add(receipt)
+          made = { amount, receipt }
         }
       })
-      if (answer.ok) this.agent.log.info({ amount: call.amount.toString(), payments: this.agent.payments?.count }, 'wallet_pay: paid')
-      else this.agent.log.warn({ code: answer.code, amount: call.amount.toString() }, 'wallet_pay refused')
+      if (!answer.ok) {
+        this.agent.log.warn({ code: answer.code, amount: call.amount.toString() }, 'wallet_pay refused')
+        return answer
+      }
+      const payment = made as { amount: bigint, receipt: Uint8Array } | null
+      if (payment !== null && this.agent.payments !== null) {
+        // Durable before the agent (and so its recipient) sees the receipt; a failed write undoes it.
+        try {
+          await this.agent.payments.record(payment.receipt, this.agent.durable)
+        } catch (error) {
+          this.agent.budget += payment.amount
+          this.agent.log.error({ amount: call.amount.toString() }, `wallet_pay not made: the payments log could not be written (${(error as Error).message})`)
+          return { ok: false, code: -1 } as const
+        }
+      }
+      this.agent.log.info({ amount: call.amount.toString(), payments: this.agent.payments?.count }, 'wallet_pay: paid')
       return answer
     })
   }

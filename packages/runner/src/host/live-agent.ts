@@ -63,6 +63,8 @@ export class LiveAgent {
   readonly receipts: ReceiptBook | null
   /** SPEC §15 wallet_pay: every payment of the agent (pending until the next checkpoint); null: none are logged. */
   readonly payments: PaymentLog | null
+  /** SPEC §15 wallet_pay: the tick and budget of the last durable checkpoint (what a payment's sidecar names). */
+  durable: { tick: bigint, budget: bigint }
   /** SPEC §15 settlement: the budget adapter, and the refusal in force (`budget not valid: …`, shown as halted). */
   readonly budgetAdapter: BudgetAdapter | null
   budgetRefusal: string | null = null
@@ -104,6 +106,7 @@ export class LiveAgent {
     this.httpRate = init.egress !== undefined ? new HttpRateLimiter(init.egress.ratePerSecond) : null
     this.receipts = init.receipts ?? null
     this.payments = init.payments ?? null
+    this.durable = { tick: init.tickNumber, budget: init.budget }
     this.budgetAdapter = init.budgetAdapter ?? null
   }
 

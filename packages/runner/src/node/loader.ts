@@ -112,9 +112,15 @@ export class AgentLoader {
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
       throw new RunnerError('HASH_MISMATCH', `${source.path}: binary SHA-256 ${hex(prepared.wasmHash)} does not match the checkpoint's ${hex(source.checkpoint.wasmHash)}`)
     }
-    const budget = source.checkpoint?.budget ?? source.budget ?? 0n
     const tickNumber = source.checkpoint?.tickNumber ?? 0n
     const logger = this.ctx.log.child({ agentId })
+    // SPEC §15 wallet_pay: a restart first resolves the payments sidecar against its checkpoint; payments made
+    // after it are taken off its budget (`cut`), and the restart checkpoint below is written with that budget.
+    let opened: { payments: PaymentLog, unreflected: bigint, cut: bigint } | null = null
+    if (source.payments === 'disk' && source.checkpoint !== null) {
+      opened = await openPayments(this.ctx.store.dir, agentId, { tick: source.checkpoint.tickNumber, budget: source.checkpoint.budget }, logger)
+    }
+    const budget = (source.checkpoint?.budget ?? source.budget ?? 0n) - (opened?.cut ?? 0n)
     const startSandbox = async (state: Uint8Array | null, startBudget: bigint, solo: boolean): Promise<AgentSandbox> => AgentSandbox.start({
       agentId,
       module: prepared.module,
@@ -182,12 +188,11 @@ export class AgentLoader {
       // SPEC §15 wallet_pay: the payments log first (a restart resolves its sidecar against the checkpoint),
       // then the receipts (their repair leaves out the payments the checkpoint holds), then the sidecar goes.
       let unreflected = 0n
-      if (source.payments === 'disk') {
-        const opened = await openPayments(this.ctx.store.dir, agentId, tickNumber, logger)
+      if (opened !== null) {
         payments = opened.payments
         unreflected = opened.unreflected
       } else {
-        payments = await beginPayments(this.ctx.store.dir, agentId, source.payments ?? [])
+        payments = await beginPayments(this.ctx.store.dir, agentId, source.payments === 'disk' ? [] : source.payments ?? [])
       }
       receipts = await this.beginReceipts(agentId, source.receipts ?? [], { tick: tickNumber, budget }, logger, unreflected)
       await payments.settle()

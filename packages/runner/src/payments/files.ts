@@ -1,6 +1,6 @@
 // SPEC §15 `wallet_pay`: `<dataDir>/checkpoints/<agentId>.payments` (`u32 count ‖ (u32 len ‖ receipt)*`,
 // the receipts as the agent got them) and its write-ahead sidecar `<agentId>.payments.pending`
-// (`u64 tick ‖ u32 base ‖ payments blob`), each replaced atomically.
+// (`u64 fromTick ‖ i64 fromBudget ‖ u32 base ‖ payments blob`), each replaced atomically.
 import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { decodePayments, encodeFramedListBytes } from './codec.js'
@@ -46,19 +46,22 @@ export async function deletePaymentsFiles(dir: string, agentId: string): Promise
   await removeOptional(dir, paymentsFileName(agentId))
 }
 
-/** The sidecar: payments made since the last checkpoint, written before the checkpoint at `tick`. */
+/** The sidecar: payments made since the durable checkpoint `fromTick`/`fromBudget`, each written before the agent sees it. */
 export interface PendingPayments {
-  readonly tick: bigint
+  /** The tick and budget of the durable checkpoint the payments came after. */
+  readonly fromTick: bigint
+  readonly fromBudget: bigint
   /** How many payments `.payments` held when the sidecar was written. */
   readonly base: number
   readonly receipts: readonly Uint8Array[]
 }
 
 export async function writePendingFile(dir: string, agentId: string, pending: PendingPayments): Promise<void> {
-  const head = new Uint8Array(12)
+  const head = new Uint8Array(20)
   const view = new DataView(head.buffer)
-  view.setBigUint64(0, pending.tick, true)
-  view.setUint32(8, pending.base, true)
+  view.setBigUint64(0, pending.fromTick, true)
+  view.setBigInt64(8, pending.fromBudget, true)
+  view.setUint32(16, pending.base, true)
   await writeFileAtomic(dir, pendingFileName(agentId), [head, encodeFramedListBytes(pending.receipts)])
 }
 
@@ -66,9 +69,9 @@ export async function writePendingFile(dir: string, agentId: string, pending: Pe
 export async function readPendingFile(dir: string, agentId: string): Promise<PendingPayments | null> {
   const bytes = await readOptional(join(dir, pendingFileName(agentId)))
   if (bytes === null) return null
-  if (bytes.byteLength < 12) throw new RangeError(`${pendingFileName(agentId)}: ${bytes.byteLength} bytes, need at least 12`)
+  if (bytes.byteLength < 20) throw new RangeError(`${pendingFileName(agentId)}: ${bytes.byteLength} bytes, need at least 20`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  return { tick: view.getBigUint64(0, true), base: view.getUint32(8, true), receipts: decodePayments(bytes.subarray(12)) }
+  return { fromTick: view.getBigUint64(0, true), fromBudget: view.getBigInt64(8, true), base: view.getUint32(16, true), receipts: decodePayments(bytes.subarray(20)) }
 }
 
 export const deletePendingFile = async (dir: string, agentId: string): Promise<void> => removeOptional(dir, pendingFileName(agentId))

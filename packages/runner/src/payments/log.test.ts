@@ -25,17 +25,17 @@ afterEach(async () => { await dir.remove() })
 
 const file = async (name: string): Promise<Uint8Array | null> => readFile(join(dir.path, name)).then((b) => new Uint8Array(b), () => null)
 
-/** A log with one committed payment (100) and one pending (250), the sidecar written for the checkpoint at tick 5. */
-async function crashedAfterPrepare(): Promise<PaymentLog> {
+/** A log with one committed payment (100) and one made after the durable checkpoint (tick 4, budget 900): 250. */
+async function paidAfterCheckpoint(): Promise<PaymentLog> {
   const log = await beginPayments(dir.path, 'a', [pay(100n)])
-  log.add(pay(250n))
-  await log.prepare(5n)
+  await log.record(pay(250n), { tick: 4n, budget: 900n })
   return log
 }
 
 describe('payments log crash points (SPEC §15)', () => {
-  it('normal run: prepare → commit → settle leaves `.payments` with both and no sidecar', async () => {
-    const log = await crashedAfterPrepare()
+  it('normal run: record (sidecar) → checkpoint → commit → settle leaves `.payments` with both and no sidecar', async () => {
+    const log = await paidAfterCheckpoint()
+    expect(await file('a.payments.pending')).not.toBeNull()
     expect(log.pendingTotal()).toBe(250n)
     expect(await log.commit()).toBe(250n)
     await log.settle()
@@ -44,40 +44,42 @@ describe('payments log crash points (SPEC §15)', () => {
     expect(decodePayments(log.blob()).length).toBe(2)
   })
 
-  it('killed before the checkpoint was written (durable checkpoint older): the pending payments are dropped', async () => {
-    await crashedAfterPrepare()
-    const logger = recordingLogger()
-    const { payments, unreflected } = await openPayments(dir.path, 'a', 4n, logger)
-    expect(unreflected).toBe(0n)
-    expect(payments.count).toBe(1)
+  it('killed before the next checkpoint: the payment is durable; the restart takes it off the budget and logs it', async () => {
+    await paidAfterCheckpoint()
+    const { payments, unreflected, cut } = await openPayments(dir.path, 'a', { tick: 4n, budget: 900n }, recordingLogger())
+    expect([cut, unreflected, payments.count]).toEqual([250n, 250n, 2])
+    expect(decodePayments((await file('a.payments'))!).map((r) => new DataView(r.buffer, r.byteOffset).getBigInt64(0, true))).toEqual([100n, 250n])
+    // Killed again before the restart checkpoint: the same payment is cut again (it is still not in the budget), never added twice.
+    const again = await openPayments(dir.path, 'a', { tick: 4n, budget: 900n }, recordingLogger())
+    expect([again.cut, again.payments.count]).toEqual([250n, 2])
+    // The restart checkpoint (tick 4, budget 650) is durable, then killed before the sidecar went: nothing more is cut.
+    const after = await openPayments(dir.path, 'a', { tick: 4n, budget: 650n }, recordingLogger())
+    expect([after.cut, after.unreflected, after.payments.count]).toEqual([0n, 250n, 2])
+    await after.payments.settle()
     expect(await file('a.payments.pending')).toBeNull()
   })
 
-  it('killed after the checkpoint, before `.payments`: the checkpoint holds them, they are added; the receipts must leave them out', async () => {
-    await crashedAfterPrepare()
-    const { payments, unreflected } = await openPayments(dir.path, 'a', 5n, recordingLogger())
-    expect(unreflected).toBe(250n)
-    expect(payments.count).toBe(2)
-    expect(decodePayments((await file('a.payments'))!).map((r) => new DataView(r.buffer, r.byteOffset).getBigInt64(0, true))).toEqual([100n, 250n])
-    // The sidecar stays until the receipts were begun.
+  it('killed after the checkpoint, before `.payments`: the checkpoint holds them, they are added, nothing cut', async () => {
+    await paidAfterCheckpoint()
+    const { payments, unreflected, cut } = await openPayments(dir.path, 'a', { tick: 6n, budget: 600n }, recordingLogger())
+    expect([cut, unreflected, payments.count]).toEqual([0n, 250n, 2])
     expect(await file('a.payments.pending')).not.toBeNull()
     await payments.settle()
     expect(await file('a.payments.pending')).toBeNull()
   })
 
   it('killed after `.payments`, before the receipts or the sidecar removal: nothing added twice', async () => {
-    const log = await crashedAfterPrepare()
+    const log = await paidAfterCheckpoint()
     await log.commit()
-    const { payments, unreflected } = await openPayments(dir.path, 'a', 5n, recordingLogger())
-    expect(payments.count).toBe(2)
-    expect(unreflected).toBe(250n)
+    const { payments, unreflected, cut } = await openPayments(dir.path, 'a', { tick: 6n, budget: 600n }, recordingLogger())
+    expect([cut, unreflected, payments.count]).toEqual([0n, 250n, 2])
   })
 
   it('a `.payments` that does not decode is kept as .corrupt; a garbled sidecar is dropped', async () => {
     await writeFile(join(dir.path, 'a.payments'), Buffer.from('ffffffff', 'hex'))
     await writeFile(join(dir.path, 'a.payments.pending'), Buffer.from('01', 'hex'))
     const logger = recordingLogger()
-    const { payments, unreflected } = await openPayments(dir.path, 'a', 5n, logger)
+    const { payments, unreflected } = await openPayments(dir.path, 'a', { tick: 5n, budget: 1n }, logger)
     expect([payments.count, unreflected]).toEqual([0, 0n])
     expect(await file('a.payments.corrupt')).not.toBeNull()
   })

@@ -1,34 +1,58 @@
 // SPEC §15 `wallet_pay` on a running node: every payment the agent made, and conservation at every
 // crash point (initial budget − Σ receipt costs − Σ payments = the checkpoint's budget).
 //
-// A payment is deducted from the live budget at once and kept pending until the next checkpoint.
-// At a checkpoint: (1) the pending payments go to the sidecar `<id>.payments.pending` with the
-// checkpoint's tick and the count `.payments` held (before the checkpoint is written); (2) the
-// checkpoint is written; (3) `.payments` gets them; (4) the receipts file is re-signed (its cost
-// leaves the payments out); (5) the sidecar goes. A restart (`openPayments`) reads the sidecar: a
-// checkpoint at its tick or later holds those payments, so they are put in `.payments` if they are not
-// yet, and their sum is what the receipts may not yet reflect; an older checkpoint does not hold
-// them (the ticks that made them run again), so they are dropped. The sidecar goes once the receipts
-// were begun (`settle`).
+// A payment is durable before the agent sees its receipt: the node deducts it from the live budget
+// and rewrites the sidecar `<id>.payments.pending` (every payment since the last durable checkpoint,
+// with that checkpoint's tick and budget) before `wallet_pay` returns. At the next checkpoint: the
+// checkpoint (its budget holds them) → `.payments` gets them → the receipts are re-signed (their
+// cost leaves payments out) → the sidecar goes. A restart (`openPayments`) at the durable checkpoint
+// (tick, budget) reads the sidecar:
+// - the checkpoint is still the one the payments came after (same tick and budget): they are not in
+//   its budget, but they happened (the recipient may hold the receipt), so the restart takes them off
+//   (`cut`) and the loader writes the restart checkpoint with that budget;
+// - any later checkpoint holds them.
+// Either way they are put in `.payments` once (by the count it held, `base`) and passed to the
+// receipt repair as payments, not cost. The sidecar goes once the receipts were begun (`settle`); a
+// crash before that finds a checkpoint that no longer matches (tick, budget), so nothing is cut twice.
 import type { Logger } from '@igor/sandbox'
 import { decodePayments, encodeFramedListBytes, paymentAmount } from './codec.js'
 import { writeFileAtomic } from '../store/atomic-write.js'
 import { deletePendingFile, readPaymentsFile, readPendingFile, writePaymentsFile, writePendingFile } from './files.js'
 
+/** A durable checkpoint's tick and budget. */
+export interface DurablePoint {
+  readonly tick: bigint
+  readonly budget: bigint
+}
+
 export class PaymentLog {
   private pending: Uint8Array[] = []
+  private pendingFrom: DurablePoint | null = null
   private sidecar = false
 
   constructor(private readonly dir: string, private readonly agentId: string, private committed: Uint8Array[], sidecar = false) {
     this.sidecar = sidecar
   }
 
-  /** A payment the node just made (the budget was lowered by `paymentAmount(receipt)`). */
-  add(receipt: Uint8Array): void {
+  /**
+   * A payment the node just made after the durable checkpoint `from`: written to the sidecar before
+   * this resolves (the caller answers the agent only then). On a failed write the payment is
+   * forgotten and the error thrown (the caller undoes the deduction; the receipt never leaves).
+   */
+  async record(receipt: Uint8Array, from: DurablePoint): Promise<void> {
+    const fromPoint = this.pendingFrom ?? from
     this.pending.push(receipt)
+    try {
+      await writePendingFile(this.dir, this.agentId, { fromTick: fromPoint.tick, fromBudget: fromPoint.budget, base: this.committed.length, receipts: this.pending })
+    } catch (error) {
+      this.pending.pop()
+      throw error
+    }
+    this.pendingFrom = fromPoint
+    this.sidecar = true
   }
 
-  /** Every payment, made and logged or still pending (for `Package.Payments`), as a `payments` blob. */
+  /** Every payment, logged or still pending (for `Package.Payments`), as a `payments` blob. */
   blob(): Uint8Array {
     return encodeFramedListBytes([...this.committed, ...this.pending])
   }
@@ -37,19 +61,12 @@ export class PaymentLog {
     return this.committed.length + this.pending.length
   }
 
-  /** Σ amounts of the payments not yet logged. */
+  /** Σ amounts of the payments not yet in `.payments`. */
   pendingTotal(): bigint {
     return this.pending.reduce((sum, r) => sum + paymentAmount(r), 0n)
   }
 
-  /** Step 1, before the checkpoint at `tick` is written: the sidecar, when there is anything pending. */
-  async prepare(tick: bigint): Promise<void> {
-    if (this.pending.length === 0) return
-    await writePendingFile(this.dir, this.agentId, { tick, base: this.committed.length, receipts: this.pending })
-    this.sidecar = true
-  }
-
-  /** Step 3, after the checkpoint is durable: `.payments` holds them. Returns their sum (for the receipt). */
+  /** After a checkpoint holding them is durable: `.payments` gets them. Returns their sum (for the receipt). */
   async commit(): Promise<bigint> {
     if (this.pending.length === 0) return 0n
     const paid = this.pendingTotal()
@@ -57,25 +74,26 @@ export class PaymentLog {
     await writePaymentsFile(this.dir, this.agentId, next)
     this.committed = next
     this.pending = []
+    this.pendingFrom = null
     return paid
   }
 
-  /** Step 5, after the receipts were written: the sidecar goes. */
+  /** After the receipts were written: the sidecar goes (when nothing is pending). */
   async settle(): Promise<void> {
-    if (!this.sidecar) return
+    if (!this.sidecar || this.pending.length > 0) return
     await deletePendingFile(this.dir, this.agentId)
     this.sidecar = false
   }
 }
 
 /**
- * Opens the log of an agent that restarts at the durable checkpoint of `tick`
- * (see the file comment). `unreflected` is the sum of the payments that
- * checkpoint holds but the receipts may not yet (the receipt repair leaves
- * them out of the cost). A `.payments` that does not decode is kept as
- * `.payments.corrupt` and logged; the list starts empty.
+ * Opens the log of an agent that restarts at the durable checkpoint `at`
+ * (see the file comment). `cut`: what the restart must take off the
+ * checkpoint's budget; `unreflected`: the payments the receipts may not hold
+ * yet (the receipt repair leaves them out of the cost). A `.payments` that
+ * does not decode is kept as `.payments.corrupt` and logged.
  */
-export async function openPayments(dir: string, agentId: string, tick: bigint, log: Logger): Promise<{ payments: PaymentLog, unreflected: bigint }> {
+export async function openPayments(dir: string, agentId: string, at: DurablePoint, log: Logger): Promise<{ payments: PaymentLog, unreflected: bigint, cut: bigint }> {
   const bytes = await readPaymentsFile(dir, agentId)
   let committed: Uint8Array[] = []
   if (bytes !== null) {
@@ -94,22 +112,20 @@ export async function openPayments(dir: string, agentId: string, tick: bigint, l
     await deletePendingFile(dir, agentId)
     pending = null
   }
-  if (pending === null) return { payments: new PaymentLog(dir, agentId, committed), unreflected: 0n }
+  if (pending === null || pending.receipts.length === 0) return { payments: new PaymentLog(dir, agentId, committed, pending !== null), unreflected: 0n, cut: 0n }
   const sum = pending.receipts.reduce((total, r) => total + paymentAmount(r), 0n)
-  if (tick < pending.tick) {
-    // The checkpoint was not written: those payments are not in its budget; the ticks that made them run again.
-    log.warn({ agentId, tick: tick.toString(), payments: pending.receipts.length }, `payments of tick ${pending.tick} are not in the checkpoint (tick ${tick}); dropped`)
-    await deletePendingFile(dir, agentId)
-    return { payments: new PaymentLog(dir, agentId, committed), unreflected: 0n }
-  }
   if (committed.length === pending.base) {
     committed = [...committed, ...pending.receipts]
     await writePaymentsFile(dir, agentId, committed)
-    log.warn({ agentId, payments: pending.receipts.length }, 'payments the checkpoint holds were missing from the payments file; added')
   } else if (committed.length !== pending.base + pending.receipts.length) {
     log.error({ agentId }, `payments file holds ${committed.length} payments, the sidecar says ${pending.base} + ${pending.receipts.length}; left as it is`)
   }
-  return { payments: new PaymentLog(dir, agentId, committed, true), unreflected: sum }
+  const held = !(at.tick === pending.fromTick && at.budget === pending.fromBudget)
+  if (!held) {
+    log.warn({ agentId, payments: pending.receipts.length, paid: sum.toString() },
+      `payments made after the checkpoint of tick ${at.tick} are not in its budget; taken off it (${sum})`)
+  }
+  return { payments: new PaymentLog(dir, agentId, committed, true), unreflected: sum, cut: held ? 0n : sum }
 }
 
 /** An arrival's verified payments (or none), written before the agent is admitted. */

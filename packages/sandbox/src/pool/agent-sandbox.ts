@@ -75,10 +75,11 @@ export type HttpHandler = (call: HttpCall, callIndex: number, maxWaitMs: number)
 
 /**
  * SPEC §15 `wallet_pay`: the node side, given by the AgentHost (it holds the
- * options, the lease, the budget, the agent's key and the payments log).
- * Synchronous: a payment decides and deducts in one step.
+ * options, the lease, the budget, the agent's key and the payments log). It
+ * decides and deducts in one synchronous step; it may then make the payment
+ * durable before answering (the worker waits, and the wait is not charged).
  */
-export type WalletPayHandler = (call: WalletPayCall) => WalletPayAnswer
+export type WalletPayHandler = (call: WalletPayCall) => WalletPayAnswer | Promise<WalletPayAnswer>
 
 /** How long a call the worker has not even begun may wait (the worker is unresponsive after that). */
 const UNSTARTED_WAIT_MS = 10_000
@@ -558,26 +559,46 @@ export class AgentSandbox implements SlotClient {
   /** SPEC §15: decide the payment on this thread, answer on its port, wake the worker. Never throws. */
   private onPay(message: WorkerPayCall): void {
     const port = message.port as MessagePort | undefined
-    let answer: WalletPayAnswer = { ok: false, code: WALLET_PAY_ERR_BUDGET }
+    const answer = (reply: WalletPayAnswer): void => {
+      try {
+        port?.postMessage(reply)
+      } catch {
+        // the worker is gone; nothing to wake
+      }
+      port?.close()
+      const signal = new Int32Array(message.signal)
+      Atomics.store(signal, 0, 1)
+      Atomics.notify(signal, 0)
+    }
+    const refused: WalletPayAnswer = { ok: false, code: WALLET_PAY_ERR_BUDGET }
     const pending = this.pending
     const handler = this.payHandler
-    if (pending !== null && pending.id === message.id && handler !== null && port !== undefined) {
-      const call = message.call
-      try {
-        answer = handler({ amount: call.amount, recipient: new Uint8Array(call.recipient), memo: new Uint8Array(call.memo), receiptCap: call.receiptCap })
-      } catch (error) {
-        this.log.error({ src: 'sandbox' }, `wallet_pay handler failed: ${error instanceof Error ? error.message : String(error)}`)
-      }
+    if (pending === null || pending.id !== message.id || handler === null || port === undefined) {
+      answer(refused)
+      return
     }
+    const call = message.call
+    const failed = (error: unknown): WalletPayAnswer => {
+      this.log.error({ src: 'sandbox' }, `wallet_pay handler failed: ${error instanceof Error ? error.message : String(error)}`)
+      return refused
+    }
+    let result: WalletPayAnswer | Promise<WalletPayAnswer>
     try {
-      port?.postMessage(answer)
-    } catch {
-      // the worker is gone; nothing to wake
+      result = handler({ amount: call.amount, recipient: new Uint8Array(call.recipient), memo: new Uint8Array(call.memo), receiptCap: call.receiptCap })
+    } catch (error) {
+      answer(failed(error))
+      return
     }
-    port?.close()
-    const signal = new Int32Array(message.signal)
-    Atomics.store(signal, 0, 1)
-    Atomics.notify(signal, 0)
+    if (!(result instanceof Promise)) {
+      answer(result)
+      return
+    }
+    // The payment is being made durable: like an HTTP wait, the time is forgiven by the deadline.
+    pending.httpSince = this.clock.nowNs()
+    result.then(answer, (error: unknown) => answer(failed(error))).finally(() => {
+      if (pending.httpSince !== null) pending.httpWaitNs += this.clock.nowNs() - pending.httpSince
+      pending.httpSince = null
+    })
   }
 
   private die(error: SandboxError): void {
