@@ -38,9 +38,10 @@ let dir: { path: string, remove: () => Promise<void> }
 const open: NodeRuntime[] = []
 let wasmPath = ''
 const at = (name: string): string => join(dir.path, 'node', 'checkpoints', name)
+const atA = (name: string): string => join(dir.path, 'a', 'checkpoints', name)
 
-async function runtime(): Promise<NodeRuntime> {
-  const rt = await NodeRuntime.open({ dataDir: join(dir.path, 'node'), lease: LEASE, pricePerSecond: 1_000_000n, timing: FAST, receiptSigner: seedSigner() })
+async function runtime(sub = 'node', seed?: Uint8Array): Promise<NodeRuntime> {
+  const rt = await NodeRuntime.open({ dataDir: join(dir.path, sub), lease: LEASE, pricePerSecond: 1_000_000n, timing: FAST, receiptSigner: seedSigner(seed) })
   open.push(rt)
   return rt
 }
@@ -92,6 +93,44 @@ describe('wallet_pay on a NodeRuntime (SPEC §15)', () => {
     expect(report.problems).toEqual([])
     expect(report.payments.length).toBeGreaterThanOrEqual(count + 2)
     expect(report.conservation?.ok).toBe(true)
+  }, 60_000)
+
+  it('a hand-off carries the payments (Package.Payments); the target verifies and keeps them; a tampered one is refused', async () => {
+    await writeFile(join(dir.path, 'payer.manifest.json'), '{"capabilities": {"x402": {"version": 1, "options": {"allowed_recipients": ["shop"]}}}}')
+    const source = await runtime('a')
+    await source.startAgent({ wasmPath, budget: BUDGET })
+    await waitFor('two payments checkpointed', async () => (await paidCount(source)) >= 2)
+    const snapshot = await source.beginHandoff('payer', 'peer-b')
+    await snapshot.persisted
+    expect(snapshot.payments).toBeDefined()
+    const sent = decodePayments(snapshot.payments!)
+    expect(sent.length).toBeGreaterThanOrEqual(2)
+    const incoming = {
+      agentId: 'payer', wasm: snapshot.module.wasm, wasmHash: snapshot.module.prepared.wasmHash, checkpoint: snapshot.checkpoint,
+      manifestData: snapshot.module.manifest.raw, sourceEpoch: snapshot.epoch, sourceNodeId: 'peer-a', identity: snapshot.identity!,
+      ...(snapshot.receipts !== undefined ? { receipts: snapshot.receipts } : {})
+    }
+    const target = await runtime('b', new Uint8Array(32).fill(3))
+    // A payment whose amount was raised after signing: refused with the reason, nothing written.
+    const tampered = snapshot.payments!.slice()
+    tampered[8] = (tampered[8]! + 1) & 0xff
+    await expect(target.admitAgent({ ...incoming, payments: tampered })).rejects.toMatchObject({ code: 'PAYMENTS_INVALID', message: expect.stringMatching(/^Package\.Payments of payer: payment 0 /) as string })
+    await expect(target.admitAgent({ ...incoming, payments: Uint8Array.of(9, 0, 0, 0) })).rejects.toMatchObject({ code: 'PAYMENTS_INVALID' })
+    expect(await target.store.listAgents()).toEqual([])
+    await target.admitAgent({ ...incoming, payments: snapshot.payments! })
+    await source.completeHandoff('payer', 'peer-b')
+    target.startAdmitted('payer')
+    await expect(readFile(atA('payer.payments'))).rejects.toThrow(/ENOENT/) // left with the agent
+    const kept = decodePayments(await readFile(join(dir.path, 'b', 'checkpoints', 'payer.payments')))
+    expect(kept.length).toBe(sent.length)
+    await waitFor('payments on the target', async () => (await readFile(join(dir.path, 'b', 'checkpoints', 'payer.payments')).then((b) => decodePayments(b).length)) > sent.length)
+    await stopAll()
+    const report = auditReceipts({
+      receipts: await readFile(join(dir.path, 'b', 'checkpoints', 'payer.receipts')), payments: await readFile(join(dir.path, 'b', 'checkpoints', 'payer.payments')),
+      checkpoint: await readFile(join(dir.path, 'b', 'checkpoints', 'payer.checkpoint')), initialBudget: BUDGET
+    })
+    expect(report.problems).toEqual([])
+    expect(report.nodes).toHaveLength(2)
   }, 60_000)
 
   it('an empty allow-list pays nothing: −3, the budget only charged for compute, no payments file', async () => {
