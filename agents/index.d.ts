@@ -13,6 +13,7 @@ export type AgentName =
   | 'pricewatcher'
   | 'treasury'
   | 'nomad'
+  | 'x402buyer'
 
 /** Absolute path of agents/build. */
 export declare const agentsDir: string

@@ -15,6 +15,7 @@ export const CAPABILITY_IMPORTS = Object.freeze({
   wallet: 'wallet_balance',
   pricing: 'node_price',
   http: 'http_request',
+  x402: 'wallet_pay',
   mobility: 'request_move'
 })
 
@@ -54,6 +55,7 @@ export const AGENTS = Object.freeze([
   { name: 'heartbeat', entry: 'demos/heartbeat/index.ts', sdk: true, manifestFile: 'demos/heartbeat/agent.manifest.json', capabilities: ['clock', 'log'], maxMemoryBytes: 4 * MiB },
   { name: 'pricewatcher', entry: 'demos/pricewatcher/index.ts', sdk: true, manifestFile: 'demos/pricewatcher/agent.manifest.json', capabilities: ['clock', 'log', 'http'], maxMemoryBytes: 4 * MiB },
   { name: 'treasury', entry: 'demos/treasury/index.ts', sdk: true, manifestFile: 'demos/treasury/agent.manifest.json', capabilities: ['log', 'http'], maxMemoryBytes: 4 * MiB },
+  { name: 'x402buyer', entry: 'demos/x402buyer/index.ts', sdk: true, manifestFile: 'demos/x402buyer/agent.manifest.json', capabilities: ['log', 'http', 'x402'], maxMemoryBytes: 4 * MiB },
   { name: 'nomad', entry: 'demos/nomad/index.ts', sdk: true, manifestFile: 'demos/nomad/agent.manifest.json', capabilities: ['pricing', 'mobility', 'log'], maxMemoryBytes: 4 * MiB }
 ].map((agent) => Object.freeze(agent)))
 

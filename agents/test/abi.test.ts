@@ -22,6 +22,7 @@ const EXPECTED_CAPABILITIES: Record<AgentName, Capability[]> = {
   heartbeat: ['clock', 'log'],
   pricewatcher: ['clock', 'log', 'http'],
   treasury: ['log', 'http'],
+  x402buyer: ['log', 'http', 'x402'],
   nomad: ['pricing', 'mobility', 'log']
 }
 
@@ -33,8 +34,8 @@ describe.each(AGENT_NAMES.map((name) => [name]))('%s', (name) => {
     const manifest = readManifest(name)
     expect(Object.keys(manifest.capabilities).sort()).toEqual([...EXPECTED_CAPABILITIES[name]].sort())
     for (const [cap, declared] of Object.entries(manifest.capabilities)) {
-      // http carries its options (allow-list, limits: SPEC §13); every other capability is just its version.
-      if (cap === 'http') expect(declared.version).toBe(1)
+      // http and x402 carry their options (allow-lists, limits: SPEC §13, §15); every other capability is just its version.
+      if (cap === 'http' || cap === 'x402') expect(declared.version).toBe(1)
       else expect(declared).toEqual({ version: 1 })
     }
     expect(manifest.migration_policy).toEqual({ enabled: true, max_price_per_second: 100000 })

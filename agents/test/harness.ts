@@ -14,6 +14,7 @@ export const CAPABILITY_IMPORTS = {
   wallet: 'wallet_balance',
   pricing: 'node_price',
   http: 'http_request',
+  x402: 'wallet_pay',
   mobility: 'request_move'
 } as const
 export type Capability = keyof typeof CAPABILITY_IMPORTS
@@ -97,6 +98,8 @@ export class StubHost {
       pricing: () => this.price,
       // The ABI tests never reach a network: every request fails as a transport error (−1).
       http: () => -1,
+      // Nor a paywall: every payment is refused as over the budget (−1), nothing paid.
+      x402: () => -1,
       // SPEC §16: every move request is noted.
       mobility: () => 0
     }

@@ -6,8 +6,8 @@ describe('egress flags', () => {
   it('defaults: no extra rules, 20 requests per second, http for the node\'s own agents only', () => {
     expect(parseCommand([])).toMatchObject({
       kind: 'start', httpAllow: [], httpDeny: [], httpRate: 20,
-      capabilities: ['clock', 'rand', 'log', 'wallet', 'pricing', 'http', 'mobility'],
-      arrivalCapabilities: ['clock', 'rand', 'log', 'wallet', 'pricing', 'mobility']
+      capabilities: ['clock', 'rand', 'log', 'wallet', 'pricing', 'http', 'x402', 'mobility'],
+      arrivalCapabilities: ['clock', 'rand', 'log', 'wallet', 'pricing', 'x402', 'mobility']
     })
   })
 

@@ -252,6 +252,7 @@ capability is \`{ "version": 1 }\`, plus \`options\` for \`http\`.
 | \`rand\` (not declared here) | \`randBytes(out)\` | add \`"rand": { "version": 1 }\` to use it |
 | \`wallet\` (not declared here) | \`walletBalance(): i64\` | the remaining budget, in microcents |
 | \`pricing\` (not declared here) | \`nodePrice(): i64\` | this node's price per second, in microcents; it may change between ticks |
+| \`x402\` (not declared here) | \`walletPay(amount, recipient, memo): Payment\` | pays a recipient listed in \`"options": {"allowed_recipients": [...]}\` from the budget; the receipt is signed with the agent's key |
 | \`mobility\` (not declared here) | \`requestMove(maxPrice: i64): i32\` | asks the node to move the agent to a cheaper node after this tick: 0 noted, −1 migration disabled, −2 a move already pending |
 
 ### http options

@@ -20,3 +20,4 @@ export {
 export { type ReplayOutcome, type ReplayTickInput, describeReplayOutcome, replayTick } from './replay-tick.js'
 export { SelfVerifier, type SelfVerifierOptions, type SelfVerifierStats, type TickRecord } from './self-verify.js'
 export { DETERMINISTIC_TICK_NS, type SimulateOptions, type SimulationResult, SimulationSetupError, type TickSummary, simulate } from './simulate.js'
+export { attachSimulatedPayments, simulationSigner } from './simulate-pay.js'

@@ -2,9 +2,12 @@
  * `igord simulate` (SPEC §12): one agent, locally, no network and no files
  * written; ticks back to back in the same sandbox a node uses; optionally
  * every tick replayed, optionally with a deterministic clock and random stream.
+ * It serves ids 5 and 6 (no receipts: count 0), 7 (the simulated price) and
+ * 9 (`wallet_pay` against the simulated budget, `simulate-pay.ts`).
  */
 import { AgentSandbox, type Logger, SandboxError, type WorkerSetup, chargeTick, firstDifference, loadManifest, prepareAgentModule, readWasmFile, silentLogger } from '@igor/sandbox'
 import { describeReplayOutcome, replayTick } from './replay-tick.js'
+import { attachSimulatedPayments } from './simulate-pay.js'
 
 export interface SimulateOptions {
   readonly wasmPath: string
@@ -79,9 +82,13 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   } catch (error) {
     throw new SimulationSetupError(`agent_init: ${message(error)}`)
   }
+  let current = 0
+  // SPEC §15 wallet_pay: payments come off the simulated budget (and count as consumed).
+  attachSimulatedPayments(sandbox, manifest, { get: () => budget, spend: (amount) => { budget -= amount } }, () => current, options.deterministicSeed)
   try {
     const limit = options.ticks === 0 ? Number.POSITIVE_INFINITY : options.ticks
     for (let tick = 1; tick <= limit && budget > 0n; tick++) {
+      current = tick
       let reply
       try {
         reply = await sandbox.tick(budget, null, { price }) // SPEC §15: node_price answers the simulated price

@@ -48,6 +48,7 @@ export class AgentHost {
     this.ticks = new TickLoop(this.agent, this.instance, this.checkpoints)
     this.handoff = new HandoffSource(this.agent, this.checkpoints, this.ticks)
     this.instance.attachHttp()
+    this.instance.attachWalletPay()
     if (init.lease.state === AuthorityState.RECOVERY_REQUIRED) {
       this.agent.haltWith(init.lease.recoveryReason ?? 'authority is ambiguous; run `igord recover`')
     }

@@ -39,6 +39,8 @@ export type RunnerErrorCode =
   | 'SIGNATURE_INVALID'
   /** SPEC §15: a node price that is not a whole number of microcents from 0 to 2^63-1 (or a damaged `price.json`). */
   | 'PRICE_INVALID'
+  /** SPEC §15: a hand-off's `Package.Payments` that does not decode or verify (agent key, amounts). */
+  | 'PAYMENTS_INVALID'
   /** SPEC §15: a hand-off's `Package.Receipts` that does not verify (signature, order, budget). */
   | 'RECEIPTS_INVALID'
   /** SPEC §15 settlement: a `--settlement-url` that is not an absolute http(s) URL we can append paths to. */

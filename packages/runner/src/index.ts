@@ -18,6 +18,10 @@ export {
   type ChargePoint, type ReceiptSigner, type RepairAction
 } from './receipts/index.js'
 export {
+  PAYMENTS_SUFFIX, PENDING_SUFFIX, PaymentLog, beginPayments, checkArrivalPayments, decodePaymentsFile, deletePaymentsFiles, openPayments, paymentAmount,
+  paymentsFileName, readPaymentsFile
+} from './payments/index.js'
+export {
   BUDGET_CHECK_INTERVAL_MS, BUDGET_VALID, HttpBudgetAdapter, NONE_BUDGET_ADAPTER, budgetRefusalReason, budgetUrl, idempotencyKey, parseSettlementUrl, receiptBody, receiptsUrl, systemSettlementClock,
   type BudgetAdapter, type BudgetVerdict, type HttpBudgetAdapterOptions, type SettlementClock, type SettlementInfo, type SettlementMetrics
 } from './settlement/index.js'

@@ -7,7 +7,7 @@ export { chargeTick, formatMicrocents, unitsToMicrocents, type Charge } from './
 export * from './manifest/index.js'
 export * from './effects/index.js'
 export * from './wasm/index.js'
-export { AgentSandbox, DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type TickOptions, type TickResult } from './pool/agent-sandbox.js'
+export { AgentSandbox, DEFAULT_SANDBOX_LIMITS, type SandboxLimits, type WalletPayHandler, type TickOptions, type TickResult } from './pool/agent-sandbox.js'
 export { DEFAULT_AGENTS_PER_WORKER, workerPool } from './pool/worker-pool.js'
 export type { WorkerSetup, WorkerRequest, WorkerReply, WorkerLog, WorkerMessage, FailureKind } from './pool/messages.js'
 export { OUTPUT_LIMITS, type OutputLimits } from './worker/output-caps.js'

@@ -51,3 +51,18 @@ export declare function http_request(
   body_ptr: usize, body_len: i32,
   resp_ptr: usize, resp_cap: i32
 ): i32;
+
+// capability "x402" (SPEC §15): pays `amount` microcents from the budget to
+// `recipient` (exactly an entry of the manifest's allowed_recipients) and
+// writes [len u32][receipt signed by the agent's key] at receipt_ptr; returns
+// 4 + len, or −1 budget too low, −2 recipient > 256 / memo > 512 bytes,
+// −3 recipient not allowed, −4 over max_payment_microcents, −5 buffer too
+// small (the receipt's length as u32 at receipt_ptr), −6 out of bounds,
+// amount ≤ 0 or not the live owner. Nothing is charged on a negative answer.
+@external("igor", "wallet_pay")
+export declare function wallet_pay(
+  amount: i64,
+  recipient_ptr: usize, recipient_len: i32,
+  memo_ptr: usize, memo_len: i32,
+  receipt_ptr: usize, receipt_cap: i32
+): i32;

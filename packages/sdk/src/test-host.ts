@@ -11,6 +11,8 @@
  *   const again = agent.restart()   // a fresh instance resumed from a checkpoint
  */
 import { existsSync, readFileSync } from 'node:fs'
+import { AgentKey, TEST1_SEED, walletPayReceipt, x402Options } from './wallet-pay-host.js'
+import type { X402Options } from './wallet-pay-host.js'
 
 /** The `igor` import each capability grants (SPEC §5, §13, §15, §16). */
 export const CAPABILITY_IMPORTS = Object.freeze({
@@ -20,6 +22,7 @@ export const CAPABILITY_IMPORTS = Object.freeze({
   wallet: 'wallet_balance',
   pricing: 'node_price',
   http: 'http_request',
+  x402: 'wallet_pay',
   mobility: 'request_move'
 } as const)
 export type Capability = keyof typeof CAPABILITY_IMPORTS
@@ -32,7 +35,7 @@ export const capabilityOfImport = (name: string): Capability | undefined =>
   MORE_IMPORTS[name] ?? (Object.entries(CAPABILITY_IMPORTS).find(([, fn]) => fn === name)?.[0] as Capability | undefined)
 
 /** Hostcall ids of the tick's event log (SPEC §12). */
-export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, receiptCount: 5, receipt: 6, pricing: 7, http: 8, move: 13 } as const)
+export const HOSTCALL = Object.freeze({ clock: 1, rand: 2, log: 3, wallet: 4, receiptCount: 5, receipt: 6, pricing: 7, http: 8, walletPay: 9, move: 13, walletPayFailure: 14 } as const)
 
 /** `http_request` return codes (SPEC §13). */
 export const HTTP_ERR = Object.freeze({
@@ -95,10 +98,14 @@ export interface TestHostOptions {
   /** SPEC §15: the receipts `wallet_receipt` serves, each one receipt's bytes, oldest first (default none). */
   receipts?: readonly Uint8Array[]
   http?: HttpHandler
-  /** The output gate: false makes every HTTP request answer −6 and reach nothing (default true). */
+  /** The output gate: false makes every HTTP request and every `wallet_pay` answer −6 and reach nothing (default true). */
   owner?: boolean
   /** SPEC §16: a move the agent asked for is still being placed: `request_move` answers −2 (default false). */
   movePending?: boolean
+  /** SPEC §15 `wallet_pay`: the agent's Ed25519 seed (default the RFC 8032 test-1 seed, the §15 vector's key). */
+  agentSeed?: Uint8Array
+  /** SPEC §15 `wallet_pay`: the receipt's timestamp (default the next `clock_now` value, not advanced). */
+  paymentTimeNs?: () => bigint
 }
 
 export interface Observation {
@@ -240,6 +247,11 @@ class HostState {
   readonly http_: HttpOptions
   readonly logs: string[] = []
   readonly requests: HttpRequest[] = []
+  /** SPEC §15: every `wallet_pay` receipt, oldest first. */
+  readonly payments: Uint8Array[] = []
+  readonly agentKey: AgentKey
+  readonly x402: X402Options
+  readonly paymentTimeNs: (() => bigint) | undefined
   constructor(readonly module: WebAssembly.Module, readonly manifest: ManifestJson, options: TestHostOptions) {
     this.clockNs = options.clockStartNs ?? 1_000_000_000n
     this.clockStepNs = options.clockStepNs ?? 1_000_000_000n
@@ -255,6 +267,9 @@ class HostState {
     this.agentId = options.agentId ?? 'test-agent'
     this.capabilities = new Set(Object.keys(manifest.capabilities ?? {}))
     this.http_ = httpOptions(manifest)
+    this.agentKey = new AgentKey(options.agentSeed ?? TEST1_SEED)
+    this.x402 = x402Options(manifest.capabilities?.x402?.options)
+    this.paymentTimeNs = options.paymentTimeNs
   }
 }
 
@@ -326,6 +341,11 @@ export class TestAgent {
     this.host.owner = value
   }
 
+  /** The budget `wallet_balance` answers (lowered by each payment). */
+  get balance(): bigint {
+    return this.host.balance
+  }
+
   set balance(value: bigint) {
     this.host.balance = value
   }
@@ -360,6 +380,11 @@ export class TestAgent {
   /** SPEC §16: the maximum of every `request_move` answered 0 so far, across restarts. */
   get moveRequests(): readonly bigint[] {
     return this.host.moveRequests
+  }
+
+  /** SPEC §15: every `wallet_pay` receipt so far (across restarts), oldest first. */
+  get payments(): readonly Uint8Array[] {
+    return this.host.payments
   }
 
   /** Replaces the HTTP handler. */
@@ -507,6 +532,7 @@ export class TestAgent {
         return BigInt.asIntN(64, host.price)
       },
       http: (...args: number[]): number => this.httpRequest(args),
+      x402: (amount: bigint, ...args: number[]): number => this.walletPay(amount, args),
       // SPEC §16: −1 migration disabled, −2 a move pending, else noted (0); id 13, the answer as u32 LE.
       mobility: (maxPrice: bigint): number => {
         const answer = !host.migrationEnabled ? -1 : host.movePending ? -2 : 0
@@ -561,6 +587,58 @@ export class TestAgent {
         return receipt.byteLength
       }
     }
+  }
+
+  // SPEC §15 wallet_pay, in the node's order; id 9 on success, id 14 (ours) on a refusal.
+  private walletPay(amount: bigint, args: number[]): number {
+    const code = this.walletPayAnswer(amount, args)
+    if (code < 0) {
+      const [, , , , receiptPtr = 0, receiptCap = 0] = args.map((a) => a >>> 0)
+      const hint = code === -5 && receiptCap >= 4 ? this.bytes(receiptPtr, 4) : null
+      const payload = new Uint8Array(hint === null ? 4 : 8)
+      new DataView(payload.buffer).setInt32(0, code, true)
+      if (hint !== null) payload.set(hint, 4)
+      this.observe(HOSTCALL.walletPayFailure, payload)
+    }
+    return code
+  }
+
+  private walletPayAnswer(amount: bigint, args: number[]): number {
+    const [rPtr, rLen, mPtr, mLen, receiptPtr, receiptCap] = args.map((a) => a >>> 0) as [number, number, number, number, number, number]
+    if (rLen > 256 || mLen > 512) return -2
+    const recipient = this.bytes(rPtr, rLen)
+    const memo = this.bytes(mPtr, mLen)
+    if (recipient === null || memo === null) return -6
+    const length = 120 + rLen + mLen
+    if (4 + length <= receiptCap && this.bytes(receiptPtr, 4 + length) === null) return -6
+    if (amount <= 0n) return -6
+    if (!this.inTick) return -6
+    const { x402 } = this.host
+    if (x402.maxPaymentMicrocents > 0n && amount > x402.maxPaymentMicrocents) return -4
+    let text: string | null = null
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(recipient)
+    } catch {
+      text = null
+    }
+    if (text === null || !x402.allowedRecipients.includes(text)) return -3
+    if (4 + length > receiptCap) {
+      if (receiptCap >= 4) new DataView(this.memory.buffer, receiptPtr, 4).setUint32(0, length, true)
+      return -5
+    }
+    if (!this.host.owner) return -6
+    if (this.host.balance < amount) return -1
+    const receipt = walletPayReceipt(amount, this.host.paymentTimeNs?.() ?? this.host.clockNs, recipient.slice(), memo.slice(), this.host.agentKey)
+    this.host.balance -= amount
+    this.host.payments.push(receipt)
+    const out = this.bytes(receiptPtr, 4 + length)!
+    new DataView(out.buffer, out.byteOffset, 4).setUint32(0, length, true)
+    out.set(receipt, 4)
+    const payload = new Uint8Array(8 + length)
+    new DataView(payload.buffer).setBigUint64(0, BigInt.asUintN(64, amount), true)
+    payload.set(receipt, 8)
+    this.observe(HOSTCALL.walletPay, payload)
+    return 4 + length
   }
 
   // SPEC §13, steps 1–9, in order.

@@ -32,6 +32,8 @@ export function packageFromSnapshot(snapshot: HandoffSnapshot): AgentPackage {
       : {}),
     // SPEC §15: the agent's receipts, this node's stay sealed at the final checkpoint.
     ...(snapshot.receipts !== undefined ? { Receipts: receiptsField(snapshot.receipts) } : {}),
+    // SPEC §15 wallet_pay (ours): every payment the agent made, after Receipts.
+    ...(snapshot.payments !== undefined ? { Payments: snapshot.payments } : {}),
     MajorVersion: snapshot.epoch.majorVersion,
     LeaseGeneration: snapshot.epoch.leaseGeneration,
     // SPEC §12: the identity travels with the agent, from the live instance.
@@ -61,6 +63,7 @@ export function incomingFromTransfer(transfer: AgentTransfer, checkpointContentH
       : { preTickState: pkg.ReplayData.PreTickState, tickNumber: pkg.ReplayData.TickNumber, entries: pkg.ReplayData.Entries.map((e) => ({ hostcallId: e.HostcallID, payload: e.Payload })) },
     sourceNodeId: transfer.SourceNodeID,
     ...optionalReceipts(receiptsFromField(pkg.Receipts)),
+    ...(pkg.Payments !== undefined && pkg.Payments.length > 0 ? { payments: pkg.Payments } : {}),
     ...(pkg.AgentIdentity !== undefined ? { identity: pkg.AgentIdentity } : {}),
     // SPEC §7 2.0.0: SHA-256 of `Checkpoint`, hashed by the reader as the bytes arrived.
     ...(checkpointContentHash !== undefined ? { checkpointContentHash } : {})

@@ -16,7 +16,7 @@ const U16_MAX = 0xffff
  * `AgentTransfer` → the bytes the source writes (SPEC §7): one JSON object
  * and a newline, as Go's `json.Encoder` writes it — struct field order, byte
  * fields as padded standard base64, 64-bit integers as exact JSON numbers,
- * `MajorVersion`/`LeaseGeneration` omitted when 0, `ReplayData`, `Receipts`
+ * `MajorVersion`/`LeaseGeneration` omitted when 0, `ReplayData`, `Receipts`, `Payments`
  * and `AgentIdentity` omitted when undefined (SPEC §7, §12). Throws `MigrationError('BAD_TRANSFER')` naming the bad field.
  */
 export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
@@ -29,6 +29,8 @@ export function encodeAgentTransfer(transfer: AgentTransfer): Uint8Array {
   out.text(`,"Budget":${t.budget},"PricePerSecond":${t.price}`)
   if (t.replay !== undefined) writeReplay(out, t.replay)
   if (t.receipts !== undefined) out.text(`,"Receipts":${t.receipts}`)
+  // SPEC §15 wallet_pay (ours): after Receipts, omitted when absent or empty.
+  if (t.payments !== undefined && t.payments.length > 0) out.text(',"Payments":').base64(t.payments)
   if (t.major !== 0n) out.text(`,"MajorVersion":${t.major}`)
   if (t.generation !== 0n) out.text(`,"LeaseGeneration":${t.generation}`)
   // SPEC §12: after LeaseGeneration, omitted when absent (Go omitempty: also when empty).
@@ -49,6 +51,8 @@ export interface CheckedTransfer {
   readonly replay: ReplayData | undefined
   /** `Receipts` as JSON text. */
   readonly receipts: string | undefined
+  /** SPEC §15 `Payments` (ours): the payments blob. */
+  readonly payments: Uint8Array | undefined
   readonly major: bigint
   readonly generation: bigint
   readonly identity: Uint8Array | undefined
@@ -71,6 +75,7 @@ export function checkTransfer(transfer: AgentTransfer): CheckedTransfer {
     price: check.nonNegativeI64(f('PricePerSecond'), pkg.PricePerSecond),
     replay: pkg.ReplayData === undefined ? undefined : checkReplay(check, pkg.ReplayData),
     receipts: pkg.Receipts === undefined ? undefined : receiptsJson(pkg.Receipts),
+    payments: pkg.Payments === undefined ? undefined : check.bytes(f('Payments'), pkg.Payments),
     major: check.u64(f('MajorVersion'), pkg.MajorVersion),
     generation: check.u64(f('LeaseGeneration'), pkg.LeaseGeneration),
     identity: pkg.AgentIdentity === undefined ? undefined : check.bytes(f('AgentIdentity'), pkg.AgentIdentity),

@@ -38,6 +38,8 @@ export function encodeBinaryTransfer(transfer: AgentTransfer): Uint8Array[] {
     out.text('}')
   }
   if (t.receipts !== undefined) out.text(`,"Receipts":${t.receipts}`)
+  // SPEC §15 wallet_pay (ours): in the header, after Receipts, as in 1.0.0 (small: not a section).
+  if (t.payments !== undefined && t.payments.length > 0) out.text(',"Payments":').base64(t.payments)
   if (t.major !== 0n) out.text(`,"MajorVersion":${t.major}`)
   if (t.generation !== 0n) out.text(`,"LeaseGeneration":${t.generation}`)
   out.text(`},"SourceNodeID":${goQuote(t.source)},"Sections":{`)

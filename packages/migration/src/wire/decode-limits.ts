@@ -23,6 +23,8 @@ export interface DecodeLimits {
   readonly maxReceiptsBytes: number
   /** Receipts in the `Receipts` blob (its leading u32 count, SPEC §13). */
   readonly maxReceipts: number
+  /** `Payments`, decoded bytes (SPEC §15 wallet_pay). */
+  readonly maxPaymentsBytes: number
   /** Member names longer than this are validated but never decoded (no known field is this long). */
   readonly maxKeyBytes: number
 }
@@ -40,6 +42,8 @@ export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
   // 100 000 receipts of at most ~330 bytes (a 128-character agent id), base64: 44 MB.
   maxReceiptsBytes: 48 * 1024 * 1024,
   maxReceipts: 100_000,
+  // 100 000 payments of ~150 bytes (a short recipient and memo); a longer list is refused, not decoded.
+  maxPaymentsBytes: 32 * 1024 * 1024,
   maxKeyBytes: 256
 }
 

@@ -92,6 +92,7 @@ function * readPackage (ctx: Ctx): Pull<AgentPackage> {
   const { p, limits } = ctx
   const got: Partial<AgentPackage> = {}
   let identity: Uint8Array | undefined
+  let payments: Uint8Array | undefined
   yield * members(ctx, PKG, function * (key, seen) {
     const path = `${PKG}.${key ?? '…'}`
     if (ctx.binary !== null && key !== null && SECTION_FIELDS.has(key)) inHeader(path)
@@ -119,6 +120,7 @@ function * readPackage (ctx: Ctx): Pull<AgentPackage> {
         return
       }
       case 'Receipts': once(seen, PKG, key); got.Receipts = yield * readReceipts(ctx, path); return
+      case 'Payments': once(seen, PKG, key); payments = yield * readBytes(ctx, path, limits.maxPaymentsBytes); return
       case 'AgentIdentity': once(seen, PKG, key); identity = yield * readBytes(ctx, path, limits.maxIdentityBytes); return
       default: yield * p.skip(path, 2)
     }
@@ -139,6 +141,7 @@ function * readPackage (ctx: Ctx): Pull<AgentPackage> {
   }
   if (got.ReplayData !== undefined) pkg.ReplayData = got.ReplayData
   if (got.Receipts !== undefined) pkg.Receipts = got.Receipts
+  if (payments !== undefined && payments.length > 0) pkg.Payments = payments
   // The reference treats an empty identity as none (`len(pkg.AgentIdentity) == 0`).
   if (identity !== undefined && identity.length > 0) pkg.AgentIdentity = identity
   return pkg

@@ -35,6 +35,12 @@ export interface AgentPackage {
    * through lossless-json (bigints exact). Omitted when undefined.
    */
   Receipts?: unknown
+  /**
+   * SPEC §15 `wallet_pay` (ours): the agent's `payments` blob (`u32 count ‖ (u32 len ‖ receipt)*`),
+   * base64 like every Go `[]byte`, after `Receipts`; omitted when undefined or empty. A reference
+   * target ignores it.
+   */
+  Payments?: Uint8Array
   /** Epoch major of the source's live lease (uint64; omitted on the wire when 0). */
   MajorVersion: bigint
   /** Epoch generation of the source's live lease (uint64; omitted on the wire when 0). */

@@ -18,9 +18,14 @@ export class Checkpoints {
     const expiry = this.agent.lease.expiry
     const started = performance.now()
     const bytes = await this.encodeLive()
+    const at = { tick: this.agent.tickNumber, budget: this.agent.budget }
     await this.persist(bytes)
-    // SPEC §15: the receipt follows its durable checkpoint (a crash in between is repaired on restart).
-    await this.agent.receipts?.checkpointed({ tick: this.agent.tickNumber, budget: this.agent.budget })
+    // SPEC §15 wallet_pay: the checkpoint holds the payments made since the last one (each already in the sidecar).
+    this.agent.durable = at
+    const paid = await this.agent.payments?.commit() ?? 0n
+    // SPEC §15: the receipt follows its durable checkpoint (a crash in between is repaired on restart); its cost leaves the payments out.
+    await this.agent.receipts?.checkpointed({ tick: this.agent.tickNumber, budget: this.agent.budget }, paid)
+    await this.agent.payments?.settle()
     this.agent.lastCheckpointAt = performance.now()
     runtimeEvents.checkpoint(this.agent.agentId, bytes.byteLength, this.agent.lastCheckpointAt - started)
     this.agent.shown = { ...this.agent.shown, epoch, expiry }

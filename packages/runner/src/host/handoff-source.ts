@@ -11,6 +11,7 @@ import { removeIdentity } from '../lineage/open.js'
 import type { Checkpoints } from './checkpoints.js'
 import type { LiveAgent } from './live-agent.js'
 import { deleteReceiptsFile } from '../receipts/files.js'
+import { deletePaymentsFiles } from '../payments/files.js'
 import type { TickLoop } from './tick-loop.js'
 import type { HandoffReplayData, HandoffSnapshot } from './types.js'
 
@@ -51,12 +52,20 @@ export class HandoffSource {
         throw error
       }
       const receipts = this.agent.receipts
+      const payments = this.agent.payments
+      // SPEC §15 wallet_pay: every payment travels (Package.Payments); the pending ones are logged after the checkpoint as in saveCheckpoint.
+      const paymentsBlob = payments !== null && payments.count > 0 ? payments.blob() : undefined
       // SPEC §15: the stay's receipt is sealed at the final checkpoint (sent in the package), written once it is durable.
-      const sealed = receipts?.sealNow({ tick: this.agent.tickNumber, budget: this.agent.budget })
-      const persisted = this.checkpoints.persist(checkpoint).then(async () => {
+      const sealed = receipts?.sealNow({ tick: this.agent.tickNumber, budget: this.agent.budget }, payments?.pendingTotal() ?? 0n)
+      const at = { tick: this.agent.tickNumber, budget: this.agent.budget }
+      const persisted = (async () => {
+        await this.checkpoints.persist(checkpoint)
+        this.agent.durable = at
         this.agent.lastCheckpointAt = performance.now()
+        await payments?.commit()
         await receipts?.flush()
-      })
+        await payments?.settle()
+      })()
       persisted.catch(() => undefined) // the caller awaits it; this only keeps an early failure from going unhandled
       return {
         agentId: this.agent.agentId,
@@ -69,7 +78,8 @@ export class HandoffSource {
         tickNumber: this.agent.tickNumber,
         replayData,
         ...(this.agent.lineage !== undefined ? { identity: this.agent.lineage.identity.toBytes() } : {}),
-        ...(sealed !== undefined ? { receipts: sealed } : {})
+        ...(sealed !== undefined ? { receipts: sealed } : {}),
+        ...(paymentsBlob !== undefined ? { payments: paymentsBlob } : {})
       }
     })
   }
@@ -114,6 +124,7 @@ export class HandoffSource {
       await this.agent.store.delete(this.agent.agentId)
       await this.agent.store.deleteModule(this.agent.agentId)
       if (this.agent.receipts !== null) await deleteReceiptsFile(this.agent.store.dir, this.agent.agentId) // SPEC §15: they left with the agent
+      await deletePaymentsFiles(this.agent.store.dir, this.agent.agentId) // SPEC §15 wallet_pay: so did the payments
       // SPEC §12: the identity file goes only now, with the agent RETIRED here (the target has it).
       await removeIdentity(this.agent.store.dir, this.agent.agentId)
       await this.agent.sandbox.terminate()
@@ -179,6 +190,7 @@ export class HandoffSource {
       await this.agent.store.delete(this.agent.agentId)
       await this.agent.store.deleteModule(this.agent.agentId)
       if (this.agent.receipts !== null) await deleteReceiptsFile(this.agent.store.dir, this.agent.agentId) // SPEC §15: they left with the agent
+      await deletePaymentsFiles(this.agent.store.dir, this.agent.agentId) // SPEC §15 wallet_pay: so did the payments
       // SPEC §12: the identity file goes only now, with the agent RETIRED here.
       await removeIdentity(this.agent.store.dir, this.agent.agentId)
       await this.agent.sandbox.terminate()

@@ -3,7 +3,7 @@
 // alone after repeated evictions or when its calls need a thread of its own), the end of an arrival's
 // probation in a worker of its own, and the HTTP handler every new sandbox is given.
 import { runtimeEvents } from '../observer.js'
-import { type AgentSandbox, performHttpCall } from '@igor/sandbox'
+import { type AgentSandbox, performHttpCall, performWalletPay } from '@igor/sandbox'
 import type { LiveAgent } from './live-agent.js'
 
 /** An agent evicted this often within EVICTION_WINDOW_MS gets a worker of its own. */
@@ -40,6 +40,7 @@ export class Instance {
   private adopt(sandbox: AgentSandbox): void {
     this.agent.sandbox = sandbox
     this.attachHttp()
+    this.attachWalletPay()
     this.agent.lastRecorded = null
   }
 
@@ -61,6 +62,48 @@ export class Instance {
         return { ...result, maxResponseBytes: http.maxResponseBytes }
       })
     }
+  }
+
+  /**
+   * SPEC §15 `wallet_pay`, when the manifest declares `x402`: decided on this thread in one synchronous
+   * step — the output gate, the budget, the deduction, the agent's signature, the payments log — so
+   * no payment is signed against a lease or a budget the node no longer has. Without an agent key
+   * (an agent with no identity) every payment answers −1.
+   */
+  attachWalletPay(): void {
+    const options = this.agent.module.manifest.x402 ?? null
+    if (options === null) return
+    this.agent.sandbox.setWalletPayHandler?.(async (call) => {
+      let made: { amount: bigint, receipt: Uint8Array } | null = null
+      const answer = performWalletPay(call, {
+        options,
+        isOwner: () => this.agent.mayAct(),
+        budget: () => this.agent.budget,
+        signer: this.agent.lineage?.identity ?? null,
+        nowNs: () => this.agent.nowNs(),
+        paid: (amount, receipt) => {
+          this.agent.budget -= amount
+          made = { amount, receipt }
+        }
+      })
+      if (!answer.ok) {
+        this.agent.log.warn({ code: answer.code, amount: call.amount.toString() }, 'wallet_pay refused')
+        return answer
+      }
+      const payment = made as { amount: bigint, receipt: Uint8Array } | null
+      if (payment !== null && this.agent.payments !== null) {
+        // Durable before the agent (and so its recipient) sees the receipt; a failed write undoes it.
+        try {
+          await this.agent.payments.record(payment.receipt, this.agent.durable)
+        } catch (error) {
+          this.agent.budget += payment.amount
+          this.agent.log.error({ amount: call.amount.toString() }, `wallet_pay not made: the payments log could not be written (${(error as Error).message})`)
+          return { ok: false, code: -1 } as const
+        }
+      }
+      this.agent.log.info({ amount: call.amount.toString(), payments: this.agent.payments?.count }, 'wallet_pay: paid')
+      return answer
+    })
   }
 
   /**

@@ -12,6 +12,7 @@ import { SelfVerifier, verifiesPeriodically } from '@igor/replay'
 import type { CheckpointStore } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
 import type { ReceiptBook } from '../receipts/book.js'
+import type { PaymentLog } from '../payments/log.js'
 import { type BudgetAdapter, budgetRefusalReason } from '../settlement/types.js'
 import type { AgentHostInit, AgentModule, AgentTiming } from './types.js'
 
@@ -60,6 +61,10 @@ export class LiveAgent {
   readonly httpRate: HttpRateLimiter | null
   /** SPEC §15 the stay's open receipt; null when the node signs none. */
   readonly receipts: ReceiptBook | null
+  /** SPEC §15 wallet_pay: every payment of the agent (pending until the next checkpoint); null: none are logged. */
+  readonly payments: PaymentLog | null
+  /** SPEC §15 wallet_pay: the tick and budget of the last durable checkpoint (what a payment's sidecar names). */
+  durable: { tick: bigint, budget: bigint }
   /** SPEC §15 settlement: the budget adapter, and the refusal in force (`budget not valid: …`, shown as halted). */
   readonly budgetAdapter: BudgetAdapter | null
   budgetRefusal: string | null = null
@@ -110,6 +115,8 @@ export class LiveAgent {
     this.egress = init.egress?.policy ?? null
     this.httpRate = init.egress !== undefined ? new HttpRateLimiter(init.egress.ratePerSecond) : null
     this.receipts = init.receipts ?? null
+    this.payments = init.payments ?? null
+    this.durable = { tick: init.tickNumber, budget: init.budget }
     this.budgetAdapter = init.budgetAdapter ?? null
   }
 

@@ -8,6 +8,7 @@ import type { ReplaySettings } from '@igor/replay'
 import type { CheckpointStore } from '../store/index.js'
 import type { AgentLineage } from '../lineage/agent-lineage.js'
 import type { ReceiptBook } from '../receipts/book.js'
+import type { PaymentLog } from '../payments/log.js'
 import type { BudgetAdapter } from '../settlement/types.js'
 
 /** SPEC §5 tick schedule and checkpoint cadence. */
@@ -83,6 +84,8 @@ export interface AgentHostInit {
   readonly egress?: { readonly policy: EgressPolicy, readonly ratePerSecond: number }
   /** SPEC §15: the stay's receipts, re-signed after each checkpoint; absent: no receipts (no node key). */
   readonly receipts?: ReceiptBook
+  /** SPEC §15 wallet_pay: the agent's payments log; absent: a log that is never written (tests). */
+  readonly payments?: PaymentLog
   /** SPEC §15 settlement: its cached verdict gates each tick; absent: every budget is valid. */
   readonly budgetAdapter?: BudgetAdapter
 }
@@ -116,4 +119,6 @@ export interface HandoffSnapshot {
   readonly identity?: Uint8Array
   /** SPEC §15 `Package.Receipts`: the agent's receipts, the stay here sealed at this checkpoint; absent without a node key. */
   readonly receipts?: Uint8Array
+  /** SPEC §15 `Package.Payments`: every `wallet_pay` receipt of the agent (a `payments` blob); absent when it never paid. */
+  readonly payments?: Uint8Array
 }

@@ -22,6 +22,7 @@ import { hex, sha256 } from './context.js'
 import type { NodeContext } from './context.js'
 import type { AgentLoader } from './loader.js'
 import { checkArrivalReceipts } from '../receipts/arrival.js'
+import { checkArrivalPayments } from '../payments/arrival.js'
 import { DEFAULT_MIN_FREE_DISK_BYTES } from './types.js'
 import type { IncomingAgent, PriorFiles } from './types.js'
 
@@ -76,6 +77,8 @@ export class Admission {
       }
       // SPEC §15: the receipts that came with it verify, or the package is refused.
       const receipts = checkArrivalReceipts(agentId, incoming.receipts, checkpoint)
+      // SPEC §15 wallet_pay: every payment signed by the agent's own key (its checkpoint's), or refused.
+      const payments = checkArrivalPayments(agentId, incoming.payments, checkpoint.lineage?.agentPubKey ?? null)
       // SPEC §12: the package's identity must match its checkpoint's key and the signature verify.
       const { lineage, created } = lineageForArrival(this.ctx.store.dir, agentId, incoming.checkpoint, checkpoint, incoming.identity, this.ctx.historyOptions(agentId), incoming.checkpointContentHash)
       // SPEC §7: a copy held here yields only to the same agent (the key held here) at a higher epoch.
@@ -111,6 +114,7 @@ export class Admission {
             // SPEC §12: the identity file is written with the other records, before the checkpoint it signs.
             writeIdentity: true,
             receipts: { arrived: receipts },
+            payments,
             // SPEC §12: the package's last tick is replayed once the agent loaded, before anything is written,
             // in the worker the agent loaded in (no second thread to start on the hand-off's critical path).
             verifyLoaded: async (sandbox) => this.verifyArrivalReplay(agentId, incoming, prepared, checkpoint, sandbox)

@@ -17,6 +17,7 @@ import { DEFAULT_REPLAY_SETTINGS } from '@igor/replay'
 import type { PaymentReceipt } from '@igor/checkpoint-codec'
 import type { BudgetAdapter } from '../settlement/types.js'
 import { DEFAULT_RECEIPT_SPAN_NS, type ReceiptBook, type StayPrior, beginStay } from '../receipts/index.js'
+import { type PaymentLog, beginPayments, openPayments } from '../payments/index.js'
 import { hex } from './context.js'
 import type { NodeContext } from './context.js'
 
@@ -55,6 +56,7 @@ export class AgentLoader {
       // SPEC §15: every agent on the node pays the node's current price, a resumed one too (the reference keeps its checkpoint's).
       pricePerSecond: this.ctx.price.value,
       receipts: checkpoint === null ? [] : 'disk',
+      payments: checkpoint === null ? [] : 'disk',
       // The peer of an interrupted hand-off stays on record: recovery asks it (issue 12 item 4).
       ...(lease.state === AuthorityState.RECOVERY_REQUIRED && authority?.peer !== undefined ? { peer: authority.peer } : {})
     })
@@ -103,14 +105,22 @@ export class AgentLoader {
     verifyLoaded?: (sandbox: AgentSandbox) => Promise<void>
     /** SPEC §15: the receipts before this stay ('disk' for a restart); default none. */
     receipts?: StayPrior
+    /** SPEC §15 wallet_pay: the payments before this stay ('disk' for a restart, an arrival's verified list); default none. */
+    payments?: 'disk' | readonly Uint8Array[]
   }): Promise<AgentHost> {
     const prepared = source.prepared ?? await this.prepare(source.wasm, source.path, source.manifest)
     if (source.checkpoint !== null && hex(source.checkpoint.wasmHash) !== hex(prepared.wasmHash)) {
       throw new RunnerError('HASH_MISMATCH', `${source.path}: binary SHA-256 ${hex(prepared.wasmHash)} does not match the checkpoint's ${hex(source.checkpoint.wasmHash)}`)
     }
-    const budget = source.checkpoint?.budget ?? source.budget ?? 0n
     const tickNumber = source.checkpoint?.tickNumber ?? 0n
     const logger = this.ctx.log.child({ agentId })
+    // SPEC §15 wallet_pay: a restart first resolves the payments sidecar against its checkpoint; payments made
+    // after it are taken off its budget (`cut`), and the restart checkpoint below is written with that budget.
+    let opened: { payments: PaymentLog, unreflected: bigint, cut: bigint } | null = null
+    if (source.payments === 'disk' && source.checkpoint !== null) {
+      opened = await openPayments(this.ctx.store.dir, agentId, { tick: source.checkpoint.tickNumber, budget: source.checkpoint.budget }, logger)
+    }
+    const budget = (source.checkpoint?.budget ?? source.budget ?? 0n) - (opened?.cut ?? 0n)
     const startSandbox = async (state: Uint8Array | null, startBudget: bigint, solo: boolean): Promise<AgentSandbox> => AgentSandbox.start({
       agentId,
       module: prepared.module,
@@ -175,8 +185,19 @@ export class AgentLoader {
       throw started.status === 'rejected' ? started.reason : (persisted as PromiseRejectedResult).reason
     }
     let receipts: ReceiptBook | undefined
+    let payments: PaymentLog
     try {
-      receipts = await this.beginReceipts(agentId, source.receipts ?? [], { tick: tickNumber, budget }, logger)
+      // SPEC §15 wallet_pay: the payments log first (a restart resolves its sidecar against the checkpoint),
+      // then the receipts (their repair leaves out the payments the checkpoint holds), then the sidecar goes.
+      let unreflected = 0n
+      if (opened !== null) {
+        payments = opened.payments
+        unreflected = opened.unreflected
+      } else {
+        payments = await beginPayments(this.ctx.store.dir, agentId, source.payments === 'disk' ? [] : source.payments ?? [])
+      }
+      receipts = await this.beginReceipts(agentId, source.receipts ?? [], { tick: tickNumber, budget }, logger, unreflected)
+      await payments.settle()
     } catch (error) {
       await started.value.terminate()
       throw error
@@ -205,6 +226,7 @@ export class AgentLoader {
         await this.ctx.marker.around(agentId, 'loading', async () => startSandbox(state, restartBudget, solo)), agentId, this.ctx.marker),
       probation,
       ...(receipts !== undefined ? { receipts } : {}),
+      payments,
       ...(this.ctx.options.budgetAdapter !== undefined ? { budgetAdapter: this.ctx.options.budgetAdapter } : {})
     })
     this.ctx.hosts.set(agentId, host)
@@ -224,7 +246,7 @@ export class AgentLoader {
   }
 
   /** SPEC §15: the stay's receipts, begun at its durable checkpoint; none without a node key. */
-  private async beginReceipts(agentId: string, prior: StayPrior, at: { tick: bigint, budget: bigint }, log: Logger): Promise<ReceiptBook | undefined> {
+  private async beginReceipts(agentId: string, prior: StayPrior, at: { tick: bigint, budget: bigint }, log: Logger, unreflectedPaid: bigint): Promise<ReceiptBook | undefined> {
     const signer = this.ctx.options.receiptSigner
     if (signer === undefined) return undefined
     const adapter = this.ctx.options.budgetAdapter
@@ -236,7 +258,7 @@ export class AgentLoader {
       nowNs: () => this.ctx.clock.nowNs(),
       log,
       ...(adapter !== undefined ? { settle: settleWith(adapter, log) } : {})
-    }, prior, at)
+    }, prior, at, unreflectedPaid)
   }
 
   /** Issue 11: how many agents the worker this agent is placed in may host. */

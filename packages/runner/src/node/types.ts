@@ -103,6 +103,8 @@ export interface IncomingAgent {
    * `/igor/migrate/2.0.0`): the chain head is taken from it instead of a second pass.
    */
   readonly checkpointContentHash?: Uint8Array
+  /** SPEC §15 `Package.Payments` (the `payments` blob); absent or empty: none. */
+  readonly payments?: Uint8Array
 }
 
 /** What this node held for an agent before an arrival, so a failed arrival puts it back exactly (SPEC §7). */

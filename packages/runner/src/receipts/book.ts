@@ -35,6 +35,13 @@ export interface ReceiptBookOptions {
 export class ReceiptBook {
   private sealed: PaymentReceipt[]
   private open: PaymentReceipt
+  /**
+   * SPEC §15 wallet_pay: what the open receipt's ticks paid out (logged payments). The receipt's cost is
+   * compute only, so the budget at the stay's start = budgetAfter + cost + openPaid.
+   */
+  private openPaid = 0n
+  /** The budget when the open receipt's stay (or span) began. */
+  private openStart: bigint
   private openedAtNs: bigint
   private warnedUnsigned = false
   /** The list as last written (the same array until it changes, so the sandbox sends it only then). */
@@ -47,6 +54,7 @@ export class ReceiptBook {
     this.sealed = sealed
     this.openedAtNs = options.nowNs()
     this.open = this.emptyAt(at)
+    this.openStart = at.budget
   }
 
   /**
@@ -56,8 +64,8 @@ export class ReceiptBook {
    * (`at.tick+1…at.tick`, cost 0: the stay's start, durable before the first
    * tick) is appended. The file is written before this resolves.
    */
-  static async begin(options: ReceiptBookOptions, prior: readonly PaymentReceipt[], at: ChargePoint, repair = true): Promise<{ book: ReceiptBook, repair: RepairAction }> {
-    const repaired = repair ? repairReceipts(prior, at, options.signer, options.nowNs()) : { receipts: [...prior], action: 'none' as const, detail: null }
+  static async begin(options: ReceiptBookOptions, prior: readonly PaymentReceipt[], at: ChargePoint, repair = true, unreflectedPaid = 0n): Promise<{ book: ReceiptBook, repair: RepairAction }> {
+    const repaired = repair ? repairReceipts(prior, at, options.signer, options.nowNs(), unreflectedPaid) : { receipts: [...prior], action: 'none' as const, detail: null }
     if (repaired.detail !== null) {
       const fields = { agentId: options.agentId, repair: repaired.action }
       if (repaired.action === 'unrepairable') options.log.error(fields, repaired.detail)
@@ -95,7 +103,8 @@ export class ReceiptBook {
    * checkpoint charged something or ran a tick, seals it when it has been open
    * `spanNs`, and writes the list. Returns whether the file was rewritten.
    */
-  async checkpointed(at: ChargePoint): Promise<boolean> {
+  async checkpointed(at: ChargePoint, paid = 0n): Promise<boolean> {
+    this.openPaid += paid
     if (at.tick === this.open.epochEnd && at.budget === this.open.budgetAfter) return false
     if (!this.canCharge(at.tick)) {
       // Charged with no tick since the stay began: no sound receipt says that (SPEC §15 tick ranges).
@@ -124,7 +133,8 @@ export class ReceiptBook {
   }
 
   /** `seal` without the write (the hand-off builds its package first; `flush` writes once the checkpoint is durable). */
-  sealNow(at: ChargePoint): Uint8Array {
+  sealNow(at: ChargePoint, paid = 0n): Uint8Array {
+    this.openPaid += paid
     if (this.resign(at) && this.canCharge(at.tick)) this.open = this.resigned(at)
     if (!isEmptyReceipt(this.open)) this.sealOpen(at)
     return encodeReceipts(this.sealed)
@@ -142,13 +152,14 @@ export class ReceiptBook {
 
   /** The open receipt re-signed to end at `at` (its start kept). */
   private resigned(at: ChargePoint): PaymentReceipt {
-    const startBudget = this.open.budgetAfter + this.open.costMicrocents
-    return this.sign({ epochStart: this.open.epochStart, epochEnd: at.tick, costMicrocents: startBudget - at.budget, budgetAfter: at.budget })
+    return this.sign({ epochStart: this.open.epochStart, epochEnd: at.tick, costMicrocents: this.openStart - this.openPaid - at.budget, budgetAfter: at.budget })
   }
 
   private sealOpen(at: ChargePoint): void {
     this.sealed.push(this.open)
     this.open = this.emptyAt(at)
+    this.openStart = at.budget
+    this.openPaid = 0n
     this.openedAtNs = this.options.nowNs()
     this.warnedUnsigned = false
   }

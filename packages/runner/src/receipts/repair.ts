@@ -3,6 +3,8 @@
 // older checkpoint was put back, ahead of it. The stay's open receipt is always the last one and holds
 // the stay's start (tick `epochStart − 1`, budget `budgetAfter + cost`), so the restart recomputes it
 // from the durable checkpoint: it never invents cost and never drops any the checkpoint shows.
+// `wallet_pay` payments the checkpoint holds but the receipt does not yet (the payments sidecar, see
+// payments/log.ts) are left out of the cost: the receipt's cost is compute only.
 import { signReceipt } from '@igor/checkpoint-codec'
 import type { PaymentReceipt } from '@igor/checkpoint-codec'
 import type { ChargePoint, ReceiptSigner } from './types.js'
@@ -28,7 +30,7 @@ export const isEmptyReceipt = (r: PaymentReceipt): boolean => r.epochStart === r
  *   the ticks after it (`caught-up`);
  * - anything else is left as it is (`unrepairable`, logged; the audit shows it).
  */
-export function repairReceipts(list: readonly PaymentReceipt[], at: ChargePoint, signer: ReceiptSigner, nowNs: bigint): RepairResult {
+export function repairReceipts(list: readonly PaymentReceipt[], at: ChargePoint, signer: ReceiptSigner, nowNs: bigint, unreflectedPaid = 0n): RepairResult {
   const receipts = [...list]
   const last = receipts.at(-1)
   if (last === undefined) return { receipts, action: 'none', detail: null }
@@ -36,7 +38,8 @@ export function repairReceipts(list: readonly PaymentReceipt[], at: ChargePoint,
   const where = `receipt ticks ${last.epochStart}…${last.epochEnd} left ${last.budgetAfter}, checkpoint tick ${at.tick} budget ${at.budget}`
   if (last.nodeId === signer.nodeId) {
     const startTick = last.epochStart - 1n
-    const startBudget = last.budgetAfter + last.costMicrocents
+    // SPEC §15 wallet_pay: what the budget lost to payments the receipt does not hold yet is not cost.
+    const startBudget = last.budgetAfter + last.costMicrocents - unreflectedPaid
     const sound = at.tick >= startTick && at.budget <= startBudget && (at.tick > startTick || at.budget === startBudget)
     if (sound) {
       const action: RepairAction = at.budget < last.budgetAfter || at.tick > last.epochEnd ? 'behind' : 'ahead'
@@ -51,13 +54,13 @@ export function repairReceipts(list: readonly PaymentReceipt[], at: ChargePoint,
       }, (data) => signer.sign(data))
       return { receipts, action, detail: `open receipt ${action} its checkpoint (${where}); recomputed from the checkpoint` }
     }
-  } else if (at.tick > last.epochEnd && at.budget <= last.budgetAfter) {
+  } else if (at.tick > last.epochEnd && at.budget + unreflectedPaid <= last.budgetAfter) {
     receipts.push(signReceipt({
       agentId: last.agentId,
       nodeId: signer.nodeId,
       epochStart: last.epochEnd + 1n,
       epochEnd: at.tick,
-      costMicrocents: last.budgetAfter - at.budget,
+      costMicrocents: last.budgetAfter - unreflectedPaid - at.budget,
       budgetAfter: at.budget,
       timestampNs: nowNs
     }, (data) => signer.sign(data)))

@@ -12,11 +12,11 @@ import type { ChargePoint } from './types.js'
 export type StayPrior = 'disk' | { readonly arrived: readonly PaymentReceipt[] } | readonly PaymentReceipt[]
 
 /** Reads the prior list and begins the stay at the durable checkpoint `at` (see `ReceiptBook.begin`). */
-export async function beginStay(options: ReceiptBookOptions, prior: StayPrior, at: ChargePoint): Promise<ReceiptBook> {
-  if (prior === 'disk') return (await ReceiptBook.begin(options, await readPrior(options), at)).book
+export async function beginStay(options: ReceiptBookOptions, prior: StayPrior, at: ChargePoint, unreflectedPaid = 0n): Promise<ReceiptBook> {
+  if (prior === 'disk') return (await ReceiptBook.begin(options, await readPrior(options), at, true, unreflectedPaid)).book
   // An arrival's list is another node's account: never repaired (nor caught up) by this node.
   if ('arrived' in prior) return (await ReceiptBook.begin(options, prior.arrived, at, false)).book
-  return (await ReceiptBook.begin(options, prior, at)).book
+  return (await ReceiptBook.begin(options, prior, at, true, unreflectedPaid)).book
 }
 
 async function readPrior(options: ReceiptBookOptions): Promise<readonly PaymentReceipt[]> {

@@ -9,3 +9,9 @@ export type { HttpCall, HttpCallContext, HttpCallResult } from './http.js'
 export { DEFAULT_DENIED, EgressPolicy, EgressRuleError, normalizeHostName, splitRules } from './egress-policy.js'
 export type { EgressVerdict } from './egress-policy.js'
 export { DEFAULT_HTTP_RATE, HttpRateLimiter } from './http-rate.js'
+export {
+  WALLET_PAY_ERR_BUDGET, WALLET_PAY_ERR_BUFFER, WALLET_PAY_ERR_INVALID, WALLET_PAY_ERR_OVER_MAX, WALLET_PAY_ERR_RECIPIENT,
+  WALLET_PAY_ERR_TOO_LONG, WALLET_PAY_MAX_MEMO, WALLET_PAY_MAX_RECIPIENT, checkWalletPayLengths, performWalletPay, signWalletPay,
+  walletPayReceiptLength, writeWalletPayReceipt
+} from './wallet-pay.js'
+export type { WalletPayAnswer, WalletPayCall, WalletPayContext, WalletPaySigner } from './wallet-pay.js'

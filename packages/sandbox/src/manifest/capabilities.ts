@@ -1,5 +1,5 @@
-/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`, §15 `pricing`, §16 `mobility`), in the reference's order (ours after it). */
-export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'pricing', 'http', 'mobility'] as const)
+/** The `igor` hostcall capabilities an agent may declare (SPEC §5 "Imports an agent may use", §13 `http`, §15 `pricing` and `x402`, §16 `mobility`), in the reference's order (ours after it). */
+export const CAPABILITIES = Object.freeze(['clock', 'rand', 'log', 'wallet', 'pricing', 'http', 'x402', 'mobility'] as const)
 
 export type CapabilityName = typeof CAPABILITIES[number]
 
@@ -12,6 +12,8 @@ export const CAPABILITY_IMPORTS: Readonly<Record<CapabilityName, string>> = Obje
   // SPEC §15 "Node price": this node's price per second in microcents.
   pricing: 'node_price',
   http: 'http_request',
+  // SPEC §15 `wallet_pay`: the agent pays a named recipient from its budget.
+  x402: 'wallet_pay',
   // SPEC §16 "The agent decides" (ours): ask the node to move the agent somewhere cheaper.
   mobility: 'request_move'
 })
@@ -27,6 +29,7 @@ export const CAPABILITY_VERSIONS: Readonly<Record<CapabilityName, number>> = Obj
   wallet: 1,
   pricing: 1,
   http: 1,
+  x402: 1,
   mobility: 1
 })
 

@@ -8,3 +8,5 @@ export {
   DEFAULT_HTTP_OPTIONS, DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, MAX_HTTP_TIMEOUT_MS, MAX_RESPONSE_BYTES_LIMIT, readHttpOptions
 } from './http-options.js'
 export type { HttpOptions } from './http-options.js'
+export { DEFAULT_X402_OPTIONS, MAX_ALLOWED_RECIPIENTS, readX402Options } from './x402-options.js'
+export type { X402Options } from './x402-options.js'

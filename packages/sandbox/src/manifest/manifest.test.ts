@@ -21,8 +21,8 @@ function refusal(text: string | Uint8Array): ModuleError {
 
 describe('capabilities', () => {
   it('maps each capability to its igor import', () => {
-    expect(CAPABILITIES).toEqual(['clock', 'rand', 'log', 'wallet', 'pricing', 'http', 'mobility'])
-    expect(CAPABILITY_IMPORTS).toEqual({ clock: 'clock_now', rand: 'rand_bytes', log: 'log_emit', wallet: 'wallet_balance', pricing: 'node_price', http: 'http_request', mobility: 'request_move' })
+    expect(CAPABILITIES).toEqual(['clock', 'rand', 'log', 'wallet', 'pricing', 'http', 'x402', 'mobility'])
+    expect(CAPABILITY_IMPORTS).toEqual({ clock: 'clock_now', rand: 'rand_bytes', log: 'log_emit', wallet: 'wallet_balance', pricing: 'node_price', http: 'http_request', x402: 'wallet_pay', mobility: 'request_move' })
     expect(capabilityForImport('node_price')).toBe('pricing')
     expect(capabilityForImport('log_emit')).toBe('log')
     expect(capabilityForImport('gps_read')).toBeUndefined()
@@ -96,7 +96,7 @@ describe('parseManifest', () => {
     ['{"capabilities": {"clock": {}}}', 'capabilities.clock.version is missing'],
     ['{"capabilities": {"clock": {"version": 2}}}', 'capabilities.clock.version 2 is not supported (this node provides version 1)'],
     ['{"capabilities": {"clock": true}}', 'capabilities.clock must be an object like {"version": 1} (got true)'],
-    ['{"capabilities": {"gps": {"version": 1}}}', 'unknown capability "gps" (known: clock, rand, log, wallet, pricing, http, mobility)'],
+    ['{"capabilities": {"gps": {"version": 1}}}', 'unknown capability "gps" (known: clock, rand, log, wallet, pricing, http, x402, mobility)'],
     ['{"capabilities": ["clock"]}', 'capabilities must be an object (got an array)'],
     ['{"resource_limits": {"max_memory_bytes": 100000000}}', 'resource_limits.max_memory_bytes 100000000 exceeds the node limit 67108864'],
     ['{"resource_limits": {"max_memory_bytes": 1e30}}', 'resource_limits.max_memory_bytes 1e30 exceeds the node limit 67108864'],

@@ -4,6 +4,8 @@ import type { CapabilityName } from './capabilities.js'
 import { JsonNumber, JsonSyntaxError, jsonNumberToBigInt, parseJson } from './exact-json.js'
 import { readHttpOptions } from './http-options.js'
 import type { HttpOptions } from './http-options.js'
+import { readX402Options } from './x402-options.js'
+import type { X402Options } from './x402-options.js'
 import type { JsonObject, JsonValue } from './exact-json.js'
 
 /** SPEC §5 limits: 64 MiB of linear memory per agent. */
@@ -32,6 +34,8 @@ export interface Manifest {
   readonly migration: MigrationPolicy
   /** `capabilities.http.options` when `http` is declared (SPEC §13), else null. */
   readonly http: HttpOptions | null
+  /** `capabilities.x402.options` when `x402` is declared (SPEC §15 `wallet_pay`), else null. */
+  readonly x402: X402Options | null
   /** The original bytes; empty when there is no manifest. */
   readonly raw: Uint8Array
   /** The path or label it was read from; null when there is no manifest. */
@@ -51,6 +55,7 @@ export const EMPTY_MANIFEST: Manifest = Object.freeze({
   maxMemoryBytes: null,
   migration: Object.freeze({ enabled: true, maxPricePerSecond: null }),
   http: null,
+  x402: null,
   raw: new Uint8Array(0),
   source: null
 })
@@ -98,7 +103,8 @@ export function parseManifest(input: string | Uint8Array, options: ManifestOptio
     capabilities,
     maxMemoryBytes: readMaxMemory(document.get('resource_limits'), nodeLimit, fail),
     migration: Object.freeze(readMigration(document.get('migration_policy'), fail)),
-    http: capabilities.has('http') ? readHttpOptions(httpDeclaration(document), 'capabilities.http.options', fail) : null,
+    http: capabilities.has('http') ? readHttpOptions(optionsOf(document, 'http'), 'capabilities.http.options', fail) : null,
+    x402: capabilities.has('x402') ? readX402Options(optionsOf(document, 'x402'), 'capabilities.x402.options', fail) : null,
     raw,
     source
   }
@@ -126,10 +132,10 @@ function readCapabilities(value: JsonValue | undefined, fail: Fail): Map<Capabil
   return capabilities
 }
 
-function httpDeclaration(document: JsonObject): JsonValue | undefined {
+function optionsOf(document: JsonObject, name: string): JsonValue | undefined {
   const capabilities = document.get('capabilities')
-  const http = capabilities instanceof Map ? capabilities.get('http') : undefined
-  return http instanceof Map ? http.get('options') : undefined
+  const declaration = capabilities instanceof Map ? capabilities.get(name) : undefined
+  return declaration instanceof Map ? declaration.get('options') : undefined
 }
 
 function readMaxMemory(value: JsonValue | undefined, nodeLimit: number, fail: Fail): number | null {

@@ -29,6 +29,8 @@ export const HostcallId = {
   NodePrice: 7,
   /** `igor.http_request` (SPEC §13): `[status u32 LE][body]`. */
   HttpRequest: 8,
+  /** `igor.wallet_pay` (SPEC §15): `[amount u64 LE][receipt]`, recorded only on success. */
+  WalletPay: 9,
   /** Ours: WASI `clock_time_get` inside a tick, the time written, u64 LE. */
   WasiClockTimeGet: 10,
   /** Ours: WASI `random_get` inside a tick, the bytes written. */
@@ -41,7 +43,13 @@ export const HostcallId = {
    */
   HttpFailure: 12,
   /** Ours (SPEC §16): `igor.request_move`, its i32 answer as u32 LE. */
-  RequestMove: 13
+  RequestMove: 13,
+  /**
+   * Ours: a `wallet_pay` that answered < 0, which the reference does not
+   * record: `[result i32 LE]`, plus the 4-byte hint it wrote for −5. Without
+   * it a refusal by the output gate or the budget could not be replayed.
+   */
+  WalletPayFailure: 14
 } as const
 
 export type HostcallIdName = keyof typeof HostcallId
@@ -62,7 +70,8 @@ const NAMES: Readonly<Record<number, string>> = {
   10: 'clock_time_get',
   11: 'random_get',
   12: 'http_request (failed)',
-  13: 'request_move'
+  13: 'request_move',
+  14: 'wallet_pay (failed)'
 }
 
 /** A readable name for a hostcall id, for replay failure reasons. */

@@ -160,6 +160,31 @@ export function recordingIgor(live: HostFunctions, recorder: TickRecorder, memor
       return status
     }
   }
+  const walletPay = live.wallet_pay as Fn<[bigint, number, number, number, number, number, number], number> | undefined
+  if (walletPay !== undefined) {
+    out.wallet_pay = (amount: bigint, rPtr: number, rLen: number, mPtr: number, mLen: number, receiptPtr: number, receiptCap: number): number => {
+      const result = walletPay(amount, rPtr, rLen, mPtr, mLen, receiptPtr, receiptCap)
+      if (!recorder.recording) return result
+      if (result < 0) {
+        // Ours (id 14): the refusal, and the hint a −5 left at receipt_ptr, so the tick replays.
+        const hint = result === -5 && (receiptCap >>> 0) >= 4 ? view(memory, receiptPtr, 4) : null
+        const payload = new Uint8Array(hint === null ? 4 : 8)
+        new DataView(payload.buffer).setInt32(0, result, true)
+        if (hint !== null) payload.set(hint, 4)
+        recorder.record(HostcallId.WalletPayFailure, payload)
+        return result
+      }
+      // SPEC §15: id 9, [amount u64 LE][receipt] (the receipt as written after its u32 length).
+      const receipt = view(memory, receiptPtr + 4, result - 4)
+      if (receipt !== null) {
+        const payload = new Uint8Array(8 + receipt.byteLength)
+        new DataView(payload.buffer).setBigUint64(0, BigInt.asUintN(64, amount), true)
+        payload.set(receipt, 8)
+        recorder.record(HostcallId.WalletPay, payload)
+      }
+      return result
+    }
+  }
   return out
 }
 
@@ -234,6 +259,8 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
     http_request: (...args: number[]): number => replayHttp(feed, memory, args),
     // SPEC §16: the recorded answer; a replay asks the node for nothing.
     request_move: (): number => readI32(feed.takeSized(HostcallId.RequestMove, 4)),
+    wallet_pay: (amount: bigint, rPtr: number, rLen: number, mPtr: number, mLen: number, receiptPtr: number, receiptCap: number): number =>
+      replayWalletPay(feed, memory, amount, [rPtr, rLen, mPtr, mLen, receiptPtr, receiptCap]),
     ...extra
   }
   const byCapability: Record<string, readonly string[]> = {
@@ -243,6 +270,7 @@ export function replayingIgor(capabilities: readonly string[], feed: ReplayFeed,
     wallet: ['wallet_balance', 'wallet_receipt_count', 'wallet_receipt'],
     pricing: ['node_price'],
     http: ['http_request'],
+    x402: ['wallet_pay'],
     mobility: ['request_move']
   }
   const out: HostFunctions = {}
@@ -379,6 +407,46 @@ function replayReceipt(feed: ReplayFeed, memory: MemoryRef, index: number, ptr: 
   }
   target.set(payload)
   return payload.byteLength
+}
+
+/**
+ * SPEC §15 `wallet_pay` replayed: nothing is paid. A recorded success (id 9)
+ * writes `[len u32][receipt]` as recorded and returns `4 + len` (the amount
+ * must be the call's; the replayed budget is served by `wallet_balance`'s own
+ * record). A recorded refusal (ours, id 14) is returned with its hint. For
+ * logs from the reference, which record only successes: the worker's own
+ * checks (−2, −6) answer as live, anything else −1 and consumes nothing.
+ */
+function replayWalletPay(feed: ReplayFeed, memory: MemoryRef, amount: bigint, args: readonly number[]): number {
+  const [rPtr = 0, rLen = 0, mPtr = 0, mLen = 0, receiptPtr = 0, receiptCap = 0] = args
+  const kind = feed.peekId()
+  if (kind === HostcallId.WalletPayFailure) {
+    const payload = feed.take(HostcallId.WalletPayFailure)
+    if (payload.byteLength !== 4 && payload.byteLength !== 8) return feed.failWith(`wallet_pay (failed) payload length ${payload.byteLength}, expected 4 or 8`)
+    const result = new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0, true)
+    if (payload.byteLength === 8) {
+      const target = view(memory, receiptPtr, 4)
+      if (target === null) return feed.failWith('wallet_pay size hint outside the agent memory')
+      target.set(payload.subarray(4, 8))
+    }
+    return result
+  }
+  if (kind !== HostcallId.WalletPay) {
+    if ((rLen >>> 0) > 256 || (mLen >>> 0) > 512) return -2
+    if (view(memory, rPtr, rLen) === null || view(memory, mPtr, mLen) === null || amount <= 0n) return -6
+    return -1
+  }
+  const payload = feed.take(HostcallId.WalletPay)
+  if (payload.byteLength < 8) return feed.failWith(`wallet_pay payload length ${payload.byteLength}, expected at least 8`)
+  const recorded = new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0, true)
+  if (recorded !== BigInt.asUintN(64, amount)) return feed.failWith(`wallet_pay amount ${amount}, recorded ${BigInt.asIntN(64, recorded)}`)
+  const receipt = payload.subarray(8)
+  if ((receiptCap >>> 0) < 4 + receipt.byteLength) return feed.failWith(`wallet_pay receipt_cap ${receiptCap >>> 0} cannot hold the recorded ${receipt.byteLength}-byte receipt`)
+  const target = view(memory, receiptPtr, 4 + receipt.byteLength)
+  if (target === null) return feed.failWith('wallet_pay receipt outside the agent memory')
+  new DataView(target.buffer, target.byteOffset, 4).setUint32(0, receipt.byteLength, true)
+  target.set(receipt, 4)
+  return 4 + receipt.byteLength
 }
 
 const readI32 = (payload: Uint8Array): number => new DataView(payload.buffer, payload.byteOffset, 4).getInt32(0, true)

@@ -1,11 +1,13 @@
 import type { MessagePort } from 'node:worker_threads'
 import { HTTP_ERR_TRANSPORT } from '../effects/http-abi.js'
 import type { HttpCall, HttpCallResult } from '../effects/http.js'
+import { WALLET_PAY_ERR_BUDGET } from '../effects/wallet-pay.js'
+import type { WalletPayAnswer, WalletPayCall } from '../effects/wallet-pay.js'
 import { SandboxError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CALL_STAMPS } from '../worker/call-state.js'
 import { OUTPUT_LIMITS } from '../worker/output-caps.js'
-import type { HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerMessage, WorkerReply, WorkerSetup } from './messages.js'
+import type { HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerPayCall, WorkerMessage, WorkerReply, WorkerSetup } from './messages.js'
 import { TICK_WALL_LIMIT_MS } from './messages.js'
 import { deadlineVerdict, processStallClock } from './stall-watch.js'
 import type { StallClock } from './stall-watch.js'
@@ -75,6 +77,14 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { tickTimeoutMs: 100, initT
  */
 export type HttpHandler = (call: HttpCall, callIndex: number, maxWaitMs: number) => Promise<HttpCallResult & { maxResponseBytes?: number }>
 
+/**
+ * SPEC §15 `wallet_pay`: the node side, given by the AgentHost (it holds the
+ * options, the lease, the budget, the agent's key and the payments log). It
+ * decides and deducts in one synchronous step; it may then make the payment
+ * durable before answering (the worker waits, and the wait is not charged).
+ */
+export type WalletPayHandler = (call: WalletPayCall) => WalletPayAnswer | Promise<WalletPayAnswer>
+
 /** How long a call the worker has not even begun may wait (the worker is unresponsive after that). */
 const UNSTARTED_WAIT_MS = 10_000
 /** After the worker marked its reply as posted, how long the node waits for it before giving up. */
@@ -131,6 +141,7 @@ export class AgentSandbox implements SlotClient {
   /** SPEC §15: the receipts blob last sent to the worker (sent again only when another one is given). */
   private receiptsSent: Uint8Array | null = null
   private httpHandler: HttpHandler | null = null
+  private payHandler: WalletPayHandler | null = null
   /** Output over time (SPEC §11): lines dropped by the rate limit since the last report, and when that was. */
   private readonly outputRate = new OutputRate()
   private rateDropped = 0
@@ -296,6 +307,11 @@ export class AgentSandbox implements SlotClient {
     this.httpHandler = handler
   }
 
+  /** Who decides the agent's payments (SPEC §15); without one every `wallet_pay` answers −1 and nothing is paid. */
+  setWalletPayHandler(handler: WalletPayHandler | null): void {
+    this.payHandler = handler
+  }
+
   /**
    * Stops the agent: its slot is given up (a request still queued is never
    * run) and a worker of its own is terminated. A call still running in a
@@ -457,6 +473,10 @@ export class AgentSandbox implements SlotClient {
       this.onHttp(message)
       return
     }
+    if (message.type === 'pay') {
+      this.onPay(message)
+      return
+    }
     if (message.type === 'log') {
       // The worker caps output per call; the node counts again so a broken or
       // hostile worker still cannot queue unbounded lines into the node's log.
@@ -536,6 +556,51 @@ export class AgentSandbox implements SlotClient {
         : answer({ ok: false, code: result.code, maxResponseBytes: 0 }),
       () => answer({ ok: false, code: HTTP_ERR_TRANSPORT, maxResponseBytes: 0 })
     ).finally(() => {
+      if (pending.httpSince !== null) pending.httpWaitNs += this.clock.nowNs() - pending.httpSince
+      pending.httpSince = null
+    })
+  }
+
+  /** SPEC §15: decide the payment on this thread, answer on its port, wake the worker. Never throws. */
+  private onPay(message: WorkerPayCall): void {
+    const port = message.port as MessagePort | undefined
+    const answer = (reply: WalletPayAnswer): void => {
+      try {
+        port?.postMessage(reply)
+      } catch {
+        // the worker is gone; nothing to wake
+      }
+      port?.close()
+      const signal = new Int32Array(message.signal)
+      Atomics.store(signal, 0, 1)
+      Atomics.notify(signal, 0)
+    }
+    const refused: WalletPayAnswer = { ok: false, code: WALLET_PAY_ERR_BUDGET }
+    const pending = this.pending
+    const handler = this.payHandler
+    if (pending === null || pending.id !== message.id || handler === null || port === undefined) {
+      answer(refused)
+      return
+    }
+    const call = message.call
+    const failed = (error: unknown): WalletPayAnswer => {
+      this.log.error({ src: 'sandbox' }, `wallet_pay handler failed: ${error instanceof Error ? error.message : String(error)}`)
+      return refused
+    }
+    let result: WalletPayAnswer | Promise<WalletPayAnswer>
+    try {
+      result = handler({ amount: call.amount, recipient: new Uint8Array(call.recipient), memo: new Uint8Array(call.memo), receiptCap: call.receiptCap })
+    } catch (error) {
+      answer(failed(error))
+      return
+    }
+    if (!(result instanceof Promise)) {
+      answer(result)
+      return
+    }
+    // The payment is being made durable: like an HTTP wait, the time is forgiven by the deadline.
+    pending.httpSince = this.clock.nowNs()
+    result.then(answer, (error: unknown) => answer(failed(error))).finally(() => {
       if (pending.httpSince !== null) pending.httpWaitNs += this.clock.nowNs() - pending.httpSince
       pending.httpSince = null
     })

@@ -18,6 +18,7 @@
 import type { LastTickRecord, ObserveSetup } from '../observe/worker-observe.js'
 import type { MessagePort } from 'node:worker_threads'
 import type { WorkerMarks } from '../containment/call-marker.js'
+import type { WalletPayCall } from '../effects/wallet-pay.js'
 
 export interface WorkerSetup {
   readonly agentId: string
@@ -120,4 +121,18 @@ export type HttpAnswer =
  */
 export const TICK_WALL_LIMIT_MS = 15_000
 
-export type WorkerMessage = WorkerReply | WorkerLog | WorkerHttpCall
+/**
+ * SPEC §15 `wallet_pay`: the agent called it during a tick and the worker's
+ * own checks passed. As `WorkerHttpCall`: the worker blocks on `signal`, the
+ * node answers with one `WalletPayAnswer` on `port`, then wakes it.
+ */
+export interface WorkerPayCall {
+  readonly type: 'pay'
+  readonly id: number
+  readonly slot?: number
+  readonly call: WalletPayCall
+  readonly signal: SharedArrayBuffer
+  readonly port: MessagePort
+}
+
+export type WorkerMessage = WorkerReply | WorkerLog | WorkerHttpCall | WorkerPayCall

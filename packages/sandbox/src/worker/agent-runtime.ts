@@ -13,6 +13,8 @@ import { AbiError, DeadlineExceeded, LeaseEnded, ProcExit } from './errors.js'
 import { buildImports, pollingImports } from './hostcalls.js'
 import { blockingHttp } from './http-hostcall.js'
 import type { HttpBridge } from './http-hostcall.js'
+import type { PayBridge } from './hostcall-context.js'
+import { blockingPay } from './wallet-pay-hostcall.js'
 import { AgentMemory } from './memory.js'
 import { LineAssembler, OutputCaps } from './output-caps.js'
 import type { OutputLimits } from './output-caps.js'
@@ -54,6 +56,8 @@ export class AgentRuntime {
   private moveRequest: bigint | null = null
   /** Set only while agent_tick runs (SPEC §13: HTTP belongs to a tick; n counts its calls). */
   private httpBridge: HttpBridge | null = null
+  /** Set only while agent_tick runs (SPEC §15: a payment belongs to a tick). */
+  private payBridge: PayBridge | null = null
 
   constructor(private readonly post: Post, limits?: OutputLimits) {
     this.output = new OutputCaps((stream, line) => this.post({ type: 'log', id: this.requestId, stream, line }), limits)
@@ -119,6 +123,9 @@ export class AgentRuntime {
         this.httpBridge = {
           send: (call) => blockingHttp((message) => this.post(message, [message.port]), id, callIndex++, call, (ns) => this.call.excludeWait(ns))
         }
+        this.payBridge = {
+          send: (call) => blockingPay((message) => this.post(message, [message.port]), id, call, (ns) => this.call.excludeWait(ns))
+        }
         try {
           this.observation.beginTick()
           let result: unknown
@@ -143,6 +150,7 @@ export class AgentRuntime {
           return { more: typeof result === 'number' && result !== 0, ...observed, ...(moveRequest !== null ? { moveRequest } : {}) }
         } finally {
           this.httpBridge = null
+          this.payBridge = null
         }
       }
       case 'tick-record':
@@ -170,7 +178,9 @@ export class AgentRuntime {
       price: () => this.price,
       receipts: () => this.receipts,
       move: { request: (max) => this.requestMove(max) },
-      http: () => this.httpBridge
+      http: () => this.httpBridge,
+      pay: () => this.payBridge,
+      spent: (amount) => { this.budget -= amount }
     })
     this.migrationEnabled = setup.migrationEnabled !== false
     this.observation = new WorkerObservation(setup.observe)

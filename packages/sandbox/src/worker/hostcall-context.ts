@@ -5,6 +5,7 @@
  */
 import type { HttpCall } from '../effects/http.js'
 import type { HttpAnswer } from '../pool/messages.js'
+import type { WalletPayAnswer, WalletPayCall } from '../effects/wallet-pay.js'
 import type { CallState } from './call-state.js'
 import type { AgentMemory } from './memory.js'
 import type { LineAssembler, OutputCaps } from './output-caps.js'
@@ -25,6 +26,11 @@ export interface MoveDesk {
   request(maxPricePerSecond: bigint): number
 }
 
+/** The way to the node for `wallet_pay` (SPEC §15): posts the call and blocks until the node answers. */
+export interface PayBridge {
+  send(call: WalletPayCall): WalletPayAnswer
+}
+
 export interface HostcallContext {
   readonly memory: AgentMemory
   /** The call in progress: deadline, proc_exit. */
@@ -43,4 +49,8 @@ export interface HostcallContext {
   readonly move: MoveDesk
   /** The way to the node for `http_request` (SPEC §13), or null outside `agent_tick`. */
   readonly http: () => HttpBridge | null
+  /** The way to the node for `wallet_pay` (SPEC §15), or null outside `agent_tick`. */
+  readonly pay: () => PayBridge | null
+  /** SPEC §15: a payment the node made was taken off the budget; `wallet_balance` answers the rest for the rest of the call. */
+  readonly spent: (amount: bigint) => void
 }

@@ -7,6 +7,7 @@ import type { CapabilityName } from '../manifest/capabilities.js'
 import type { HostcallContext } from './hostcall-context.js'
 import type { AgentMemory } from './memory.js'
 import { httpHostcalls } from './http-hostcall.js'
+import { walletPayHostcalls } from './wallet-pay-hostcall.js'
 
 /** SPEC §5: `rand_bytes` longer than 64 MiB answers -2. */
 export const MAX_RAND_BYTES = 64 * 1024 * 1024
@@ -54,6 +55,8 @@ export const IGOR_HOSTCALLS: Readonly<Record<CapabilityName, (context: HostcallC
   }),
   // SPEC §13: blocks the worker while the node performs the request.
   http: httpHostcalls,
+  // SPEC §15 `wallet_pay`: blocks the worker while the node gates, deducts and signs.
+  x402: walletPayHostcalls,
   // SPEC §16 "The agent decides": noted here, acted on by the node after the tick.
   mobility: ({ move }) => ({
     request_move: (maxPricePerSecond: bigint): number => move.request(maxPricePerSecond)
