@@ -6,7 +6,7 @@ import { AGENT_NAMES, type AgentName, UnknownAgentError, agentPath, agentsDir, m
 
 describe('@igor/agents', () => {
   it('lists every agent the build produces', () => {
-    expect(AGENT_NAMES).toEqual(['survivor', 'counter', 'looper', 'trapper', 'hog', 'bigstate-1m', 'bigstate-16m', 'spender', 'pricer', 'heartbeat', 'pricewatcher', 'treasury', 'nomad', 'x402buyer'])
+    expect(AGENT_NAMES).toEqual(['survivor', 'counter', 'looper', 'trapper', 'hog', 'bigstate-1m', 'bigstate-16m', 'spender', 'pricer', 'heartbeat', 'pricewatcher', 'treasury', 'x402buyer', 'nomad'])
     expect(Object.isFrozen(AGENT_NAMES)).toBe(true)
   })
 
