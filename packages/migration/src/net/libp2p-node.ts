@@ -2,7 +2,6 @@ import '../node20.js' // identify reads the peer store on every connection (Prom
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { mdns } from '@libp2p/mdns'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -68,7 +67,8 @@ export async function createIgorLibp2p(options: IgorLibp2pOptions): Promise<Libp
       dialTimeout: options.dialTimeoutMs ?? 10_000
     },
     connectionMonitor: { enabled: false },
-    ...(options.mdns === true ? { peerDiscovery: [mdns({ interval: 10_000 })] } : {}),
+    // Loaded only when asked for (off by default): its modules cost igord's start-up 50–130 ms (issue 21 item 5).
+    ...(options.mdns === true ? { peerDiscovery: [(await import('@libp2p/mdns')).mdns({ interval: 10_000 })] } : {}),
     services
   })
   try {

@@ -57,3 +57,24 @@ it('a tick queued behind a neighbour\'s long tick in a shared worker is not mark
     marker.close()
   }
 })
+
+it('the marks reach the worker once and still mark every later tick and checkpoint', async () => {
+  const { marker } = CallMarker.open(dir)
+  const long = markCalls((await startWatSandbox(LONG, { agentId: 'hog', limits: { tickTimeoutMs: 30_000 } })).box, 'hog', marker)
+  try {
+    for (let round = 1; round <= 3; round++) {
+      // Rounds 2 and 3 carry no marks in the request: the worker kept them from round 1.
+      const tick = long.tick(1000n)
+      for (let i = 0; i < 500 && !long.running; i++) await new Promise((resolve) => setTimeout(resolve, 2))
+      expect(long.running).toBe(true)
+      expect(diedIfKilledNow()).toEqual([{ agentId: 'hog', call: 'agent_tick' }])
+      await tick
+      expect(diedIfKilledNow()).toEqual([])
+      await long.checkpoint()
+      expect(diedIfKilledNow()).toEqual([])
+    }
+  } finally {
+    await long.terminate()
+    marker.close()
+  }
+})

@@ -151,6 +151,8 @@ export class AgentSandbox implements SlotClient {
   private stopping: Promise<void> | null = null
   /** SPEC §11: where the worker marks this agent's ticks and checkpoints when it starts them (set by `markCalls`). */
   private marks: WorkerMarks | null = null
+  /** The marks the worker holds (it keeps them for every later call): sent once, not cloned (with their SharedArrayBuffer) into every tick. */
+  private marksSent: WorkerMarks | null = null
 
   private constructor(agentId: string, private readonly limits: SandboxLimits, private readonly log: Logger, private readonly clock: StallClock, perWorker: number, beside?: AgentSandbox) {
     this.agentId = agentId
@@ -359,7 +361,7 @@ export class AgentSandbox implements SlotClient {
   }
 
   private markField(): { marks?: WorkerMarks } {
-    return this.marks === null ? {} : { marks: this.marks }
+    return this.marks === null || this.marks === this.marksSent ? {} : { marks: this.marks }
   }
 
   private request(request: SlotlessRequest, timeoutMs: number = request.deadlineMs, moveOnExpiry: Pending['moveOnExpiry'] = null): Promise<WorkerReply & { ok: true }> {
@@ -387,6 +389,7 @@ export class AgentSandbox implements SlotClient {
       }
       this.pending = pending
       this.host.post({ ...request, id, slot: this.slot })
+      if ('marks' in request && request.marks !== undefined) this.marksSent = request.marks
     })
   }
 

@@ -59,7 +59,11 @@ export type WorkerRequest =
    * placed; `request_move` answers −2 during this tick.
    */
   | RequestBase & { readonly op: 'tick', readonly budget: bigint, readonly price?: bigint, readonly receipts?: Uint8Array, readonly deadline?: bigint | null, readonly snapshotDeadlineMs?: number, readonly marks?: WorkerMarks, readonly movePending?: boolean }
-  /** `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. `marks` (tick too): SPEC §11, the worker marks the call when it starts it. */
+  /**
+   * `agent_checkpoint` + `agent_checkpoint_ptr`; the bytes are copied out and transferred. `marks` (tick too): SPEC §11, the worker marks the call when it starts it.
+   * The node sends `marks` with the first tick or checkpoint after they are set; the worker keeps them for every later call of the slot
+   * (structured-cloning their SharedArrayBuffer into every tick cost more than the rest of the request).
+   */
   | RequestBase & { readonly op: 'checkpoint', readonly marks?: WorkerMarks }
   /** SPEC §12: the last tick's states before and after it, and its event log (kept in the worker; no call into the agent). */
   | RequestBase & { readonly op: 'tick-record' }

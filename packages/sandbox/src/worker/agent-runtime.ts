@@ -9,6 +9,7 @@ import { splitReceipts } from './receipt-list.js'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from '../pool/messages.js'
 import { CallState } from './call-state.js'
 import { markStart } from './call-marks.js'
+import type { WorkerMarks } from '../containment/call-marker.js'
 import { AbiError, DeadlineExceeded, LeaseEnded, ProcExit } from './errors.js'
 import { buildImports, pollingImports } from './hostcalls.js'
 import { blockingHttp } from './http-hostcall.js'
@@ -58,6 +59,8 @@ export class AgentRuntime {
   private httpBridge: HttpBridge | null = null
   /** Set only while agent_tick runs (SPEC §15: a payment belongs to a tick). */
   private payBridge: PayBridge | null = null
+  /** SPEC §11 containment: where this agent's calls are marked, as last sent (the node sends them once; see `AgentSandbox.markInWorker`). */
+  private marks: WorkerMarks | undefined = undefined
 
   constructor(private readonly post: Post, limits?: OutputLimits) {
     this.output = new OutputCaps((stream, line) => this.post({ type: 'log', id: this.requestId, stream, line }), limits)
@@ -71,7 +74,8 @@ export class AgentRuntime {
     // A request queued behind another agent's call after the node gave this slot up: nobody waits for it.
     if (request.op === 'dispose' || this.call.cancelled()) return
     this.call.begin(request.id, request.deadlineMs)
-    const unmark = request.op === 'tick' || request.op === 'checkpoint' ? markStart(request.marks, request.op === 'tick' ? 'agent_tick' : 'agent_checkpoint') : null
+    if ((request.op === 'tick' || request.op === 'checkpoint') && request.marks !== undefined) this.marks = request.marks
+    const unmark = request.op === 'tick' || request.op === 'checkpoint' ? markStart(this.marks, request.op === 'tick' ? 'agent_tick' : 'agent_checkpoint') : null
     let reply: WorkerReply
     let transfer: ArrayBuffer[] | undefined
     try {

@@ -10,11 +10,17 @@ import { writeSync } from 'node:fs'
 import type { WorkerMarks } from '../containment/call-marker.js'
 
 const none = (): void => undefined
+/** One view per flags buffer: the marks arrive once and serve every later call. */
+const views = new WeakMap<SharedArrayBuffer, Int32Array>()
 
 /** Marks the call; returns what clears the mark. Writes nothing once the marker is silenced (shutdown). */
 export function markStart(marks: WorkerMarks | undefined, call: keyof WorkerMarks['codes']): () => void {
   if (marks === undefined) return none
-  const flags = new Int32Array(marks.flags)
+  let flags = views.get(marks.flags)
+  if (flags === undefined) {
+    flags = new Int32Array(marks.flags)
+    views.set(marks.flags, flags)
+  }
   if (!write(marks, flags, marks.codes[call])) return none
   // Test-only (IGOR_TEST_ABORT_IN): the process dies with the mark set, as an engine fault would take it.
   if (marks.abortIn === call) process.kill(process.pid, 'SIGKILL')
