@@ -118,7 +118,7 @@ describe('prepareAgentModule', () => {
   })
 
   it.each([
-    ['(import "igor" "gps_read" (func (result i64)))', 'UNKNOWN_IMPORT', 'unknown import igor.gps_read (the igor module provides clock_now, rand_bytes, log_emit, wallet_balance, node_price, http_request, request_move)'],
+    ['(import "igor" "gps_read" (func (result i64)))', 'UNKNOWN_IMPORT', 'unknown import igor.gps_read (the igor module provides clock_now, rand_bytes, log_emit, wallet_balance, node_price, http_request, wallet_pay, request_move)'],
     ['(import "igor" "clock_now" (global i64))', 'UNKNOWN_IMPORT', 'import igor.clock_now is a global, expected a function'],
     ['(import "env" "abort" (func (param i32 i32 i32 i32)))', 'UNKNOWN_IMPORT', 'unknown import env.abort (agents may import only from "igor" and "wasi_snapshot_preview1")'],
     ['(import "wasi_snapshot_preview1" "sock_open" (func))', 'UNKNOWN_IMPORT', 'unknown import wasi_snapshot_preview1.sock_open (not a WASI preview1 function)'],
