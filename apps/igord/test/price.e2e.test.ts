@@ -132,7 +132,7 @@ describe('/igor/price/1.0.0 over libp2p (SPEC §15)', () => {
     peer = await TestPeer.start()
     const first = await peer.ask(node.address(), PRICE_PROTOCOL, new TextEncoder().encode('{"agent_id":"counter"}\n'))
     expect(first).toEqual({
-      text: `{"price_per_second":2500,"node_id":"${nodeId}","capabilities":["clock","log","mobility","pricing","rand","wallet"],"agents":1,"max_agents":4}\n`,
+      text: `{"price_per_second":2500,"node_id":"${nodeId}","capabilities":["clock","log","mobility","pricing","rand","wallet","x402"],"agents":1,"max_agents":4}\n`,
       error: null
     })
 
