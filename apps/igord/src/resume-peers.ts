@@ -65,7 +65,7 @@ export async function askPeersBeforeForce(check: ForceCheck): Promise<void> {
   for (const reply of replies) {
     const peerId = splitPeerAddress(reply.address)?.peerId
     if (reply.answer === undefined || peerId === undefined) continue
-    book.recordContact(peerId, [reply.address])
+    book.recordContact(peerId, [reply.address]) // a fresh node with no other connection: the address did answer
     book.recordSuccess(peerId)
   }
   await book.flush()

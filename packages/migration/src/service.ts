@@ -205,7 +205,7 @@ export class MigrationService {
     this.scanner.handoffRecorded(peerId)
     const code = (error as { code?: string } | null)?.code
     if (error === null || code === 'REJECTED' || code === 'OUTCOME_UNKNOWN') {
-      this.peers.recordContact(peerId, [address])
+      this.peers.recordAnswer(peerId, address)
       if (error === null) this.peers.recordSuccess(peerId)
     }
     if (error !== null) this.peers.recordFailure(peerId)

@@ -105,7 +105,7 @@ export class AssistedRecovery {
       try {
         const answer = await askAuthority(this.options.node, address, agentId, epoch, this.options.queryTimeoutMs ?? 30_000, stake)
         if (peerId !== undefined) {
-          this.options.peers.recordContact(peerId, [address])
+          this.options.peers.recordAnswer(peerId, address, address !== addresses[0]) // earlier ones could not be dialled
           this.options.peers.recordSuccess(peerId)
         }
         return { address, answer }

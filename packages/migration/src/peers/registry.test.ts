@@ -72,6 +72,23 @@ describe('PeerRegistry', () => {
     expect(reg.addressesOf(A)).toEqual([addr(3, A), addr(2, A)])
   })
 
+  it('an answer over a stale address marks the peer seen but does not put that address ahead of the one identify gave', async () => {
+    let t = 5
+    const reg = await open({ maxAddresses: 3, now: () => t })
+    reg.recordContact(A, [addr(1, A)])
+    reg.recordContact(A, [addr(2, A)]) // identify: the peer now listens on 2
+    t = 9
+    reg.recordAnswer(A, addr(1, A)) // libp2p reused the connection from 2
+    expect(reg.addressesOf(A)).toEqual([addr(2, A), addr(1, A)])
+    expect(reg.get(A)?.lastSeen).toBe(9)
+    reg.recordAnswer(A, addr(7, A)) // a new address is kept, last
+    expect(reg.addressesOf(A)).toEqual([addr(2, A), addr(1, A), addr(7, A)])
+    reg.recordAnswer(A, addr(8, A)) // full: not kept
+    expect(reg.addressesOf(A)).toEqual([addr(2, A), addr(1, A), addr(7, A)])
+    reg.recordAnswer(B, addr(3, B)) // an unknown peer that answered is known from now on
+    expect(reg.addressesOf(B)).toEqual([addr(3, B)])
+  })
+
   it('counts failures until a success, and forgets them after the window', async () => {
     let t = 0
     const reg = await open({ failureWindowMs: 100, now: () => t })

@@ -108,6 +108,28 @@ export class PeerRegistry {
     this.changed(entry)
   }
 
+  /**
+   * A peer answered a query or took a hand-off dialled at `address`: lastSeen = now,
+   * and `address` is kept, but it does not become the peer's newest address.
+   * libp2p answers a dial over any open connection to the peer, so a stale
+   * address "works" while the peer is connected from its new one; only what the
+   * peer says about itself (identify, mDNS) reorders its addresses. After a
+   * dial failure to another of its addresses in the same attempt (`afterDialFailure`),
+   * no connection was open, so `address` did answer and becomes the newest.
+   */
+  recordAnswer(peerId: string, address: string, afterDialFailure = false): void {
+    if (afterDialFailure) {
+      this.recordContact(peerId, [address])
+      return
+    }
+    const entry = this.ensure(peerId)
+    const split = splitPeerAddress(address.includes('/p2p/') ? address : `${address}/p2p/${peerId}`)
+    const max = this.options.maxAddresses ?? DEFAULT_MAX_ADDRESSES
+    if (split !== null && split.peerId === peerId && !entry.addresses.includes(split.address) && entry.addresses.length < max) entry.addresses = [...entry.addresses, split.address]
+    entry.lastSeen = this.now()
+    this.changed(entry)
+  }
+
   /** Learns addresses for a peer without saying it answered (`--peer`, a hand-off about to be tried, mDNS before a dial). */
   remember(peerId: string, addrs: readonly string[]): void {
     const entry = this.ensure(peerId)

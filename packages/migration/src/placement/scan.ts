@@ -140,14 +140,14 @@ export class PriceScanner {
       try {
         const answer = await ask(address, left)
         registry.update(peerId, { price: answer.pricePerSecond, capabilities: answer.capabilities ?? null, freeSlots: freeSlotsOf(answer) })
-        registry.recordContact(peerId, [address])
+        registry.recordAnswer(peerId, address, code === 'DIAL_FAILED' && address !== addresses[0])
         if (this.scanFailed.delete(peerId)) registry.recordSuccess(peerId)
         return { peerId, price: answer.pricePerSecond, code: null }
       } catch (error) {
         code = error instanceof MigrationError ? error.code : 'UNKNOWN'
         why = describeCause(error)
         if (code === 'RATE_LIMITED') {
-          registry.recordContact(peerId, [address])
+          registry.recordAnswer(peerId, address)
           return { peerId, price: null, code }
         }
         // Another address may answer only when this one could not be dialled.
