@@ -2,7 +2,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { DirectorySyncGroup, directorySyncs, writeFileAtomic } from './index.js'
 
 interface Call { readonly dir: string, finish: () => void, fail: (error: Error) => void }
@@ -155,6 +155,23 @@ describe('fsyncDirectory through writeFileAtomic', () => {
       expect(after.requested - before.requested).toBe(20)
       expect(after.started - before.started).toBeLessThanOrEqual(20)
     } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('IGOR_NO_FSYNC_COALESCE=1 (benchmarks only)', () => {
+  it('gives every caller of fsyncDirectory its own fsync, bypassing the group', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'igor-coalesce-'))
+    vi.stubEnv('IGOR_NO_FSYNC_COALESCE', '1')
+    vi.resetModules()
+    try {
+      const fresh = await import('./write.js')
+      await Promise.all([fresh.fsyncDirectory(dir), fresh.fsyncDirectory(dir)])
+      expect(fresh.directorySyncs.stats).toEqual({ started: 0, requested: 0 })
+    } finally {
+      vi.unstubAllEnvs()
+      vi.resetModules()
       await rm(dir, { recursive: true, force: true })
     }
   })
