@@ -7,6 +7,13 @@
 //   - threads, and CPU share of the whole process at 1 tick/s per agent.
 // Baselines in the same run: 100 agents loaded one at a time (IGORD_LOAD_CONCURRENCY=1), and 100 agents
 // with a worker thread each (--agents-per-worker 1, the sandbox model before shared workers).
+// Options (environment), for issue 21 items 3 and 4:
+//   IGOR_BENCH_MANY_COUNTS=1000,10000  agent counts (default 100,1000; --quick: 100); 10 000 only on request;
+//   IGOR_BENCH_MANY_CPU_ONLY=1         only the counted nodes' readiness and CPU (no baselines, no memory rows);
+//   IGOR_BENCH_MANY_FSYNC_AB=<rounds>  per count, also nodes with IGOR_NO_FSYNC_COALESCE=1 (every directory fsync
+//                                      its own, the code before group commit), alternating order, <rounds> of each;
+//   IGOR_BENCH_STRACE=1                after the CPU window, fsync + fdatasync calls per second over 10 s (strace -c -f).
+import { spawn } from 'node:child_process'
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +27,9 @@ const ALL_TICKING_MAX_S = 20
 const MEMORY_PER_AGENT_MAX_MIB = 5
 const CPU_WINDOW_MS = 10_000
 const CLOCK_TICKS_PER_S = 100 // Linux USER_HZ
+const STRACE_WINDOW_MS = 10_000
+const CPU_PER_AGENT_SECOND_MAX_US = 100 // issue 21 item 4
+const TEN_THOUSAND_ALL_TICKING_MAX_S = 60
 
 const row = (name, value, unit, extra = {}) => ({ name, value, unit, ratio: null, target: null, ok: null, ...extra })
 const median = (values) => {
@@ -51,6 +61,24 @@ async function cpuSeconds(pid) {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+}
+
+/** fsync and fdatasync calls of every thread of `pid` per second, counted by `strace -c -f` over a window; null without strace. */
+async function fsyncsPerSecond(pid, windowMs) {
+  const child = spawn('strace', ['-c', '-f', '-e', 'trace=fsync,fdatasync', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let out = ''
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (chunk) => { out += chunk })
+  const exited = new Promise((resolve) => { child.once('exit', resolve); child.once('error', () => resolve(null)) })
+  await sleep(windowMs)
+  child.kill('SIGINT')
+  await exited
+  const calls = (syscall) => {
+    const line = out.split('\n').find((l) => l.trim().split(/\s+/).at(-1) === syscall)
+    return line === undefined ? 0 : Number(line.trim().split(/\s+/)[3])
+  }
+  if (!/% time/.test(out)) return null
+  return { fsync: calls('fsync') / (windowMs / 1000), fdatasync: calls('fdatasync') / (windowMs / 1000) }
 }
 
 async function settledRss(pid, settleMs) {
@@ -96,9 +124,10 @@ async function runNode(ctx, temps, count, { env = {}, measureCpu = true, extraAr
       await sleep(CPU_WINDOW_MS)
       cpuShare = (await cpuSeconds(node.pid) - before) / (CPU_WINDOW_MS / 1000)
     }
+    const fsyncs = measureCpu && process.env.IGOR_BENCH_STRACE === '1' ? await fsyncsPerSecond(node.pid, STRACE_WINDOW_MS) : null
     ctx.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
-    ctx.log(`  ${count} agents: all ticking ${readyS.toFixed(1)} s after spawn (loaded in ${loaded?.json?.ms ?? '?'} ms), RSS ${(memory.rssKiB / 1024).toFixed(0)} MiB, ${memory.detail.Threads} threads${cpuShare === null ? '' : `, CPU ${(cpuShare * 100).toFixed(1)} % of one core`}`)
-    return { readyS, memory, cpuShare, haltedAtReady, neverTicked, halted: halted.length, listeningS: listening === undefined ? null : Number(listening.at - node.startedAt) / 1e9 }
+    ctx.log(`  ${count} agents${env.IGOR_NO_FSYNC_COALESCE === '1' ? ' (directory fsyncs not shared)' : ''}: all ticking ${readyS.toFixed(1)} s after spawn (loaded in ${loaded?.json?.ms ?? '?'} ms), RSS ${(memory.rssKiB / 1024).toFixed(0)} MiB, ${memory.detail.Threads} threads${cpuShare === null ? '' : `, CPU ${(cpuShare * 100).toFixed(1)} % of one core, ${(cpuShare * 1e6 / count).toFixed(0)} µs per agent-second`}${fsyncs === null ? '' : `, ${fsyncs.fsync.toFixed(0)} fsync/s + ${fsyncs.fdatasync.toFixed(0)} fdatasync/s (under strace)`}`)
+    return { readyS, memory, cpuShare, fsyncs, haltedAtReady, neverTicked, halted: halted.length, listeningS: listening === undefined ? null : Number(listening.at - node.startedAt) / 1e9 }
   } finally {
     await node.stop(60_000)
   }
@@ -127,12 +156,68 @@ async function bareWorkers(ctx, count) {
   }
 }
 
+/** Counts from IGOR_BENCH_MANY_COUNTS, else 100 and 1000 (100 with --quick). */
+function agentCounts(ctx) {
+  const env = process.env.IGOR_BENCH_MANY_COUNTS
+  if (env === undefined || env === '') return ctx.quick ? [100] : [100, 1000]
+  const counts = env.split(',').map((s) => Number(s.trim()))
+  if (counts.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new Error(`IGOR_BENCH_MANY_COUNTS: expected counts like 1000,10000, got ${env}`)
+  return counts
+}
+
+/** CPU rows of one node: share of a core, µs per agent-second (issue 21 target ≤ 100 µs), and fsyncs counted under strace. */
+function cpuRows(count, result, label, note) {
+  const perAgentUs = result.cpuShare * 1e6 / count
+  const rows = [
+    row(`many-agents ${count} CPU at 1 tick/s${label}`, result.cpuShare * 100, '% of a core', { note: `utime+stime over ${CPU_WINDOW_MS / 1000} s once all agents tick, whole process; ${perAgentUs.toFixed(0)} µs of CPU per agent per second${note}` }),
+    {
+      ...row(`many-agents ${count} CPU per agent-second${label}`, perAgentUs, 'µs', { note: `the same window / ${count} agents${note}` }),
+      ...(count >= 1000 ? { target: `≤ ${CPU_PER_AGENT_SECOND_MAX_US} µs`, ok: perAgentUs <= CPU_PER_AGENT_SECOND_MAX_US } : {})
+    }
+  ]
+  if (result.fsyncs !== null) rows.push(row(`many-agents ${count} fsyncs per second${label}`, result.fsyncs.fsync + result.fsyncs.fdatasync, 'calls/s', { note: `strace -c -f over ${STRACE_WINDOW_MS / 1000} s after the CPU window (strace slows the process): fsync ${result.fsyncs.fsync.toFixed(0)}/s, fdatasync ${result.fsyncs.fdatasync.toFixed(0)}/s${note}` }))
+  return rows
+}
+
+/** Issue 21 item 3: the same count with directory fsyncs shared (group commit) and not, alternating, `rounds` each. */
+async function fsyncComparison(ctx, temps, count, rounds) {
+  const shared = []
+  const unshared = []
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? ['unshared', 'shared'] : ['shared', 'unshared']
+    for (const which of order) {
+      const env = which === 'unshared' ? { IGOR_NO_FSYNC_COALESCE: '1' } : {}
+      const result = await runNode(ctx, temps, count, { env })
+      ;(which === 'shared' ? shared : unshared).push(result)
+    }
+  }
+  const us = (results) => results.map((r) => r.cpuShare * 1e6 / count)
+  const sharedUs = median(us(shared))
+  const unsharedUs = median(us(unshared))
+  const note = `; ${rounds} node(s) each, alternating, median: shared ${us(shared).map((v) => v.toFixed(0)).join(', ')} µs, not shared ${us(unshared).map((v) => v.toFixed(0)).join(', ')} µs`
+  return [
+    ...cpuRows(count, unshared.at(-1), ', directory fsyncs not shared', ' (IGOR_NO_FSYNC_COALESCE=1: every directory fsync its own, as before group commit)'),
+    { ...row(`many-agents ${count} CPU per agent-second, group commit vs not`, sharedUs, 'µs', { note: `shared directory fsyncs vs IGOR_NO_FSYNC_COALESCE=1 in the same run (ratio = shared / not shared)${note}` }), ratio: sharedUs / unsharedUs }
+  ]
+}
+
 export async function run(ctx) {
   const temps = []
   const rows = []
-  const counts = ctx.quick ? [100] : [100, 1000]
+  const counts = agentCounts(ctx)
+  const cpuOnly = process.env.IGOR_BENCH_MANY_CPU_ONLY === '1'
+  const abRounds = Number(process.env.IGOR_BENCH_MANY_FSYNC_AB ?? '0')
   try {
-    ctx.log(`many agents: ${counts.join(' and ')} counters on one igord (${availableParallelism()} cores), and one with none`)
+    ctx.log(`many agents: ${counts.join(' and ')} counters on one igord (${availableParallelism()} cores)${cpuOnly ? ', CPU only' : ', and one with none'}`)
+    if (cpuOnly) {
+      for (const count of counts) {
+        const result = await runNode(ctx, temps, count)
+        rows.push(readyRow(count, result, null))
+        rows.push(...cpuRows(count, result, '', ''))
+        if (abRounds > 0) rows.push(...await fsyncComparison(ctx, temps, count, abRounds))
+      }
+      return rows
+    }
     const empty = await runNode(ctx, temps, 0, { measureCpu: false })
     const sequential = await runNode(ctx, temps, 100, { env: { IGORD_LOAD_CONCURRENCY: '1' }, measureCpu: false })
     rows.push(row('many-agents 100 all ticking, sequential loads', sequential.readyS, 's', { note: 'baseline: IGORD_LOAD_CONCURRENCY=1, the load order before issue 11' }))
@@ -152,13 +237,7 @@ export async function run(ctx) {
       const bare = await bareWorkers(ctx, count)
       const barePerWorker = (bare.rssKiB - bare0.rssKiB) / 1024 / count
       const timed = count === 1000
-      rows.push({
-        ...row(`many-agents ${count} all ticking`, result.readyS, 's', {
-          note: `spawn → every agent ticked at least once or was halted (status polled; ${result.neverTicked} halted before a first tick); "listening on" at ${result.listeningS?.toFixed(1) ?? '?'} s; agents halted by then ${result.haltedAtReady}, after the memory sample ${result.halted}${count === 100 ? '; ratio vs sequential loads' : ''}`
-        }),
-        ...(count === 100 ? { ratio: result.readyS / sequential.readyS } : {}),
-        ...(timed ? { target: `≤ ${ALL_TICKING_MAX_S} s`, ok: result.readyS <= ALL_TICKING_MAX_S } : {})
-      })
+      rows.push(readyRow(count, result, sequential))
       rows.push({
         ...row(`many-agents ${count} memory per idle agent`, perAgent, 'MiB/agent', {
           note: `(RSS with ${count} − RSS 0) / ${live} live agents (${result.halted} halted): anonymous ${anon.toFixed(2)}, file-backed ${file.toFixed(2)}; a bare worker thread with the same resourceLimits costs ${barePerWorker.toFixed(2)} MiB (ratio = agent / bare worker)${count === 100 ? `; a thread per agent: ${threadEachMiB.toFixed(2)} MiB` : ''}`
@@ -167,11 +246,24 @@ export async function run(ctx) {
         ...(timed ? { target: `≤ ${MEMORY_PER_AGENT_MAX_MIB} MiB`, ok: perAgent <= MEMORY_PER_AGENT_MAX_MIB } : {})
       })
       rows.push(row(`many-agents ${count} threads`, result.memory.detail.Threads, 'threads', { note: `igord with no agents: ${empty.memory.detail.Threads}` }))
-      rows.push(row(`many-agents ${count} CPU at 1 tick/s`, result.cpuShare * 100, '% of a core', { note: `utime+stime over ${CPU_WINDOW_MS / 1000} s once all agents tick, whole process; ${(result.cpuShare * 1e6 / count).toFixed(0)} µs of CPU per agent per second` }))
+      rows.push(...cpuRows(count, result, '', ''))
+      if (abRounds > 0) rows.push(...await fsyncComparison(ctx, temps, count, abRounds))
     }
   } finally {
     await killAll()
     for (const dir of temps) await rm(dir, { recursive: true, force: true })
   }
   return rows
+}
+
+/** Spawn → all ticking; targets: 1000 within 20 s (issue 11), 10 000 within 60 s (issue 21). */
+function readyRow(count, result, sequential) {
+  const target = count === 1000 ? ALL_TICKING_MAX_S : count === 10_000 ? TEN_THOUSAND_ALL_TICKING_MAX_S : null
+  return {
+    ...row(`many-agents ${count} all ticking`, result.readyS, 's', {
+      note: `spawn → every agent ticked at least once or was halted (status polled; ${result.neverTicked} halted before a first tick); "listening on" at ${result.listeningS?.toFixed(1) ?? '?'} s; agents halted by then ${result.haltedAtReady}, after the memory sample ${result.halted}${count === 100 && sequential !== null ? '; ratio vs sequential loads' : ''}`
+    }),
+    ...(count === 100 && sequential !== null ? { ratio: result.readyS / sequential.readyS } : {}),
+    ...(target !== null ? { target: `≤ ${target} s`, ok: result.readyS <= target } : {})
+  }
 }

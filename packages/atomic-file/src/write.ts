@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { open, readdir, rename, unlink } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import { DirectorySyncGroup } from './coalesce.js'
 import { AtomicFileError, errnoOf } from './errors.js'
 
 /** Files the node writes are private to its user. */
@@ -78,8 +79,8 @@ async function writeChunks(handle: FileHandle, chunks: readonly Uint8Array[]): P
   }
 }
 
-/** Makes renames and unlinks inside `dir` durable (POSIX needs an fsync of the directory itself). */
-export async function fsyncDirectory(dir: string): Promise<void> {
+/** One fsync of `dir` by itself, shared with nobody (EINVAL/EISDIR from filesystems that refuse it are ignored). */
+export async function fsyncDirectoryUnshared(dir: string): Promise<void> {
   let handle: FileHandle | undefined
   try {
     handle = await open(dir, 'r')
@@ -91,6 +92,24 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close().catch(() => undefined)
   }
+}
+
+/**
+ * The process's directory fsyncs, shared per directory (group commit).
+ * `IGOR_NO_FSYNC_COALESCE=1` turns sharing off (for benchmarks: the same code, every caller its own fsync).
+ */
+export const directorySyncs = new DirectorySyncGroup(fsyncDirectoryUnshared)
+const unshared = process.env.IGOR_NO_FSYNC_COALESCE === '1'
+
+/**
+ * Makes renames and unlinks inside `dir` durable (POSIX needs an fsync of the
+ * directory itself): resolves after an fsync of `dir` that started after this
+ * call succeeded — shared with the other callers waiting on the same
+ * directory (`DirectorySyncGroup`). Call it after the operation has completed.
+ */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  if (unshared) return fsyncDirectoryUnshared(dir)
+  return directorySyncs.sync(dir)
 }
 
 /** Deletes `*.tmp` files left in `dir` by a crash in the middle of `writeFileAtomic`; returns their names. */
