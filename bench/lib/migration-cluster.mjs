@@ -37,7 +37,7 @@ export const monoMs = () => Number(process.hrtime.bigint()) / 1e6
 // ── probe (script mode) ─────────────────────────────────────────────────────
 
 async function installProbe() {
-  const { AgentHost, CheckpointStore, NodeRuntime } = await import('@igor/runner')
+  const { AgentHost, AgentLineage, CheckpointStore, HistoryArchive, NodeRuntime } = await import('@igor/runner')
   const { AgentSandbox } = await import('@igor/sandbox')
   const { Lease } = await import('@igor/lease')
   const emit = (probe, fields) => {
@@ -56,6 +56,16 @@ async function installProbe() {
         emit(probe, { t0, error: String(error?.message ?? error) })
         throw error
       }
+    }
+  }
+  const timedSync = (target, method, probe, detail = () => ({})) => {
+    const original = target[method]
+    if (typeof original !== 'function') throw new Error(`probe: ${method} is not a method`)
+    target[method] = function (...args) {
+      const t0 = monoMs()
+      const result = original.apply(this, args)
+      emit(probe, { t0, ...detail(args, result) })
+      return result
     }
   }
   const agentArg = (args) => ({ agentId: typeof args[0] === 'string' ? args[0] : args[0]?.agentId })
@@ -86,6 +96,9 @@ async function installProbe() {
   for (const method of ['writeAuthority', 'saveModule', 'delete', 'deleteModule', 'writeTombstone', 'deleteTombstone', 'load', 'readAuthority', 'readTombstone']) {
     timed(CheckpointStore.prototype, method, `store.${method}`, agentArg)
   }
+  // SPEC §12: the signature of a checkpoint (Ed25519 over header ‖ state), and its history append (fsync).
+  timedSync(AgentLineage.prototype, 'seal', 'lineage.seal', (_args, bytes) => ({ bytes: bytes?.byteLength ?? null }))
+  timed(HistoryArchive.prototype, 'write', 'history.write', (args) => ({ bytes: args[1]?.byteLength ?? null }))
   timed(AgentSandbox.prototype, 'checkpoint', 'sandbox.checkpoint', (_args, state) => ({ bytes: state.byteLength }))
   timed(AgentSandbox.prototype, 'terminate', 'sandbox.terminate')
   timed(AgentSandbox, 'start', 'sandbox.start', (args) => ({ agentId: args[0]?.agentId, stateBytes: args[1]?.state?.byteLength ?? 0 }))

@@ -137,9 +137,16 @@ async function hop(src, dst, agentId, { viaCli = false } = {}) {
   const admit = first(dst, 'runtime.admitAgent', tRequest)
   const dstStart = first(dst, 'sandbox.start', admit.t0, admit.t)
   const dstAuthority = first(dst, 'store.writeAuthority', admit.t0, admit.t)
-  const dstState = first(dst, 'sandbox.checkpoint', admit.t0, admit.t)
   const dstSave = first(dst, 'store.save', admit.t0, admit.t)
   const started = first(dst, 'start-admitted', admit.t)
+  // Per-phase durations (each call's own start → end; phases may overlap), both sides.
+  const srcSeal = first(src, 'lineage.seal', initiated.t, begin.t)
+  const srcHistory = first(src, 'history.write', initiated.t)
+  const dstStarts = MigrationCluster.events(dst, 'sandbox.start').filter((e) => e.t0 > admit.t0 && e.t < admit.t)
+  const dstReplayStart = dstStarts[1]
+  const dstModule = first(dst, 'store.saveModule', admit.t0, admit.t)
+  const dstSeal = first(dst, 'lineage.seal', admit.t0, admit.t)
+  const dstHistory = first(dst, 'history.write', admit.t0, admit.t)
   // A periodic checkpoint between the trigger tick and the hand-off would widen the gap; count such runs.
   const periodic = MigrationCluster.events(src, 'store.save').some((e) => e.t0 > triggerTick.t - 1 && e.t0 < initiated.t)
   const d = (a, b) => (a === undefined || b === undefined || a === null || b === null ? NaN : b - a)
@@ -158,12 +165,35 @@ async function hop(src, dst, agentId, { viaCli = false } = {}) {
     'target: decode package': d(read?.t, admit.t0),
     'target: checks (hash, stale, manifest) + compile': d(admit.t0, dstStart?.t0),
     'target: worker start + agent_init + resume': d(dstStart?.t0, dstStart?.t),
-    'target: module + authority write (fsync)': d(dstStart?.t, dstAuthority?.t),
-    'target: state copied out of the worker again': d(dstAuthority?.t, dstState?.t),
-    'target: checkpoint encode': d(dstState?.t, dstSave?.t0),
+    'target: arrival replay + module, identity, authority writes (fsync)': d(dstStart?.t, dstAuthority?.t),
+    'target: authority written → checkpoint write starts': d(dstAuthority?.t, dstSave?.t0),
     'target: checkpoint write + fsync': d(dstSave?.t0, dstSave?.t),
-    'target: tombstone cleanup': d(dstSave?.t, admit.t),
+    'target: after the checkpoint write (history append, receipts, payments)': d(dstSave?.t, admit.t),
     'target: reply written → ticking starts': d(admit.t, started?.t),
+    'target: first tick': d(started?.t, firstTick.t)
+  }
+  const span = (e) => (e === undefined ? NaN : e.t - e.t0)
+  const durations = {
+    'source: HANDOFF_INITIATED authority record (write + fsync)': span(srcAuthority),
+    'source: state copied out of the worker': span(srcState),
+    'source: sign the final checkpoint (Ed25519 over header ‖ state, once)': span(srcSeal),
+    'source: checkpoint write + fsync (overlaps the send)': span(srcSave),
+    'source: history append + fsync (overlaps the send)': span(srcHistory),
+    'source: sealed → package encoded (delta, header) → first write': d(srcSeal?.t, sending.at),
+    'wire: package encoded → last byte at the target': d(sending.at, read?.lastAt),
+    'target: first → last byte (read, copy into sections, SHA-256 of the checkpoint)': d(read?.firstAt, read?.lastAt),
+    'target: last byte → admitAgent (header fields, delta rebuilt)': d(read?.lastAt, admit.t0),
+    'target: checks (wasm hash, decode, signature verify, identity, stale) + compile': d(admit.t0, dstStart?.t0),
+    'target: worker start + resume': span(dstStart),
+    'target: replay sandbox start (beside the agent)': span(dstReplayStart),
+    'target: resumed → module write starts (arrival replay, SPEC §12)': d(dstStart?.t, dstModule?.t0),
+    'target: module write + fsync': span(dstModule),
+    'target: authority record (M+1,0) write + fsync': span(dstAuthority),
+    'target: sign the (M+1,0) checkpoint (overlaps the worker start)': span(dstSeal),
+    'target: checkpoint write + fsync': span(dstSave),
+    'target: history append + fsync': span(dstHistory),
+    'target: history appended → admitted (receipts, payments, marker)': d(dstHistory?.t, admit.t),
+    'target: admitted → ticking starts (reply written)': d(admit.t, started?.t),
     'target: first tick': d(started?.t, firstTick.t)
   }
   // Not on the path to the first tick, for reference.
@@ -182,6 +212,7 @@ async function hop(src, dst, agentId, { viaCli = false } = {}) {
     replyMs: tReplied - tRequest,
     periodic,
     phases,
+    durations,
     side
   }
 }
@@ -250,6 +281,8 @@ function summarise(ctx, size, runs, version, hops, raws, cold, rawBytes) {
   for (const [k, v] of breakdown) ctx.log(`  ${k.padEnd(58)} ${fmt(v).padStart(6)}`)
   ctx.log(`  ${'sum of the medians'.padEnd(58)} ${fmt(breakdown.reduce((sum, [, v]) => sum + (Number.isFinite(v) ? v : 0), 0)).padStart(6)}`)
   for (const k of Object.keys(hops[0].side)) ctx.log(`  (${k}: ${fmt(median(hops.map((h) => h.side[k])))})`)
+  ctx.log(`migration ${size.label} ${version.label}: median phase durations over ${runs} hops (each phase's own start → end; they overlap where noted) (ms):`)
+  for (const k of Object.keys(hops[0].durations)) ctx.log(`  ${k.padEnd(82)} ${fmt(median(hops.map((h) => h.durations[k]))).padStart(6)}`)
   const paired = median(hops.map((h, i) => h.handoffMs / raws[i]))
   const range = (key) => `${fmt(Math.min(...hops.map((h) => h[key])))}–${fmt(Math.max(...hops.map((h) => h[key])))} ms`
   const top = [...breakdown].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([k, v]) => `${k} ${fmt(v)}`).join('; ')

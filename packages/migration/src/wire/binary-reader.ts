@@ -7,6 +7,7 @@ import { MAX_HEADER_BYTES, PREFIX_BYTES, SECTION_ORDER } from './binary-layout.j
 import type { SectionName, SectionSizes } from './binary-layout.js'
 import { deadlinePull } from './deadline-pull.js'
 import { DEFAULT_DECODE_LIMITS } from './decode-limits.js'
+import { applyPreTickDelta } from './pretick-delta.js'
 import { PullJson } from './pull-json.js'
 import { readAgentTransfer } from './transfer-decoder.js'
 import type { BinaryHeader } from './transfer-decoder.js'
@@ -85,7 +86,8 @@ export async function readBinaryTransferFrom(
     trailing.next(null)
     const transfer = step.value
     const sizes = header.sections as SectionSizes
-    checkDeclared(transfer, sizes, headerLength, maxBytes, limits.maxIdentityBytes)
+    const delta = header.preTickDelta === true
+    checkDeclared(transfer, sizes, headerLength, maxBytes, limits.maxIdentityBytes, delta)
     // The per-admission and node ceilings, counted before anything is allocated.
     options.ledger?.take(SECTION_ORDER.reduce((sum, name) => sum + sizes[name], 0))
     const got = {} as Record<SectionName, Uint8Array>
@@ -100,7 +102,10 @@ export async function readBinaryTransferFrom(
     const pkg = transfer.Package
     pkg.WASMBinary = got.WASMBinary
     pkg.Checkpoint = got.Checkpoint
-    if (pkg.ReplayData !== undefined) pkg.ReplayData.PreTickState = got.PreTickState
+    if (pkg.ReplayData !== undefined) {
+      // The pre-tick state rebuilt from the checkpoint's state; its size is charged to the ledger first.
+      pkg.ReplayData.PreTickState = delta ? applyPreTickDelta(got.Checkpoint, got.PreTickState, (n) => options.ledger?.take(n)) : got.PreTickState
+    }
     // The reference treats an empty identity as none.
     if (got.AgentIdentity.byteLength > 0) pkg.AgentIdentity = got.AgentIdentity
     return checkpointHash === undefined ? { transfer, bytes: total } : { transfer, bytes: total, checkpointHash }
@@ -111,10 +116,10 @@ export async function readBinaryTransferFrom(
 }
 
 /** The declared sizes against the limits, before any section is read. */
-function checkDeclared(transfer: AgentTransfer, sizes: SectionSizes, headerLength: number, maxBytes: number, maxIdentity: number): void {
+function checkDeclared(transfer: AgentTransfer, sizes: SectionSizes, headerLength: number, maxBytes: number, maxIdentity: number, delta: boolean): void {
   if (sizes.AgentIdentity > maxIdentity) throw new MigrationError('TRANSFER_TOO_LARGE', `AgentTransfer.Package.AgentIdentity: longer than ${maxIdentity} bytes`)
-  if (transfer.Package.ReplayData === undefined && sizes.PreTickState > 0) {
-    throw new MigrationError('BAD_TRANSFER', 'AgentTransfer.Package.ReplayData.PreTickState: a section of bytes without ReplayData in the header')
+  if (transfer.Package.ReplayData === undefined && (sizes.PreTickState > 0 || delta)) {
+    throw new MigrationError('BAD_TRANSFER', 'AgentTransfer.Package.ReplayData.PreTickState: a section of bytes (or a delta) without ReplayData in the header')
   }
   const whole = PREFIX_BYTES + headerLength + SECTION_ORDER.reduce((sum, name) => sum + sizes[name], 0)
   if (whole > maxBytes) throw new MigrationError('TRANSFER_TOO_LARGE', `read: message of ${whole} bytes (declared) exceeds ${maxBytes} bytes`)

@@ -7,6 +7,7 @@ import { RawJson } from './raw-json.js'
 import type { AgentPackage, AgentTransfer, ReplayData, ReplayEntry } from './types.js'
 import { SECTION_ORDER, U32_MAX } from './binary-layout.js'
 import type { SectionName, SectionSizes } from './binary-layout.js'
+import { PRETICK_DELTA, PRETICK_RAW } from './pretick-delta.js'
 
 /**
  * `AgentTransfer` read field by field from a `PullJson` (SPEC §7, and "What a
@@ -38,6 +39,8 @@ type Ctx = { p: PullJson, limits: DecodeLimits, ledger: MemoryLedger | null, hoo
  */
 export interface BinaryHeader {
   sections?: SectionSizes
+  /** `"PreTickStateEncoding"`: `delta` when the PreTickState section is a delta against the checkpoint's state (`pretick-delta.ts`). */
+  preTickDelta?: boolean
 }
 
 const SECTION_FIELDS: ReadonlySet<string> = new Set(['WASMBinary', 'Checkpoint', 'AgentIdentity'])
@@ -56,6 +59,11 @@ export function * readAgentTransfer (p: PullJson, limits: DecodeLimits, ledger: 
     } else if (key === 'Sections' && binary !== null) {
       once(seen, ROOT, key)
       binary.sections = yield * readSections(ctx)
+    } else if (key === 'PreTickStateEncoding' && binary !== null) {
+      once(seen, ROOT, key)
+      const encoding = yield * readString(ctx, `${ROOT}.PreTickStateEncoding`, 16)
+      if (encoding !== PRETICK_DELTA && encoding !== PRETICK_RAW) refuse(`${ROOT}.PreTickStateEncoding: ${JSON.stringify(encoding)} is not "${PRETICK_RAW}" or "${PRETICK_DELTA}"`)
+      binary.preTickDelta = encoding === PRETICK_DELTA
     } else {
       yield * p.skip(`${ROOT}.${key ?? '…'}`, 1)
     }

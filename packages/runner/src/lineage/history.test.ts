@@ -8,7 +8,7 @@ import {
 } from '@igor/checkpoint-codec'
 import { Epoch } from '@igor/epoch'
 import { tempDir } from '@igor/test-kit'
-import { HistoryArchive, historyFileName } from './history.js'
+import { HistoryArchive, forgetHistoryScans, historyFileName } from './history.js'
 import { newestArchived } from './history-files.js'
 import { parseHistoryKeep } from './history-retention.js'
 
@@ -84,6 +84,8 @@ describe('HistoryArchive segments', () => {
     const bytes = await readFile(path)
     bytes[24 + 8 + 20] = bytes[24 + 8 + 20]! ^ 0xff // inside the first record's payload
     await writeFile(path, bytes)
+    // A restart (a new process): nothing known of the files; in the same process a same-size rewrite is not re-read.
+    forgetHistoryScans()
     const reopened = new HistoryArchive(dir.path, 'a')
     await reopened.write(4n, ckpt(4n))
     expect(await segments(reopened)).toEqual([segmentFileName(1n), segmentFileName(4n)])
@@ -91,6 +93,22 @@ describe('HistoryArchive segments', () => {
     const parsed = parseHistorySegment(new Uint8Array(bytes))
     expect(parsed.records).toHaveLength(0)
     expect(parsed.corrupt?.reason).toMatch(/checksum mismatch/)
+  })
+
+  it('an archive opened again in the same process (an agent coming back) reuses what the last one checked of the newest segment; a changed size is read again', async () => {
+    const h = new HistoryArchive(dir.path, 'a')
+    for (let tick = 1n; tick <= 2n; tick++) await h.write(tick, ckpt(tick))
+    const path = join(h.dir, segmentFileName(1n))
+    const bytes = await readFile(path)
+    bytes[24 + 8 + 20] = bytes[24 + 8 + 20]! ^ 0xff // same size: not read again, so not seen
+    await writeFile(path, bytes)
+    const back = new HistoryArchive(dir.path, 'a')
+    await back.write(3n, ckpt(3n))
+    expect(await segments(back)).toEqual([segmentFileName(1n)])
+    await writeFile(path, bytes.subarray(0, bytes.length - 3)) // another size: read whole again
+    const again = new HistoryArchive(dir.path, 'a')
+    await again.write(4n, ckpt(4n))
+    expect(await segments(again)).toEqual([segmentFileName(1n), segmentFileName(4n)])
   })
 
   it('rolls to a new segment every hour: a day at the 5 s cadence is at most 24 files; names stay in write order', async () => {

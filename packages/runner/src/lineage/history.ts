@@ -2,7 +2,7 @@
 // item 2) append-only segments with retention. Format and crash states: the
 // runner README, "History segments".
 import { type FileHandle, mkdir, open, readFile, rmdir, readdir, truncate, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import {
   PRUNED_MARKER, SEGMENT_HEADER_LENGTH, encodePrunedMarker, encodeRecordHeader, encodeSegmentHeader, segmentFileName, segmentTickOf
 } from '@igor/checkpoint-codec'
@@ -24,6 +24,32 @@ export const DEFAULT_AGENT_DISK_QUOTA_BYTES = 1024 * 1024 * 1024
 export const SEGMENT_MAX_AGE_MS = 3_600_000
 /** … or once it reaches this size (a quota makes it smaller: an eighth of the quota, so pruning whole segments can meet it). */
 export const SEGMENT_MAX_BYTES = 256 * 1024 * 1024
+
+/**
+ * Issue 21 item 1: what this process already knows of segment files, so an
+ * agent that comes back (a new `HistoryArchive` per arrival) does not read
+ * and checksum its whole newest segment again on the hand-off's critical
+ * path. A segment's extent is recorded when this process read it whole
+ * (every record's CRC checked) or wrote it itself (each append fsynced),
+ * keyed by path, and used only while the file's size is still exactly that;
+ * any failed or cut-back write forgets it. A long-lived archive checks its
+ * newest segment once per process the same way (`ready()` runs once), so
+ * this adds no blind spot. Directories made durable here are remembered too
+ * (their two fsyncs are not repeated, unless `mkdir` had to create one).
+ */
+const knownSegments = new Map<string, { size: number, records: number }>()
+const durableDirs = new Set<string>()
+
+/** Forgets what this process knew of `dir`'s files (tests that rewrite files behind an archive's back). */
+export function forgetHistoryScans(dir?: string): void {
+  if (dir === undefined) {
+    knownSegments.clear()
+    durableDirs.clear()
+    return
+  }
+  durableDirs.delete(dir)
+  for (const path of [...knownSegments.keys()]) if (path.startsWith(`${dir}/`)) knownSegments.delete(path)
+}
 
 export interface HistoryOptions {
   /**
@@ -61,7 +87,7 @@ export class HistoryArchive {
   readonly #now: () => number
 
   constructor(checkpointsDir: string, agentId: string, private readonly options: HistoryOptions = {}) {
-    this.dir = join(checkpointsDir, HISTORY_DIR, validateAgentId(agentId))
+    this.dir = resolve(checkpointsDir, HISTORY_DIR, validateAgentId(agentId))
     this.#now = options.nowMs ?? Date.now
   }
 
@@ -77,8 +103,9 @@ export class HistoryArchive {
    */
   async ready(): Promise<void> {
     this.#ready ??= (async () => {
+      let made: string | undefined
       try {
-        await mkdir(this.dir, { recursive: true, mode: DIR_MODE })
+        made = await mkdir(this.dir, { recursive: true, mode: DIR_MODE })
       } catch (error) {
         this.#ready = null
         throw storeIoError(this.dir, 'create directory', error)
@@ -86,8 +113,11 @@ export class HistoryArchive {
       await removeStaleTemporaries(this.dir)
       this.#units = await listHistoryUnits(this.dir)
       this.#appendable = await this.#repairNewest()
-      await fsyncDirectory(this.dir)
-      await fsyncDirectory(join(this.dir, '..'))
+      if (made !== undefined || !durableDirs.has(this.dir)) {
+        await fsyncDirectory(this.dir)
+        await fsyncDirectory(join(this.dir, '..'))
+        durableDirs.add(this.dir)
+      }
     })()
     return this.#ready
   }
@@ -96,6 +126,9 @@ export class HistoryArchive {
     const newest = this.#units[this.#units.length - 1]
     if (newest === undefined || newest.kind !== 'segment') return null
     const path = join(this.dir, newest.name)
+    const known = knownSegments.get(path)
+    if (known !== undefined && known.size === newest.size) return { records: known.records }
+    knownSegments.delete(path)
     const parsed = await readSegment(path)
     if (parsed.corrupt !== null) return null
     if (parsed.tornTail !== null) {
@@ -108,6 +141,7 @@ export class HistoryArchive {
       await truncateDurably(path, parsed.validLength)
       newest.size = parsed.validLength
     }
+    knownSegments.set(path, { size: newest.size, records: parsed.records.length })
     return { records: parsed.records.length }
   }
 
@@ -133,6 +167,7 @@ export class HistoryArchive {
     const current = this.#units[this.#units.length - 1]!
     if (current.ticks !== undefined) current.ticks.add(tick)
     this.#appendable!.records++
+    if (current.kind === 'segment') knownSegments.set(join(this.dir, current.name), { size: current.size, records: this.#appendable!.records })
     if (rolled) await this.#pruneRetention(now)
     if (this.options.quotaBytes !== undefined) await this.#pruneQuota(this.options.quotaBytes, bytes.byteLength)
   }
@@ -179,6 +214,7 @@ export class HistoryArchive {
     } catch (error) {
       await handle.close().catch(() => undefined)
       // A partial record must not sit before the next one: cut it off, and append to a new segment next time.
+      knownSegments.delete(path)
       await truncate(path, unit.size).catch(() => undefined)
       this.#appendable = null
       throw error
@@ -211,6 +247,7 @@ export class HistoryArchive {
     let bytes = 0
     const gone = this.#units.splice(0, count)
     for (const unit of gone) {
+      knownSegments.delete(join(this.dir, unit.name))
       try {
         await unlink(join(this.dir, unit.name))
       } catch (error) {
@@ -269,6 +306,8 @@ export class HistoryArchive {
     const names = new Set(before.map((u) => u.name))
     const newest = before[before.length - 1]
     return async () => {
+      // What this process knew of the files is forgotten: the next archive reads them again.
+      forgetHistoryScans(this.dir)
       for (const unit of await listHistoryUnits(this.dir)) {
         if (!names.has(unit.name)) await unlink(join(this.dir, unit.name)).catch((error: unknown) => { if (errnoCode(error) !== 'ENOENT') throw storeIoError(join(this.dir, unit.name), 'remove', error) })
       }

@@ -65,6 +65,19 @@ describe('firstDifference', () => {
     expect(firstDifference(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 3))).toBe(2)
     expect(firstDifference(new Uint8Array(0), new Uint8Array(0))).toBe(-1)
   })
+
+  it('finds a difference past the native block compare, in views at odd offsets', () => {
+    const size = 3 * 256 * 1024 + 7
+    const a = new Uint8Array(size + 3).subarray(3)
+    const b = new Uint8Array(size + 1).subarray(1)
+    expect(firstDifference(a, b)).toBe(-1)
+    for (const at of [0, 256 * 1024 - 1, 256 * 1024, 2 * 256 * 1024 + 5, size - 1]) {
+      b[at] = 1
+      expect(firstDifference(a, b)).toBe(at)
+      b[at] = 0
+    }
+    expect(firstDifference(a, b.subarray(0, size - 2))).toBe(size - 2)
+  })
 })
 
 /** A little "agent" memory and live hostcalls, enough to drive the decorators like a worker does. */
