@@ -25,7 +25,11 @@ port.on('message', (request: WorkerRequest) => {
   let runtime = runtimes.get(slot)
   if (runtime === undefined) {
     if (request.op !== 'init') return // a slot already disposed
-    runtime = new AgentRuntime((message, transfer) => port.postMessage({ ...message, slot }, transfer))
+    // Every message the runtime posts is built for that post alone: the slot is set on it, not copied.
+    runtime = new AgentRuntime((message, transfer) => {
+      (message as { slot?: number }).slot = slot
+      port.postMessage(message, transfer)
+    })
     runtimes.set(slot, runtime)
   }
   runtime.handle(request)

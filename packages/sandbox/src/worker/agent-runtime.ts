@@ -4,7 +4,7 @@
  * posts the agent's (capped) output lines followed by exactly one reply.
  * `agent-worker.ts` wires it to `parentPort`; tests drive it directly.
  */
-import type { TransferListItem } from 'node:worker_threads'
+import type { MessagePort, TransferListItem } from 'node:worker_threads'
 import { splitReceipts } from './receipt-list.js'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from '../pool/messages.js'
 import { CallState } from './call-state.js'
@@ -30,6 +30,9 @@ interface AgentExports {
   agent_resume: (ptr: number, len: number) => unknown
   malloc: (size: number) => unknown
 }
+
+/** A tick's reply fields beyond `elapsedNs`. */
+interface TickReplyFields { more?: boolean, observations?: number, highestId?: number, recorded?: boolean, replayFailure?: string | null, moveRequest?: bigint }
 
 /** SPEC §11 checkpoint deadline, when the request does not say. */
 const DEFAULT_SNAPSHOT_DEADLINE_MS = 5_000
@@ -61,6 +64,13 @@ export class AgentRuntime {
   private payBridge: PayBridge | null = null
   /** SPEC §11 containment: where this agent's calls are marked, as last sent (the node sends them once; see `AgentSandbox.markInWorker`). */
   private marks: WorkerMarks | undefined = undefined
+  /** The tick the bridges below belong to, and its HTTP calls so far (SPEC §13: n of the Idempotency-Key). */
+  private tickId = 0
+  private httpCalls = 0
+  private readonly postWithPort = (message: WorkerMessage & { port: MessagePort }): void => this.post(message, [message.port])
+  private readonly excludeWait = (ns: bigint): void => this.call.excludeWait(ns)
+  private readonly tickHttp: HttpBridge = { send: (call) => blockingHttp(this.postWithPort, this.tickId, this.httpCalls++, call, this.excludeWait) }
+  private readonly tickPay: PayBridge = { send: (call) => blockingPay(this.postWithPort, this.tickId, call, this.excludeWait) }
 
   constructor(private readonly post: Post, limits?: OutputLimits) {
     this.output = new OutputCaps((stream, line) => this.post({ type: 'log', id: this.requestId, stream, line }), limits)
@@ -122,14 +132,11 @@ export class AgentRuntime {
         if (request.deadline !== undefined && request.deadline !== null && process.hrtime.bigint() > request.deadline) {
           throw new LeaseEnded('lease ended before the tick ran; tick refused')
         }
-        let callIndex = 0
-        const id = request.id
-        this.httpBridge = {
-          send: (call) => blockingHttp((message) => this.post(message, [message.port]), id, callIndex++, call, (ns) => this.call.excludeWait(ns))
-        }
-        this.payBridge = {
-          send: (call) => blockingPay((message) => this.post(message, [message.port]), id, call, (ns) => this.call.excludeWait(ns))
-        }
+        // The bridges are made once per runtime; a tick opens them (its id, its HTTP call count from 0).
+        this.tickId = request.id
+        this.httpCalls = 0
+        this.httpBridge = this.tickHttp
+        this.payBridge = this.tickPay
         try {
           this.observation.beginTick()
           let result: unknown
@@ -151,7 +158,15 @@ export class AgentRuntime {
           // SPEC §16: a request noted during this tick (or during init/resume before it) goes to the node with its reply.
           const moveRequest = this.moveRequest
           this.moveRequest = null
-          return { more: typeof result === 'number' && result !== 0, ...observed, ...(moveRequest !== null ? { moveRequest } : {}) }
+          // Only what is not the default travels (the node reads an absent field as 0 / false).
+          const reply: TickReplyFields = {}
+          if (typeof result === 'number' && result !== 0) reply.more = true
+          if (observed.observations !== 0) reply.observations = observed.observations
+          if (observed.highestId !== 0) reply.highestId = observed.highestId
+          if (observed.recorded) reply.recorded = true
+          if (observed.replayFailure !== undefined) reply.replayFailure = observed.replayFailure
+          if (moveRequest !== null) reply.moveRequest = moveRequest
+          return reply
         } finally {
           this.httpBridge = null
           this.payBridge = null
