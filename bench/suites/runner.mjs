@@ -92,6 +92,8 @@ function serialized(fn) {
 // deadline timer is still armed and cleared on every tick (its cost is counted);
 // only its length is raised.
 const BENCH_SANDBOX_LIMITS = { tickTimeoutMs: 10_000 }
+/** Bare agent_tick() calls per measured invocation (see tickOverhead). */
+const BARE_LOOP = 1000
 
 async function tickOverhead(ctx, temps) {
   ctx.log('per-tick overhead: host.tickOnce() vs bare agent_tick() (+ worker round trip, sandbox.tick for the breakdown)')
@@ -131,13 +133,19 @@ async function tickOverhead(ctx, temps) {
     ping = floorWorker(prepared.module)
 
     const options = ctx.quick ? {} : { minTimeMs: 1500, minIterations: 30 }
-    const t = await ctx.measureAll({
-      bare: () => bareTick(),
+    // The bare call runs BARE_LOOP times per invocation: measured one at a time, the warm-up
+    // sized its batches from the timer's cost (~0.2 µs, not ~3 ns), its samples lasted ~50 µs
+    // instead of ~4 ms, and reaching minTimeMs took ~27 000 rounds of the three worker
+    // functions (minutes per run, longer on a loaded machine). Rescaled to one call below.
+    const measured = await ctx.measureAll({
+      bare: () => { for (let i = 0; i < BARE_LOOP; i++) bareTick() },
       worker: serialized(() => ping.tick()),
       sandbox: serialized(() => sandbox.tick(1n << 62n)),
       runner: serialized(() => host.tickOnce())
     }, options)
     if (!host.ticking) throw new Error(`counter stopped ticking during the benchmark: ${host.status().halted}`)
+    const perCall = (r) => ({ ...r, medianNs: r.medianNs / BARE_LOOP, meanNs: r.meanNs / BARE_LOOP, minNs: r.minNs / BARE_LOOP, times: r.times.map((ns) => ns / BARE_LOOP), batch: r.batch * BARE_LOOP })
+    const t = { ...measured, bare: perCall(measured.bare) }
 
     // Per-round differences: both sides of each difference ran back to back.
     const paired = (a, b) => {
