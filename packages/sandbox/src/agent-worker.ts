@@ -15,7 +15,12 @@ if (port === null) throw new Error('agent-worker must run in a worker thread')
 
 const runtimes = new Map<number, AgentRuntime>()
 
-port.on('message', (request: WorkerRequest) => {
+port.on('message', (request: WorkerRequest | number) => {
+  if (typeof request === 'number') {
+    // A tick through the slot's TickWire (pool/tick-wire.ts).
+    runtimes.get(request)?.handleWire(request)
+    return
+  }
   const slot = request.slot
   if (request.op === 'dispose') {
     // The instance and its memory become garbage; the thread stays for its other slots.
@@ -29,7 +34,7 @@ port.on('message', (request: WorkerRequest) => {
     runtime = new AgentRuntime((message, transfer) => {
       (message as { slot?: number }).slot = slot
       port.postMessage(message, transfer)
-    })
+    }, undefined, () => port.postMessage(slot))
     runtimes.set(slot, runtime)
   }
   runtime.handle(request)

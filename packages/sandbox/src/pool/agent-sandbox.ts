@@ -14,6 +14,7 @@ import type { StallClock } from './stall-watch.js'
 import { MAX_STARVATION_FORGIVEN_MS, PROBE_MS, sampleThread, starvedDuring } from './thread-stats.js'
 import type { ThreadSample } from './thread-stats.js'
 import { workerPool } from './worker-pool.js'
+import { TickWire } from './tick-wire.js'
 import { OUTPUT_RATE, OutputRate } from './output-rate.js'
 import type { SlotClient, WorkerHost, WorkerLoss } from './worker-host.js'
 import type { LastTickRecord } from '../observe/worker-observe.js'
@@ -140,6 +141,8 @@ export class AgentSandbox implements SlotClient {
   private nextId = 1
   private dead: SandboxError | null = null
   private readonly stamps = new BigInt64Array(new SharedArrayBuffer(CALL_STAMPS.length * 8))
+  /** SPEC §11 tick path: ticks that fit go through this block with a number as the message (`tick-wire.ts`). */
+  private readonly wire = new TickWire()
   private uncharged = 0n
   /** SPEC §15: the receipts blob last sent to the worker (sent again only when another one is given). */
   private receiptsSent: Uint8Array | null = null
@@ -185,7 +188,7 @@ export class AgentSandbox implements SlotClient {
       // SPEC §11 fair share: in a shared worker, loading gets a small slice of the thread.
       const deadlineMs = sandbox.shareMs(limits.initTimeoutMs)
       try {
-        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs, setup, budget: options.budget, ...(options.price !== undefined ? { price: options.price } : {}), state: options.state, stamps: sandbox.stamps.buffer })
+        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs, setup, budget: options.budget, ...(options.price !== undefined ? { price: options.price } : {}), state: options.state, stamps: sandbox.stamps.buffer, wire: sandbox.wire.buffer })
         if (options.price !== undefined) sandbox.priceSent = options.price
         sandbox.uncharged += reply.elapsedNs + charged
         return sandbox
@@ -406,6 +409,11 @@ export class AgentSandbox implements SlotClient {
       }
       this.pending = pending
       // Every request object is built for this call alone: its id and slot are set on it, not copied.
+      if (request.op === 'tick' && TickWire.fits(request)) {
+        this.wire.writeRequest(id, request)
+        this.host.postWire(this.slot)
+        return
+      }
       const message = request as { id: number, slot?: number }
       message.id = id
       message.slot = this.slot
@@ -488,6 +496,11 @@ export class AgentSandbox implements SlotClient {
     if (!starvedDuring(previous, sample, BigInt(PROBE_MS) * 1_000_000n)) return false
     pending.starvationForgivenMs += PROBE_MS
     return pending.starvationForgivenMs <= MAX_STARVATION_FORGIVEN_MS
+  }
+
+  /** SlotClient: the worker put this slot's tick reply in the TickWire. */
+  onWireReply(): void {
+    this.onMessage(this.wire.readReply())
   }
 
   /** SlotClient: a message from the worker for this slot. */

@@ -8,6 +8,7 @@ import type { MessagePort, TransferListItem } from 'node:worker_threads'
 import { splitReceipts } from './receipt-list.js'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from '../pool/messages.js'
 import { CallState } from './call-state.js'
+import { TickWire } from '../pool/tick-wire.js'
 import { markStart } from './call-marks.js'
 import type { WorkerMarks } from '../containment/call-marker.js'
 import { AbiError, DeadlineExceeded, LeaseEnded, ProcExit } from './errors.js'
@@ -72,15 +73,26 @@ export class AgentRuntime {
   private readonly tickHttp: HttpBridge = { send: (call) => blockingHttp(this.postWithPort, this.tickId, this.httpCalls++, call, this.excludeWait) }
   private readonly tickPay: PayBridge = { send: (call) => blockingPay(this.postWithPort, this.tickId, call, this.excludeWait) }
 
-  constructor(private readonly post: Post, limits?: OutputLimits) {
+  /** SPEC §11 tick path: the slot's TickWire (sent with init), and how to say its reply is there. */
+  private wire: TickWire | null = null
+
+  constructor(private readonly post: Post, limits?: OutputLimits, private readonly postWire?: () => void) {
     this.output = new OutputCaps((stream, line) => this.post({ type: 'log', id: this.requestId, stream, line }), limits)
     this.stdout = new LineAssembler('stdout', this.output)
     this.stderr = new LineAssembler('stderr', this.output)
   }
 
-  handle(request: WorkerRequest): void {
+  /** A tick whose request is in the slot's TickWire; its reply goes back the same way when it fits. */
+  handleWire(slot: number): void {
+    if (this.wire !== null) this.handle(this.wire.readRequest(slot), true)
+  }
+
+  handle(request: WorkerRequest, viaWire = false): void {
     this.requestId = request.id
-    if (request.op === 'init') this.call.attachStamps(request.stamps ?? null)
+    if (request.op === 'init') {
+      this.call.attachStamps(request.stamps ?? null)
+      this.wire = request.wire !== undefined && this.postWire !== undefined ? new TickWire(request.wire) : null
+    }
     // A request queued behind another agent's call after the node gave this slot up: nobody waits for it.
     if (request.op === 'dispose' || this.call.cancelled()) return
     this.call.begin(request.id, request.deadlineMs)
@@ -105,7 +117,8 @@ export class AgentRuntime {
     }
     unmark?.()
     this.call.end(request.id)
-    this.post(reply, transfer)
+    if (viaWire && this.wire !== null && this.postWire !== undefined && this.wire.writeReply(reply)) this.postWire()
+    else this.post(reply, transfer)
   }
 
   private run(request: WorkerRequest): { more?: boolean, state?: Uint8Array, elapsedNs?: bigint, record?: LastTickRecord | null } & Partial<TickObservations> {
