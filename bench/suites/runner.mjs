@@ -47,32 +47,57 @@ async function tempDir(temps, label) {
 // The isolation floor (SPEC §11 puts every agent call behind a thread hop): a
 // worker started with the pool's options (packages/sandbox/src/pool/worker-pool.ts:
 // the same resourceLimits, stdout/stderr not piped, unref'd) that answers the
-// sandbox's own tick request with a reply of the sandbox's own shape, calling only
-// agent_tick() in between. What it leaves out is exactly what the sandbox adds: the
-// deadline timer, the stamps, the call marks (two pwrites), output caps, metering.
+// sandbox's own tick request with a reply of the sandbox's own form, calling only
+// agent_tick() in between. The form is the sandbox's TickWire (pool/tick-wire.ts):
+// the fields in a SharedArrayBuffer, rebuilt as objects on each side, the slot
+// number as the message. What the floor leaves out is exactly what the sandbox
+// adds: the deadline timer, the stamps, the call marks (two pwrites), output caps,
+// metering.
 const FLOOR_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads')
 // The module is prepared like the runner's, so it imports the interruption check (SPEC §11); a no-op here.
 const instance = new WebAssembly.Instance(workerData.module, { igor_internal: { interrupt_check: () => {} } })
 instance.exports.agent_init()
-parentPort.on('message', (m) => {
+const ints = new BigInt64Array(workerData.wire)
+const floats = new Float64Array(workerData.wire)
+parentPort.on('message', (slot) => {
+  const flags = ints[1]
+  const m = { op: 'tick', id: Number(ints[0]), slot, deadlineMs: floats[2], budget: ints[3], deadline: (flags & 1n) !== 0n ? ints[4] : null }
+  if ((flags & 2n) !== 0n) m.price = ints[5]
+  if ((flags & 8n) !== 0n) m.snapshotDeadlineMs = floats[6]
   const started = process.hrtime.bigint()
   const r = instance.exports.agent_tick()
   const elapsedNs = process.hrtime.bigint() - started
-  parentPort.postMessage({ type: 'reply', id: m.id, ok: true, elapsedNs, more: r !== 0, observations: 0, highestId: 0, recorded: false, slot: m.slot })
+  ints[8] = BigInt(m.id); ints[10] = elapsedNs; ints[11] = 0n; ints[12] = 0n; ints[9] = r !== 0 ? 1n : 0n
+  parentPort.postMessage(slot)
 })`
 const POOL_WORKER_OPTIONS = { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4, stackSizeMb: 4 }, stdout: false, stderr: false }
 
 function floorWorker(module) {
-  const worker = new Worker(FLOOR_WORKER, { eval: true, workerData: { module }, ...POOL_WORKER_OPTIONS })
+  const wire = new SharedArrayBuffer(16 * 8)
+  const ints = new BigInt64Array(wire)
+  const floats = new Float64Array(wire)
+  const worker = new Worker(FLOOR_WORKER, { eval: true, workerData: { module, wire }, ...POOL_WORKER_OPTIONS })
   worker.unref()
   let pending = null
   let id = 0
-  worker.on('message', () => { const p = pending; pending = null; p?.() })
-  // The request AgentSandbox.tick() posts for host.tickOnce() (marks are sent once, not per tick).
-  const request = () => ({ op: 'tick', id: ++id, deadlineMs: BENCH_SANDBOX_LIMITS.tickTimeoutMs, budget: 1n << 62n, price: 1000n, deadline: process.hrtime.bigint() + 10_000_000_000n, snapshotDeadlineMs: 5000, slot: 1 })
+  worker.on('message', () => {
+    // The reply as AgentSandbox rebuilds it.
+    const flags = ints[9]
+    const reply = { type: 'reply', id: Number(ints[8]), ok: true, elapsedNs: ints[10] }
+    if ((flags & 1n) !== 0n) reply.more = true
+    const p = pending
+    pending = null
+    p?.(reply)
+  })
+  // The request AgentSandbox.tick() writes for host.tickOnce() (the price only when it changed; sent here every time).
+  const request = () => {
+    ints[0] = BigInt(++id); floats[2] = BENCH_SANDBOX_LIMITS.tickTimeoutMs; ints[3] = 1n << 62n
+    ints[4] = process.hrtime.bigint() + 10_000_000_000n; ints[5] = 1000n; floats[6] = 5000; ints[1] = 1n | 2n | 8n
+    worker.postMessage(1)
+  }
   return {
-    tick: () => new Promise((resolve) => { pending = resolve; worker.postMessage(request()) }),
+    tick: () => new Promise((resolve) => { pending = resolve; request() }),
     terminate: () => worker.terminate()
   }
 }
@@ -92,6 +117,8 @@ function serialized(fn) {
 // deadline timer is still armed and cleared on every tick (its cost is counted);
 // only its length is raised.
 const BENCH_SANDBOX_LIMITS = { tickTimeoutMs: 10_000 }
+/** Bare agent_tick() calls per measured invocation (see tickOverhead). */
+const BARE_LOOP = 1000
 
 async function tickOverhead(ctx, temps) {
   ctx.log('per-tick overhead: host.tickOnce() vs bare agent_tick() (+ worker round trip, sandbox.tick for the breakdown)')
@@ -131,13 +158,27 @@ async function tickOverhead(ctx, temps) {
     ping = floorWorker(prepared.module)
 
     const options = ctx.quick ? {} : { minTimeMs: 1500, minIterations: 30 }
-    const t = await ctx.measureAll({
-      bare: () => bareTick(),
+    // The bare call runs BARE_LOOP times per invocation: measured one at a time, the warm-up
+    // sized its batches from the timer's cost (~0.2 µs, not ~3 ns), its samples lasted ~50 µs
+    // instead of ~4 ms, and reaching minTimeMs took ~27 000 rounds of the three worker
+    // functions (minutes per run, longer on a loaded machine). Rescaled to one call below.
+    // Warm every path first: measureAll sizes its batches from its own short warm-up, and one slow
+    // first call (a worker's JIT, a page fault) made batches of 1, samples of ~70 µs and tens of
+    // thousands of rounds (minutes per run).
+    for (let i = 0; i < 500; i++) {
+      await ping.tick()
+      await sandbox.tick(1n << 62n)
+      await host.tickOnce()
+    }
+    const measured = await ctx.measureAll({
+      bare: () => { for (let i = 0; i < BARE_LOOP; i++) bareTick() },
       worker: serialized(() => ping.tick()),
       sandbox: serialized(() => sandbox.tick(1n << 62n)),
       runner: serialized(() => host.tickOnce())
     }, options)
     if (!host.ticking) throw new Error(`counter stopped ticking during the benchmark: ${host.status().halted}`)
+    const perCall = (r) => ({ ...r, medianNs: r.medianNs / BARE_LOOP, meanNs: r.meanNs / BARE_LOOP, minNs: r.minNs / BARE_LOOP, times: r.times.map((ns) => ns / BARE_LOOP), batch: r.batch * BARE_LOOP })
+    const t = { ...measured, bare: perCall(measured.bare) }
 
     // Per-round differences: both sides of each difference ran back to back.
     const paired = (a, b) => {
@@ -151,7 +192,7 @@ async function tickOverhead(ctx, temps) {
     const floorCheck = us(t.worker) > us(t.sandbox) ? ' WARNING: the floor came out above sandbox.tick in this run (thread wake-up noise on a loaded machine); rerun' : ''
     return [
       row('runner tick bare agent_tick()', t.bare.medianNs, 'ns/tick', { note: `counter.wasm instantiated in the bench thread, ${t.bare.samples} samples × ${t.bare.batch} calls` }),
-      row('runner tick worker round trip', us(t.worker), 'µs/tick', { ratio: ctx.pairedRatio(t.worker, t.bare), note: `floor of isolation: the sandbox's tick request and reply shapes to a worker with the pool's options (resourceLimits, unref'd) that only calls agent_tick()${floorCheck}` }),
+      row('runner tick worker round trip', us(t.worker), 'µs/tick', { ratio: ctx.pairedRatio(t.worker, t.bare), note: `floor of isolation: the sandbox's tick request and reply, in its TickWire form (fields in a SharedArrayBuffer, the slot number as the message), to a worker with the pool's options (resourceLimits, unref'd) that only calls agent_tick()${floorCheck}` }),
       row('runner tick sandbox.tick', us(t.sandbox), 'µs/tick', { ratio: ctx.pairedRatio(t.sandbox, t.bare), note: 'AgentSandbox alone: worker with resourceLimits, a deadline timer armed and cleared per request, no call marks' }),
       row('runner tick host.tickOnce', us(t.runner), 'µs/tick', { ratio, note: 'whole tick path: mutex, lease check, metering, call marks (2 pwrites in the worker), sandbox.tick; periodic checkpoint off (interval 1 h); tick deadline 10 s instead of 100 ms' }),
       {

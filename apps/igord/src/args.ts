@@ -181,16 +181,16 @@ export const SUBCOMMANDS: Record<string, SubcommandSpec> = {
   },
   export: {
     summary: 'hand an agent off to a file: the running node retires it with a complete package (SPEC §12)',
-    synopsis: '<agentId> --out <file>',
+    synopsis: '<agentId> --out <file> [--with-history]',
     maxPositionals: 1,
-    flags: ['out', 'data-dir', 'timeout', 'json'],
-    notes: 'Move the file, then igord import <file> on the other node. --timeout defaults to 60s.',
+    flags: ['out', 'with-history', 'data-dir', 'timeout', 'json'],
+    notes: 'Move the file, then igord import <file> on the other node. --with-history: the file carries the agent\'s retained history, restored on import. --timeout defaults to 60s.',
     parse: (args) => {
       const agentId = args.positionals[0]
       if (agentId === undefined) throw args.usage('export needs an agent id: igord export <agentId> --out <file>')
       const out = args.string('out')
       if (out === undefined) throw args.usage('export needs --out <file> (where to write the package)')
-      return { kind: 'export', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), out, json: args.boolean('json'), timeoutMs: longTimeoutOf(args) }
+      return { kind: 'export', dataDir: dataDirOf(args), agentId: checkedId(args, agentId), out, json: args.boolean('json'), timeoutMs: longTimeoutOf(args), ...(args.boolean('with-history') ? { withHistory: true } : {}) }
     }
   },
   import: {

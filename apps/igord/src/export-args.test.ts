@@ -17,6 +17,8 @@ describe('igord export / import / resume --force on the command line (SPEC §12)
     expect(parseCommand(['export', 'counter', '--out', 'f', '--timeout', '2s', '--json'])).toMatchObject({ json: true, timeoutMs: 2000 })
     expect(() => parseCommand(['export', '--out', 'f'])).toThrow(/needs an agent id/)
     expect(() => parseCommand(['export', 'counter'])).toThrow(/needs --out/)
+    expect(parseCommand(['export', 'counter', '--out', 'f', '--with-history'])).toMatchObject({ kind: 'export', withHistory: true })
+    expect(parseCommand(['export', 'counter', '--out', 'f'])).not.toHaveProperty('withHistory')
   })
 
   it('import takes the file and the start flags (a node starts with it when none runs)', () => {

@@ -1,7 +1,9 @@
 import { access, readdir, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
+import { readCheckpointHeader } from '@igor/checkpoint-codec'
 import { encodeAgentTransfer, packageFromSnapshot } from '@igor/migration'
-import { type AgentStatus, type Logger, type NodeRuntime, RunnerError, writeFileAtomic } from '@igor/runner'
+import { type AgentStatus, HISTORY_DIR, type Logger, type NodeRuntime, RunnerError, readRetainedHistory, writeFileAtomic } from '@igor/runner'
+import { HistoryPackageError, type PackageHistory, checkHistoryCheckpoints, encodeHistoryPackage } from './history-package.js'
 import { controlRequest } from './control/client.js'
 import { agentStatusJson } from './control/protocol.js'
 import type { AgentStatusJson } from './control/protocol.js'
@@ -16,6 +18,8 @@ export interface ExportCommand {
   readonly out: string
   readonly json: boolean
   readonly timeoutMs: number
+  /** `--with-history`: the file carries the agent's retained history too (history-package.ts). */
+  readonly withHistory?: boolean
 }
 
 /** The hand-off record's peer while an export is under way: how a restart knows what it was doing. */
@@ -39,16 +43,24 @@ const exists = async (path: string): Promise<boolean> => access(path).then(() =>
  * a crash is settled at the next start by `settleInterruptedExports`. So the
  * agent is either owned here or retired with a complete file, never both.
  */
-export async function exportAgent(runtime: NodeRuntime, agentId: string, out: string, sourceNodeId: string, log: Logger): Promise<{ status: AgentStatus, bytes: number }> {
+export async function exportAgent(runtime: NodeRuntime, agentId: string, out: string, sourceNodeId: string, log: Logger, withHistory = false): Promise<{ status: AgentStatus, bytes: number, historyCheckpoints?: number }> {
   const file = resolve(out)
   if (await exists(file)) throw new RunnerError('AGENT_EXISTS', `${file} exists; export never overwrites a file (choose another --out)`)
   if (!await exists(dirname(file))) throw new RunnerError('STORE_IO', `cannot write ${file}: no such directory ${dirname(file)}`)
   const snapshot = await runtime.beginHandoff(agentId, `${EXPORT_PEER}${file}`)
   let bytes: Uint8Array = new Uint8Array(0)
+  let parts: Uint8Array[] = []
+  let history: PackageHistory | null = null
   try {
     await snapshot.persisted
-    bytes = encodeAgentTransfer({ Package: packageFromSnapshot(snapshot), SourceNodeID: sourceNodeId })
-    await writeFileAtomic(dirname(file), basename(file), bytes)
+    const pkg = packageFromSnapshot(snapshot)
+    bytes = encodeAgentTransfer({ Package: pkg, SourceNodeID: sourceNodeId })
+    parts = [bytes]
+    if (withHistory) {
+      history = await historyForExport(runtime, agentId, pkg.Checkpoint)
+      parts = encodeHistoryPackage(bytes, history)
+    }
+    await writeFileAtomic(dirname(file), basename(file), parts)
   } catch (error) {
     // Renamed into place but not made durable (the directory's fsync failed): the file is the agent now.
     if (bytes.byteLength === 0 || !await exists(file)) {
@@ -59,10 +71,31 @@ export async function exportAgent(runtime: NodeRuntime, agentId: string, out: st
     log.warn({ agentId, file }, `export file in place, its directory not synced: ${(error as Error).message}`)
   }
   await runtime.completeHandoff(agentId, exportedTo(file))
-  log.info({ agentId, file, bytes: bytes.byteLength, epoch: snapshot.epoch.toString() }, 'agent exported; retired here')
+  const size = parts.reduce((sum, part) => sum + part.byteLength, 0)
+  log.info({ agentId, file, bytes: size, epoch: snapshot.epoch.toString(), ...(history !== null ? { historyCheckpoints: history.checkpoints.length } : {}) }, 'agent exported; retired here')
   const row = (await runtime.status()).find((a) => a.agentId === agentId)
   if (row === undefined) throw new RunnerError('AGENT_NOT_FOUND', `${agentId} exported to ${file}, but its tombstone is not listed`)
-  return { status: row, bytes: bytes.byteLength }
+  return { status: row, bytes: size, ...(history !== null ? { historyCheckpoints: history.checkpoints.length } : {}) }
+}
+
+/**
+ * The agent's retained history as `igord verify` reads it, ending with the
+ * package's checkpoint (the final one, which takes the place of any earlier
+ * checkpoint of its tick). Damaged or unsigned history is refused: the export
+ * then fails and the agent stays here.
+ */
+async function historyForExport(runtime: NodeRuntime, agentId: string, checkpoint: Uint8Array): Promise<PackageHistory> {
+  const retained = await readRetainedHistory(join(runtime.store.dir, HISTORY_DIR, agentId))
+  if (retained.damaged.length > 0) throw new RunnerError('CHECKPOINT_CORRUPT', `history of ${agentId} is damaged (${retained.damaged[0]}); export it without --with-history`)
+  const tick = readCheckpointHeader(checkpoint).tickNumber
+  const checkpoints = [...retained.checkpoints.filter((c) => c.tick < tick), { tick, bytes: checkpoint }]
+  // The same checks an import makes: a file this node would refuse is never written.
+  try {
+    return checkHistoryCheckpoints(checkpoints, retained.prunedAnchor, checkpoint)
+  } catch (error) {
+    if (error instanceof HistoryPackageError) throw new RunnerError('CHECKPOINT_CORRUPT', `history of ${agentId}: ${error.message}; export it without --with-history`)
+    throw error
+  }
 }
 
 /**
@@ -109,20 +142,23 @@ export async function exportRoute(method: string, path: string, body: unknown, r
   if (method !== 'POST' || match === null || runtime === null) return null
   const out = (body as { out?: unknown } | null)?.out
   if (typeof out !== 'string' || out === '') return { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'export needs {"out": "<file>"}' } } }
+  const withHistory = (body as { withHistory?: unknown }).withHistory
+  if (withHistory !== undefined && typeof withHistory !== 'boolean') return { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'export: "withHistory" must be true or false' } } }
   const agentId = decodeURIComponent(match[1] as string)
-  const { status, bytes } = await exportAgent(runtime, agentId, out, nodeId ?? 'igord-export', log)
-  return { status: 200, body: { agent: agentStatusJson(status), file: resolve(out), bytes } }
+  const { status, bytes, historyCheckpoints } = await exportAgent(runtime, agentId, out, nodeId ?? 'igord-export', log, withHistory === true)
+  return { status: 200, body: { agent: agentStatusJson(status), file: resolve(out), bytes, ...(historyCheckpoints !== undefined ? { historyCheckpoints } : {}) } }
 }
 
 /** The client: one request to the running node; the file is written by the node, where the agent is. */
 export async function runExport(command: ExportCommand, io: Io): Promise<number> {
   const out = resolve(command.out) // SPEC §14: relative to where the command was run
-  const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/export`, { out }, command.timeoutMs)
+  const reply = await controlRequest(command.dataDir, 'POST', `/agents/${encodeURIComponent(command.agentId)}/export`, { out, ...(command.withHistory === true ? { withHistory: true } : {}) }, command.timeoutMs)
   if (reply.status !== 200) {
     io.stderr(`igord: ${(reply.body as { error?: { message?: string } }).error?.message ?? 'the node refused the export'}\n`)
     return 1
   }
-  const body = reply.body as { agent: AgentStatusJson, file: string, bytes: number }
-  io.stdout(command.json ? `${JSON.stringify(body)}\n` : `exported ${command.agentId} to ${body.file} (${body.bytes} bytes): retired here at (${body.agent.majorVersion},${body.agent.leaseGeneration})\n`)
+  const body = reply.body as { agent: AgentStatusJson, file: string, bytes: number, historyCheckpoints?: number }
+  const withHistory = body.historyCheckpoints !== undefined ? `, with ${body.historyCheckpoints} checkpoints of history` : ''
+  io.stdout(command.json ? `${JSON.stringify(body)}\n` : `exported ${command.agentId} to ${body.file} (${body.bytes} bytes${withHistory}): retired here at (${body.agent.majorVersion},${body.agent.leaseGeneration})\n`)
   return 0
 }

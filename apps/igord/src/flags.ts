@@ -41,6 +41,7 @@ export const FLAGS = {
   'data-dir': { type: 'string', value: '<dir>', default: DEFAULT_DATA_DIR, help: 'checkpoints, node key, control socket' },
   timeout: { type: 'string', value: '<dur>', default: '5s', help: 'how long to wait for the node to answer' },
   json: { type: 'boolean', help: 'print JSON' },
+  'with-history': { type: 'boolean', help: 'export: the file carries the agent\'s retained history (SPEC §12), restored by import' },
   to: { type: 'string', value: '<multiaddr>', help: 'the target node, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3Koo…, or auto (the node chooses, SPEC §16)' },
   'run-agent': { type: 'string', multiple: true, value: '<wasm>', help: 'load (or resume) and run this agent; repeatable' },
   'run-agents': { type: 'string', multiple: true, value: '<dir>', help: 'run every *.wasm in this directory (sidecar manifests); repeatable' },

@@ -1,7 +1,8 @@
 import { open } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { DEFAULT_MAX_TRANSFER_BYTES, MigrationError, decodeAgentTransfer, incomingFromTransfer } from '@igor/migration'
-import { type AgentStatus, type Logger, type NodeRuntime, RunnerError } from '@igor/runner'
+import { type AgentStatus, type Logger, type NodeRuntime, RunnerError, restoreImportedHistory } from '@igor/runner'
+import { HISTORY_PACKAGE_HEADER_LENGTH, HistoryPackageError, MAX_IMPORTED_HISTORY_BYTES, type PackageHistory, checkPackageHistory, isHistoryPackage, splitHistoryPackage } from './history-package.js'
 import type { StartOptions } from './start-options.js'
 import { controlRequest, ControlUnavailableError } from './control/client.js'
 import { agentStatusJson } from './control/protocol.js'
@@ -18,8 +19,26 @@ export interface ImportCommand {
   readonly start: StartOptions
 }
 
+/** What an export file holds: the package, and the agent's history when it was exported `--with-history`. */
+export interface ExportFile {
+  readonly transfer: ReturnType<typeof decodeAgentTransfer>
+  readonly history: PackageHistory | null
+}
+
 /** Reads and decodes an export package, refusing a file over `maxBytes` before reading it. */
 export async function readPackageFile(path: string, maxBytes = DEFAULT_MAX_TRANSFER_BYTES): Promise<ReturnType<typeof decodeAgentTransfer>> {
+  return (await readExportFile(path, maxBytes, false)).transfer
+}
+
+/**
+ * Reads an export file: the package alone, or (`igord export --with-history`)
+ * the package and the agent's history, every check of the history made here,
+ * before anything is written (a bad file is one line, `CHECKPOINT_INVALID`).
+ * The package may take `maxBytes`, its history MAX_IMPORTED_HISTORY_BYTES;
+ * a larger file is refused before it is read. `withHistory` false skips the
+ * history's checks (the export's own crash settlement only needs the package).
+ */
+export async function readExportFile(path: string, maxBytes = DEFAULT_MAX_TRANSFER_BYTES, withHistory = true): Promise<ExportFile> {
   let handle
   try {
     handle = await open(path, 'r')
@@ -29,12 +48,20 @@ export async function readPackageFile(path: string, maxBytes = DEFAULT_MAX_TRANS
   }
   try {
     const { size } = await handle.stat()
-    if (size > maxBytes) throw new RunnerError('CHECKPOINT_INVALID', `package ${path} is ${size} bytes, over the ${maxBytes}-byte limit (--max-transfer-bytes)`)
-    const bytes = await handle.readFile()
+    const head = new Uint8Array(8)
+    await handle.read(head, 0, 8, 0)
+    const historic = isHistoryPackage(head)
+    const limit = historic ? maxBytes + HISTORY_PACKAGE_HEADER_LENGTH + MAX_IMPORTED_HISTORY_BYTES : maxBytes
+    if (size > limit) throw new RunnerError('CHECKPOINT_INVALID', `package ${path} is ${size} bytes, over the ${limit}-byte limit (--max-transfer-bytes${historic ? ' plus the history\'s' : ''})`)
+    const bytes = new Uint8Array(await handle.readFile())
     try {
-      return decodeAgentTransfer(bytes)
+      if (!historic) return { transfer: decodeAgentTransfer(bytes), history: null }
+      const split = splitHistoryPackage(bytes, maxBytes)
+      const transfer = decodeAgentTransfer(split.pkg)
+      return { transfer, history: withHistory ? checkPackageHistory(split.segment, split.prunedAnchor, transfer.Package.Checkpoint) : null }
     } catch (error) {
       if (error instanceof MigrationError) throw new MigrationError(error.code, `${path}: ${error.message}`, { cause: error })
+      if (error instanceof HistoryPackageError) throw new RunnerError('CHECKPOINT_INVALID', `${path}: ${error.message}; nothing imported`, { cause: error })
       throw error
     }
   } finally {
@@ -45,14 +72,23 @@ export async function readPackageFile(path: string, maxBytes = DEFAULT_MAX_TRANS
 /**
  * SPEC §12: an export package is admitted exactly like a package arriving by
  * migration — every §7 check, the replay, the identity, epoch `(M+1,0)`,
- * written durably — and then ticks.
+ * written durably — and then ticks. A history that came with it (checked
+ * whole when read) is written first, and removed again if the admission fails.
  */
 export async function admitPackageFile(runtime: NodeRuntime, path: string, log: Logger, maxBytes?: number): Promise<AgentStatus> {
-  const transfer = await readPackageFile(path, maxBytes)
+  const { transfer, history } = await readExportFile(path, maxBytes)
   const incoming = incomingFromTransfer(transfer)
-  const status = await runtime.admitAgent({ ...incoming, sourceNodeId: `${transfer.SourceNodeID} (file ${path})` })
+  const undo = history !== null ? await restoreImportedHistory(runtime.store.dir, incoming.agentId, history) : null
+  let status: AgentStatus
+  try {
+    status = await runtime.admitAgent({ ...incoming, sourceNodeId: `${transfer.SourceNodeID} (file ${path})` })
+  } catch (error) {
+    await undo?.().catch((cleanup: unknown) => log.warn({ agentId: incoming.agentId }, `imported history not removed after a refused import: ${(cleanup as Error).message}`))
+    throw error
+  }
   runtime.startAdmitted(incoming.agentId)
-  log.info({ agentId: incoming.agentId, epoch: status.epoch.toString(), file: path }, 'agent imported from an export package')
+  const restored = history === null ? {} : { historyCheckpoints: history.checkpoints.length, prunedAnchor: history.prunedAnchor?.toString() ?? null }
+  log.info({ agentId: incoming.agentId, epoch: status.epoch.toString(), file: path, ...restored }, 'agent imported from an export package')
   return status
 }
 

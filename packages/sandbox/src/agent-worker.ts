@@ -15,7 +15,12 @@ if (port === null) throw new Error('agent-worker must run in a worker thread')
 
 const runtimes = new Map<number, AgentRuntime>()
 
-port.on('message', (request: WorkerRequest) => {
+port.on('message', (request: WorkerRequest | number) => {
+  if (typeof request === 'number') {
+    // A tick through the slot's TickWire (pool/tick-wire.ts).
+    runtimes.get(request)?.handleWire(request)
+    return
+  }
   const slot = request.slot
   if (request.op === 'dispose') {
     // The instance and its memory become garbage; the thread stays for its other slots.
@@ -25,7 +30,11 @@ port.on('message', (request: WorkerRequest) => {
   let runtime = runtimes.get(slot)
   if (runtime === undefined) {
     if (request.op !== 'init') return // a slot already disposed
-    runtime = new AgentRuntime((message, transfer) => port.postMessage({ ...message, slot }, transfer))
+    // Every message the runtime posts is built for that post alone: the slot is set on it, not copied.
+    runtime = new AgentRuntime((message, transfer) => {
+      (message as { slot?: number }).slot = slot
+      port.postMessage(message, transfer)
+    }, undefined, () => port.postMessage(slot))
     runtimes.set(slot, runtime)
   }
   runtime.handle(request)

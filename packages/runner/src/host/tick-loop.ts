@@ -11,6 +11,9 @@ import type { LiveAgent } from './live-agent.js'
 
 /** One agent's tick schedule and loop (see the file comment). */
 export class TickLoop {
+  /** Reused for every tick (the sandbox reads it before its first await and keeps no reference). */
+  private readonly tickOptions: { price?: bigint, receipts?: Uint8Array, movePending?: boolean } = {}
+
   constructor(private readonly agent: LiveAgent, private readonly instance: Instance, private readonly checkpoints: Checkpoints) {}
 
   schedule(delayMs: number): void {
@@ -29,7 +32,8 @@ export class TickLoop {
   async step(): Promise<number | null> {
     if (this.agent.stopped || this.agent.halted !== null || !canTick(this.agent.lease.state)) return null
     if (!this.agent.sandbox.alive) await this.instance.ensureInstance() // no await on the live path
-    if (!await this.leaseHolds()) return null
+    const held = this.leaseHolds()
+    if (held !== true && !await held) return null
     if (this.agent.lease.needsRenewal()) {
       this.agent.lease.renew()
       // SPEC §5: the renewal is durable before the renewed lease is used.
@@ -50,18 +54,22 @@ export class TickLoop {
     // is validated again with nothing awaited between this check and the dispatch,
     // and the worker gets the absolute deadline, so a pause after this line is
     // caught there (issue 12 item 1).
-    if (this.agent.stopped || this.agent.halted !== null || !await this.leaseHolds()) return null
+    // The check is synchronous on the live path (no microtask between it and the post to the worker).
+    if (this.agent.stopped || this.agent.halted !== null) return null
+    const holds = this.leaseHolds()
+    if (holds !== true && !await holds) return null
     let result: TickResult
     this.agent.lastRecorded = null
     try {
+      const options = this.tickOptions
       // SPEC §15: the price as of now, what node_price answers during this tick.
-      result = await this.agent.sandbox.tick(this.agent.budget, tickDeadline(this.agent.lease, this.agent.nowNs()), {
-        price: this.agent.pricePerSecond,
-        // SPEC §15 wallet_receipt: the list as written (sent to the worker only when it changed).
-        ...(this.agent.receipts !== null ? { receipts: this.agent.receipts.blob() } : {}),
-        // SPEC §16: while a move it asked for is placed, request_move answers −2.
-        ...(this.agent.movePending ? { movePending: true } : {})
-      })
+      options.price = this.agent.pricePerSecond
+      // SPEC §15 wallet_receipt: the list as written (sent to the worker only when it changed).
+      if (this.agent.receipts !== null) options.receipts = this.agent.receipts.blob()
+      else if (options.receipts !== undefined) delete options.receipts
+      // SPEC §16: while a move it asked for is placed, request_move answers −2.
+      options.movePending = this.agent.movePending
+      result = await this.agent.sandbox.tick(this.agent.budget, tickDeadline(this.agent.lease, this.agent.nowNs()), options)
     } catch (error) {
       if (error instanceof SandboxError && error.kind === 'deadline') {
         // The worker saw the lease's end pass before agent_tick ran: nothing ran.
@@ -113,18 +121,27 @@ export class TickLoop {
     return result.more ? this.agent.timing.busyIntervalMs : this.agent.timing.tickIntervalMs
   }
 
-  /** validateForTick(); past expiry + grace runs the durable expiry path and returns false. */
-  private async leaseHolds(): Promise<boolean> {
+  /**
+   * validateForTick(): true, synchronously, when it passes (the live path: no
+   * microtask between the check and the post to the worker); past expiry +
+   * grace, the durable expiry path runs and the promise answers false; any
+   * other refusal rejects.
+   */
+  private leaseHolds(): true | Promise<boolean> {
     try {
       this.agent.lease.validateForTick()
       return true
     } catch (error) {
-      if (error instanceof AuthorityError && error.code === 'LEASE_EXPIRED') {
-        await this.expire()
-        return false
-      }
-      throw error
+      return this.refused(error)
     }
+  }
+
+  private async refused(error: unknown): Promise<boolean> {
+    if (error instanceof AuthorityError && error.code === 'LEASE_EXPIRED') {
+      await this.expire()
+      return false
+    }
+    throw error
   }
 
   /** Like leaseHolds, but rethrows the refusal after the expiry is durable and logged (for operator actions). */

@@ -9,3 +9,4 @@ export {
   restoreIdentity, writeIdentity
 } from './open.js'
 export { importCheckpoint, validateImport, type ImportRequest, type ValidatedImport } from './import.js'
+export { restoreImportedHistory, type ImportedHistory } from './history-restore.js'

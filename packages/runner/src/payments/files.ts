@@ -3,7 +3,7 @@
 // (`u64 fromTick ‖ i64 fromBudget ‖ u32 base ‖ payments blob`), each replaced atomically.
 import { readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { decodePayments, encodeFramedListBytes } from './codec.js'
+import { decodePayments, encodePaymentsBlob } from './codec.js'
 import { fsyncDirectory, writeFileAtomic } from '../store/atomic-write.js'
 import { storeIoError } from '../store/fs-errors.js'
 
@@ -37,7 +37,7 @@ async function removeOptional(dir: string, name: string): Promise<void> {
 export const readPaymentsFile = async (dir: string, agentId: string): Promise<Uint8Array | null> => readOptional(join(dir, paymentsFileName(agentId)))
 
 export async function writePaymentsFile(dir: string, agentId: string, receipts: readonly Uint8Array[]): Promise<void> {
-  await writeFileAtomic(dir, paymentsFileName(agentId), encodeFramedListBytes(receipts))
+  await writeFileAtomic(dir, paymentsFileName(agentId), encodePaymentsBlob(receipts))
 }
 
 /** Removes `.payments` and the sidecar (the agent left with its payments); absent is fine. */
@@ -62,7 +62,7 @@ export async function writePendingFile(dir: string, agentId: string, pending: Pe
   view.setBigUint64(0, pending.fromTick, true)
   view.setBigInt64(8, pending.fromBudget, true)
   view.setUint32(16, pending.base, true)
-  await writeFileAtomic(dir, pendingFileName(agentId), [head, encodeFramedListBytes(pending.receipts)])
+  await writeFileAtomic(dir, pendingFileName(agentId), [head, encodePaymentsBlob(pending.receipts)])
 }
 
 /** The sidecar, or null when there is none; a sidecar that does not decode is a `RangeError` naming it. */

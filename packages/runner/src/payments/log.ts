@@ -15,7 +15,7 @@
 // receipt repair as payments, not cost. The sidecar goes once the receipts were begun (`settle`); a
 // crash before that finds a checkpoint that no longer matches (tick, budget), so nothing is cut twice.
 import type { Logger } from '@igor/sandbox'
-import { decodePayments, encodeFramedListBytes, paymentAmount } from './codec.js'
+import { decodePayments, encodePaymentsBlob, paymentAmount } from './codec.js'
 import { writeFileAtomic } from '../store/atomic-write.js'
 import { deletePendingFile, readPaymentsFile, readPendingFile, writePaymentsFile, writePendingFile } from './files.js'
 
@@ -54,7 +54,7 @@ export class PaymentLog {
 
   /** Every payment, logged or still pending (for `Package.Payments`), as a `payments` blob. */
   blob(): Uint8Array {
-    return encodeFramedListBytes([...this.committed, ...this.pending])
+    return encodePaymentsBlob([...this.committed, ...this.pending])
   }
 
   get count(): number {

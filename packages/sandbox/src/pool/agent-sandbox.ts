@@ -7,17 +7,21 @@ import { SandboxError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CALL_STAMPS } from '../worker/call-state.js'
 import { OUTPUT_LIMITS } from '../worker/output-caps.js'
-import type { HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerPayCall, WorkerMessage, WorkerReply, WorkerSetup } from './messages.js'
+import type { HttpAnswer, SlotlessRequest, WorkerHttpCall, WorkerPayCall, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from './messages.js'
 import { TICK_WALL_LIMIT_MS } from './messages.js'
 import { deadlineVerdict, processStallClock } from './stall-watch.js'
 import type { StallClock } from './stall-watch.js'
 import { MAX_STARVATION_FORGIVEN_MS, PROBE_MS, sampleThread, starvedDuring } from './thread-stats.js'
 import type { ThreadSample } from './thread-stats.js'
 import { workerPool } from './worker-pool.js'
+import { TickWire } from './tick-wire.js'
 import { OUTPUT_RATE, OutputRate } from './output-rate.js'
 import type { SlotClient, WorkerHost, WorkerLoss } from './worker-host.js'
 import type { LastTickRecord } from '../observe/worker-observe.js'
 import type { WorkerMarks } from '../containment/call-marker.js'
+
+/** A tick request as `tick()` fills it in (its optional fields set only when sent). */
+type TickRequest = { -readonly [K in keyof Extract<SlotlessRequest, { op: 'tick' }>]: Extract<SlotlessRequest, { op: 'tick' }>[K] }
 
 /** One tick's outcome as the node sees it. */
 /** Per-tick values the node sends with `tick` beyond the budget and the lease's deadline. */
@@ -137,9 +141,13 @@ export class AgentSandbox implements SlotClient {
   private nextId = 1
   private dead: SandboxError | null = null
   private readonly stamps = new BigInt64Array(new SharedArrayBuffer(CALL_STAMPS.length * 8))
+  /** SPEC §11 tick path: ticks that fit go through this block with a number as the message (`tick-wire.ts`). */
+  private readonly wire = new TickWire()
   private uncharged = 0n
   /** SPEC §15: the receipts blob last sent to the worker (sent again only when another one is given). */
   private receiptsSent: Uint8Array | null = null
+  /** SPEC §15: the price last sent to the worker (it keeps it; sent again only when it changes). */
+  private priceSent: bigint | null = null
   private httpHandler: HttpHandler | null = null
   private payHandler: WalletPayHandler | null = null
   /** Output over time (SPEC §11): lines dropped by the rate limit since the last report, and when that was. */
@@ -180,7 +188,8 @@ export class AgentSandbox implements SlotClient {
       // SPEC §11 fair share: in a shared worker, loading gets a small slice of the thread.
       const deadlineMs = sandbox.shareMs(limits.initTimeoutMs)
       try {
-        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs, setup, budget: options.budget, ...(options.price !== undefined ? { price: options.price } : {}), state: options.state, stamps: sandbox.stamps.buffer })
+        const reply = await sandbox.request({ op: 'init', id: 0, deadlineMs, setup, budget: options.budget, ...(options.price !== undefined ? { price: options.price } : {}), state: options.state, stamps: sandbox.stamps.buffer, wire: sandbox.wire.buffer })
+        if (options.price !== undefined) sandbox.priceSent = options.price
         sandbox.uncharged += reply.elapsedNs + charged
         return sandbox
       } catch (error) {
@@ -260,18 +269,29 @@ export class AgentSandbox implements SlotClient {
     }
     const snapshotDeadlineMs = this.shareMs(this.limits.checkpointTimeoutMs)
     const moveOnExpiry = snapshotDeadlineMs < this.limits.checkpointTimeoutMs ? 'phase' : null
-    const receipts = options.receipts !== undefined && options.receipts !== this.receiptsSent ? options.receipts : undefined
-    if (receipts !== undefined) this.receiptsSent = receipts
-    const reply = await this.request({ op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, ...(options.price !== undefined ? { price: options.price } : {}), ...(receipts !== undefined ? { receipts } : {}), ...(options.movePending === true ? { movePending: true } : {}), deadline, snapshotDeadlineMs, ...this.markField() }, this.limits.tickTimeoutMs, moveOnExpiry)
-    return {
+    // One flat request; what the worker keeps (price, receipts, marks) only when it changed.
+    const request: TickRequest = { op: 'tick', id: 0, deadlineMs: this.limits.tickTimeoutMs, budget, deadline, snapshotDeadlineMs }
+    if (options.price !== undefined && options.price !== this.priceSent) {
+      request.price = options.price
+      this.priceSent = options.price
+    }
+    if (options.receipts !== undefined && options.receipts !== this.receiptsSent) {
+      request.receipts = options.receipts
+      this.receiptsSent = options.receipts
+    }
+    if (options.movePending === true) request.movePending = true
+    if (this.marks !== null && this.marks !== this.marksSent) request.marks = this.marks
+    const reply = await this.request(request, this.limits.tickTimeoutMs, moveOnExpiry)
+    const result: { -readonly [K in keyof TickResult]: TickResult[K] } = {
       more: reply.more === true,
       elapsedNs: reply.elapsedNs,
       observations: reply.observations ?? 0,
       highestId: reply.highestId ?? 0,
-      recorded: reply.recorded === true,
-      ...(reply.replayFailure !== undefined ? { replayFailure: reply.replayFailure } : {}),
-      ...(reply.moveRequest !== undefined ? { moveRequest: reply.moveRequest } : {})
+      recorded: reply.recorded === true
     }
+    if (reply.replayFailure !== undefined) result.replayFailure = reply.replayFailure
+    if (reply.moveRequest !== undefined) result.moveRequest = reply.moveRequest
+    return result
   }
 
   /** SPEC §12: the last tick's states before and after it and its event log (null before the first recorded tick). */
@@ -388,7 +408,16 @@ export class AgentSandbox implements SlotClient {
         dropped: 0
       }
       this.pending = pending
-      this.host.post({ ...request, id, slot: this.slot })
+      // Every request object is built for this call alone: its id and slot are set on it, not copied.
+      if (request.op === 'tick' && TickWire.fits(request)) {
+        this.wire.writeRequest(id, request)
+        this.host.postWire(this.slot)
+        return
+      }
+      const message = request as { id: number, slot?: number }
+      message.id = id
+      message.slot = this.slot
+      this.host.post(request as WorkerRequest)
       if ('marks' in request && request.marks !== undefined) this.marksSent = request.marks
     })
   }
@@ -469,6 +498,11 @@ export class AgentSandbox implements SlotClient {
     return pending.starvationForgivenMs <= MAX_STARVATION_FORGIVEN_MS
   }
 
+  /** SlotClient: the worker put this slot's tick reply in the TickWire. */
+  onWireReply(): void {
+    this.onMessage(this.wire.readReply())
+  }
+
   /** SlotClient: a message from the worker for this slot. */
   onMessage(message: WorkerMessage): void {
     const pending = this.pending
@@ -521,8 +555,9 @@ export class AgentSandbox implements SlotClient {
 
   /** At most one line a second says how much output the rate limit dropped. */
   private reportRateDrops(): void {
+    if (this.rateDropped === 0) return
     const now = performance.now()
-    if (this.rateDropped === 0 || now - this.rateReportedAt < 1000) return
+    if (now - this.rateReportedAt < 1000) return
     this.log.warn({ src: 'sandbox' }, `node dropped ${this.rateDropped} agent output lines over the rate limit (${OUTPUT_RATE.linesPerSecond} lines/s, ${OUTPUT_RATE.bytesPerSecond / 1024} KiB/s)`)
     this.rateDropped = 0
     this.rateReportedAt = now

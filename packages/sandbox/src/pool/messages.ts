@@ -47,7 +47,7 @@ interface RequestBase {
 
 export type WorkerRequest =
   /** Instantiate, run `_start`/`_initialize`, `agent_init`, then `malloc` + `agent_resume(state)` when given. */
-  | RequestBase & { readonly op: 'init', readonly setup: WorkerSetup, readonly budget: bigint, readonly price?: bigint, readonly state: Uint8Array | null, readonly stamps?: SharedArrayBuffer }
+  | RequestBase & { readonly op: 'init', readonly setup: WorkerSetup, readonly budget: bigint, readonly price?: bigint, readonly state: Uint8Array | null, readonly stamps?: SharedArrayBuffer, readonly wire?: SharedArrayBuffer }
   /**
    * `deadline`: the end of the lease (+ grace) on the process.hrtime clock
    * (issue 12); the worker refuses the tick, without running it, when it is
@@ -139,4 +139,9 @@ export interface WorkerPayCall {
   readonly port: MessagePort
 }
 
+/**
+ * A number instead of an object is a tick through the slot's `TickWire`
+ * (`pool/tick-wire.ts`, sent with `init` as `wire`): node → worker, a tick
+ * request for that slot; worker → node, its reply.
+ */
 export type WorkerMessage = WorkerReply | WorkerLog | WorkerHttpCall | WorkerPayCall

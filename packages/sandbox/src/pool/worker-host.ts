@@ -13,6 +13,8 @@ export interface SlotClient {
   /** True while the worker has started this slot's call and not yet answered it. */
   readonly running: boolean
   onMessage(message: WorkerMessage): void
+  /** Its tick's reply is in its `TickWire` (the worker posted the slot number). */
+  onWireReply(): void
   /** The thread is gone; the slot's instance with it. */
   onWorkerLost(loss: WorkerLoss): void
 }
@@ -46,8 +48,12 @@ export class WorkerHost {
   lastProgressNs = process.hrtime.bigint()
 
   constructor(readonly worker: Worker, readonly capacity: number, private readonly onClosed: (host: WorkerHost) => void) {
-    worker.on('message', (message: WorkerMessage) => {
+    worker.on('message', (message: WorkerMessage | number) => {
       this.lastProgressNs = process.hrtime.bigint()
+      if (typeof message === 'number') {
+        this.slots.get(message)?.onWireReply()
+        return
+      }
       const slot = message.slot
       if (slot !== undefined) this.slots.get(slot)?.onMessage(message)
     })
@@ -87,6 +93,12 @@ export class WorkerHost {
   post(request: WorkerRequest, transfer?: readonly TransferListItem[]): void {
     if (this.gone) return
     this.worker.postMessage(request, transfer)
+  }
+
+  /** A tick request for `slot`, already written into its `TickWire`. */
+  postWire(slot: number): void {
+    if (this.gone) return
+    this.worker.postMessage(slot)
   }
 
   /** True when a slot other than `slot` has a call running: a call queued behind it is not late. */

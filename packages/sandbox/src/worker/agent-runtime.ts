@@ -4,10 +4,11 @@
  * posts the agent's (capped) output lines followed by exactly one reply.
  * `agent-worker.ts` wires it to `parentPort`; tests drive it directly.
  */
-import type { TransferListItem } from 'node:worker_threads'
+import type { MessagePort, TransferListItem } from 'node:worker_threads'
 import { splitReceipts } from './receipt-list.js'
 import type { FailureKind, WorkerMessage, WorkerReply, WorkerRequest, WorkerSetup } from '../pool/messages.js'
 import { CallState } from './call-state.js'
+import { TickWire } from '../pool/tick-wire.js'
 import { markStart } from './call-marks.js'
 import type { WorkerMarks } from '../containment/call-marker.js'
 import { AbiError, DeadlineExceeded, LeaseEnded, ProcExit } from './errors.js'
@@ -30,6 +31,9 @@ interface AgentExports {
   agent_resume: (ptr: number, len: number) => unknown
   malloc: (size: number) => unknown
 }
+
+/** A tick's reply fields beyond `elapsedNs`. */
+interface TickReplyFields { more?: boolean, observations?: number, highestId?: number, recorded?: boolean, replayFailure?: string | null, moveRequest?: bigint }
 
 /** SPEC §11 checkpoint deadline, when the request does not say. */
 const DEFAULT_SNAPSHOT_DEADLINE_MS = 5_000
@@ -61,16 +65,34 @@ export class AgentRuntime {
   private payBridge: PayBridge | null = null
   /** SPEC §11 containment: where this agent's calls are marked, as last sent (the node sends them once; see `AgentSandbox.markInWorker`). */
   private marks: WorkerMarks | undefined = undefined
+  /** The tick the bridges below belong to, and its HTTP calls so far (SPEC §13: n of the Idempotency-Key). */
+  private tickId = 0
+  private httpCalls = 0
+  private readonly postWithPort = (message: WorkerMessage & { port: MessagePort }): void => this.post(message, [message.port])
+  private readonly excludeWait = (ns: bigint): void => this.call.excludeWait(ns)
+  private readonly tickHttp: HttpBridge = { send: (call) => blockingHttp(this.postWithPort, this.tickId, this.httpCalls++, call, this.excludeWait) }
+  private readonly tickPay: PayBridge = { send: (call) => blockingPay(this.postWithPort, this.tickId, call, this.excludeWait) }
 
-  constructor(private readonly post: Post, limits?: OutputLimits) {
+  /** SPEC §11 tick path: the slot's TickWire (sent with init), and how to say its reply is there. */
+  private wire: TickWire | null = null
+
+  constructor(private readonly post: Post, limits?: OutputLimits, private readonly postWire?: () => void) {
     this.output = new OutputCaps((stream, line) => this.post({ type: 'log', id: this.requestId, stream, line }), limits)
     this.stdout = new LineAssembler('stdout', this.output)
     this.stderr = new LineAssembler('stderr', this.output)
   }
 
-  handle(request: WorkerRequest): void {
+  /** A tick whose request is in the slot's TickWire; its reply goes back the same way when it fits. */
+  handleWire(slot: number): void {
+    if (this.wire !== null) this.handle(this.wire.readRequest(slot), true)
+  }
+
+  handle(request: WorkerRequest, viaWire = false): void {
     this.requestId = request.id
-    if (request.op === 'init') this.call.attachStamps(request.stamps ?? null)
+    if (request.op === 'init') {
+      this.call.attachStamps(request.stamps ?? null)
+      this.wire = request.wire !== undefined && this.postWire !== undefined ? new TickWire(request.wire) : null
+    }
     // A request queued behind another agent's call after the node gave this slot up: nobody waits for it.
     if (request.op === 'dispose' || this.call.cancelled()) return
     this.call.begin(request.id, request.deadlineMs)
@@ -95,7 +117,8 @@ export class AgentRuntime {
     }
     unmark?.()
     this.call.end(request.id)
-    this.post(reply, transfer)
+    if (viaWire && this.wire !== null && this.postWire !== undefined && this.wire.writeReply(reply)) this.postWire()
+    else this.post(reply, transfer)
   }
 
   private run(request: WorkerRequest): { more?: boolean, state?: Uint8Array, elapsedNs?: bigint, record?: LastTickRecord | null } & Partial<TickObservations> {
@@ -122,14 +145,11 @@ export class AgentRuntime {
         if (request.deadline !== undefined && request.deadline !== null && process.hrtime.bigint() > request.deadline) {
           throw new LeaseEnded('lease ended before the tick ran; tick refused')
         }
-        let callIndex = 0
-        const id = request.id
-        this.httpBridge = {
-          send: (call) => blockingHttp((message) => this.post(message, [message.port]), id, callIndex++, call, (ns) => this.call.excludeWait(ns))
-        }
-        this.payBridge = {
-          send: (call) => blockingPay((message) => this.post(message, [message.port]), id, call, (ns) => this.call.excludeWait(ns))
-        }
+        // The bridges are made once per runtime; a tick opens them (its id, its HTTP call count from 0).
+        this.tickId = request.id
+        this.httpCalls = 0
+        this.httpBridge = this.tickHttp
+        this.payBridge = this.tickPay
         try {
           this.observation.beginTick()
           let result: unknown
@@ -151,7 +171,15 @@ export class AgentRuntime {
           // SPEC §16: a request noted during this tick (or during init/resume before it) goes to the node with its reply.
           const moveRequest = this.moveRequest
           this.moveRequest = null
-          return { more: typeof result === 'number' && result !== 0, ...observed, ...(moveRequest !== null ? { moveRequest } : {}) }
+          // Only what is not the default travels (the node reads an absent field as 0 / false).
+          const reply: TickReplyFields = {}
+          if (typeof result === 'number' && result !== 0) reply.more = true
+          if (observed.observations !== 0) reply.observations = observed.observations
+          if (observed.highestId !== 0) reply.highestId = observed.highestId
+          if (observed.recorded) reply.recorded = true
+          if (observed.replayFailure !== undefined) reply.replayFailure = observed.replayFailure
+          if (moveRequest !== null) reply.moveRequest = moveRequest
+          return reply
         } finally {
           this.httpBridge = null
           this.payBridge = null

@@ -12,6 +12,8 @@ import type { WorkerMarks } from '../containment/call-marker.js'
 const none = (): void => undefined
 /** One view per flags buffer: the marks arrive once and serve every later call. */
 const views = new WeakMap<SharedArrayBuffer, Int32Array>()
+/** The one-byte buffers written (codes are small), made once: a mark allocates nothing. */
+const BYTES = Array.from({ length: 8 }, (_, code) => Uint8Array.of(code))
 
 /** Marks the call; returns what clears the mark. Writes nothing once the marker is silenced (shutdown). */
 export function markStart(marks: WorkerMarks | undefined, call: keyof WorkerMarks['codes']): () => void {
@@ -30,7 +32,7 @@ export function markStart(marks: WorkerMarks | undefined, call: keyof WorkerMark
 function write(marks: WorkerMarks, flags: Int32Array, code: number): boolean {
   if (Atomics.load(flags, 0) !== 0) return false
   try {
-    writeSync(marks.fd, Uint8Array.of(code), 0, 1, marks.position)
+    writeSync(marks.fd, BYTES[code] ?? Uint8Array.of(code), 0, 1, marks.position)
     return true
   } catch {
     return false // evidence only, never a reason to fail the call
