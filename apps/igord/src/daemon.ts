@@ -2,7 +2,7 @@ import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { isIgorError } from '@igor/errors'
-import { agentIdFor, HttpBudgetAdapter, NodeRuntime, observeRuntime } from '@igor/runner'
+import { agentIdFor, HttpBudgetAdapter, NodeRuntime } from '@igor/runner'
 import type { StartOptions } from './start-options.js'
 import { ControlServer } from './control/server.js'
 import { authorityRoute } from './control/authority-routes.js'
@@ -216,9 +216,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     // SPEC §12 igord resume / import: validated (and refused without --force) before anything is written.
     const agentsToStart = await importForResume(runtime, options, log)
     // Issue 21 item 5: the agents this node owns tick from local state before libp2p starts (SPEC §5:
-    // each only under its lease, as always; the network changes no authority). The network starts after
-    // the first tick, or when the first agents are loaded if none ticks: arrivals, hand-offs, price
-    // answers, peers and assisted recovery start with it. The AutoPlacer listens from before the first
+    // each only under its lease, as always; the network changes no authority). The network starts once
+    // they are loaded (ticking): arrivals, hand-offs, price answers, peers and assisted recovery start with it. The AutoPlacer listens from before the first
     // tick, so no request_move is missed; its placements wait for the network (SPEC §16).
     autoPlacer = startAutoPlacer(runtime, late.forPlacer(), log, ops.metrics)
     const startNetworkOnce = (): Promise<NodeNetwork | Error> => {
@@ -235,7 +234,6 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       })().catch((error: unknown) => error instanceof Error ? error : new Error(String(error)))
       return late.starting
     }
-    const unwatchFirstTick = observeRuntime({ onTick: () => { unwatchFirstTick(); setImmediate(() => { void startNetworkOnce() }) } })
     // SPEC §11: agents the last death was counted against load after all the others, one at a time,
     // each held until its first tick, so another death names them alone (runtime.suspects).
     const suspects = runtime.suspects
@@ -246,13 +244,11 @@ export async function runDaemon(options: StartOptions): Promise<number> {
         return false // a bad id is refused by startAgent with its own message
       }
     }
-    let resumed: Array<{ agentId: string, error?: string }>
-    try {
-      await startAgents(runtime, agentsToStart.filter((agent) => !suspect(agent)), options.budget, log)
-      resumed = await runtime.resumeStoredAgents(loadConcurrency(), { skipSuspects: true })
-    } finally {
-      unwatchFirstTick()
-    }
+    await startAgents(runtime, agentsToStart.filter((agent) => !suspect(agent)), options.budget, log)
+    const resumed = await runtime.resumeStoredAgents(loadConcurrency(), { skipSuspects: true })
+    // Not overlapped with the loads: libp2p's module evaluation on the main thread would stall the
+    // loads' deadline timers on a busy machine (SPEC §11 fair share); after them it costs a loading
+    // agent nothing.
     const started = await startNetworkOnce()
     if (started instanceof Error) {
       late.failed(started.message)
