@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // observer: a libp2p-free entry (igord's metrics load it on the start path); one shared chunk keeps one registry.
+  entry: ['src/index.ts', 'src/observer.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

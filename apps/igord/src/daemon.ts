@@ -19,6 +19,8 @@ import { priceRoute } from './price.js'
 import { DrainDesk } from './control/drain-routes.js'
 import { nodeReceiptSigner } from './node-signer.js'
 import { type AutoPlacer, startAutoPlacer } from './auto-placer.js'
+import { LateNetwork } from './late-network.js'
+import { probeListen } from './listen-probe.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -138,11 +140,15 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     }
   })
 
+  // Issue 21 item 5: the network starts after the first ticks (see below); placements wait for it.
+  const late = new LateNetwork()
   let stopping: Promise<number> | null = null
   const stop = async (exitCode: number): Promise<number> => {
     stopping ??= (async () => {
       log.info({}, 'shutting down: final checkpoints')
       autoPlacer?.stop()
+      late.failed('the node is stopping')
+      await late.stopIfStarted(network) // a network still starting is stopped once it has
       await network?.stop().catch((error: unknown) => log.warn({}, `network stop: ${(error as Error).message}`))
       await runtime?.shutdown()
       await settlement?.close() // what is not delivered stays in the outbox for the next start
@@ -172,7 +178,6 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     if (metricsAt !== null) log.info({ address: metricsAt }, `metrics on http://${metricsAt}/metrics`)
     const egress = nodeEgress(options) // SPEC §13: the node's own endpoints are never an agent's to reach
     if (metricsAt !== null) addOwnAddress(egress, metricsAt)
-    const networkModule = import('./network.js') // libp2p's modules load while the runtime opens
     if (options.settlementUrl !== null) {
       settlement = await HttpBudgetAdapter.open({ url: options.settlementUrl, dataDir, log })
       log.info({ settlementUrl: options.settlementUrl }, 'settlement: sealed receipts go to the settlement server; budgets are asked there')
@@ -204,23 +209,31 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       pricePerSecond: runtime.pricePerSecond.toString(),
       priceSource: runtime.price.source
     }, options.lease === null ? 'igord starting (leases disabled)' : 'igord starting')
+    // SPEC §14: a --listen port in use fails before any agent ticks (bound once and released here;
+    // libp2p binds it after the first ticks). Its port is the node's own from now on (SPEC §13).
+    const listen = await probeListen(options.listen)
+    if (listen.port !== null) addOwnAddress(egress, `/ip4/${listen.host ?? ''}/tcp/${listen.port}`)
     // SPEC §12 igord resume / import: validated (and refused without --force) before anything is written.
     const agentsToStart = await importForResume(runtime, options, log)
-    // SPEC §14: the listen address is bound before any agent starts, so a port in use fails fast;
-    // the agents then load in parallel while the network already answers.
-    const { startNetwork } = await networkModule
-    const started = await startNetwork({ runtime, dataDir, listen: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers, scanIntervalMs: options.scanIntervalMs, ...(options.mdns === true ? { mdns: true } : {}), onMigrated: ops.onMigrated })
-    if (signalled) {
-      await started.stop() // the shutdown ran before the network existed
-      return await stopped
+    // Issue 21 item 5: the agents this node owns tick from local state before libp2p starts (SPEC §5:
+    // each only under its lease, as always; the network changes no authority). The network starts once
+    // they are loaded (ticking): arrivals, hand-offs, price answers, peers and assisted recovery start with it. The AutoPlacer listens from before the first
+    // tick, so no request_move is missed; its placements wait for the network (SPEC §16).
+    autoPlacer = startAutoPlacer(runtime, late.forPlacer(), log, ops.metrics)
+    const startNetworkOnce = (): Promise<NodeNetwork | Error> => {
+      late.starting ??= (async () => {
+        const { startNetwork } = await import('./network.js') // libp2p loads only now
+        const started = await startNetwork({ runtime: runtime as NodeRuntime, dataDir, listen: listen.listen, listenShown: options.listen, transferTimeoutMs: options.transferTimeoutMs, maxTransferBytes: options.maxTransferBytes, peerAdmissionsPerMinute: options.peerAdmissionsPerMinute, logger: log, recovery: options.recovery, peers: options.peers, scanIntervalMs: options.scanIntervalMs, ...(options.mdns === true ? { mdns: true } : {}), onMigrated: ops.onMigrated })
+        if (stopping !== null) return started // the shutdown stops it (late.stopIfStarted)
+        // Handed over at once, while agents may still be loading ("listening on" still means "and every agent is loaded").
+        network = started
+        for (const address of started.addresses()) addOwnAddress(egress, address)
+        late.up(started)
+        log.info({ peerId: started.peerId, addresses: started.addresses() }, `network up on ${started.addresses().join(' ')}`)
+        return started
+      })().catch((error: unknown) => error instanceof Error ? error : new Error(String(error)))
+      return late.starting
     }
-    network = started
-    // SPEC §16: listening before any agent ticks, so no request_move is missed.
-    autoPlacer = startAutoPlacer(runtime, network, log, ops.metrics)
-    for (const address of started.addresses()) addOwnAddress(egress, address) // before any agent starts
-    // SPEC §11 fair share: peers can reach the node while its agents load (a slow one loads alone, in its own thread);
-    // "listening on" below still means "and every agent is loaded".
-    log.info({ peerId: started.peerId, addresses: started.addresses() }, `network up on ${started.addresses().join(' ')}; loading agents`)
     // SPEC §11: agents the last death was counted against load after all the others, one at a time,
     // each held until its first tick, so another death names them alone (runtime.suspects).
     const suspects = runtime.suspects
@@ -233,13 +246,22 @@ export async function runDaemon(options: StartOptions): Promise<number> {
     }
     await startAgents(runtime, agentsToStart.filter((agent) => !suspect(agent)), options.budget, log)
     const resumed = await runtime.resumeStoredAgents(loadConcurrency(), { skipSuspects: true })
+    // Not overlapped with the loads: libp2p's module evaluation on the main thread would stall the
+    // loads' deadline timers on a busy machine (SPEC §11 fair share); after them it costs a loading
+    // agent nothing.
+    const started = await startNetworkOnce()
+    if (started instanceof Error) {
+      late.failed(started.message)
+      throw started
+    }
+    if (signalled || stopping !== null) return await stopped // the shutdown stops the network once it has started (late.stopIfStarted)
     await startAgents(runtime, agentsToStart.filter(suspect), options.budget, log, 1)
     resumed.push(...await runtime.resumeStoredAgents(1))
     if (runtime.recoveryCandidates().length > 0) await (await import('./export.js')).settleInterruptedExports(runtime, log) // SPEC §12: an export cut by a crash
     for (const result of resumed) {
       if (result.error === undefined) log.info({ agentId: result.agentId }, 'stored agent resumed')
     }
-    log.info({ peerId: network.peerId, addresses: network.addresses() }, listeningLine(network.addresses()))
+    log.info({ peerId: started.peerId, addresses: started.addresses() }, listeningLine(started.addresses()))
     autoPlacer?.priceChanged() // SPEC §16 at start: every agent now loaded over its max price moves (or waits)
   } catch (error) {
     if (signalled) return stopped
@@ -261,5 +283,5 @@ function drainingField(drains: DrainDesk): { draining?: NonNullable<ReturnType<D
 
 function isExpected(error: unknown): boolean {
   const name = (error as { name?: string }).name
-  return name === 'MigrationError' || name === 'AuthorityError' || name === 'ListenError' || name === 'MetricsListenError'
+  return name === 'MigrationError' || name === 'AuthorityError' || name === 'ListenError' || name === 'MetricsListenError' || name === 'NetworkNotUpError'
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseCommand } from './args.js'
 import type { StartOptions } from './args.js'
-import { liveAgentWarning } from './resume.js'
+import { liveAgentWarning } from './live-agent-warning.js'
 import { Epoch } from '@igor/epoch'
 
 let dir: string

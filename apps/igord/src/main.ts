@@ -7,10 +7,6 @@ import type { StartOptions } from './start-options.js'
 import { controlRequest, ControlUnavailableError } from './control/client.js'
 import type { StatusJson } from './control/protocol.js'
 import { runDaemon, StartupError } from './daemon.js'
-import { runInspectCommand } from './inspect.js'
-import { runReceiptsCommand } from './receipts.js'
-import { runVerify } from './verify.js'
-import { runHistoryExport } from './history-export.js'
 import { runMigrate } from './migrate-client.js'
 import { runSimulate } from './simulate.js'
 import { renderStatusText } from './status-format.js'
@@ -42,13 +38,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'start':
         return await runDaemon(await withAgentDirs(command))
       case 'inspect':
-        return await runInspectCommand(command, io)
+        return await (await import('./inspect.js')).runInspectCommand(command, io) // the inspector loads only for these (issue 21 item 5: not on the start path)
       case 'receipts':
-        return await runReceiptsCommand(command, io)
+        return await (await import('./receipts.js')).runReceiptsCommand(command, io)
       case 'verify':
-        return await runVerify(command.dirs, io, command.json)
+        return await (await import('./verify.js')).runVerify(command.dirs, io, command.json)
       case 'history-export':
-        return await runHistoryExport(command, io)
+        return await (await import('./history-export.js')).runHistoryExport(command, io)
       case 'simulate':
         return await runSimulate(command, io)
       case 'status': {

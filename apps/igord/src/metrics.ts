@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
-import { observeMigrations } from '@igor/migration'
+import { observeMigrations } from '@igor/migration/observer' // libp2p-free entry: the start path loads no libp2p
 import { type AgentStatus, type SettlementMetrics, observeRuntime } from '@igor/runner'
 import { workerPool } from '@igor/sandbox'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'

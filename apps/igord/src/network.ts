@@ -5,6 +5,7 @@ import type { AgentStatusJson, MigrateResultJson, MigrationProgressJson, Placeme
 import { migrationOutcome } from './metrics.js'
 import { type PeerJson, peerJson } from './peers.js'
 import type { MigrationOutcome } from './metrics.js'
+import { listenFailure } from './listen-probe.js'
 
 /** The daemon's view of its peer-to-peer side. */
 export interface NodeNetwork {
@@ -34,16 +35,14 @@ export class PlacementError extends Error {
   constructor(readonly code: string, message: string) { super(message) }
 }
 
-/** The listen address could not be bound (SPEC §14: fails fast, naming the address). */
-export class ListenError extends Error {
-  override readonly name = 'ListenError'
-  readonly code = 'LISTEN_FAILED'
-}
+export { ListenError } from './listen-probe.js'
 
 export interface NetworkOptions {
   runtime: NodeRuntime
   dataDir: string
   listen: string
+  /** The address as the operator gave it, for the one-line reason (`listen` may carry the probe's port instead of 0). */
+  listenShown?: string
   transferTimeoutMs: number
   maxTransferBytes?: number
   peerAdmissionsPerMinute?: number
@@ -75,13 +74,7 @@ export async function startNetwork(options: NetworkOptions): Promise<NodeNetwork
       ...migrateProtocolsFromEnv(process.env)
     })
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error)
-    if ((error as { code?: string }).code === 'LISTEN_FAILED') {
-      const why = /EADDRINUSE/.test(text)
-        ? 'address already in use (another igord or program holds the port; choose another with --listen)'
-        : /EADDRNOTAVAIL/.test(text) ? 'no such local address' : /EACCES/.test(text) ? 'permission denied (ports below 1024 need privileges)' : text
-      throw new ListenError(`cannot listen on ${options.listen}: ${why}`, { cause: error })
-    }
+    if ((error as { code?: string }).code === 'LISTEN_FAILED') throw listenFailure(options.listenShown ?? options.listen, error)
     throw error
   }
   // Hand-offs under way as the source, for `igord migrate`'s progress (GET /migrations/<agentId>).

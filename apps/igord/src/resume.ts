@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import type { Checkpoint } from '@igor/checkpoint-codec'
-import { formatUnixNanos } from '@igor/inspector'
 import { type Logger, type NodeRuntime, RunnerError, validateImport } from '@igor/runner'
 import { loadManifest } from '@igor/sandbox'
 import type { StartOptions } from './start-options.js'
@@ -16,16 +14,6 @@ async function readNamed(what: string, path: string): Promise<Uint8Array> {
   }
 }
 
-/**
- * SPEC §12 "Moving an agent without the network": the one line a raw
- * checkpoint gets without `--force`. A copied checkpoint may be the state of
- * an agent another node still ticks; resuming it here would fork it.
- */
-export function liveAgentWarning(checkpoint: Pick<Checkpoint, 'epoch' | 'leaseExpiry'>): string {
-  const until = checkpoint.leaseExpiry === 0n ? '(none)' : formatUnixNanos(checkpoint.leaseExpiry)
-  return `this checkpoint may belong to a live agent (epoch ${checkpoint.epoch.toString()}, lease until ${until}): ` +
-    'export it on its node with \'igord export\', or pass --force if that node is gone for good'
-}
 
 /**
  * Before any agent starts (SPEC §12):
@@ -62,7 +50,7 @@ export async function importForResume(runtime: NodeRuntime, options: StartOption
   }
   // Every check first: a bad copy gets its own reason, not the fork warning.
   const { checkpoint, identity } = await validateImport(runtime.store, request)
-  if (resume.force !== true) throw new RunnerError('FENCED', liveAgentWarning(checkpoint))
+  if (resume.force !== true) throw new RunnerError('FENCED', (await import('./live-agent-warning.js')).liveAgentWarning(checkpoint)) // the inspector loads only here
   const { askPeersBeforeForce } = await import('./resume-peers.js')
   await askPeersBeforeForce({ dataDir: options.dataDir, peers: options.peers, agentId, checkpoint, checkpointBytes, identity, log })
   const manifest = await loadManifest(agent.wasmPath, agent.manifestPath)
