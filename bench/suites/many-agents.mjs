@@ -12,7 +12,12 @@
 //   IGOR_BENCH_MANY_CPU_ONLY=1         only the counted nodes' readiness and CPU (no baselines, no memory rows);
 //   IGOR_BENCH_MANY_FSYNC_AB=<rounds>  per count, also nodes with IGOR_NO_FSYNC_COALESCE=1 (every directory fsync
 //                                      its own, the code before group commit), alternating order, <rounds> of each;
-//   IGOR_BENCH_STRACE=1                after the CPU window, fsync + fdatasync calls per second over 10 s (strace -c -f).
+//   IGOR_BENCH_STRACE=1                after the CPU window, fsync + fdatasync calls per second over 10 s (strace -c -f);
+//   IGOR_BENCH_MANY_FLOOR=0            leave out the floor (below).
+// The floor (issue 21 item 4), measured in the same run for each count ≥ 1000: what that many agents must cost
+// at the SPEC's cadence before any Igor code (bench/lib/per-agent-floor.mjs): the file work SPEC §5, §12 and §15
+// ask of every agent every 5 s (two Ed25519 signs, two atomic writes, a history append with fdatasync), and a
+// bare message round trip per agent per second to shared worker threads. The CPU row's ratio is against their sum.
 import { spawn } from 'node:child_process'
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
@@ -30,6 +35,29 @@ const CLOCK_TICKS_PER_S = 100 // Linux USER_HZ
 const STRACE_WINDOW_MS = 10_000
 const CPU_PER_AGENT_SECOND_MAX_US = 100 // issue 21 item 4
 const TEN_THOUSAND_ALL_TICKING_MAX_S = 60
+
+/** One floor measurement in a child process: CPU µs per agent-second (see bench/lib/per-agent-floor.mjs). */
+async function floor(mode, count) {
+  const script = new URL('../lib/per-agent-floor.mjs', import.meta.url).pathname
+  const proc = spawnTracked(process.execPath, [script, mode, String(count), String(CPU_WINDOW_MS), process.env.IGOR_BENCH_DIR ?? tmpdir()])
+  const { code } = await proc.exited
+  const line = proc.lines.findLast((l) => l.json?.perAgentSecondUs !== undefined)
+  if (code !== 0 || line === undefined) throw new Error(`per-agent floor (${mode}, ${count}) failed with exit ${code}: ${proc.stderr.slice(-500)}`)
+  return line.json.perAgentSecondUs
+}
+
+async function floorRows(ctx, count, result) {
+  if (process.env.IGOR_BENCH_MANY_FLOOR === '0' || count < 1000) return []
+  const files = await floor('files', count)
+  const ticks = await floor('ticks', count)
+  const perAgentUs = result.cpuShare * 1e6 / count
+  ctx.log(`  ${count} agents, the floor: SPEC file work ${files.toFixed(0)} µs + bare tick round trips ${ticks.toFixed(0)} µs per agent-second; igord ${perAgentUs.toFixed(0)} µs (${(perAgentUs / (files + ticks)).toFixed(2)}×)`)
+  return [
+    row(`many-agents ${count} floor: SPEC file work per agent-second`, files, 'µs', { note: `bench/lib/per-agent-floor.mjs files: every 5 s per agent two Ed25519 signs, checkpoint and receipts files each written atomically (temp → write → fsync → close → rename, directory fsyncs shared), a history append + fdatasync; ${count} agents spread over 5 s, ${CPU_WINDOW_MS / 1000} s window, process CPU` }),
+    row(`many-agents ${count} floor: bare tick round trips per agent-second`, ticks, 'µs', { note: `bench/lib/per-agent-floor.mjs ticks: one message round trip per agent per second to ${Math.ceil(count / 16)} worker threads (16 agents each), each agent on its own phase, no agent code` }),
+    { ...row(`many-agents ${count} CPU per agent-second over the floor`, perAgentUs, 'µs', { note: `igord's CPU per agent-second against the floor's sum (${(files + ticks).toFixed(0)} µs) in the same run; the floor alone is ${((files + ticks) / CPU_PER_AGENT_SECOND_MAX_US).toFixed(1)}× the ≤ ${CPU_PER_AGENT_SECOND_MAX_US} µs target` }), ratio: perAgentUs / (files + ticks) }
+  ]
+}
 
 const row = (name, value, unit, extra = {}) => ({ name, value, unit, ratio: null, target: null, ok: null, ...extra })
 const median = (values) => {
@@ -214,6 +242,7 @@ export async function run(ctx) {
         const result = await runNode(ctx, temps, count)
         rows.push(readyRow(count, result, null))
         rows.push(...cpuRows(count, result, '', ''))
+        rows.push(...await floorRows(ctx, count, result))
         if (abRounds > 0) rows.push(...await fsyncComparison(ctx, temps, count, abRounds))
       }
       return rows
@@ -247,6 +276,7 @@ export async function run(ctx) {
       })
       rows.push(row(`many-agents ${count} threads`, result.memory.detail.Threads, 'threads', { note: `igord with no agents: ${empty.memory.detail.Threads}` }))
       rows.push(...cpuRows(count, result, '', ''))
+      rows.push(...await floorRows(ctx, count, result))
       if (abRounds > 0) rows.push(...await fsyncComparison(ctx, temps, count, abRounds))
     }
   } finally {

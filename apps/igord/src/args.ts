@@ -80,7 +80,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'history-keep', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'settlement-url', 'scan-interval',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'history-keep', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'receipts-write-every', 'settlement-url', 'scan-interval',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'mdns', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
@@ -504,6 +504,7 @@ function parseStart(args: ParsedArgs): Command {
     httpRate: args.read('http-rate', DEFAULT_HTTP_RATE, parseCount),
     transferTimeoutMs: args.duration('transfer-timeout', 30_000),
     receiptSpanMs: args.duration('receipt-span', 3_600_000),
+    receiptsWriteEveryMs: args.duration('receipts-write-every', 60_000),
     settlementUrl: args.read('settlement-url', null, parseSettlementUrlFlag),
     scanIntervalMs: args.duration('scan-interval', 60_000),
     maxTransferBytes: args.read('max-transfer-bytes', 192 * 1024 * 1024, parseByteCount),

@@ -16,6 +16,7 @@ import { loadConcurrency, startAgents } from './startup.js'
 import { importForResume } from './resume.js'
 import { addOwnAddress, nodeEgress } from './egress.js'
 import { priceRoute } from './price.js'
+import { receiptsRoute } from './receipts-route.js'
 import { DrainDesk } from './control/drain-routes.js'
 import { nodeReceiptSigner } from './node-signer.js'
 import { type AutoPlacer, startAutoPlacer } from './auto-placer.js'
@@ -106,6 +107,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
         if (method === 'POST' && price.status === 200) autoPlacer?.priceChanged() // SPEC §16 moving for price
         return price
       }
+      const receipts = await receiptsRoute(method, path, runtime) // issue 21: igord receipts on a running node
+      if (receipts !== null) return receipts
       const authority = await authorityRoute(method, path, body, runtime, network)
       if (authority !== null) return authority
       const offline = await offlineRoute(method, path, body, { runtime, nodeId: network?.peerId ?? null, log, maxTransferBytes: options.maxTransferBytes })
@@ -199,6 +202,7 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       replay: options.replay,
       receiptSigner: await nodeReceiptSigner(dataDir),
       receiptSpanNs: BigInt(options.receiptSpanMs) * 1_000_000n,
+      receiptsWriteEveryNs: BigInt(options.receiptsWriteEveryMs) * 1_000_000n,
       ...(settlement !== null ? { budgetAdapter: settlement } : {}),
       logger: log
     })

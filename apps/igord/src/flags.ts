@@ -62,6 +62,7 @@ export const FLAGS = {
   concurrency: { type: 'string', value: '<n>', default: '4', help: 'agents placed at once (igord drain, 1..64)' },
   'scan-interval': { type: 'string', value: '<dur>', default: '60s', help: 'ask every known peer its price this often (SPEC §16)' },
   'receipt-span': { type: 'string', value: '<dur>', default: '1h', help: 'seal an agent\'s open receipt after this long (SPEC §15)' },
+  'receipts-write-every': { type: 'string', value: '<dur>', default: '60s', help: 'rewrite an agent\'s receipts file at most this often at periodic checkpoints; a restart repairs it from the checkpoint (0: every checkpoint)' },
   'max-transfer-bytes': { type: 'string', value: '<n>', default: String(192 * 1024 * 1024), help: 'largest migration transfer accepted' },
   'max-agents': { type: 'string', value: '<n>', default: 'no limit', help: 'refuse loads and arrivals beyond this many agents' },
   'agent-disk-quota': { type: 'string', value: '<size>', default: '1GiB', help: 'history and checkpoint per agent; over it the oldest history goes first' },

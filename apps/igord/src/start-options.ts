@@ -28,6 +28,8 @@ export interface StartOptions {
   readonly transferTimeoutMs: number
   /** SPEC §15 `--receipt-span`: an open receipt is sealed after this long. */
   readonly receiptSpanMs: number
+  /** Issue 21 `--receipts-write-every`: a periodic checkpoint rewrites an agent's receipts file at most this often (0: each). */
+  readonly receiptsWriteEveryMs: number
   /** SPEC §15 `--settlement-url` (checked), null: the `none` budget adapter. */
   readonly settlementUrl: string | null
   /** SPEC §16 `--scan-interval`: price scans of the known peers this often. */

@@ -11,6 +11,11 @@ export interface ReceiptsRequest {
   readonly paymentsPath?: string | undefined
   readonly initialBudget?: bigint | undefined
   readonly json?: boolean | undefined
+  /**
+   * Bytes already read (a running node's consistent snapshot, `igord receipts`): used instead of reading
+   * the path of each one given; the paths still name them in messages.
+   */
+  readonly read?: { readonly receipts?: Uint8Array, readonly checkpoint?: Uint8Array, readonly payments?: Uint8Array } | undefined
 }
 
 /**
@@ -21,9 +26,10 @@ export interface ReceiptsRequest {
 export async function runReceipts(request: ReceiptsRequest, io: InspectIo): Promise<number> {
   const paths = { receipts: request.receiptsPath, payments: request.paymentsPath, checkpoint: request.checkpointPath }
   try {
-    const receipts = await readInput('receipts', request.receiptsPath)
-    const payments = request.paymentsPath === undefined ? undefined : await readInput('payments', request.paymentsPath)
-    const checkpoint = request.checkpointPath === undefined ? undefined : await readInput('checkpoint', request.checkpointPath)
+    const given = request.read
+    const receipts = given?.receipts ?? await readInput('receipts', request.receiptsPath)
+    const payments = request.paymentsPath === undefined ? undefined : given?.payments ?? await readInput('payments', request.paymentsPath)
+    const checkpoint = request.checkpointPath === undefined ? undefined : given?.checkpoint ?? await readInput('checkpoint', request.checkpointPath)
     const audit = auditReceipts({ receipts, payments, checkpoint, initialBudget: request.initialBudget })
     io.stdout.write(request.json === true ? renderReceiptAuditJson(audit) : renderReceiptAuditText(audit))
     return audit.valid ? EXIT_OK : EXIT_FAILURE

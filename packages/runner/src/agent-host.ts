@@ -7,10 +7,12 @@ import { HandoffSource } from './host/handoff-source.js'
 import { Instance } from './host/instance.js'
 import { LiveAgent } from './host/live-agent.js'
 import { TickLoop } from './host/tick-loop.js'
-import type { AgentHostInit, AgentModule, AgentStatus, HandoffSnapshot } from './host/types.js'
+import type { AgentHostInit, AgentModule, AgentStatus, HandoffSnapshot, ReceiptsSnapshot } from './host/types.js'
+import { readPaymentsFile } from './payments/files.js'
+import { readReceiptsFile } from './receipts/files.js'
 
 export { DEFAULT_TIMING } from './host/types.js'
-export type { AgentHostInit, AgentModule, AgentStatus, AgentTiming, HandoffReplayData, HandoffSnapshot } from './host/types.js'
+export type { AgentHostInit, AgentModule, AgentStatus, AgentTiming, HandoffReplayData, HandoffSnapshot, ReceiptsSnapshot } from './host/types.js'
 
 /**
  * One agent on this node: its sandbox, lease, budget and tick loop.
@@ -132,6 +134,21 @@ export class AgentHost {
     await this.agent.mutex.run(async () => {
       await this.checkpoints.writeAuthority(this.agent.lease.recoveryReason ?? undefined)
       await this.checkpoints.saveCheckpoint()
+    })
+  }
+
+  /**
+   * Issue 21 `igord receipts` on a running node: writes the receipts file if a
+   * periodic checkpoint put its write off, then reads the agent's receipts,
+   * checkpoint and payments files, all under the agent's mutex, so the three
+   * are one consistent crash state (no checkpoint lands between the reads).
+   */
+  async receiptsSnapshot(): Promise<ReceiptsSnapshot> {
+    return await this.agent.mutex.run(async () => {
+      const written = await this.agent.receipts?.flushIfBehind() ?? false
+      const dir = this.agent.store.dir
+      const [receipts, checkpoint, payments] = await Promise.all([readReceiptsFile(dir, this.agentId), this.agent.store.loadBytes(this.agentId), readPaymentsFile(dir, this.agentId)])
+      return { written, receipts, checkpoint: checkpoint?.bytes ?? null, payments }
     })
   }
 

@@ -1,6 +1,6 @@
 export { RunnerError, type RunnerErrorCode } from './errors.js'
 export * from './store/index.js'
-export { AgentHost, DEFAULT_TIMING, type AgentModule, type HandoffReplayData, type AgentStatus, type AgentTiming, type HandoffSnapshot } from './agent-host.js'
+export { AgentHost, DEFAULT_TIMING, type AgentModule, type HandoffReplayData, type AgentStatus, type AgentTiming, type HandoffSnapshot, type ReceiptsSnapshot } from './agent-host.js'
 export { DEFAULT_MIN_FREE_DISK_BYTES, agentIdFor, NodeRuntime, type IncomingAgent, type NodeRuntimeOptions, type StartAgentOptions } from './node-runtime.js'
 export { MAX_PRICE_PER_SECOND, PRICE_FILE, checkPrice, readDurablePrice, type DurablePrice, type NodePriceInfo, type PriceOffer, type PriceSource } from './node-runtime.js'
 export { QUARANTINE_AFTER_STARTS, countStrikes, quarantineReason } from './containment/quarantine.js'

@@ -1,6 +1,6 @@
 import type { Epoch } from '@igor/epoch'
 import { systemClock } from '@igor/lease'
-import type { AgentHost, AgentStatus, HandoffSnapshot } from './agent-host.js'
+import type { AgentHost, AgentStatus, HandoffSnapshot, ReceiptsSnapshot } from './agent-host.js'
 import type { FenceStore } from './authority/fences.js'
 import type { AuthorityHolding, AuthorityStake } from './authority/holdings.js'
 import type { StakeSigner } from './authority/stake.js'
@@ -182,6 +182,16 @@ export class NodeRuntime {
 
   host(agentId: string): AgentHost | undefined {
     return this.ctx.hosts.get(agentId)
+  }
+
+  /**
+   * Issue 21 `igord receipts` on a running node: the agent's receipts file is
+   * brought up to its open receipt (a periodic checkpoint may have put the
+   * write off) and its SPEC §15 files read as one state. Null when the agent
+   * is not hosted here.
+   */
+  async receiptsSnapshot(agentId: string): Promise<ReceiptsSnapshot | null> {
+    return await this.ctx.hosts.get(agentId)?.receiptsSnapshot() ?? null
   }
 
   /** The ids of the agents this node hosts now (SPEC §16: what the node reviews when its price changes). */

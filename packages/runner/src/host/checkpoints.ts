@@ -12,8 +12,11 @@ import type { LiveAgent } from './live-agent.js'
 export class Checkpoints {
   constructor(private readonly agent: LiveAgent, private readonly instance: Instance) {}
 
-  /** Encodes the live state at the live epoch and writes it (atomic, fenced). Returns the bytes written. */
-  async saveCheckpoint(): Promise<Uint8Array> {
+  /**
+   * Encodes the live state at the live epoch and writes it (atomic, fenced). Returns the bytes written.
+   * `periodic` (the 5 s and renewal checkpoints): the receipts file may wait (`ReceiptBook.checkpointed`).
+   */
+  async saveCheckpoint(periodic = false): Promise<Uint8Array> {
     const epoch = this.agent.lease.epoch
     const expiry = this.agent.lease.expiry
     const started = performance.now()
@@ -24,7 +27,7 @@ export class Checkpoints {
     this.agent.durable = at
     const paid = await this.agent.payments?.commit() ?? 0n
     // SPEC §15: the receipt follows its durable checkpoint (a crash in between is repaired on restart); its cost leaves the payments out.
-    await this.agent.receipts?.checkpointed({ tick: this.agent.tickNumber, budget: this.agent.budget }, paid)
+    await this.agent.receipts?.checkpointed({ tick: this.agent.tickNumber, budget: this.agent.budget }, paid, periodic)
     await this.agent.payments?.settle()
     this.agent.lastCheckpointAt = performance.now()
     runtimeEvents.checkpoint(this.agent.agentId, bytes.byteLength, this.agent.lastCheckpointAt - started)

@@ -37,7 +37,7 @@ export class TickLoop {
     if (this.agent.lease.needsRenewal()) {
       this.agent.lease.renew()
       // SPEC §5: the renewal is durable before the renewed lease is used.
-      await this.checkpoints.saveCheckpoint()
+      await this.checkpoints.saveCheckpoint(true)
       this.agent.log.debug({ epoch: this.agent.lease.epoch.toString(), leaseExpiry: this.agent.lease.expiry.toString() }, 'lease renewed')
       runtimeEvents.renewal(this.agent.agentId)
     }
@@ -115,7 +115,7 @@ export class TickLoop {
       return null
     }
     if (performance.now() - this.agent.lastCheckpointAt >= this.agent.timing.checkpointIntervalMs) {
-      await this.checkpoints.saveCheckpoint()
+      await this.checkpoints.saveCheckpoint(true)
       await this.instance.graduate()
     }
     return result.more ? this.agent.timing.busyIntervalMs : this.agent.timing.tickIntervalMs

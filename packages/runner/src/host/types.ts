@@ -98,6 +98,15 @@ export interface HandoffReplayData {
 }
 
 /** What the source of a hand-off sends: built from the live instance, never from a file (SPEC §7 source 2). */
+/** An agent's SPEC §15 files read together under its mutex (`AgentHost.receiptsSnapshot`); null: no such file. */
+export interface ReceiptsSnapshot {
+  /** The receipts file was behind its open receipt and was written first. */
+  readonly written: boolean
+  readonly receipts: Uint8Array | null
+  readonly checkpoint: Uint8Array | null
+  readonly payments: Uint8Array | null
+}
+
 export interface HandoffSnapshot {
   readonly agentId: string
   readonly module: AgentModule

@@ -255,6 +255,7 @@ export class AgentLoader {
       agentId,
       signer,
       spanNs: this.ctx.options.receiptSpanNs ?? DEFAULT_RECEIPT_SPAN_NS,
+      ...(this.ctx.options.receiptsWriteEveryNs !== undefined ? { writeEveryNs: this.ctx.options.receiptsWriteEveryNs } : {}),
       nowNs: () => this.ctx.clock.nowNs(),
       log,
       ...(adapter !== undefined ? { settle: settleWith(adapter, log) } : {})

@@ -64,6 +64,11 @@ export interface NodeRuntimeOptions {
   /** SPEC §15 `--receipt-span` in ns (default 1 h): an open receipt is sealed once open this long. */
   readonly receiptSpanNs?: bigint
   /**
+   * Issue 21 `--receipts-write-every` in ns (default 60 s; 0n: every checkpoint): how long a periodic
+   * checkpoint may leave an agent's receipts file behind its open receipt (`ReceiptBook`).
+   */
+  readonly receiptsWriteEveryNs?: bigint
+  /**
    * SPEC §15 settlement: asked (from its cache) before each tick and told
    * after each receipt; default `none` (every budget valid, nothing recorded).
    */

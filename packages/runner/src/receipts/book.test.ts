@@ -47,6 +47,47 @@ describe('ReceiptBook', () => {
     expect(onDisk()[0]).toMatchObject({ epochEnd: 9n, costMicrocents: 95n })
   })
 
+  it('a periodic checkpoint re-signs in memory and writes the file at most every writeEveryNs; the file is only ever behind', async () => {
+    const { book } = await ReceiptBook.begin({ ...options(1_000_000n), writeEveryNs: 100n }, [], { tick: 0n, budget: 1000n })
+    now += 10n
+    expect(await book.checkpointed({ tick: 5n, budget: 950n }, 0n, true)).toBe(false)
+    // wallet_receipt sees the re-signed receipt; the file still holds the stay's start (behind, never ahead)
+    expect(decodeReceipts(book.blob())).toMatchObject([{ epochEnd: 5n, costMicrocents: 50n, budgetAfter: 950n }])
+    expect(onDisk()).toMatchObject([{ epochStart: 1n, epochEnd: 0n, costMicrocents: 0n, budgetAfter: 1000n }])
+    expect(book.behindOnDisk).toBe(true)
+    now += 100n
+    expect(await book.checkpointed({ tick: 9n, budget: 910n }, 0n, true)).toBe(true)
+    expect(onDisk()).toMatchObject([{ epochEnd: 9n, costMicrocents: 90n, budgetAfter: 910n }])
+    expect(book.behindOnDisk).toBe(false)
+    // a checkpoint with payments, a non-periodic one, and a flush are written at once
+    now += 1n
+    expect(await book.checkpointed({ tick: 10n, budget: 800n }, 100n, true)).toBe(true)
+    expect(onDisk()[0]).toMatchObject({ epochEnd: 10n, costMicrocents: 100n, budgetAfter: 800n })
+    now += 1n
+    expect(await book.checkpointed({ tick: 11n, budget: 790n })).toBe(true)
+    expect(onDisk()[0]).toMatchObject({ epochEnd: 11n, budgetAfter: 790n })
+    now += 1n
+    expect(await book.checkpointed({ tick: 12n, budget: 780n }, 0n, true)).toBe(false)
+    expect(await book.flushIfBehind()).toBe(true)
+    expect(await book.flushIfBehind()).toBe(false)
+    expect(onDisk()[0]).toMatchObject({ epochEnd: 12n, budgetAfter: 780n })
+    expect(receiptChainProblems(onDisk(), 0n)).toEqual([])
+  })
+
+  it('a receipt sealed by its span is written at once, periodic or not', async () => {
+    const { book } = await ReceiptBook.begin({ ...options(50n), writeEveryNs: 1_000n }, [], { tick: 0n, budget: 1000n })
+    now += 60n
+    expect(await book.checkpointed({ tick: 5n, budget: 950n }, 0n, true)).toBe(true)
+    expect(onDisk()).toHaveLength(2)
+  })
+
+  it('writeEveryNs 0: every periodic checkpoint writes', async () => {
+    const { book } = await ReceiptBook.begin({ ...options(), writeEveryNs: 0n }, [], { tick: 0n, budget: 1000n })
+    now += 1n
+    expect(await book.checkpointed({ tick: 5n, budget: 950n }, 0n, true)).toBe(true)
+    expect(onDisk()[0]).toMatchObject({ epochEnd: 5n })
+  })
+
   it('does not sign a charge before the stay ran a tick', async () => {
     const { book } = await ReceiptBook.begin(options(), [], { tick: 3n, budget: 1000n })
     expect(await book.checkpointed({ tick: 3n, budget: 990n })).toBe(false)

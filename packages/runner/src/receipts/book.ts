@@ -2,7 +2,13 @@
 // `epochStart` = the first tick after the stay began, re-signed after each checkpoint that charged
 // something; it is sealed when the agent leaves (hand-off, export), when it has been open
 // `--receipt-span`, and on a restart. The list (sealed ones, then the open one) is written atomically
-// AFTER each checkpoint; `repair.ts` says how a restart reconciles the two files.
+// AFTER its checkpoint; `repair.ts` says how a restart reconciles the two files.
+// Issue 21 (CPU per agent): a periodic checkpoint that only moved the open receipt re-signs it in memory
+// and rewrites the file at most every `writeEveryNs` (default 60 s). The file is then behind its
+// checkpoint, a crash state the restart already repairs from the durable checkpoint (SPEC §15: "a
+// restart repairs a receipt that ran ahead of or behind its checkpoint; it never invents cost"). Every
+// other change — a stay's start, a seal, a checkpoint with payments, leaving, shutdown, `flush` — is
+// written before the call returns, exactly as before.
 import { encodeReceipts, signReceipt } from '@igor/checkpoint-codec'
 import type { PaymentReceipt } from '@igor/checkpoint-codec'
 import type { Logger } from '@igor/sandbox'
@@ -23,6 +29,12 @@ export interface ReceiptBookOptions {
   /** Called with the new blob whenever the list changed (e.g. for `wallet_receipt`). */
   readonly onChange?: (blob: Uint8Array) => void
   /**
+   * How long a periodic checkpoint may leave the file behind the open receipt
+   * (see the file comment); 0n: written at every checkpoint. Default
+   * `DEFAULT_RECEIPTS_WRITE_EVERY_NS`.
+   */
+  readonly writeEveryNs?: bigint
+  /**
    * SPEC §15 settlement: told (never awaited) after each write about this
    * node's receipts that are new since the last write — sealed ones (at a
    * stay's start: every sealed one in the list, the adapter skips what it
@@ -30,6 +42,9 @@ export interface ReceiptBookOptions {
    */
   readonly settle?: (receipt: PaymentReceipt, info: { sealed: boolean }) => void
 }
+
+/** Issue 21: a periodic checkpoint rewrites the receipts file at most this often (60 s). */
+export const DEFAULT_RECEIPTS_WRITE_EVERY_NS = 60_000_000_000n
 
 /** One agent's receipts on this node (see the file comment). Every method runs under the agent's mutex. */
 export class ReceiptBook {
@@ -44,8 +59,11 @@ export class ReceiptBook {
   private openStart: bigint
   private openedAtNs: bigint
   private warnedUnsigned = false
-  /** The list as last written (the same array until it changes, so the sandbox sends it only then). */
-  private written: Uint8Array = new Uint8Array(0)
+  /** The list as of the last change (the same array until it changes, so the sandbox sends it only then). */
+  private current: Uint8Array = new Uint8Array(0)
+  /** When the file was last written (`nowNs`), and whether the list changed since. */
+  private writtenAtNs: bigint | null = null
+  private dirty = false
   /** Sealed receipts already told to `settle`, and the open one last told. */
   private settledSealed = 0
   private settledOpen: PaymentReceipt | null = null
@@ -93,17 +111,24 @@ export class ReceiptBook {
     return [...this.sealed, this.open]
   }
 
-  /** The list as last written (SPEC §15 `wallet_receipt` serves it); the same array until the next write. */
+  /** The list as of the last checkpoint (SPEC §15 `wallet_receipt` serves it); the same array until it changes. */
   blob(): Uint8Array {
-    return this.written
+    return this.current
+  }
+
+  /** True when the file on disk is behind the list (a periodic checkpoint's write was put off). */
+  get behindOnDisk(): boolean {
+    return this.dirty
   }
 
   /**
    * After a checkpoint at `at` is durable: re-signs the open receipt when the
    * checkpoint charged something or ran a tick, seals it when it has been open
-   * `spanNs`, and writes the list. Returns whether the file was rewritten.
+   * `spanNs`, and writes the list — for a `periodic` checkpoint that only
+   * re-signed the open receipt, at most every `writeEveryNs` (see the file
+   * comment). Returns whether the file was rewritten.
    */
-  async checkpointed(at: ChargePoint, paid = 0n): Promise<boolean> {
+  async checkpointed(at: ChargePoint, paid = 0n, periodic = false): Promise<boolean> {
     this.openPaid += paid
     if (at.tick === this.open.epochEnd && at.budget === this.open.budgetAfter) return false
     if (!this.canCharge(at.tick)) {
@@ -116,9 +141,21 @@ export class ReceiptBook {
       return false
     }
     this.open = this.resigned(at)
-    if (this.options.nowNs() - this.openedAtNs >= this.options.spanNs) this.sealOpen(at)
+    const sealing = this.options.nowNs() - this.openedAtNs >= this.options.spanNs
+    if (sealing) this.sealOpen(at)
+    if (periodic && !sealing && paid === 0n && this.recentlyWritten()) {
+      this.changed()
+      this.dirty = true
+      return false
+    }
     await this.write()
     return true
+  }
+
+  /** The file was written less than `writeEveryNs` ago. */
+  private recentlyWritten(): boolean {
+    const every = this.options.writeEveryNs ?? DEFAULT_RECEIPTS_WRITE_EVERY_NS
+    return every > 0n && this.writtenAtNs !== null && this.options.nowNs() - this.writtenAtNs < every
   }
 
   /**
@@ -143,6 +180,13 @@ export class ReceiptBook {
   /** Writes the list as it is now. */
   async flush(): Promise<void> {
     await this.write()
+  }
+
+  /** Writes the list if a periodic checkpoint put its write off (`igord receipts` on a running node). */
+  async flushIfBehind(): Promise<boolean> {
+    if (!this.dirty) return false
+    await this.write()
+    return true
   }
 
   /** True when `at` differs from what the open receipt says. */
@@ -176,8 +220,17 @@ export class ReceiptBook {
   private async write(): Promise<void> {
     const blob = encodeReceipts(this.list())
     await writeReceiptsFile(this.options.dir, this.options.agentId, blob)
-    this.written = blob
+    this.dirty = false
+    this.writtenAtNs = this.options.nowNs()
+    this.current = blob
     this.options.onChange?.(blob)
+    this.tellSettlement()
+  }
+
+  /** The list changed in memory only: what `wallet_receipt` and settlement see moves on; the file waits. */
+  private changed(): void {
+    this.current = encodeReceipts(this.list())
+    this.options.onChange?.(this.current)
     this.tellSettlement()
   }
 
