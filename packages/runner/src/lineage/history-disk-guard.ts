@@ -8,10 +8,11 @@
 // timer and when a segment rolls; the directory walk only when pruning.
 import { open, readdir, stat, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseHistorySegment, segmentTickOf } from '@igor/checkpoint-codec'
+import { parseHistorySegment } from '@igor/checkpoint-codec'
 import { type Logger, silentLogger } from '@igor/sandbox'
 import { errnoCode } from '../store/fs-errors.js'
 import { HISTORY_DIR, pruneHistoryBefore } from './history.js'
+import { orderHistoryNames } from './history-files.js'
 
 /** `--history-min-free`: a size, a percentage of the filesystem, the default (`auto`), or off. */
 export type HistoryMinFree =
@@ -29,6 +30,8 @@ export const AUTO_MIN_FREE_FACTOR = 4
 export const AUTO_MIN_FREE_PERCENT = 5
 /** Default check interval. */
 export const DISK_GUARD_INTERVAL_MS = 30_000
+/** Agents pruned at once in a round. */
+const PRUNE_CONCURRENCY = 4
 /** A segment roll checks at most this often. */
 const POKE_MIN_INTERVAL_MS = 1_000
 
@@ -184,14 +187,20 @@ export class HistoryDiskGuard {
     let prunedBytes = 0
     let prunedFiles = 0
     let agents = 0
-    for (const [cursor, keepFrom] of plan) {
-      if (this.#options.skip?.(cursor.agentId) === true) continue
-      const done = await pruneHistoryBefore(cursor.dir, keepFrom, this.#now())
-      if (done.files === 0) continue
-      prunedBytes += done.bytes
-      prunedFiles += done.files
-      agents++
+    // A few agents at a time: each is a marker write, unlinks and directory fsyncs, which overlap across directories.
+    const work = [...plan]
+    const worker = async (): Promise<void> => {
+      for (let next = work.shift(); next !== undefined; next = work.shift()) {
+        const [cursor, keepFrom] = next
+        if (this.#options.skip?.(cursor.agentId) === true) continue
+        const done = await pruneHistoryBefore(cursor.dir, keepFrom, this.#now())
+        if (done.files === 0) continue
+        prunedBytes += done.bytes
+        prunedFiles += done.files
+        agents++
+      }
     }
+    await Promise.all(Array.from({ length: PRUNE_CONCURRENCY }, worker))
     if (prunedFiles > 0) {
       this.#log.info({ bytes: prunedBytes, files: prunedFiles, agents, freeBytes, watermarkBytes }, 'history pruned to keep free disk (oldest segments across all agents first)')
       this.#options.onPrune?.(prunedBytes, prunedFiles, agents)
@@ -222,7 +231,7 @@ export class HistoryDiskGuard {
     for (const agentId of agentIds) {
       if (this.#options.skip?.(agentId) === true) continue
       const dir = join(root, agentId)
-      const names = historyNames(await readdir(dir).catch(() => [] as string[]))
+      const names = orderHistoryNames(await readdir(dir).catch(() => [] as string[])).map((u) => u.name)
       if (names.length < 2) continue
       const cursor: Cursor = { agentId, dir, names, next: 0, createdAtMs: 0 }
       if (await this.#advance(cursor)) heap.push(cursor)
@@ -253,17 +262,6 @@ export class HistoryDiskGuard {
     return false
   }
 }
-
-const CKPT = /^\d{10,20}\.ckpt$/
-
-/** History file names in history order: reference `.ckpt` files, then segments, each by tick (as `listHistoryUnits`). */
-function historyNames(names: readonly string[]): string[] {
-  const ckpt = names.filter((n) => CKPT.test(n)).sort((a, b) => compareTicks(BigInt(a.slice(0, -5)), BigInt(b.slice(0, -5))))
-  const segments = names.filter((n) => segmentTickOf(n) !== null).sort((a, b) => compareTicks(segmentTickOf(a)!, segmentTickOf(b)!))
-  return [...ckpt, ...segments]
-}
-
-const compareTicks = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** A segment's header time, a `.ckpt` file's mtime; null when the file is gone. */
 async function startedAt(path: string): Promise<number | null> {

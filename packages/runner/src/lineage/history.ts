@@ -1,7 +1,7 @@
 // SPEC §12 "History and `igord verify`", §11 disk quota, and (ours, issue 21
 // item 2) append-only segments with retention. Format and crash states: the
 // runner README, "History segments".
-import { type FileHandle, mkdir, open, readFile, rmdir, readdir, truncate, unlink } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, readFile, rmdir, readdir, stat, truncate, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   PRUNED_MARKER, SEGMENT_HEADER_LENGTH, encodePrunedMarker, encodeRecordHeader, encodeSegmentHeader, segmentFileName, segmentTickOf
@@ -9,7 +9,7 @@ import {
 import { validateAgentId } from '../store/agent-id.js'
 import { DIR_MODE, FILE_MODE, fsyncDirectory, removeStaleTemporaries, writeFileAtomic } from '../store/atomic-write.js'
 import { errnoCode, storeIoError } from '../store/fs-errors.js'
-import { type HistoryUnit, historyFileName, listHistoryUnits, loadTicks, readSegment, tickOf } from './history-files.js'
+import { type HistoryUnit, historyFileName, listHistoryUnits, loadTicks, orderHistoryNames, readSegment, tickOf } from './history-files.js'
 import { DEFAULT_HISTORY_KEEP, type HistoryKeep, segmentsToDrop } from './history-retention.js'
 
 export { historyFileName } from './history-files.js'
@@ -89,17 +89,29 @@ async function pruneFiles(dir: string, units: readonly HistoryUnit[], anchorTick
 /**
  * The node's disk guard (`history-disk-guard.ts`): deletes `dir`'s oldest
  * files up to (not including) the file named `keepFrom`, which becomes the
- * anchor, the marker first. Re-lists the directory under the lock, so what an
- * archive pruned meanwhile is not counted twice; never deletes the newest
- * file. Returns the files and bytes deleted.
+ * anchor, the marker first. Re-reads the directory's names under the lock (and
+ * stats only the files it deletes), so what an archive pruned meanwhile is not
+ * counted twice; never deletes the newest file. Returns the files and bytes
+ * deleted.
  */
 export async function pruneHistoryBefore(dir: string, keepFrom: string, nowMs: number): Promise<{ files: number, bytes: number }> {
   return withPruneLock(dir, async () => {
-    const units = await listHistoryUnits(dir)
-    const at = units.findIndex((u) => u.name === keepFrom)
+    const names = orderHistoryNames(await readdir(dir).catch((error: unknown) => {
+      if (errnoCode(error) === 'ENOENT') return [] as string[]
+      throw storeIoError(dir, 'read directory', error)
+    }))
+    const at = names.findIndex((u) => u.name === keepFrom)
     if (at <= 0) return { files: 0, bytes: 0 }
-    const gone = units.slice(0, at)
-    const bytes = await pruneFiles(dir, gone, units[at]!.tick, nowMs)
+    const gone: HistoryUnit[] = []
+    for (const { name, kind, tick } of names.slice(0, at)) {
+      const size = await stat(join(dir, name)).then((st) => st.size, (error: unknown) => {
+        if (errnoCode(error) === 'ENOENT') return null
+        throw storeIoError(join(dir, name), 'stat', error)
+      })
+      if (size !== null) gone.push({ name, kind, tick, size, createdAtMs: 0 })
+    }
+    if (gone.length === 0) return { files: 0, bytes: 0 }
+    const bytes = await pruneFiles(dir, gone, names[at]!.tick, nowMs)
     return { files: gone.length, bytes }
   })
 }
