@@ -198,3 +198,22 @@ describe('historyMinFreeBytes', () => {
     expect(historyMinFreeBytes({ kind: 'off' }, 264e9, 256 * MiB)).toBe(0)
   })
 })
+
+describe('HistoryDiskGuard shutdown', () => {
+  it('a stopped guard does not start a round, and stop() during a round stops after the agents in hand', async () => {
+    const clock = new Clock()
+    await threeAgents(clock)
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const guard = new HistoryDiskGuard({ checkpointsDir: dir.path, minFree: { kind: 'bytes', bytes: MiB }, minFreeDiskBytes: 0, statfs: async () => { await gate; return { bsize: 1, blocks: 1e12, bavail: 0 } }, nowMs: clock.now })
+    const round = guard.check()
+    const stopped = guard.stop()
+    release()
+    await stopped
+    expect(await round).toMatchObject({ prunedFiles: 0 })
+    for (const id of ['a', 'b', 'c']) expect(await segmentsOf(id)).toHaveLength(3)
+    guard.start()
+    guard.poke()
+    expect(await segmentsOf('a')).toHaveLength(3)
+  })
+})

@@ -148,6 +148,7 @@ export class HistoryDiskGuard {
     this.#background()
   }
 
+  /** Stops the timer; a round in progress finishes the agent it is pruning and stops there. */
   async stop(): Promise<void> {
     this.#stopped = true
     if (this.#timer !== null) clearInterval(this.#timer)
@@ -174,6 +175,7 @@ export class HistoryDiskGuard {
     const freeBytes = Number(fs.bavail) * Number(fs.bsize)
     const watermarkBytes = historyMinFreeBytes(this.#options.minFree ?? { kind: 'auto' }, Number(fs.blocks) * Number(fs.bsize), this.#options.minFreeDiskBytes)
     const quiet: DiskGuardRound = { freeBytes, watermarkBytes, prunedBytes: 0, prunedFiles: 0, agents: 0, short: false }
+    if (this.#stopped) return quiet
     if (freeBytes >= watermarkBytes) {
       if (this.#shortage !== null) this.#log.info({ freeBytes, watermarkBytes }, 'free disk back above --history-min-free')
       this.#shortage = null
@@ -190,7 +192,8 @@ export class HistoryDiskGuard {
     // A few agents at a time: each is a marker write, unlinks and directory fsyncs, which overlap across directories.
     const work = [...plan]
     const worker = async (): Promise<void> => {
-      for (let next = work.shift(); next !== undefined; next = work.shift()) {
+      // A node shutting down does not wait for the rest of a long round (what is left is pruned after the next start).
+      for (let next = work.shift(); next !== undefined && !this.#stopped; next = work.shift()) {
         const [cursor, keepFrom] = next
         if (this.#options.skip?.(cursor.agentId) === true) continue
         const done = await pruneHistoryBefore(cursor.dir, keepFrom, this.#now())
@@ -229,6 +232,7 @@ export class HistoryDiskGuard {
     })
     const heap = new MinHeap<Cursor>((a, b) => a.createdAtMs - b.createdAtMs)
     for (const agentId of agentIds) {
+      if (this.#stopped) break
       if (this.#options.skip?.(agentId) === true) continue
       const dir = join(root, agentId)
       const names = orderHistoryNames(await readdir(dir).catch(() => [] as string[])).map((u) => u.name)
