@@ -10,7 +10,7 @@ import { isPackageFile } from './package-sniff.js'
 import type { ImportCommand } from './import.js'
 import { type DrainCommand, parseDrain } from './drain-args.js'
 import { type PriceCommand, parsePriceValue } from './price.js'
-import { parseSize, parseSizeAtLeast } from './size.js'
+import { parseHistoryMinFree, parseSize, parseSizeAtLeast } from './size.js'
 import {
   UsageError, didYouMean, FLAGS, COMMON_FLAGS, ParsedArgs, logLevelOf, timeoutOf, longTimeoutOf, dataDirOf, checkedId, parsePrice, parseByteCount, parseCount, parseAgentsPerWorker, parseBudget, parseCapabilities, egressRules, parseHostPort
 } from './flags.js'
@@ -80,7 +80,7 @@ export interface SubcommandSpec {
 
 const START_FLAGS: readonly FlagName[] = [
   'run-agent', 'run-agents', 'budget', 'manifest', 'agent-id', 'lease-duration', 'lease-grace', 'lease-renewal-window',
-  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'history-keep', 'min-free-disk', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'receipts-write-every', 'settlement-url', 'scan-interval',
+  'price-per-second', 'data-dir', 'listen', 'capabilities', 'http-allow', 'http-deny', 'http-rate', 'transfer-timeout', 'max-transfer-bytes', 'max-agents', 'agent-disk-quota', 'history-keep', 'min-free-disk', 'history-min-free', 'agents-per-worker', 'peer-admissions-per-minute', 'metrics-listen', 'receipt-span', 'receipts-write-every', 'settlement-url', 'scan-interval',
   'log-format', 'inspect-checkpoint', 'inspect-wasm', 'json', 'recovery', 'peer', 'mdns', 'replay-mode', 'verify-interval', 'replay-on-divergence'
 ]
 
@@ -519,6 +519,7 @@ function parseStart(args: ParsedArgs): Command {
       }
     }),
     minFreeDisk: args.read('min-free-disk', DEFAULT_MIN_FREE_DISK_BYTES, parseSize),
+    historyMinFree: args.read('history-min-free', { kind: 'auto' } as const, parseHistoryMinFree),
     agentsPerWorker: args.read('agents-per-worker', DEFAULT_AGENTS_PER_WORKER, parseAgentsPerWorker),
     peerAdmissionsPerMinute: args.read('peer-admissions-per-minute', 30, parseCount),
     logFormat,

@@ -22,6 +22,7 @@ import { nodeReceiptSigner } from './node-signer.js'
 import { type AutoPlacer, startAutoPlacer } from './auto-placer.js'
 import { LateNetwork } from './late-network.js'
 import { probeListen } from './listen-probe.js'
+import { diskShortField, testStatfsProbe } from './history-disk.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -81,7 +82,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       pricePerSecond: runtime?.pricePerSecond.toString() ?? null,
       // SPEC §7 "What a peer can and cannot do": who is refused at the door, and why.
       ...(runtime !== null && runtime.admissions.list().length > 0 ? { refusedAtDoor: runtime.admissions.list() } : {}),
-      ...drainingField(drains) // SPEC §16 igord drain
+      ...drainingField(drains), // SPEC §16 igord drain
+      ...diskShortField(runtime?.historyDiskShortage ?? null) // SPEC §12 history disk guard
     },
     agents: runtime === null ? [] : (await runtime.status()).map(agentStatusJson)
   })
@@ -198,6 +200,8 @@ export async function runDaemon(options: StartOptions): Promise<number> {
       agentDiskQuotaBytes: options.agentDiskQuota,
       historyKeep: options.historyKeep,
       minFreeDiskBytes: options.minFreeDisk,
+      historyMinFree: options.historyMinFree,
+      ...testStatfsProbe(),
       agentsPerWorker: options.agentsPerWorker,
       replay: options.replay,
       receiptSigner: await nodeReceiptSigner(dataDir),

@@ -68,6 +68,7 @@ export const FLAGS = {
   'agent-disk-quota': { type: 'string', value: '<size>', default: '1GiB', help: 'history and checkpoint per agent; over it the oldest history goes first' },
   'history-keep': { type: 'string', value: '<all|dur|n>', default: '7d', help: 'history kept per agent: all, a duration (7d, 36h) or the newest n checkpoints; older whole segments go, the oldest kept is the anchor' },
   'min-free-disk': { type: 'string', value: '<size>', default: '256MiB', help: 'refuse arrivals (NODE_FULL) when the data dir has less free; 0 for no floor' },
+  'history-min-free': { type: 'string', value: '<size|n%|auto|off>', default: 'auto', help: 'below this much free disk, prune the oldest history segments across all agents (never the newest, never a checkpoint); auto = max(4 × --min-free-disk, 5% of the filesystem)' },
   'agents-per-worker': { type: 'string', value: '<n>', default: String(DEFAULT_AGENTS_PER_WORKER), help: 'agents sharing one worker thread (1..256; 1 = a thread each; http agents always get their own)' },
   'peer-admissions-per-minute': { type: 'string', value: '<n>', default: '30', help: 'hand-offs one peer may send per minute' },
   'metrics-listen': { type: 'string', value: '<host:port>', default: 'off', help: 'also serve /metrics and /healthz over TCP here' },

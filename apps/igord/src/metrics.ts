@@ -100,6 +100,7 @@ export class NodeMetrics {
     })
     const renewals = new Counter({ name: 'igor_lease_renewals_total', help: 'Lease renewals made durable (SPEC §3)', registers })
     const evictions = new Counter({ name: 'igor_agent_evictions_total', help: 'Agents restarted from their last checkpoint because a worker they shared was stopped for another agent', registers })
+    const diskPruned = new Counter({ name: 'igor_history_disk_pruned_bytes_total', help: 'History bytes the disk guard deleted to keep free disk above --history-min-free (oldest segments across all agents first)', registers })
     this.unsubscribe.push(observeRuntime({
       onTick: (_agentId, elapsedNs) => {
         ticks.inc()
@@ -111,6 +112,7 @@ export class NodeMetrics {
       },
       onRenewal: () => renewals.inc(),
       onEviction: () => evictions.inc(),
+      onHistoryDiskPrune: (bytes) => diskPruned.inc(bytes),
       // Issue 22: counted where the halt happens, not when a scrape sees it (a retirement is not a halt).
       onHalt: (_agentId, reason) => { if (!reason.startsWith('retired:')) this.halts.inc({ reason: haltClass(reason) }) }
     }))

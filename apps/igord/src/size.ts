@@ -1,3 +1,5 @@
+import type { HistoryMinFree } from '@igor/runner'
+
 /**
  * Sizes on the command line (SPEC §11: `--agent-disk-quota 100MiB`, `1GiB`):
  * a whole number of bytes, or a number with a binary unit (KiB, MiB, GiB,
@@ -11,6 +13,28 @@ export function parseSize(text: string): number {
   const bytes = Math.floor(Number(match[1]) * UNITS[match[2] ?? 'B']!)
   if (!Number.isSafeInteger(bytes)) throw new RangeError(`is too large: ${JSON.stringify(text)}`)
   return bytes
+}
+
+/**
+ * `--history-min-free` (ours, issue 21): `auto`, `off` (or `0`), a percentage
+ * of the filesystem (`5%`, above 0 and below 100), or a size as above.
+ */
+export function parseHistoryMinFree(text: string): HistoryMinFree {
+  const value = text.trim()
+  if (value === 'auto' || value === 'off') return { kind: value }
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(value)
+  if (percent !== null) {
+    const n = Number(percent[1])
+    if (!(n > 0 && n < 100)) throw new RangeError(`a percentage must be above 0 and below 100, got ${JSON.stringify(text)}`)
+    return { kind: 'percent', percent: n }
+  }
+  let bytes: number
+  try {
+    bytes = parseSize(value)
+  } catch {
+    throw new RangeError(`must be auto, off, a percentage of the filesystem like 5% or a size like 20GiB, got ${JSON.stringify(text)}`)
+  }
+  return bytes === 0 ? { kind: 'off' } : { kind: 'bytes', bytes }
 }
 
 /** The same, at least `min` bytes. */

@@ -2,7 +2,7 @@ import type { LeaseConfig } from '@igor/lease'
 import type { CapabilityName } from '@igor/sandbox'
 import type { ReplaySettings } from '@igor/replay'
 import type { LogLevel } from './flags.js'
-import type { HistoryKeep } from '@igor/runner'
+import type { HistoryKeep, HistoryMinFree } from '@igor/runner'
 
 export interface StartOptions {
   readonly kind: 'start'
@@ -43,6 +43,8 @@ export interface StartOptions {
   readonly historyKeep: HistoryKeep
   /** SPEC §11 `--min-free-disk`: arrivals are refused below this many free bytes (0: no floor). */
   readonly minFreeDisk: number
+  /** SPEC §12 (ours, issue 21) `--history-min-free`: below it the oldest history across all agents is pruned. */
+  readonly historyMinFree: HistoryMinFree
   /** `--agents-per-worker`: agents sharing one worker thread (issue 11). */
   readonly agentsPerWorker: number
   /** `--peer-admissions-per-minute`: hand-offs one peer may send per minute. */

@@ -20,6 +20,9 @@ export function renderStatusText(status: StatusJson): string {
   // SPEC §16 igord drain: arrivals are refused; the node stops once every agent is settled.
   const drain = status.node.draining
   if (drain !== undefined) lines.push(`draining (to ${drain.to}): ${drain.moved} of ${drain.total} moved, ${drain.stayed} stayed, ${drain.pending} pending; arrivals refused`)
+  // SPEC §12 (ours): the history disk guard has nothing left to prune and free disk is still short.
+  const short = status.node.diskShort
+  if (short !== undefined) lines.push(`disk short: ${short.freeBytes} bytes free, below --history-min-free (${short.watermarkBytes}) since ${short.since}; every agent's history is down to its newest segment`)
   if (status.agents.length === 0) {
     lines.push('no agents')
     return lines.join('\n') + '\n'

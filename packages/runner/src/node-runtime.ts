@@ -14,9 +14,11 @@ import { AuthorityDesk } from './node/authority.js'
 import { NodeContext } from './node/context.js'
 import { Lifecycle } from './node/lifecycle.js'
 import { AgentLoader } from './node/loader.js'
-import type { IncomingAgent, NodeRuntimeOptions, StartAgentOptions } from './node/types.js'
+import { DEFAULT_MIN_FREE_DISK_BYTES, type IncomingAgent, type NodeRuntimeOptions, type StartAgentOptions } from './node/types.js'
 import { NodePrice, type PriceSource, checkPrice, readDurablePrice, writeDurablePrice } from './node/price.js'
 import { Mutex } from './mutex.js'
+import { type DiskShortage, HistoryDiskGuard } from './lineage/history-disk-guard.js'
+import { runtimeEvents } from './observer.js'
 
 export { DEFAULT_MIN_FREE_DISK_BYTES } from './node/types.js'
 export type { IncomingAgent, NodeRuntimeOptions, StartAgentOptions } from './node/types.js'
@@ -118,7 +120,29 @@ export class NodeRuntime {
       const record = await store.readQuarantine(agentId).catch(() => null)
       if (record !== null) runtime.ctx.quarantined.set(agentId, record)
     }
+    // SPEC §12 (ours): the history disk guard (statfs on a timer and at segment rolls; unref'd).
+    runtime.ctx.diskGuard = new HistoryDiskGuard({
+      checkpointsDir: store.dir,
+      minFree: options.historyMinFree,
+      minFreeDiskBytes: options.minFreeDiskBytes ?? DEFAULT_MIN_FREE_DISK_BYTES,
+      statfs: options.historyDiskStatfs,
+      skip: (agentId) => runtime.ctx.busy.has(agentId),
+      log,
+      intervalMs: options.historyDiskIntervalMs,
+      onPrune: (bytes, files, agents) => { runtimeEvents.historyDiskPrune(bytes, files, agents) }
+    })
+    runtime.ctx.diskGuard.start()
     return runtime
+  }
+
+  /** SPEC §12 (ours): free disk below `--history-min-free` with every agent's history down to its newest segment, or null. */
+  get historyDiskShortage(): DiskShortage | null {
+    return this.ctx.diskGuard?.shortage ?? null
+  }
+
+  /** SPEC §12 (ours): one round of the history disk guard now (tests; the node runs it on a timer and at segment rolls). */
+  async checkHistoryDisk(): Promise<void> {
+    await this.ctx.diskGuard?.check()
   }
 
   /** SPEC §15: the node's current price, microcents per second (what every agent here pays from its next tick). */
@@ -277,6 +301,7 @@ export class NodeRuntime {
   /** Checkpoints and stops every agent (SPEC §5 shutdown). */
   async shutdown(): Promise<void> {
     this.ctx.closed = true
+    await this.ctx.diskGuard?.stop()
     this.ctx.marker.silence() // SPEC §11: a kill -9 during the final checkpoints is the operator's, not an agent's
     // SPEC §11 fair share: shutdown is bounded; a call still running after SHUTDOWN_CALLS_MS is stopped there.
     const hosts = [...this.ctx.hosts.values()]

@@ -21,6 +21,8 @@ export interface RuntimeObserver {
   onHalt?(agentId: string, reason: string): void
   /** SPEC §16 "The agent decides": the tick that just completed called `request_move(max)` and was answered 0. */
   onMoveRequest?(agentId: string, maxPricePerSecond: bigint): void
+  /** SPEC §12 (ours): the history disk guard pruned `bytes` in `files` of `agents` agents' histories to keep free disk. */
+  onHistoryDiskPrune?(bytes: number, files: number, agents: number): void
 }
 
 /**
@@ -68,5 +70,6 @@ export const runtimeEvents = {
   renewal: (agentId: string): void => { if (observers.size > 0) each((o) => o.onRenewal?.(agentId)) },
   eviction: (agentId: string): void => { if (observers.size > 0) each((o) => o.onEviction?.(agentId)) },
   halt: (agentId: string, reason: string): void => { if (observers.size > 0) each((o) => o.onHalt?.(agentId, reason)) },
-  moveRequest: (agentId: string, maxPricePerSecond: bigint): void => { if (observers.size > 0) each((o) => o.onMoveRequest?.(agentId, maxPricePerSecond)) }
+  moveRequest: (agentId: string, maxPricePerSecond: bigint): void => { if (observers.size > 0) each((o) => o.onMoveRequest?.(agentId, maxPricePerSecond)) },
+  historyDiskPrune: (bytes: number, files: number, agents: number): void => { if (observers.size > 0) each((o) => o.onHistoryDiskPrune?.(bytes, files, agents)) }
 }

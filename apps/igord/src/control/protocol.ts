@@ -41,6 +41,12 @@ export interface StatusJson {
     refusedAtDoor?: AdmissionRefusal[]
     /** SPEC §16: present while `igord drain` runs (arrivals are refused). */
     draining?: DrainStatusJson
+    /**
+     * SPEC §12 (ours, issue 21): present while free disk stays below
+     * `--history-min-free` with every agent's history down to its newest
+     * segment (bytes as decimal strings; `since`: ISO time).
+     */
+    diskShort?: { freeBytes: string, watermarkBytes: string, since: string }
   }
   agents: AgentStatusJson[]
 }

@@ -58,6 +58,26 @@ export async function listHistoryUnits(dir: string): Promise<HistoryUnit[]> {
   return units.sort((a, b) => rank(a) - rank(b) || (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0))
 }
 
+/**
+ * History file names in history order, from names alone (no stat, no header
+ * read): reference `.ckpt` files, then segments, each by tick — the order
+ * `listHistoryUnits` gives.
+ */
+export function orderHistoryNames(names: readonly string[]): Array<{ name: string, kind: 'ckpt' | 'segment', tick: bigint }> {
+  const out: Array<{ name: string, kind: 'ckpt' | 'segment', tick: bigint }> = []
+  for (const name of names) {
+    const ckpt = CKPT.exec(name)
+    if (ckpt !== null) {
+      out.push({ name, kind: 'ckpt', tick: BigInt(ckpt[1]!) })
+      continue
+    }
+    const tick = segmentTickOf(name)
+    if (tick !== null) out.push({ name, kind: 'segment', tick })
+  }
+  const rank = (u: { kind: string }): number => (u.kind === 'ckpt' ? 0 : 1)
+  return out.sort((a, b) => rank(a) - rank(b) || (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0))
+}
+
 /** The header's time, read from its first 24 bytes (`fallback` when the header is torn). */
 async function segmentCreatedAt(path: string, fallback: number): Promise<number> {
   const handle = await open(path, 'r').catch((error: unknown) => { throw storeIoError(path, 'open', error) })

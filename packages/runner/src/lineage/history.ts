@@ -1,7 +1,7 @@
 // SPEC §12 "History and `igord verify`", §11 disk quota, and (ours, issue 21
 // item 2) append-only segments with retention. Format and crash states: the
 // runner README, "History segments".
-import { type FileHandle, mkdir, open, readFile, rmdir, readdir, truncate, unlink } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, readFile, rmdir, readdir, stat, truncate, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   PRUNED_MARKER, SEGMENT_HEADER_LENGTH, encodePrunedMarker, encodeRecordHeader, encodeSegmentHeader, segmentFileName, segmentTickOf
@@ -9,7 +9,7 @@ import {
 import { validateAgentId } from '../store/agent-id.js'
 import { DIR_MODE, FILE_MODE, fsyncDirectory, removeStaleTemporaries, writeFileAtomic } from '../store/atomic-write.js'
 import { errnoCode, storeIoError } from '../store/fs-errors.js'
-import { type HistoryUnit, historyFileName, listHistoryUnits, loadTicks, readSegment, tickOf } from './history-files.js'
+import { type HistoryUnit, historyFileName, listHistoryUnits, loadTicks, orderHistoryNames, readSegment, tickOf } from './history-files.js'
 import { DEFAULT_HISTORY_KEEP, type HistoryKeep, segmentsToDrop } from './history-retention.js'
 
 export { historyFileName } from './history-files.js'
@@ -40,6 +40,82 @@ export const SEGMENT_MAX_BYTES = 256 * 1024 * 1024
 const knownSegments = new Map<string, { size: number, records: number }>()
 const durableDirs = new Set<string>()
 
+/**
+ * Pruning of one directory runs one at a time in this process (an archive's
+ * retention or quota, the node's disk guard), so `pruned.json` only moves
+ * forward; each prune bumps the directory's generation, and an archive that
+ * sees a newer one drops the files gone from its list before it prunes.
+ */
+const pruneLocks = new Map<string, Promise<unknown>>()
+const pruneGenerations = new Map<string, number>()
+
+async function withPruneLock<T>(dir: string, section: () => Promise<T>): Promise<T> {
+  const before = pruneLocks.get(dir) ?? Promise.resolve()
+  const run = before.then(section, section)
+  const settled = run.then(() => undefined, () => undefined)
+  pruneLocks.set(dir, settled)
+  try {
+    return await run
+  } finally {
+    if (pruneLocks.get(dir) === settled) pruneLocks.delete(dir)
+  }
+}
+
+/**
+ * SPEC §12 pruning (retention, quota, the node's disk guard): names
+ * `anchorTick` in `pruned.json` (durable), then deletes `units` (the oldest
+ * files, never the newest), then fsyncs the directory. A crash in between
+ * leaves more history than the marker says, which still verifies. Returns the
+ * bytes the files held. The caller holds the directory's prune lock.
+ */
+async function pruneFiles(dir: string, units: readonly HistoryUnit[], anchorTick: bigint, nowMs: number): Promise<number> {
+  await writeFileAtomic(dir, PRUNED_MARKER, new TextEncoder().encode(encodePrunedMarker({ anchorTick }, nowMs)))
+  let bytes = 0
+  for (const unit of units) {
+    const path = join(dir, unit.name)
+    knownSegments.delete(path)
+    try {
+      await unlink(path)
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw storeIoError(path, 'remove', error)
+    }
+    bytes += unit.size
+  }
+  await fsyncDirectory(dir)
+  pruneGenerations.set(dir, (pruneGenerations.get(dir) ?? 0) + 1)
+  return bytes
+}
+
+/**
+ * The node's disk guard (`history-disk-guard.ts`): deletes `dir`'s oldest
+ * files up to (not including) the file named `keepFrom`, which becomes the
+ * anchor, the marker first. Re-reads the directory's names under the lock (and
+ * stats only the files it deletes), so what an archive pruned meanwhile is not
+ * counted twice; never deletes the newest file. Returns the files and bytes
+ * deleted.
+ */
+export async function pruneHistoryBefore(dir: string, keepFrom: string, nowMs: number): Promise<{ files: number, bytes: number }> {
+  return withPruneLock(dir, async () => {
+    const names = orderHistoryNames(await readdir(dir).catch((error: unknown) => {
+      if (errnoCode(error) === 'ENOENT') return [] as string[]
+      throw storeIoError(dir, 'read directory', error)
+    }))
+    const at = names.findIndex((u) => u.name === keepFrom)
+    if (at <= 0) return { files: 0, bytes: 0 }
+    const gone: HistoryUnit[] = []
+    for (const { name, kind, tick } of names.slice(0, at)) {
+      const size = await stat(join(dir, name)).then((st) => st.size, (error: unknown) => {
+        if (errnoCode(error) === 'ENOENT') return null
+        throw storeIoError(join(dir, name), 'stat', error)
+      })
+      if (size !== null) gone.push({ name, kind, tick, size, createdAtMs: 0 })
+    }
+    if (gone.length === 0) return { files: 0, bytes: 0 }
+    const bytes = await pruneFiles(dir, gone, names[at]!.tick, nowMs)
+    return { files: gone.length, bytes }
+  })
+}
+
 /** Forgets what this process knew of `dir`'s files (tests that rewrite files behind an archive's back). */
 export function forgetHistoryScans(dir?: string): void {
   if (dir === undefined) {
@@ -64,6 +140,8 @@ export interface HistoryOptions {
   readonly onPrune?: (files: number, bytes: number, reason: 'quota' | 'retention') => void
   /** Wall-clock milliseconds (tests pass a fake one). */
   readonly nowMs?: () => number
+  /** Told when a new segment was started (the node's disk guard checks free space then). */
+  readonly onRoll?: () => void
   /** Overrides of the roll rules (tests, the bench). */
   readonly segmentMaxAgeMs?: number
   readonly segmentMaxBytes?: number
@@ -84,6 +162,8 @@ export class HistoryArchive {
   #units: HistoryUnit[] = []
   /** Records in the newest segment, or null when the next write starts a new segment. */
   #appendable: { records: number } | null = null
+  /** The directory's prune generation `#units` reflects (see `pruneHistoryBefore`). */
+  #generation = 0
   readonly #now: () => number
 
   constructor(checkpointsDir: string, agentId: string, private readonly options: HistoryOptions = {}) {
@@ -111,6 +191,7 @@ export class HistoryArchive {
         throw storeIoError(this.dir, 'create directory', error)
       }
       await removeStaleTemporaries(this.dir)
+      this.#generation = pruneGenerations.get(this.dir) ?? 0
       this.#units = await listHistoryUnits(this.dir)
       this.#appendable = await this.#repairNewest()
       if (made !== undefined || !durableDirs.has(this.dir)) {
@@ -168,8 +249,20 @@ export class HistoryArchive {
     if (current.ticks !== undefined) current.ticks.add(tick)
     this.#appendable!.records++
     if (current.kind === 'segment') knownSegments.set(join(this.dir, current.name), { size: current.size, records: this.#appendable!.records })
+    if (rolled || this.options.quotaBytes !== undefined) await this.#syncPruned()
     if (rolled) await this.#pruneRetention(now)
     if (this.options.quotaBytes !== undefined) await this.#pruneQuota(this.options.quotaBytes, bytes.byteLength)
+    if (rolled) this.options.onRoll?.()
+  }
+
+  /** Drops from `#units` the files another pruner (the node's disk guard) deleted since; one readdir, only when one did. */
+  async #syncPruned(): Promise<void> {
+    const generation = pruneGenerations.get(this.dir) ?? 0
+    if (generation === this.#generation) return
+    const names = new Set(await readdir(this.dir).catch((error: unknown) => { throw storeIoError(this.dir, 'read directory', error) }))
+    const newest = this.#units[this.#units.length - 1]
+    this.#units = this.#units.filter((u) => u === newest || names.has(u.name))
+    this.#generation = generation
   }
 
   #mustRoll(newest: HistoryUnit, tick: bigint, now: number): boolean {
@@ -240,23 +333,24 @@ export class HistoryArchive {
     if (drop > 0) await this.#dropOldest(drop, 'quota', this.#now())
   }
 
-  /** Names the new anchor in `pruned.json` (durable), then deletes the `count` oldest files. */
+  /**
+   * Names the new anchor (the file now at index `count`) in `pruned.json`
+   * (durable), then deletes the files before it — under the directory's prune
+   * lock, after dropping what the disk guard deleted meanwhile (nothing, when
+   * it already pruned past the anchor).
+   */
   async #dropOldest(count: number, reason: 'quota' | 'retention', now: number): Promise<void> {
     const anchor = this.#units[count]!
-    await writeFileAtomic(this.dir, PRUNED_MARKER, new TextEncoder().encode(encodePrunedMarker({ anchorTick: anchor.tick }, now)))
-    let bytes = 0
-    const gone = this.#units.splice(0, count)
-    for (const unit of gone) {
-      knownSegments.delete(join(this.dir, unit.name))
-      try {
-        await unlink(join(this.dir, unit.name))
-      } catch (error) {
-        if (errnoCode(error) !== 'ENOENT') throw storeIoError(join(this.dir, unit.name), 'remove', error)
-      }
-      bytes += unit.size
-    }
-    await fsyncDirectory(this.dir)
-    this.options.onPrune?.(gone.length, bytes, reason)
+    const gone = await withPruneLock(this.dir, async () => {
+      await this.#syncPruned()
+      const at = this.#units.indexOf(anchor)
+      if (at <= 0) return null
+      const units = this.#units.splice(0, at)
+      const bytes = await pruneFiles(this.dir, units, anchor.tick, now)
+      this.#generation = pruneGenerations.get(this.dir) ?? 0
+      return { files: units.length, bytes }
+    })
+    if (gone !== null) this.options.onPrune?.(gone.files, gone.bytes, reason)
   }
 
   /** Bytes the history holds now. */

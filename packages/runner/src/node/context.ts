@@ -13,6 +13,7 @@ import type { CheckpointStore, QuarantineRecord } from '../store/index.js'
 import { AdmissionGuard } from '../containment/admission-guard.js'
 import { DEFAULT_AGENT_DISK_QUOTA_BYTES } from '../lineage/history.js'
 import type { HistoryOptions } from '../lineage/history.js'
+import type { HistoryDiskGuard } from '../lineage/history-disk-guard.js'
 import type { FailedLoad, NodeRuntimeOptions } from './types.js'
 import { NodePrice } from './price.js'
 
@@ -46,6 +47,8 @@ export class NodeContext {
   readonly price: NodePrice
   /** SPEC §16 drain: set once `igord drain` began; every arrival is refused (`NODE_DRAINING`) from then on. */
   draining = false
+  /** SPEC §12 (ours): the node-wide history disk guard, told when a segment rolls (set by `NodeRuntime.open`). */
+  diskGuard: HistoryDiskGuard | null = null
 
   constructor(store: CheckpointStore, readonly options: NodeRuntimeOptions, readonly marker: CallMarker, readonly suspectIds: ReadonlySet<string> = new Set(), price?: NodePrice) {
     this.store = store
@@ -64,7 +67,8 @@ export class NodeContext {
     return {
       quotaBytes: this.options.agentDiskQuotaBytes ?? DEFAULT_AGENT_DISK_QUOTA_BYTES,
       keep: this.options.historyKeep,
-      onPrune: (files, bytes, reason) => this.log.info({ agentId, files, bytes }, reason === 'quota' ? 'history pruned to the agent disk quota (oldest first)' : 'history pruned to --history-keep (oldest segments first)')
+      onPrune: (files, bytes, reason) => this.log.info({ agentId, files, bytes }, reason === 'quota' ? 'history pruned to the agent disk quota (oldest first)' : 'history pruned to --history-keep (oldest segments first)'),
+      onRoll: () => this.diskGuard?.poke()
     }
   }
 

@@ -10,6 +10,7 @@ import type { AuthorityRecord, StoredModule } from '../store/index.js'
 import type { ReplaySettings } from '@igor/replay'
 import type { ReceiptSigner } from '../receipts/types.js'
 import type { HistoryKeep } from '../lineage/history-retention.js'
+import type { HistoryMinFree, StatfsProbe } from '../lineage/history-disk-guard.js'
 import type { BudgetAdapter } from '../settlement/types.js'
 
 export interface NodeRuntimeOptions {
@@ -59,6 +60,17 @@ export interface NodeRuntimeOptions {
   readonly historyKeep?: HistoryKeep
   /** SPEC §11 `--min-free-disk`: below this many free bytes in the data dir, arrivals are refused (`NODE_FULL`). */
   readonly minFreeDiskBytes?: number
+  /**
+   * SPEC §12 (ours) `--history-min-free`: below this much free space in the
+   * data dir's filesystem, the oldest history segments across all agents are
+   * pruned (never an agent's newest, never a checkpoint). Default `auto`:
+   * max(4 × `minFreeDiskBytes`, 5 % of the filesystem).
+   */
+  readonly historyMinFree?: HistoryMinFree
+  /** The free-space probe of that guard (tests, igord's test-only `IGOR_TEST_STATFS_FREE`); default `fs.statfs`. */
+  readonly historyDiskStatfs?: StatfsProbe
+  /** How often that guard probes (default 30 s; a segment roll also checks). */
+  readonly historyDiskIntervalMs?: number
   /** SPEC §15: the node's libp2p Ed25519 key, which signs the agents' receipts; absent: no receipts. */
   readonly receiptSigner?: ReceiptSigner
   /** SPEC §15 `--receipt-span` in ns (default 1 h): an open receipt is sealed once open this long. */
