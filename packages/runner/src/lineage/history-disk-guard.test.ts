@@ -128,7 +128,27 @@ describe('HistoryDiskGuard', () => {
     expect(await segmentsOf('a')).toEqual([segmentFileName(9n)])
     await expectValidFrom('a', 9n)
     expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1)
-    expect(log.lines.find((l) => l.level === 'warn')?.msg).toMatch(/every agent's history is down to its newest segment: checkpoints go on/)
+    expect(log.lines.find((l) => l.level === 'warn')?.msg).toMatch(/every agent's history is down to its newest segment: each agent starts a new segment .*checkpoints go on/)
+  })
+
+  it('short with nothing left: each agent rolls at its next write (no hour to wait), so the next round prunes again — history shrinks to about a round', async () => {
+    const clock = new Clock()
+    const agents = await threeAgents(clock)
+    const guard = new HistoryDiskGuard({ checkpointsDir: dir.path, minFree: { kind: 'percent', percent: 50 }, minFreeDiskBytes: 0, statfs: probe(() => 1000), nowMs: clock.now })
+    expect(await guard.check()).toMatchObject({ prunedFiles: 6, short: true })
+    // A minute later (the segments' hour is far from over), every agent's next checkpoint starts a new segment.
+    clock.ms += 60_000
+    for (const [i, lineage] of [agents.a, agents.b, agents.c].entries()) await write(lineage, BigInt(20 + i))
+    for (const [i, id] of ['a', 'b', 'c'].entries()) expect(await segmentsOf(id)).toEqual([segmentFileName(6n), segmentFileName(BigInt(20 + i))])
+    // A second write goes into the new segment: one roll per request, not one per write.
+    await write(agents.a, 30n)
+    expect(await segmentsOf('a')).toHaveLength(2)
+    guard.poke()
+    expect(await guard.check()).toMatchObject({ prunedFiles: 3, agents: 3, short: true })
+    for (const [i, id] of ['a', 'b', 'c'].entries()) {
+      expect(await segmentsOf(id)).toEqual([segmentFileName(BigInt(20 + i))])
+      await expectValidFrom(id, BigInt(20 + i))
+    }
   })
 
   it('leaves an agent that is busy (an arrival in progress) alone', async () => {

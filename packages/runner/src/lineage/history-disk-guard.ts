@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { parseHistorySegment } from '@igor/checkpoint-codec'
 import { type Logger, silentLogger } from '@igor/sandbox'
 import { errnoCode } from '../store/fs-errors.js'
-import { HISTORY_DIR, pruneHistoryBefore } from './history.js'
+import { HISTORY_DIR, pruneHistoryBefore, requestSegmentRolls } from './history.js'
 import { orderHistoryNames } from './history-files.js'
 
 /** `--history-min-free`: a size, a percentage of the filesystem, the default (`auto`), or off. */
@@ -209,9 +209,12 @@ export class HistoryDiskGuard {
       this.#options.onPrune?.(prunedBytes, prunedFiles, agents)
     }
     const short = exhausted && planned < need
+    // Every agent is down to its newest segment: each starts a new one at its next write, so the next
+    // round (woken by those rolls) can prune the one before. History then spans about one round.
+    if (short) requestSegmentRolls(join(this.#options.checkpointsDir, HISTORY_DIR), this.#now())
     if (short && this.#shortage === null) {
       this.#shortage = { freeBytes, watermarkBytes, sinceMs: this.#now() }
-      this.#log.warn({ freeBytes, watermarkBytes }, 'free disk below --history-min-free and every agent\'s history is down to its newest segment: checkpoints go on; add disk, lower --history-min-free or move agents away')
+      this.#log.warn({ freeBytes, watermarkBytes }, 'free disk below --history-min-free and every agent\'s history is down to its newest segment: each agent starts a new segment so the next round can prune the last one; checkpoints go on; add disk, lower --history-min-free or move agents away')
     } else if (!short) {
       this.#shortage = null
     }

@@ -2,7 +2,7 @@
 // item 2) append-only segments with retention. Format and crash states: the
 // runner README, "History segments".
 import { type FileHandle, mkdir, open, readFile, rmdir, readdir, stat, truncate, unlink } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import {
   PRUNED_MARKER, SEGMENT_HEADER_LENGTH, encodePrunedMarker, encodeRecordHeader, encodeSegmentHeader, segmentFileName, segmentTickOf
 } from '@igor/checkpoint-codec'
@@ -46,6 +46,18 @@ const durableDirs = new Set<string>()
  * forward; each prune bumps the directory's generation, and an archive that
  * sees a newer one drops the files gone from its list before it prunes.
  */
+/**
+ * The node's disk guard, short with every agent down to its newest segment, asks each agent under a
+ * history root (`<checkpoints>/history`) to start a new segment at its next write when its newest began
+ * before the time given, so the guard's next round can prune the one before (`requestSegmentRolls`).
+ */
+const rollRequests = new Map<string, number>()
+
+/** See `rollRequests`: segments under `historyRoot` begun at or before `beforeMs` roll at their next write. */
+export function requestSegmentRolls(historyRoot: string, beforeMs: number): void {
+  rollRequests.set(resolve(historyRoot), beforeMs)
+}
+
 const pruneLocks = new Map<string, Promise<unknown>>()
 const pruneGenerations = new Map<string, number>()
 
@@ -157,6 +169,8 @@ export interface HistoryOptions {
  */
 export class HistoryArchive {
   readonly dir: string
+  /** The disk guard's last roll request this archive acted on (`rollRequests`). */
+  #rollHandled: number | undefined = undefined
   #ready: Promise<void> | null = null
   /** Files oldest first; the last, when a segment that reads whole, is appended to. */
   #units: HistoryUnit[] = []
@@ -270,6 +284,13 @@ export class HistoryArchive {
     let maxBytes = this.options.segmentMaxBytes ?? SEGMENT_MAX_BYTES
     if (this.options.quotaBytes !== undefined) maxBytes = Math.min(maxBytes, Math.floor(this.options.quotaBytes / 8))
     if (newest.size >= maxBytes || now - newest.createdAtMs >= maxAge || now < newest.createdAtMs - maxAge) return true
+    // The disk guard found nothing left to prune: a new segment makes this one prunable.
+    const rollBefore = rollRequests.get(resolve(dirname(this.dir)))
+    // Once per request, so a wall clock stepped back cannot make every write start a segment.
+    if (rollBefore !== undefined && rollBefore !== this.#rollHandled && newest.createdAtMs <= rollBefore) {
+      this.#rollHandled = rollBefore
+      return true
+    }
     // Count mode: about two segments per kept window (in distinct ticks), so pruning whole segments keeps it near N.
     const keep = this.#keep
     return keep.kind === 'count' && newest.ticks?.has(tick) !== true && (newest.ticks?.size ?? 0) >= Math.max(1, Math.ceil(keep.count / 2))
