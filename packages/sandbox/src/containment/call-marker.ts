@@ -59,7 +59,7 @@ export interface WorkerMarks {
 /** One `inWorker` handed out: its busy flag, and whether its sandbox has been released. */
 interface Incarnation { readonly busy: Int32Array, released: boolean }
 
-/** How long the node waits for a worker's pending clear before it writes into the same slot (a thread that was killed never clears). */
+/** How long the node waits, in all, for workers' pending clears (before it writes into a slot, opens a suspect's window, closes the file): a thread that was killed never clears. */
 const PENDING_CLEAR_WAIT_MS = 20
 
 /** A call the previous process was inside when it died. */
@@ -240,6 +240,8 @@ export class CallMarker {
     timer?.unref()
     try {
       if (this.othersBusy()) await Promise.race([new Promise<void>((resolve) => { this.drained = resolve }), closed])
+      // Their replies are in; their workers' clears follow within µs: a death from here on is marked against agentId alone.
+      this.awaitOthersClears(agentId)
       return await run()
     } finally {
       if (timer !== null) clearTimeout(timer)
@@ -283,9 +285,17 @@ export class CallMarker {
   private awaitClears(slot: number): void {
     const list = this.incarnations.get(slot)
     if (list === undefined) return
-    for (const one of list) if (Atomics.load(one.busy, 0) !== 0) Atomics.wait(one.busy, 0, 1, PENDING_CLEAR_WAIT_MS)
-    // Sandboxes released with their clears written are forgotten.
-    this.incarnations.set(slot, list.filter((one) => !one.released || Atomics.load(one.busy, 0) !== 0))
+    awaitZero(list)
+    // Released sandboxes are forgotten here: their clears are written, or their threads are gone.
+    this.incarnations.set(slot, list.filter((one) => !one.released))
+  }
+
+  /** Every sandbox's clear written, but those of `agentId`'s slot (bounded, as `awaitClears`). */
+  private awaitOthersClears(agentId: string): void {
+    const own = this.slots.get(agentId)
+    const others: Incarnation[] = []
+    for (const [slot, list] of this.incarnations) if (slot !== own) others.push(...list)
+    awaitZero(others)
   }
 
   /**
@@ -309,6 +319,8 @@ export class CallMarker {
   close(): void {
     if (this.fd === null) return
     Atomics.store(this.flags, 0, 1)
+    // A worker still to write a clear must not write after the fd is closed (its number could be reused).
+    awaitZero([...this.incarnations.values()].flat())
     const fd = this.fd
     this.fd = null
     try {
@@ -360,6 +372,22 @@ export class CallMarker {
       writeSync(this.fd, bytes, 0, bytes.byteLength, position)
     } catch {
       // The marker is evidence for the next start, never a reason to stop this one.
+    }
+  }
+}
+
+/**
+ * Waits on this thread, at most PENDING_CLEAR_WAIT_MS in all, until every
+ * busy flag reads 0 (a worker's clear written). A flag of a thread that was
+ * killed inside a call never does: the wait is bounded.
+ */
+function awaitZero(incarnations: readonly Incarnation[]): void {
+  const until = performance.now() + PENDING_CLEAR_WAIT_MS
+  for (const { busy } of incarnations) {
+    while (Atomics.load(busy, 0) !== 0) {
+      const left = until - performance.now()
+      if (left <= 0) return
+      Atomics.wait(busy, 0, 1, left)
     }
   }
 }

@@ -63,12 +63,9 @@ it('a sandbox replaced by another of the same agent gives the slot up only with 
   marker.close()
 })
 
-it('the node waits for a pending late clear before it marks the same slot (loading a replacement)', async () => {
-  const { marker } = CallMarker.open(dir)
-  const old = marker.inWorker('a') as WorkerMarks
-  const busy = busyOf(old)
-  Atomics.store(busy, 0, 1)
-  // The old sandbox's worker writes its clear a few ms late, as a descheduled thread would.
+/** A worker thread that writes `marks`' clear (and drops its busy flag) about 3 ms from now, as a descheduled worker would; resolves once it has begun, with its exit. */
+async function lateClear(marks: WorkerMarks): Promise<Promise<unknown>> {
+  Atomics.store(busyOf(marks), 0, 1)
   const go = new Int32Array(new SharedArrayBuffer(4))
   const worker = new Worker(`
     const { workerData: { fd, position, busy, go } } = require('node:worker_threads')
@@ -78,14 +75,43 @@ it('the node waits for a pending late clear before it marks the same slot (loadi
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3)
     writeSync(fd, Uint8Array.of(0), 0, 1, position)
     Atomics.store(flag, 0, 0); Atomics.notify(flag, 0)
-  `, { eval: true, workerData: { fd: old.fd, position: old.position, busy: old.busy, go: go.buffer } })
+  `, { eval: true, workerData: { fd: marks.fd, position: marks.position, busy: marks.busy, go: go.buffer } })
+  const exited = new Promise((resolve) => worker.once('exit', resolve))
   while (Atomics.load(go, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+  return exited
+}
+
+it('the node waits for a pending late clear before it marks the same slot (loading a replacement)', async () => {
+  const { marker } = CallMarker.open(dir)
+  const old = marker.inWorker('a') as WorkerMarks
+  const busy = busyOf(old)
+  const exited = await lateClear(old)
   marker.enter('a', 'loading')
-  await new Promise((resolve) => worker.once('exit', resolve))
+  await exited
   // Without the wait, the late clear (written after) would have erased the loading mark.
   expect(Atomics.load(busy, 0)).toBe(0)
   expect(codeAt(old.position)).toBe(1)
   marker.close()
+})
+
+it('a suspect\'s window opens only after the other agents\' workers have written their clears', async () => {
+  const { marker } = CallMarker.open(dir)
+  const other = marker.inWorker('other') as WorkerMarks
+  const exited = await lateClear(other)
+  let otherBusyInWindow = -1
+  await marker.alone('suspect', () => { otherBusyInWindow = Atomics.load(busyOf(other), 0); return Promise.resolve() })
+  await exited
+  expect(otherBusyInWindow).toBe(0)
+  marker.close()
+})
+
+it('close() lets a pending clear be written before the file is closed', async () => {
+  const { marker } = CallMarker.open(dir)
+  const marks = marker.inWorker('a') as WorkerMarks
+  const exited = await lateClear(marks)
+  marker.close()
+  expect(Atomics.load(busyOf(marks), 0)).toBe(0)
+  await exited
 })
 
 it('slots are a fixed size apart', () => {
