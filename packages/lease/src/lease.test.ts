@@ -160,6 +160,19 @@ describe('needsRenewal', () => {
     expect(lease.needsRenewal()).toBe(true)
   })
 
+  it('judges by a reading already taken when given one: validateForTick() returns its own (one clock read for both)', () => {
+    const { clock, lease } = fresh()
+    const threshold = T0 + DURATION - HALF
+    clock.set(threshold - 1n)
+    const reading = lease.validateForTick()
+    expect(reading).toBe(threshold - 1n)
+    clock.set(threshold + 5n) // the clock moved on; the given reading is what counts
+    expect(lease.needsRenewal(reading)).toBe(false)
+    expect(lease.needsRenewal()).toBe(true)
+    expect(lease.needsRenewal(threshold)).toBe(true)
+    for (const edge of EDGES) expect(typeof lease.needsRenewal(edge)).toBe('boolean')
+  })
+
   it('uses the decimal window exactly (0.3 of 60 s is 18 s to the ns)', () => {
     const clock = new ManualClock(T0)
     const lease = Lease.bootstrap({ ...DEFAULT_LEASE_CONFIG, renewalWindow: 0.3 }, clock)

@@ -164,9 +164,10 @@ export class Lease {
   /**
    * remaining ≤ duration × renewalWindow, in whole ns (see `renewalThresholdNs`).
    * A pure time question: it does not look at the state. False with leases disabled.
+   * `nowNs`: a reading of this lease's clock already taken (`validateForTick()`'s).
    */
-  needsRenewal(): boolean {
-    return this.#timing !== null && this.#expiry - this.#clock.nowNs() <= this.#timing.thresholdNs
+  needsRenewal(nowNs?: bigint): boolean {
+    return this.#timing !== null && this.#expiry - (nowNs ?? this.#clock.nowNs()) <= this.#timing.thresholdNs
   }
 
   /**
@@ -190,8 +191,10 @@ export class Lease {
    * Call before every tick (SPEC §5). Refuses outside `ACTIVE_OWNER`
    * (`NOT_ACTIVE_OWNER`). Past expiry + grace it moves to `RECOVERY_REQUIRED`
    * and refuses (`LEASE_EXPIRED`). Inside grace ticking is allowed.
+   * Returns the clock reading it judged by, for a `needsRenewal(nowNs)` on
+   * the same reading (the tick loop's live path reads the clock once).
    */
-  validateForTick(): void {
+  validateForTick(): bigint {
     this.#requireActiveOwner('tick')
     const now = this.#clock.nowNs()
     if (this.#timing !== null && this.#expiredWithGrace(now, this.#timing)) {
@@ -200,6 +203,7 @@ export class Lease {
       this.#recoveryReason = message
       throw new AuthorityError('LEASE_EXPIRED', `cannot tick: ${message}; now RECOVERY_REQUIRED`)
     }
+    return now
   }
 
   /** `ACTIVE_OWNER → HANDOFF_INITIATED`: migration started, stop producing state. */

@@ -13,6 +13,8 @@ import type { LiveAgent } from './live-agent.js'
 export class TickLoop {
   /** Reused for every tick (the sandbox reads it before its first await and keeps no reference). */
   private readonly tickOptions: { price?: bigint, receipts?: Uint8Array, movePending?: boolean } = {}
+  /** The lease clock's reading of the last validation that passed (`leaseHolds`). */
+  private validatedAtNs = 0n
 
   constructor(private readonly agent: LiveAgent, private readonly instance: Instance, private readonly checkpoints: Checkpoints) {}
 
@@ -31,10 +33,17 @@ export class TickLoop {
   /** One pass of the SPEC §5 loop; returns the delay to the next pass, or null to stop. */
   async step(): Promise<number | null> {
     if (this.agent.stopped || this.agent.halted !== null || !canTick(this.agent.lease.state)) return null
-    if (!this.agent.sandbox.alive) await this.instance.ensureInstance() // no await on the live path
+    // Whether anything was awaited since the lease was last validated (never on the live path).
+    let awaited = false
+    if (!this.agent.sandbox.alive) {
+      await this.instance.ensureInstance()
+      awaited = true
+    }
     const held = this.leaseHolds()
     if (held !== true && !await held) return null
-    if (this.agent.lease.needsRenewal()) {
+    // The validation's own clock reading (one read for both questions).
+    if (this.agent.lease.needsRenewal(this.validatedAtNs)) {
+      awaited = true
       this.agent.lease.renew()
       // SPEC §5: the renewal is durable before the renewed lease is used.
       await this.checkpoints.saveCheckpoint(true)
@@ -55,9 +64,13 @@ export class TickLoop {
     // and the worker gets the absolute deadline, so a pause after this line is
     // caught there (issue 12 item 1).
     // The check is synchronous on the live path (no microtask between it and the post to the worker).
+    // With nothing awaited since the validation above (the live path), that validation is this one:
+    // only synchronous code ran since, and a pause inside it is caught by the worker's re-check as after a second one.
     if (this.agent.stopped || this.agent.halted !== null) return null
-    const holds = this.leaseHolds()
-    if (holds !== true && !await holds) return null
+    if (awaited) {
+      const holds = this.leaseHolds()
+      if (holds !== true && !await holds) return null
+    }
     let result: TickResult
     this.agent.lastRecorded = null
     try {
@@ -129,7 +142,7 @@ export class TickLoop {
    */
   private leaseHolds(): true | Promise<boolean> {
     try {
-      this.agent.lease.validateForTick()
+      this.validatedAtNs = this.agent.lease.validateForTick()
       return true
     } catch (error) {
       return this.refused(error)
@@ -181,6 +194,9 @@ export class TickLoop {
   }
 }
 
+/** A lease configuration's grace in ns, worked out once (not per tick). */
+const graceNsOf = new WeakMap<object, bigint>()
+
 /**
  * The absolute end of the right to tick, on the process-wide monotonic clock
  * (`process.hrtime.bigint()`, the same in every worker thread and still running
@@ -190,6 +206,11 @@ export class TickLoop {
 function tickDeadline(lease: Lease, nowNs: bigint): bigint | null {
   const config = lease.config
   if (config === null) return null
-  const remainingNs = lease.expiry + BigInt(Math.round(config.gracePeriodMs * 1e6)) - nowNs
+  let graceNs = graceNsOf.get(config)
+  if (graceNs === undefined) {
+    graceNs = BigInt(Math.round(config.gracePeriodMs * 1e6))
+    graceNsOf.set(config, graceNs)
+  }
+  const remainingNs = lease.expiry + graceNs - nowNs
   return process.hrtime.bigint() + remainingNs
 }

@@ -45,7 +45,22 @@ export interface WorkerMarks {
   readonly codes: { readonly agent_tick: number, readonly agent_checkpoint: number }
   /** The test-only abort hook (`IGOR_TEST_ABORT_IN`), for the worker to apply after it marks. */
   readonly abortIn: AgentCall | null
+  /**
+   * This sandbox's own (one per `inWorker`): [0] = 1 from just before the
+   * worker marks a call until just after its clear is written. The worker
+   * clears a call's mark after posting the reply (off the node's critical
+   * path), so the node may already hold the reply while the clear is still to
+   * come: the slot is not reused, and the node writes nothing into it, until
+   * this reads 0 (see `CallMarker.release` and `enter`).
+   */
+  readonly busy: SharedArrayBuffer
 }
+
+/** One `inWorker` handed out: its busy flag, and whether its sandbox has been released. */
+interface Incarnation { readonly busy: Int32Array, released: boolean }
+
+/** How long the node waits, in all, for workers' pending clears (before it writes into a slot, opens a suspect's window, closes the file): a thread that was killed never clears. */
+const PENDING_CLEAR_WAIT_MS = 20
 
 /** A call the previous process was inside when it died. */
 export interface DiedInCall { readonly agentId: string, readonly call: AgentCall }
@@ -67,7 +82,10 @@ function testAbortHook(): { agentId: string, call: AgentCall } | null {
 export class CallMarker {
   private readonly slots = new Map<string, number>()
   private readonly current = new Map<string, number>()
-  private readonly free: number[] = []
+  /** Slots given up, each with the busy flags of the sandboxes that marked in it: reused once all read 0. */
+  private readonly free: Array<{ readonly slot: number, readonly incarnations: readonly Incarnation[] }> = []
+  /** Per slot in use: the sandboxes whose workers mark in it (`inWorker`), released or not. */
+  private readonly incarnations = new Map<number, Incarnation[]>()
   private next = 0
   private readonly one = Buffer.alloc(1)
   private readonly abortIn = testAbortHook()
@@ -101,6 +119,8 @@ export class CallMarker {
   enter(agentId: string, call: AgentCall): number {
     if (this.silenced) return 0
     const slot = this.slotOf(agentId)
+    // A worker's late clear of an earlier call in this slot (a sandbox being replaced) must land before this mark.
+    this.awaitClears(slot)
     const before = this.current.get(agentId) ?? 0
     this.set(agentId, slot, CALL_CODES[call])
     if (this.abortIn !== null && this.abortIn.agentId === agentId && this.abortIn.call === call) process.kill(process.pid, 'SIGKILL')
@@ -110,13 +130,31 @@ export class CallMarker {
   /** Where a worker marks `agentId`'s calls itself (null when this marker writes nothing). */
   inWorker(agentId: string): WorkerMarks | null {
     if (this.fd === null || this.silenced) return null
+    const slot = this.slotOf(agentId)
+    const busy = new Int32Array(new SharedArrayBuffer(4))
+    let list = this.incarnations.get(slot)
+    if (list === undefined) {
+      list = []
+      this.incarnations.set(slot, list)
+    }
+    list.push({ busy, released: false })
     return {
       fd: this.fd,
-      position: this.slotOf(agentId) * SLOT_BYTES,
+      position: slot * SLOT_BYTES,
       flags: this.flags.buffer,
       codes: { agent_tick: CALL_CODES.agent_tick, agent_checkpoint: CALL_CODES.agent_checkpoint },
-      abortIn: this.abortIn !== null && this.abortIn.agentId === agentId ? this.abortIn.call : null
+      abortIn: this.abortIn !== null && this.abortIn.agentId === agentId ? this.abortIn.call : null,
+      busy: busy.buffer
     }
+  }
+
+  /**
+   * True when no worker is inside a call of `agentId`'s or still to write
+   * the clear of one (tests: a reply can arrive a few µs before its clear).
+   */
+  settled(agentId: string): boolean {
+    const slot = this.slots.get(agentId)
+    return slot === undefined || (this.incarnations.get(slot) ?? []).every((one) => Atomics.load(one.busy, 0) === 0)
   }
 
   /** Back to what was marked before `enter` (0: no call). */
@@ -131,20 +169,47 @@ export class CallMarker {
    * Runs `call` with the marker set around it. While another agent's `alone`
    * window is open, the call waits for it to close first.
    */
-  async around<T>(agentId: string, call: AgentCall, run: () => Promise<T>, write = true): Promise<T> {
+  around<T>(agentId: string, call: AgentCall, run: () => Promise<T>, write = true): Promise<T> {
+    // write = false (the worker marks the call itself when it starts it, WorkerMarks) and no window
+    // to wait for: the tick path, counted with one promise reaction instead of two async frames.
+    if (!write && (this.silenced || this.window === null || this.window.agentId === agentId)) {
+      this.busy.set(agentId, (this.busy.get(agentId) ?? 0) + 1)
+      let running: Promise<T>
+      try {
+        running = run()
+      } catch (error) {
+        this.done(agentId)
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+      }
+      return running.then((value) => {
+        this.done(agentId)
+        return value
+      }, (error: unknown) => {
+        this.done(agentId)
+        throw error
+      })
+    }
+    return this.aroundWaiting(agentId, call, run, write)
+  }
+
+  private async aroundWaiting<T>(agentId: string, call: AgentCall, run: () => Promise<T>, write: boolean): Promise<T> {
     while (!this.silenced && this.window !== null && this.window.agentId !== agentId) await this.window.closed
     this.busy.set(agentId, (this.busy.get(agentId) ?? 0) + 1)
-    // write = false: the worker marks the call itself when it starts it (WorkerMarks).
     const before = write ? this.enter(agentId, call) : 0
     try {
       return await run()
     } finally {
       if (write) this.leave(agentId, before)
-      const left = (this.busy.get(agentId) ?? 1) - 1
-      if (left === 0) this.busy.delete(agentId)
-      else this.busy.set(agentId, left)
-      if (this.drained !== null && !this.othersBusy()) this.drained()
+      this.done(agentId)
     }
+  }
+
+  /** A call of `agentId`'s has returned (`around`). */
+  private done(agentId: string): void {
+    const left = (this.busy.get(agentId) ?? 1) - 1
+    if (left === 0) this.busy.delete(agentId)
+    else this.busy.set(agentId, left)
+    if (this.drained !== null && !this.othersBusy()) this.drained()
   }
 
   /**
@@ -175,6 +240,8 @@ export class CallMarker {
     timer?.unref()
     try {
       if (this.othersBusy()) await Promise.race([new Promise<void>((resolve) => { this.drained = resolve }), closed])
+      // Their replies are in; their workers' clears follow within µs: a death from here on is marked against agentId alone.
+      this.awaitOthersClears(agentId)
       return await run()
     } finally {
       if (timer !== null) clearTimeout(timer)
@@ -188,14 +255,47 @@ export class CallMarker {
     return false
   }
 
-  /** The agent is gone from this node: its slot is cleared and reused. */
-  release(agentId: string): void {
+  /**
+   * The agent is gone from this node: its slot is cleared, and reused once
+   * every worker that marked in it has written its last clear. `marks` (one
+   * sandbox's, from `inWorker`): only that sandbox is gone, and the slot stays
+   * while another sandbox of the agent (its replacement) still marks in it.
+   */
+  release(agentId: string, marks?: WorkerMarks | null): void {
     const slot = this.slots.get(agentId)
     if (slot === undefined) return
+    const list = this.incarnations.get(slot) ?? []
+    if (marks !== undefined && marks !== null) {
+      for (const one of list) if (one.busy.buffer === marks.busy) one.released = true
+      if (list.some((one) => !one.released)) return
+    }
     this.write(Buffer.alloc(SLOT_BYTES), slot * SLOT_BYTES)
     this.slots.delete(agentId)
     this.current.delete(agentId)
-    this.free.push(slot)
+    this.incarnations.delete(slot)
+    this.free.push({ slot, incarnations: list })
+  }
+
+  /**
+   * SPEC §11: waits (briefly, this thread) until no worker is still to write
+   * a clear into `slot`, so that a late clear cannot erase what the node
+   * writes next. A sandbox being replaced has already answered its last call;
+   * its clear is µs away, or never comes (its thread was killed): bounded.
+   */
+  private awaitClears(slot: number): void {
+    const list = this.incarnations.get(slot)
+    if (list === undefined) return
+    awaitZero(list)
+    // Released sandboxes are forgotten here: their clears are written, or their threads are gone.
+    this.incarnations.set(slot, list.filter((one) => !one.released))
+  }
+
+  /** Every sandbox's clear written, but those of `agentId`'s slot (bounded, as `awaitClears`). */
+  private awaitOthersClears(agentId: string): void {
+    const own = this.slots.get(agentId)
+    const others: Incarnation[] = []
+    for (const [slot, list] of this.incarnations) if (slot !== own) others.push(...list)
+    awaitZero(others)
   }
 
   /**
@@ -219,6 +319,8 @@ export class CallMarker {
   close(): void {
     if (this.fd === null) return
     Atomics.store(this.flags, 0, 1)
+    // A worker still to write a clear must not write after the fd is closed (its number could be reused).
+    awaitZero([...this.incarnations.values()].flat())
     const fd = this.fd
     this.fd = null
     try {
@@ -232,12 +334,29 @@ export class CallMarker {
   private slotOf(agentId: string): number {
     let slot = this.slots.get(agentId)
     if (slot !== undefined) return slot
-    slot = this.free.pop() ?? this.next++
+    slot = this.reusable() ?? this.next++
     this.slots.set(agentId, slot)
     const bytes = Buffer.alloc(SLOT_BYTES)
     bytes[1] = bytes.write(agentId, 2, 'latin1')
     this.write(bytes, slot * SLOT_BYTES)
     return slot
+  }
+
+  /**
+   * A given-up slot none of whose workers is still inside a call or to write
+   * a clear (a late clear must not land in another agent's slot). A slot
+   * whose worker was killed inside a call stays given up: a slot of the file
+   * (136 bytes) per such death.
+   */
+  private reusable(): number | undefined {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const entry = this.free[i] as { slot: number, incarnations: readonly Incarnation[] }
+      if (entry.incarnations.every((one) => Atomics.load(one.busy, 0) === 0)) {
+        this.free.splice(i, 1)
+        return entry.slot
+      }
+    }
+    return undefined
   }
 
   private set(agentId: string, slot: number, code: number): void {
@@ -253,6 +372,22 @@ export class CallMarker {
       writeSync(this.fd, bytes, 0, bytes.byteLength, position)
     } catch {
       // The marker is evidence for the next start, never a reason to stop this one.
+    }
+  }
+}
+
+/**
+ * Waits on this thread, at most PENDING_CLEAR_WAIT_MS in all, until every
+ * busy flag reads 0 (a worker's clear written). A flag of a thread that was
+ * killed inside a call never does: the wait is bounded.
+ */
+function awaitZero(incarnations: readonly Incarnation[]): void {
+  const until = performance.now() + PENDING_CLEAR_WAIT_MS
+  for (const { busy } of incarnations) {
+    while (Atomics.load(busy, 0) !== 0) {
+      const left = until - performance.now()
+      if (left <= 0) return
+      Atomics.wait(busy, 0, 1, left)
     }
   }
 }
@@ -299,13 +434,14 @@ export function markCalls<S extends MarkableSandbox>(sandbox: S, agentId: string
   if (marks !== null) sandbox.markInWorker?.(marks)
   const write = marks === null
   Object.assign(sandbox, {
-    tick: async (...args: never[]) => marker.around(agentId, 'agent_tick', async () => tick(...args), write),
-    checkpoint: async (...args: never[]) => marker.around(agentId, 'agent_checkpoint', async () => checkpoint(...args), write),
+    // Plain functions (the sandbox's methods are async: they never throw synchronously): no promise hop of their own on the tick path.
+    tick: (...args: never[]) => marker.around(agentId, 'agent_tick', () => tick(...args), write),
+    checkpoint: (...args: never[]) => marker.around(agentId, 'agent_checkpoint', () => checkpoint(...args), write),
     terminate: async () => {
       try {
         await terminate()
       } finally {
-        marker.release(agentId)
+        marker.release(agentId, marks)
       }
     }
   })

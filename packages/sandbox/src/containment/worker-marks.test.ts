@@ -24,6 +24,12 @@ afterEach(async () => {
   await workerPool.close()
 })
 
+/** The worker clears a call's mark just after it posts the reply: wait (bounded) for those clears. */
+async function settled(marker: CallMarker, ...agentIds: string[]): Promise<void> {
+  for (let i = 0; i < 2000 && !agentIds.every((id) => marker.settled(id)); i++) await new Promise((resolve) => setTimeout(resolve, 1))
+  expect(agentIds.every((id) => marker.settled(id))).toBe(true)
+}
+
 function diedIfKilledNow(): ReturnType<typeof CallMarker.open>['died'] {
   const copy = mkdtempSync(join(tmpdir(), 'igor-marker-copy-'))
   try {
@@ -47,9 +53,11 @@ it('a tick queued behind a neighbour\'s long tick in a shared worker is not mark
     expect(long.running).toBe(true)
     expect(diedIfKilledNow()).toEqual([{ agentId: 'hog', call: 'agent_tick' }])
     await Promise.all([hogTick, innocentTick])
+    await settled(marker, 'hog', 'innocent')
     expect(diedIfKilledNow()).toEqual([])
     // A checkpoint is marked by the worker too, and cleared after it.
     await queued.checkpoint()
+    await settled(marker, 'innocent')
     expect(diedIfKilledNow()).toEqual([])
   } finally {
     await long.terminate()
@@ -69,8 +77,10 @@ it('the marks reach the worker once and still mark every later tick and checkpoi
       expect(long.running).toBe(true)
       expect(diedIfKilledNow()).toEqual([{ agentId: 'hog', call: 'agent_tick' }])
       await tick
+      await settled(marker, 'hog')
       expect(diedIfKilledNow()).toEqual([])
       await long.checkpoint()
+      await settled(marker, 'hog')
       expect(diedIfKilledNow()).toEqual([])
     }
   } finally {

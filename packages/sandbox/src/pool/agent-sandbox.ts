@@ -264,7 +264,9 @@ export class AgentSandbox implements SlotClient {
    * price of the last call that carried one.
    */
   async tick(budget: bigint, deadline: bigint | null = null, options: TickOptions = {}): Promise<TickResult> {
-    if (deadline !== null && process.hrtime.bigint() > deadline) {
+    // Read once: the lease check and, on the process clock, the request's post time (issue 21 item 6).
+    const now = deadline !== null ? process.hrtime.bigint() : undefined
+    if (now !== undefined && deadline !== null && now > deadline) {
       throw new SandboxError('deadline', 'lease ended before the tick was dispatched; tick refused')
     }
     const snapshotDeadlineMs = this.shareMs(this.limits.checkpointTimeoutMs)
@@ -281,7 +283,7 @@ export class AgentSandbox implements SlotClient {
     }
     if (options.movePending === true) request.movePending = true
     if (this.marks !== null && this.marks !== this.marksSent) request.marks = this.marks
-    const reply = await this.request(request, this.limits.tickTimeoutMs, moveOnExpiry)
+    const reply = await this.request(request, this.limits.tickTimeoutMs, moveOnExpiry, this.clock.processHrtime === true ? now : undefined)
     const result: { -readonly [K in keyof TickResult]: TickResult[K] } = {
       more: reply.more === true,
       elapsedNs: reply.elapsedNs,
@@ -384,16 +386,18 @@ export class AgentSandbox implements SlotClient {
     return this.marks === null || this.marks === this.marksSent ? {} : { marks: this.marks }
   }
 
-  private request(request: SlotlessRequest, timeoutMs: number = request.deadlineMs, moveOnExpiry: Pending['moveOnExpiry'] = null): Promise<WorkerReply & { ok: true }> {
+  /** `nowNs`: a reading of `this.clock.nowNs()` just taken, if there is one. */
+  private request(request: SlotlessRequest, timeoutMs: number = request.deadlineMs, moveOnExpiry: Pending['moveOnExpiry'] = null, nowNs?: bigint): Promise<WorkerReply & { ok: true }> {
     if (this.dead !== null) return Promise.reject(this.dead)
     if (this.pending !== null) return Promise.reject(new SandboxError('crashed', 'sandbox is busy (one request at a time)'))
     const id = this.nextId++
+    const postedAtNs = nowNs ?? this.clock.nowNs()
     return new Promise((resolve, reject) => {
       const pending: Pending = {
         id,
         deadlineNs: BigInt(timeoutMs) * 1_000_000n,
-        postedAtNs: this.clock.nowNs(),
-        stalledAtPost: this.clock.stalledNs(),
+        postedAtNs,
+        stalledAtPost: this.clock.stalledNs(postedAtNs),
         resolve,
         reject,
         moveOnExpiry,
@@ -436,7 +440,9 @@ export class AgentSandbox implements SlotClient {
     if (verdict.action === 'not-started') {
       // Queued behind another agent's call in a shared worker is not late: that call has its own deadline.
       const unstarted = BigInt(UNSTARTED_WAIT_MS) * 1_000_000n
-      if (this.host.busyElsewhere(this.slot) || now - pending.postedAtNs < unstarted || process.hrtime.bigint() - this.host.lastProgressNs < unstarted) {
+      // Asked at every firing (before the others), so the worker's answers are dated to within one (`WorkerHost.lastProgressNs`).
+      const progressing = process.hrtime.bigint() - this.host.lastProgressNs < unstarted
+      if (this.host.busyElsewhere(this.slot) || now - pending.postedAtNs < unstarted || progressing) {
         pending.timer = setTimeout(() => this.onTimer(pending), 10)
         return
       }

@@ -45,11 +45,14 @@ for (;;) {
 export interface StallClock {
   /** Monotonic nanoseconds (the same clock the worker stamps calls with). */
   nowNs(): bigint
-  /** Total nanoseconds the process has been seen stopped, including a gap in progress. */
-  stalledNs(): bigint
+  /** Total nanoseconds the process has been seen stopped, including a gap in progress; `nowNs`: a reading of `nowNs()` just taken. */
+  stalledNs(nowNs?: bigint): bigint
+  /** True when `nowNs()` is `process.hrtime.bigint()` (a reading of that clock taken for another check can serve). */
+  readonly processHrtime?: boolean
 }
 
 class WatchdogStallClock implements StallClock {
+  readonly processHrtime = true
   private readonly slots = new BigInt64Array(new SharedArrayBuffer(16))
   private worker: Worker | null = null
 
@@ -75,12 +78,12 @@ class WatchdogStallClock implements StallClock {
     return process.hrtime.bigint()
   }
 
-  stalledNs(): bigint {
+  stalledNs(nowNs?: bigint): bigint {
     const recorded = Atomics.load(this.slots, SLOT_STALLED)
     const last = Atomics.load(this.slots, SLOT_LAST_STAMP)
     if (last === 0n || this.worker === null) return recorded
     // The watchdog has not stamped since the process resumed: the gap so far counts too.
-    const ongoing = this.nowNs() - last - BigInt(PERIOD_MS + GAP_THRESHOLD_MS) * 1_000_000n
+    const ongoing = (nowNs ?? this.nowNs()) - last - BigInt(PERIOD_MS + GAP_THRESHOLD_MS) * 1_000_000n
     return recorded + (ongoing > 0n ? ongoing : 0n)
   }
 }

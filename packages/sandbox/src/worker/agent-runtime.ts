@@ -70,6 +70,7 @@ export class AgentRuntime {
   private httpCalls = 0
   private readonly postWithPort = (message: WorkerMessage & { port: MessagePort }): void => this.post(message, [message.port])
   private readonly excludeWait = (ns: bigint): void => this.call.excludeWait(ns)
+  private readonly cancelled = (): boolean => this.call.cancelled()
   private readonly tickHttp: HttpBridge = { send: (call) => blockingHttp(this.postWithPort, this.tickId, this.httpCalls++, call, this.excludeWait) }
   private readonly tickPay: PayBridge = { send: (call) => blockingPay(this.postWithPort, this.tickId, call, this.excludeWait) }
 
@@ -95,9 +96,16 @@ export class AgentRuntime {
     }
     // A request queued behind another agent's call after the node gave this slot up: nobody waits for it.
     if (request.op === 'dispose' || this.call.cancelled()) return
-    this.call.begin(request.id, request.deadlineMs)
     if ((request.op === 'tick' || request.op === 'checkpoint') && request.marks !== undefined) this.marks = request.marks
-    const unmark = request.op === 'tick' || request.op === 'checkpoint' ? markStart(this.marks, request.op === 'tick' ? 'agent_tick' : 'agent_checkpoint') : null
+    // SPEC §11: marked before the call's start stamp (the mark's write(2) is not the agent's time), cleared after the reply is posted.
+    const marked = request.op === 'tick' ? 'agent_tick' : request.op === 'checkpoint' ? 'agent_checkpoint' : null
+    let unmark: (() => void) | null = null
+    if (marked !== null) {
+      unmark = markStart(this.marks, marked, this.cancelled)
+      // The node gave the slot up between the check above and the mark: nobody waits for this call.
+      if (unmark === null) return
+    }
+    this.call.begin(request.id, request.deadlineMs)
     let reply: WorkerReply
     let transfer: ArrayBuffer[] | undefined
     try {
@@ -115,10 +123,11 @@ export class AgentRuntime {
       this.stderr.flush()
       this.output.finish()
     }
-    unmark?.()
     this.call.end(request.id)
     if (viaWire && this.wire !== null && this.postWire !== undefined && this.wire.writeReply(reply)) this.postWire()
     else this.post(reply, transfer)
+    // After the post: the node does not wait for this write(2). The next call of this worker starts only after it.
+    unmark?.()
   }
 
   private run(request: WorkerRequest): { more?: boolean, state?: Uint8Array, elapsedNs?: bigint, record?: LastTickRecord | null } & Partial<TickObservations> {
@@ -142,7 +151,8 @@ export class AgentRuntime {
         if (request.receipts !== undefined) this.receipts = splitReceipts(request.receipts)
         this.movePending = request.movePending === true
         // The lease's end, checked again in the worker right before the agent runs (issue 12).
-        if (request.deadline !== undefined && request.deadline !== null && process.hrtime.bigint() > request.deadline) {
+        // The call's start stamp is that reading, taken with nothing but this request's decoding since.
+        if (request.deadline !== undefined && request.deadline !== null && this.call.startedAt > request.deadline) {
           throw new LeaseEnded('lease ended before the tick ran; tick refused')
         }
         // The bridges are made once per runtime; a tick opens them (its id, its HTTP call count from 0).
