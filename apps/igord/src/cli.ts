@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { ignoreBrokenStdio } from './logging.js'
-import { main } from './main.js'
+import { prewarmWorker, startsANode } from './early-start.js'
+import { ignoreBrokenStdio } from './stdio.js'
 
 // node:wasi is marked experimental on Node 20; users should not see that warning.
 process.removeAllListeners('warning')
@@ -24,7 +24,12 @@ const internalError = (error: unknown): never => {
 process.on('uncaughtException', internalError)
 process.on('unhandledRejection', internalError)
 
-main(process.argv.slice(2)).then(
+// Issue 21 item 5: a starting node's first worker thread boots while the rest of igord loads (early-start.ts).
+const argv = process.argv.slice(2)
+if (startsANode(argv)) await prewarmWorker()
+const { main } = await import('./main.js')
+
+main(argv).then(
   (code) => {
     process.exitCode = code
     // Once main has resolved the node has stopped (final checkpoints written) and every line is out

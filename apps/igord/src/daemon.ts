@@ -23,6 +23,7 @@ import { type AutoPlacer, startAutoPlacer } from './auto-placer.js'
 import { LateNetwork } from './late-network.js'
 import { probeListen } from './listen-probe.js'
 import { diskShortField, testStatfsProbe } from './history-disk.js'
+import { FirstTick } from './first-tick.js'
 
 /** An expected start-up failure: printed as one line, exit 1. */
 export class StartupError extends Error {
@@ -252,8 +253,15 @@ export async function runDaemon(options: StartOptions): Promise<number> {
         return false // a bad id is refused by startAgent with its own message
       }
     }
+    const firstTick = new FirstTick()
     await startAgents(runtime, agentsToStart.filter((agent) => !suspect(agent)), options.budget, log)
     const resumed = await runtime.resumeStoredAgents(loadConcurrency(), { skipSuspects: true })
+    // Issue 21 item 5: prom-client and libp2p load only after a first tick has completed (or at once when
+    // nothing ticks): their module evaluation on the main thread would otherwise sit before that tick.
+    const ticking = runtime
+    await firstTick.wait(() => ticking.agentIds().some((id) => ticking.host(id)?.ticking === true))
+    // What was counted until now is folded in as the registry loads; a scrape before that waits for it (lazy-metrics.ts).
+    void ops.metrics.load().catch((error: unknown) => log.warn({}, `metrics: ${(error as Error).message}`))
     // Not overlapped with the loads: libp2p's module evaluation on the main thread would stall the
     // loads' deadline timers on a busy machine (SPEC §11 fair share); after them it costs a loading
     // agent nothing.

@@ -34,12 +34,7 @@ export function safeDestination(fd: number): Destination {
   return destination
 }
 
-/** Process-wide: a broken stdout/stderr pipe is reported as an 'error' event, which must never become an uncaught exception. */
-export function ignoreBrokenStdio(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    if (stream.listenerCount('error') === 0) stream.on('error', () => undefined)
-  }
-}
+export { ignoreBrokenStdio } from './stdio.js'
 
 /** Log fields that carry Unix nanoseconds (u64 as decimal strings). */
 const NS_TIME_FIELDS = ['leaseExpiry', 'retiredAtNs', 'updatedAtNs', 'expiresAtNs', 'writtenAtNs']

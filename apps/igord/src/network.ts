@@ -2,9 +2,9 @@ import { type MigrateResult, MigrationService, type PlacementEvent, type Placeme
 import type { Logger, NodeRuntime } from '@igor/runner'
 import { agentStatusJson } from './control/protocol.js'
 import type { AgentStatusJson, MigrateResultJson, MigrationProgressJson, PlacementJson } from './control/protocol.js'
-import { migrationOutcome } from './metrics.js'
+import { migrationOutcome } from './metric-labels.js'
 import { type PeerJson, peerJson } from './peers.js'
-import type { MigrationOutcome } from './metrics.js'
+import type { MigrationOutcome } from './metric-labels.js'
 import { listenFailure } from './listen-probe.js'
 
 /** The daemon's view of its peer-to-peer side. */

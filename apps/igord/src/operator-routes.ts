@@ -1,8 +1,9 @@
 import type { Server } from 'node:http'
 import type { NodeRuntime, SettlementMetrics } from '@igor/runner'
 import type { StartOptions } from './start-options.js'
-import { NodeMetrics, serveMetrics } from './metrics.js'
-import type { MigrationOutcome } from './metrics.js'
+import { LazyMetrics } from './lazy-metrics.js'
+import type { MigrationOutcome } from './metric-labels.js'
+import { serveMetrics } from './metrics-http.js'
 import type { NodeNetwork } from './network.js'
 
 type Reply = { status: number, body: unknown, contentType?: string }
@@ -20,11 +21,16 @@ export class MetricsListenError extends Error {
  * the daemon only wires it in.
  */
 export class OperatorSurface {
-  readonly metrics: NodeMetrics
+  readonly metrics: LazyMetrics
   private server: Server | null = null
 
   constructor(private readonly node: { runtime: () => NodeRuntime | null, network: () => NodeNetwork | null, settlement?: () => SettlementMetrics | null }) {
-    this.metrics = new NodeMetrics(async () => await node.runtime()?.status() ?? [], () => node.runtime()?.admissions.list() ?? [], () => node.runtime()?.pricePerSecond ?? null, () => node.settlement?.() ?? null)
+    this.metrics = new LazyMetrics({
+      status: async () => await node.runtime()?.status() ?? [],
+      refusedAtDoor: () => node.runtime()?.admissions.list() ?? [],
+      price: () => node.runtime()?.pricePerSecond ?? null,
+      settlement: () => node.settlement?.() ?? null
+    })
   }
 
   /** Binds `--metrics-listen` (if given); returns the bound address for the log. */
@@ -47,7 +53,10 @@ export class OperatorSurface {
   /** The control socket's operator routes; null: not one of them. */
   async route(method: string, path: string): Promise<Reply | null> {
     if (method !== 'GET') return null
-    if (path === '/metrics') return { status: 200, body: await this.metrics.text(), contentType: this.metrics.contentType }
+    if (path === '/metrics') {
+      const { text, contentType } = await this.metrics.scrape() // waits for prom-client if it has not loaded yet
+      return { status: 200, body: text, contentType }
+    }
     if (path === '/healthz') return { status: 200, body: this.health() }
     const match = /^\/migrations\/([^/]+)$/.exec(path)
     if (match !== null) {
