@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { request } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -198,4 +199,18 @@ export async function freePort(): Promise<number> {
   const port = (probe.address() as { port: number }).port
   await new Promise<void>((resolve) => probe.close(() => resolve()))
   return port
+}
+
+/** `GET /metrics` over the node's control socket (Prometheus text). */
+export async function scrapeMetrics(dataDir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: join(dataDir, 'igord.sock'), path: '/metrics', method: 'GET', timeout: 10_000 }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (d: string) => { text += d })
+      res.on('end', () => resolve(text))
+    })
+    req.on('timeout', () => req.destroy(new Error('GET /metrics timed out')))
+    req.on('error', reject)
+    req.end()
+  })
 }

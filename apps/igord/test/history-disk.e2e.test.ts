@@ -5,28 +5,13 @@
 // `igord status`, the agents keep ticking, and `igord verify` says VALID from
 // the new anchor for each.
 import { copyFile, mkdir, readFile, readdir, stat } from 'node:fs/promises'
-import { request } from 'node:http'
 import { join } from 'node:path'
 import { agentPath, manifestPath } from '@igor/agents'
 import { describe, expect, it } from 'vitest'
-import { runCli, ticking, useNodes, waitFor } from './harness.js'
+import { runCli, scrapeMetrics, ticking, useNodes, waitFor } from './harness.js'
 
 const { nodes, dir } = useNodes()
 const IDS = ['big-a', 'big-b', 'big-c']
-
-/** `GET /metrics` over the node's control socket. */
-async function metrics(dataDir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(dataDir, 'igord.sock'), path: '/metrics', method: 'GET', timeout: 10_000 }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (d: string) => { text += d })
-      res.on('end', () => resolve(text))
-    })
-    req.on('timeout', () => req.destroy(new Error('GET /metrics timed out')))
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 describe('--history-min-free (the history disk guard)', () => {
   it('below the watermark, a running node prunes every agent\'s oldest history, keeps the newest segments and checkpoints, and verify is VALID from the anchor', async () => {
@@ -53,7 +38,7 @@ describe('--history-min-free (the history disk guard)', () => {
     const status = await runCli(['status', '--data-dir', data])
     expect(status.code).toBe(0)
     expect(status.stdout).toMatch(/\ndisk short: 4096 bytes free, below --history-min-free \(1073741824\) since \S+; every agent's history is down to its newest segment\n/)
-    const pruned = /\nigor_history_disk_pruned_bytes_total (\d+)\n/.exec(await metrics(data))
+    const pruned = /\nigor_history_disk_pruned_bytes_total (\d+)\n/.exec(await scrapeMetrics(data))
     expect(Number(pruned?.[1])).toBeGreaterThan(0)
     // Checkpoints go on.
     for (const id of IDS) {

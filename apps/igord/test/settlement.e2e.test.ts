@@ -4,13 +4,13 @@
 // again; killed with SIGKILL while the server is down and restarted with it up, the node delivers every
 // receipt from its outbox — each key once, none lost — and /metrics shows the settlement counters.
 import { readFileSync, readdirSync } from 'node:fs'
-import { createServer, request } from 'node:http'
+import { createServer } from 'node:http'
 import type { IncomingMessage, Server } from 'node:http'
 import { join } from 'node:path'
 import { agentPath } from '@igor/agents'
 import { decodeReceipts, encodeReceipt } from '@igor/checkpoint-codec'
 import { describe, expect, it } from 'vitest'
-import { freePort, sleep, ticking, useNodes, waitFor } from './harness.js'
+import { freePort, scrapeMetrics, sleep, ticking, useNodes, waitFor } from './harness.js'
 
 const { nodes, dir } = useNodes()
 
@@ -52,20 +52,6 @@ class SettlementServer {
   }
 }
 
-/** `GET /metrics` over the control socket (Prometheus text). */
-async function scrape(dataDir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: join(dataDir, 'igord.sock'), path: '/metrics', method: 'GET', timeout: 10_000 }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (d: string) => { text += d })
-      res.on('end', () => resolve(text))
-    })
-    req.on('timeout', () => req.destroy(new Error('GET /metrics timed out')))
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 async function read(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
@@ -97,7 +83,7 @@ describe('settlement (SPEC §15 --settlement-url)', () => {
       const paused = BigInt((await node.agent('counter'))!.tickNumber)
       await sleep(2_500)
       expect(BigInt((await node.agent('counter'))!.tickNumber)).toBe(paused)
-      const metricsText = await scrape(dataDir)
+      const metricsText = await scrapeMetrics(dataDir)
       expect(metricsText).toMatch(/igor_agents_halted\{reason="budget_not_valid"\} 1/)
       server.budget = { status: 200, body: 'ok' }
       await ticking(node, 'counter', paused + 1n)
@@ -121,7 +107,7 @@ describe('settlement (SPEC §15 --settlement-url)', () => {
         return list.length > postsBeforeKill && list.every((r) => keys.has(`receipt:counter:${r.epochStart}:${r.epochEnd}`))
       }, 60_000)
       await waitFor('the outbox empty', () => waitingFiles().length === 0, 30_000)
-      const metrics = await scrape(dataDir)
+      const metrics = await scrapeMetrics(dataDir)
       expect(metrics).toMatch(/igor_settlement_outbox_receipts 0/)
       expect(metrics).toMatch(/igor_settlement_lag_seconds 0/)
       expect(metrics).toMatch(/igor_settlement_failures_total \d+/)
